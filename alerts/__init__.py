@@ -1,0 +1,1 @@
+"""Rules, event lifecycle, store, scheduling and notifiers."""

@@ -1,0 +1,88 @@
+"""Event types and the records the rules produce and the store keeps."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class EventType(StrEnum):
+    EBIKE_PARKED = "ebike_parked"
+    EBIKE_IN_ELEVATOR = "ebike_in_elevator"
+    FLYING_WIRE = "flying_wire"
+    CAMERA_TAMPERED = "camera_tampered"
+    CAMERA_OFFLINE = "camera_offline"
+
+
+class Severity(StrEnum):
+    INFO = "info"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+
+class EventStatus(StrEnum):
+    """Where a person is with an event; independent of whether its condition still holds."""
+
+    OPEN = "open"
+    ACKNOWLEDGED = "acknowledged"
+    RESOLVED = "resolved"
+
+
+class ChangeKind(StrEnum):
+    """What happened to an event on one step of a rule engine."""
+
+    RAISED = "raised"  # the rule fired: a new event, alert now
+    UPDATED = "updated"  # still going; better evidence or a moved box
+    REMINDED = "reminded"  # still going after remind_after_s, unresolved
+    ENDED = "ended"  # the condition is over
+
+
+@dataclass(frozen=True)
+class Box:
+    """A box normalized to [0, 1] of the frame (x right, y down)."""
+
+    x1: float
+    y1: float
+    x2: float
+    y2: float
+
+
+@dataclass(frozen=True)
+class EventRecord:
+    """One event as the rules see it. Times are seconds on the frames' clock.
+
+    Attributes:
+        key: stable id of the event within its camera's rule engine (unique per stay).
+        camera_id: where.
+        zone: zone name, or None for camera-wide events.
+        type: what.
+        severity: how urgent.
+        track_id: the object's track, or None.
+        confidence: best detector confidence seen for it.
+        start_ts: when the condition began (the bike came to rest, the cable appeared).
+        alert_ts: when stairwatch raised it.
+        end_ts: when the condition ended, or None while it goes on.
+        box: latest box of the object, or None.
+        details: short human-readable facts (e.g. "cable reaches e-bike").
+    """
+
+    key: str
+    camera_id: str
+    zone: str | None
+    type: EventType
+    severity: Severity
+    track_id: int | None
+    confidence: float
+    start_ts: float
+    alert_ts: float
+    end_ts: float | None = None
+    box: Box | None = None
+    details: tuple[str, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class EventChange:
+    """One thing a rule engine reports for one frame."""
+
+    kind: ChangeKind
+    event: EventRecord

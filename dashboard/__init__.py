@@ -1,0 +1,1 @@
+"""The web dashboard (FastAPI). Reads the store; never writes to the pipeline."""

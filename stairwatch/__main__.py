@@ -1,0 +1,5 @@
+import sys
+
+from stairwatch.cli import main
+
+sys.exit(main())

@@ -1,0 +1,1 @@
+"""Sub-commands of ``stairwatch``: each module has ``register(subparsers)``; the parser's ``func`` runs it."""

@@ -1,0 +1,241 @@
+"""The service configuration: one YAML file validated by pydantic (``extra="forbid"``).
+
+Validators do no I/O; :func:`check_paths` checks files exist, separately.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from alerts.params import RuleParams, RuleParamsOverride
+from vision.kinds import ObjectKind
+from vision.zones import Zone, ZoneKind
+
+
+class ConfigError(Exception):
+    """The configuration is invalid. ``problems`` holds one ``location: message`` line each."""
+
+    def __init__(self, source: str, problems: list[str]):
+        self.source = source
+        self.problems = problems
+        super().__init__(f"{source}: " + "; ".join(problems))
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+Point = tuple[float, float]
+
+
+class ZoneConfig(_Strict):
+    name: str = Field(min_length=1)
+    kind: ZoneKind
+    polygon: list[Point]
+    rules: RuleParamsOverride | None = None
+
+    @field_validator("polygon")
+    @classmethod
+    def _polygon_ok(cls, polygon: list[Point]) -> list[Point]:
+        if len(polygon) < 3:
+            raise ValueError(f"needs at least 3 points, got {len(polygon)}")
+        for x, y in polygon:
+            if not (0.0 <= x <= 1.0 and 0.0 <= y <= 1.0):
+                raise ValueError(f"point ({x}, {y}) is outside [0, 1]: coordinates are normalized")
+        return polygon
+
+    def to_zone(self) -> Zone:
+        return Zone(self.name, self.kind, tuple((float(x), float(y)) for x, y in self.polygon))
+
+
+class CameraConfig(_Strict):
+    id: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
+    name: str = ""
+    building: str = ""
+    floor: str = ""
+    source: SecretStr = Field(description="rtsp://, rtsps://, http(s):// MJPEG, a file path or a device")
+    substream: SecretStr | None = Field(None, description="optional low-resolution stream for detection")
+    detect_fps: float = Field(2.0, gt=0, le=30)
+    loop: bool = Field(False, description="file sources: start again at the end")
+    zones: list[ZoneConfig] = Field(default_factory=list)
+    rules: RuleParamsOverride | None = None
+
+    @field_validator("zones")
+    @classmethod
+    def _unique_zone_names(cls, zones: list[ZoneConfig]) -> list[ZoneConfig]:
+        names = [z.name for z in zones]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"zone names must be unique within a camera: {', '.join(dupes)}")
+        return zones
+
+    @property
+    def display_name(self) -> str:
+        return self.name or self.id
+
+    def redacted_source(self) -> str:
+        return redact_url(self.source.get_secret_value())
+
+
+class ModelConfig(_Strict):
+    path: Path = Path("models/stairwatch-default.onnx")
+    labels: Path | None = Field(None, description="class names, one a line (YOLOX and other exports without metadata)")
+    confidence: float = Field(0.35, gt=0, lt=1)
+    iou: float = Field(0.5, gt=0, lt=1)
+    class_map: dict[ObjectKind, list[str]] = Field(
+        default_factory=dict,
+        description="our kind -> the model's class names; a kind left out maps to its own name",
+    )
+
+    def kind_map(self) -> dict[ObjectKind, tuple[str, ...]]:
+        return {kind: tuple(names) for kind, names in self.class_map.items()}
+
+
+class StorageConfig(_Strict):
+    data_dir: Path = Path("data")
+    database_url: str | None = Field(None, description="SQLAlchemy URL; default SQLite under data_dir")
+    retention_days: float = Field(30.0, gt=0)
+    max_media_gb: float = Field(10.0, gt=0)
+
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'stairwatch.db'}"
+
+
+class ServerConfig(_Strict):
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+
+
+class Settings(_Strict):
+    """The whole configuration file."""
+
+    cameras: list[CameraConfig] = Field(min_length=1)
+    model: ModelConfig = ModelConfig()
+    rules: RuleParams = RuleParams()
+    storage: StorageConfig = StorageConfig()
+    server: ServerConfig = ServerConfig()
+
+    @model_validator(mode="after")
+    def _unique_camera_ids(self) -> Settings:
+        ids = [c.id for c in self.cameras]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise ValueError(f"camera ids must be unique: {', '.join(dupes)}")
+        return self
+
+    def rules_for(self, camera: CameraConfig, zone: ZoneConfig | None = None) -> RuleParams:
+        """Global rules, then the camera's overrides, then the zone's."""
+        params = self.rules.merged(camera.rules)
+        return params.merged(zone.rules) if zone is not None else params
+
+
+def redact_url(url: str) -> str:
+    """``rtsp://user:secret@host/x`` -> ``rtsp://user:***@host/x``; other strings unchanged."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url
+    if not parts.password:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def format_location(loc: tuple[int | str, ...]) -> str:
+    """``("cameras", 2, "zones", 0, "polygon")`` -> ``cameras[2].zones[0].polygon``."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out or "(top level)"
+
+
+def validation_problems(error: ValidationError) -> list[str]:
+    """One ``location: message`` line per pydantic error, with the offending value when short."""
+    lines = []
+    for err in error.errors():
+        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+        msg = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            msg = "unknown key"
+        elif err["type"] == "missing":
+            msg = "required field is missing"
+        value = err.get("input")
+        if err["type"] not in ("missing",) and isinstance(value, str | int | float) and len(str(value)) < 60:
+            msg = f"{msg} (got {value!r})"
+        lines.append(f"{format_location(loc)}: {msg}")
+    return lines
+
+
+def parse_settings(data: Any, source: str) -> Settings:
+    """Validate already-loaded YAML data; raises :class:`ConfigError`."""
+    if not isinstance(data, dict):
+        raise ConfigError(source, ["(top level): expected a mapping of sections"])
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(source, validation_problems(exc)) from None
+
+
+def load_settings(path: Path) -> Settings:
+    """Read and validate a YAML file; raises :class:`ConfigError` naming the file."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(str(path), [f"cannot read: {exc.strerror}"]) from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(str(path), [f"not valid YAML: {exc}"]) from None
+    settings = parse_settings(data, str(path))
+    return resolve_relative_paths(settings, path.parent)
+
+
+def resolve_relative_paths(settings: Settings, base: Path) -> Settings:
+    """Relative model, labels and data paths are taken from the config file's folder."""
+
+    def fix(p: Path | None) -> Path | None:
+        return p if p is None or p.is_absolute() else base / p
+
+    model = settings.model.model_copy(update={"path": fix(settings.model.path), "labels": fix(settings.model.labels)})
+    storage = settings.storage.model_copy(update={"data_dir": fix(settings.storage.data_dir)})
+    cameras = [_resolve_file_source(c, base) for c in settings.cameras]
+    return settings.model_copy(update={"model": model, "storage": storage, "cameras": cameras})
+
+
+def _resolve_file_source(camera: CameraConfig, base: Path) -> CameraConfig:
+    source = camera.source.get_secret_value()
+    if "://" in source or source.isdigit() or source.startswith("/dev/") or Path(source).is_absolute():
+        return camera
+    return camera.model_copy(update={"source": SecretStr(str(base / source))})
+
+
+def check_paths(settings: Settings) -> list[str]:
+    """Problems with files the configuration names (I/O kept out of the validators)."""
+    problems = []
+    if not settings.model.path.is_file():
+        problems.append(f"model.path: file does not exist (got '{settings.model.path}')")
+    if settings.model.labels is not None and not settings.model.labels.is_file():
+        problems.append(f"model.labels: file does not exist (got '{settings.model.labels}')")
+    for i, cam in enumerate(settings.cameras):
+        src = cam.source.get_secret_value()
+        if "://" not in src and not src.isdigit() and not src.startswith("/dev/") and not Path(src).is_file():
+            problems.append(f"cameras[{i}].source: file does not exist (got '{src}')")
+    return problems
+
+

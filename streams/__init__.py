@@ -1,0 +1,1 @@
+"""Frames in: files, RTSP, MJPEG, devices. No ML here."""
