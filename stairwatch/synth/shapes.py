@@ -1,0 +1,290 @@
+"""Tiny 3-D primitive renderer: objects are lists of primitives in metres, drawn orthographically.
+
+Object coordinates: x toward the object's front, y up, z toward the object's left; the origin is
+the ground point under the object's centre. A :class:`Facing` turns the object (yaw) and tilts the
+camera (pitch: 0 = level, 90 = straight down); primitives are painted far to near.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+Color = tuple[int, int, int]
+"""BGR, 0-255."""
+
+_LIGHT = np.array([0.35, 0.8, 0.5]) / np.linalg.norm([0.35, 0.8, 0.5])
+
+
+@dataclass(frozen=True)
+class Facing:
+    """How the camera sees an object.
+
+    ``yaw_deg``: 0 = side view, front to the image right; -90 = front toward the camera;
+    90 = back toward the camera. ``pitch_deg``: camera elevation, 0 level, 90 top-down.
+    ``roll_deg``: rotates the drawing about the anchor (top-down cameras: tall things lean
+    away from the image centre).
+    """
+
+    yaw_deg: float
+    pitch_deg: float = 10.0
+    roll_deg: float = 0.0
+
+
+@dataclass(frozen=True)
+class Tube:
+    """A cylinder with round caps from ``p0`` to ``p1`` (metres), ``radius`` in metres."""
+
+    p0: tuple[float, float, float]
+    p1: tuple[float, float, float]
+    radius: float
+    color: Color
+
+
+@dataclass(frozen=True)
+class Ball:
+    center: tuple[float, float, float]
+    radius: float
+    color: Color
+
+
+@dataclass(frozen=True)
+class Prism:
+    """A polygon ``profile`` (K, 2) in the x-y plane, extruded from ``z0`` to ``z1`` (metres)."""
+
+    profile: tuple[tuple[float, float], ...]
+    z0: float
+    z1: float
+    color: Color
+
+
+@dataclass(frozen=True)
+class Wheel:
+    """A wheel in the x-y plane: ``solid`` (scooter disc wheel) or spoked (bicycle, see-through)."""
+
+    center: tuple[float, float, float]
+    radius: float
+    half_width: float
+    tire: Color
+    rim: Color
+    solid: bool = True
+
+
+Primitive = Tube | Ball | Prism | Wheel
+
+
+@dataclass(frozen=True)
+class Model:
+    """A drawable object: primitives in metres and its nominal height (metres)."""
+
+    parts: tuple[Primitive, ...]
+    height_m: float
+
+    def translated(self, dx: float, dy: float, dz: float) -> Model:
+        return Model(tuple(_translate(p, (dx, dy, dz)) for p in self.parts), self.height_m)
+
+
+@dataclass(frozen=True)
+class ObjectRender:
+    """What was drawn: tight ``box`` (x0, y0, x1, y1) in pixels (not clipped to the image) and
+    ``outline`` (N, 2) float32 pixel points on the silhouette, to re-box after lens distortion.
+    ``plug_xy``: where a charging cable plugs in (e-bike battery), if the object has one."""
+
+    box: tuple[float, float, float, float]
+    outline: np.ndarray = field(repr=False)
+    plug_xy: tuple[float, float] | None = None
+
+
+def _translate(p: Primitive, d: tuple[float, float, float]) -> Primitive:
+    def add(q: tuple[float, float, float]) -> tuple[float, float, float]:
+        return (q[0] + d[0], q[1] + d[1], q[2] + d[2])
+
+    if isinstance(p, Tube):
+        return Tube(add(p.p0), add(p.p1), p.radius, p.color)
+    if isinstance(p, Ball):
+        return Ball(add(p.center), p.radius, p.color)
+    if isinstance(p, Wheel):
+        return Wheel(add(p.center), p.radius, p.half_width, p.tire, p.rim, p.solid)
+    prof = tuple((x + d[0], y + d[1]) for x, y in p.profile)
+    return Prism(prof, p.z0 + d[2], p.z1 + d[2], p.color)
+
+
+@dataclass(frozen=True)
+class Projector:
+    """Object metres -> image pixels for one anchor, scale and facing."""
+
+    anchor_xy: tuple[float, float]
+    px_per_m: float
+    facing: Facing
+
+    def rotate(self, pts: np.ndarray) -> np.ndarray:
+        """(N, 3) object points -> (N, 3) camera-aligned (X right, U screen-up, D toward camera)."""
+        th, ph = math.radians(self.facing.yaw_deg), math.radians(self.facing.pitch_deg)
+        x, y, z = pts[:, 0], pts[:, 1], pts[:, 2]
+        wx = x * math.cos(th) + z * math.sin(th)
+        wz = -x * math.sin(th) + z * math.cos(th)
+        up = y * math.cos(ph) - wz * math.sin(ph)
+        depth = wz * math.cos(ph) + y * math.sin(ph)
+        return np.stack([wx, up, depth], axis=1)
+
+    def rotate_normal(self, n: np.ndarray) -> np.ndarray:
+        return self.rotate(n[None, :])[0]
+
+    def to_pixels(self, cam: np.ndarray) -> np.ndarray:
+        """Camera-aligned (N, 3) -> (N, 2) float pixels."""
+        r = math.radians(self.facing.roll_deg)
+        sx, sy = cam[:, 0], -cam[:, 1]
+        rx = sx * math.cos(r) - sy * math.sin(r)
+        ry = sx * math.sin(r) + sy * math.cos(r)
+        return np.stack(
+            [self.anchor_xy[0] + self.px_per_m * rx, self.anchor_xy[1] + self.px_per_m * ry], 1
+        )
+
+    def point(self, p: tuple[float, float, float]) -> tuple[float, float]:
+        uv = self.to_pixels(self.rotate(np.array([p], float)))[0]
+        return (float(uv[0]), float(uv[1]))
+
+
+def _shade(color: Color, normal_cam: np.ndarray) -> Color:
+    k = 0.5 + 0.6 * max(0.0, float(normal_cam @ _LIGHT))
+    return (min(255, int(color[0] * k)), min(255, int(color[1] * k)), min(255, int(color[2] * k)))
+
+
+def _circle_pts(center: tuple[float, float, float], radius: float, z: float, n: int) -> np.ndarray:
+    a = np.linspace(0, 2 * np.pi, n, endpoint=False)
+    return np.stack(
+        [center[0] + radius * np.cos(a), center[1] + radius * np.sin(a), np.full(n, z)], 1
+    )
+
+
+def _poly(img: np.ndarray, pts: np.ndarray, color: Color) -> None:
+    cv2.fillPoly(img, [np.round(pts * 16).astype(np.int32)], color, cv2.LINE_AA, shift=4)
+
+
+def _draw_prism(img: np.ndarray, p: Prism, proj: Projector) -> np.ndarray:
+    prof = np.asarray(p.profile, float)
+    k = len(prof)
+    back = np.column_stack([prof, np.full(k, p.z0)])
+    front = np.column_stack([prof, np.full(k, p.z1)])
+    cb, cf = proj.rotate(back), proj.rotate(front)
+    pb, pf = proj.to_pixels(cb), proj.to_pixels(cf)
+    area = 0.5 * float(
+        np.sum(prof[:, 0] * np.roll(prof[:, 1], -1) - np.roll(prof[:, 0], -1) * prof[:, 1])
+    )
+    sign = 1.0 if area > 0 else -1.0
+    for i in range(k):
+        j = (i + 1) % k
+        ex, ey = prof[j] - prof[i]
+        n = proj.rotate_normal(np.array([ey * sign, -ex * sign, 0.0]))
+        if n[2] > 1e-6:
+            _poly(img, np.array([pb[i], pb[j], pf[j], pf[i]]), _shade(p.color, n))
+    nz = proj.rotate_normal(np.array([0.0, 0.0, 1.0]))
+    if abs(nz[2]) > 1e-6:
+        _poly(img, pf if nz[2] > 0 else pb, _shade(p.color, nz if nz[2] > 0 else -nz))
+    return np.vstack([pb, pf])
+
+
+def _draw_wheel(img: np.ndarray, w: Wheel, proj: Projector) -> np.ndarray:
+    n = 20
+    a = _circle_pts(w.center, w.radius, w.center[2] - w.half_width, n)
+    b = _circle_pts(w.center, w.radius, w.center[2] + w.half_width, n)
+    ca, cb = proj.rotate(a), proj.rotate(b)
+    near = b if cb[:, 2].mean() >= ca[:, 2].mean() else a
+    pa, pb = proj.to_pixels(ca), proj.to_pixels(cb)
+    both = np.vstack([pa, pb])
+    zc = near[0, 2]
+    tire_px = max(1, round(proj.px_per_m * w.radius * (0.28 if w.solid else 0.09)))
+    if w.solid:
+        hull = cv2.convexHull(both.astype(np.float32))[:, 0]
+        _poly(img, hull, w.tire)
+        rim = proj.to_pixels(proj.rotate(_circle_pts(w.center, w.radius * 0.62, zc, n)))
+        _poly(img, rim, w.rim)
+        hub = proj.to_pixels(proj.rotate(_circle_pts(w.center, w.radius * 0.2, zc, 10)))
+        _poly(img, hub, _shade(w.rim, np.array([0.0, 0.0, 1.0])))
+        return both
+    for ring in (pa, pb):
+        cv2.polylines(img, [np.round(ring).astype(np.int32)], True, w.tire, tire_px, cv2.LINE_AA)
+    hub = proj.point((w.center[0], w.center[1], zc))
+    for ang in np.linspace(0, np.pi, 6, endpoint=False):
+        for s in (1, -1):
+            e = (
+                w.center[0] + s * w.radius * math.cos(ang),
+                w.center[1] + s * w.radius * math.sin(ang),
+                zc,
+            )
+            q = proj.point(e)
+            cv2.line(img, _ipt(hub), _ipt(q), w.rim, 1, cv2.LINE_AA)
+    return both
+
+
+def _ipt(p: tuple[float, float]) -> tuple[int, int]:
+    return (round(p[0]), round(p[1]))
+
+
+def _draw_tube(img: np.ndarray, t: Tube, proj: Projector) -> np.ndarray:
+    uv = proj.to_pixels(proj.rotate(np.array([t.p0, t.p1], float)))
+    r_px = t.radius * proj.px_per_m
+    thick = max(1, round(2 * r_px))
+    cv2.line(img, _ipt(tuple(uv[0])), _ipt(tuple(uv[1])), t.color, thick, cv2.LINE_AA)
+    offs = np.array([[r_px, 0], [-r_px, 0], [0, r_px], [0, -r_px]])
+    return np.vstack([uv[0] + offs, uv[1] + offs])
+
+
+def _draw_ball(img: np.ndarray, b: Ball, proj: Projector) -> np.ndarray:
+    c = proj.point(b.center)
+    r_px = max(1.0, b.radius * proj.px_per_m)
+    cv2.circle(img, _ipt(c), max(1, round(r_px)), b.color, -1, cv2.LINE_AA)
+    return np.array(c) + np.array([[r_px, 0], [-r_px, 0], [0, r_px], [0, -r_px]])
+
+
+def _depth(p: Primitive, proj: Projector) -> float:
+    if isinstance(p, Tube):
+        pts = np.array([p.p0, p.p1], float)
+    elif isinstance(p, Wheel):
+        # Wheels sit inside fenders and fairings: paint them before parts at the same depth.
+        return float(proj.rotate(np.array([p.center], float))[0, 2]) - 0.8 * p.radius
+    elif isinstance(p, Ball):
+        pts = np.array([p.center], float)
+    else:
+        xy = np.asarray(p.profile, float).mean(0)
+        pts = np.array([[xy[0], xy[1], (p.z0 + p.z1) / 2]])
+    return float(proj.rotate(pts)[:, 2].mean())
+
+
+def _draw(img: np.ndarray, p: Primitive, proj: Projector) -> np.ndarray:
+    if isinstance(p, Tube):
+        return _draw_tube(img, p, proj)
+    if isinstance(p, Ball):
+        return _draw_ball(img, p, proj)
+    if isinstance(p, Wheel):
+        return _draw_wheel(img, p, proj)
+    return _draw_prism(img, p, proj)
+
+
+def box_of(points: np.ndarray) -> tuple[float, float, float, float]:
+    """(N, 2) points -> (x0, y0, x1, y1)."""
+    lo, hi = points.min(0), points.max(0)
+    return (float(lo[0]), float(lo[1]), float(hi[0]), float(hi[1]))
+
+
+def render_group(
+    image: np.ndarray, models: tuple[Model, ...], proj: Projector
+) -> tuple[ObjectRender, ...]:
+    """Draw several models sharing one frame (e.g. a person pushing a bike), far parts first.
+
+    Returns one :class:`ObjectRender` per model (amodal: occluded parts still count).
+    """
+    items = [(_depth(p, proj), k, p) for k, m in enumerate(models) for p in m.parts]
+    items.sort(key=lambda it: it[0])
+    outlines: list[list[np.ndarray]] = [[] for _ in models]
+    for _, k, p in items:
+        outlines[k].append(_draw(image, p, proj))
+    renders = []
+    for pts in outlines:
+        allpts = np.vstack(pts).astype(np.float32)
+        hull = cv2.convexHull(allpts)[:, 0]
+        renders.append(ObjectRender(box_of(allpts), hull))
+    return tuple(renders)
