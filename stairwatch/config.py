@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import yaml
 from pydantic import (
@@ -21,6 +20,7 @@ from pydantic import (
 )
 
 from alerts.params import RuleParams, RuleParamsOverride
+from streams.redact import redact_url
 from vision.kinds import ObjectKind
 from vision.zones import Zone, ZoneKind
 
@@ -140,18 +140,6 @@ class Settings(_Strict):
         """Global rules, then the camera's overrides, then the zone's."""
         params = self.rules.merged(camera.rules)
         return params.merged(zone.rules) if zone is not None else params
-
-
-def redact_url(url: str) -> str:
-    """``rtsp://user:secret@host/x`` -> ``rtsp://user:***@host/x``; other strings unchanged."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return url
-    if not parts.password:
-        return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
-    return urlunsplit(parts._replace(netloc=netloc))
 
 
 def format_location(loc: tuple[int | str, ...]) -> str:

@@ -1,0 +1,219 @@
+"""A live camera read by one thread: reconnects, stall watchdog, latest-frame hand-off, health.
+
+The decisions live in pure pieces (:func:`next_backoff`, :class:`StallWatchdog`,
+:class:`HealthTracker`); this module only runs them on a thread around an OpenCV capture.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from dataclasses import dataclass
+from types import TracebackType
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+from streams.backoff import next_backoff
+from streams.capture import (
+    DEFAULT_FFMPEG_OPTIONS,
+    CaptureTimeouts,
+    SourceKind,
+    open_capture,
+    position_s,
+    source_kind,
+)
+from streams.errors import StreamError
+from streams.frame import Frame
+from streams.health import HealthSnapshot, HealthTracker
+from streams.latest import LatestFrame
+from streams.redact import redact_url
+from streams.stall import StallWatchdog, frame_fingerprint
+
+
+@dataclass(frozen=True)
+class LiveSourceConfig:
+    """Timeouts and retry policy, in seconds.
+
+    Attributes:
+        open_timeout_s: longest an open (connect, RTSP handshake, stream probe) may block.
+        read_timeout_s: longest a read may wait for data before it fails.
+        stall_after_s: no new frame for this long (even if reads succeed) means offline.
+        backoff_base_s / backoff_cap_s: reconnect delays, see :func:`next_backoff`.
+        ffmpeg_options: OpenCV's FFmpeg options string (process-wide; keep it equal everywhere).
+    """
+
+    open_timeout_s: float = 10.0
+    read_timeout_s: float = 10.0
+    stall_after_s: float = 10.0
+    backoff_base_s: float = 0.5
+    backoff_cap_s: float = 30.0
+    ffmpeg_options: str = DEFAULT_FFMPEG_OPTIONS
+
+    @property
+    def timeouts(self) -> CaptureTimeouts:
+        return CaptureTimeouts(self.open_timeout_s, self.read_timeout_s)
+
+
+class LiveSource:
+    """One camera stream. ``start()`` launches the reader thread; the consumer calls ``take()``
+    (or ``wait()``) for the newest frame and ``health()`` for a snapshot; ``stop()`` joins.
+
+    Frames carry the wall clock at read as ``timestamp`` and seconds since the current
+    connection opened as ``position_s``; ``index`` keeps counting across reconnects. Local files
+    are paced to their own timestamps and start again at their end (a reconnect).
+    """
+
+    def __init__(
+        self,
+        source: str | int,
+        camera_id: str,
+        config: LiveSourceConfig | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.camera_id = camera_id
+        self.config = config or LiveSourceConfig()
+        self._source = source
+        self._kind = source_kind(source)
+        self._rng = rng or random.Random()
+        self._latest = LatestFrame()
+        self._health = HealthTracker(camera_id, started_at=time.time())
+        self._health_lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._index = 0
+
+    @property
+    def redacted_source(self) -> str:
+        return redact_url(str(self._source))
+
+    # -- consumer side ----------------------------------------------------------------------
+
+    def take(self) -> Frame | None:
+        """The newest frame not yet taken; None when nothing new arrived since the last take."""
+        return self._latest.take()
+
+    def wait(self, timeout_s: float) -> Frame | None:
+        """Like :meth:`take`, waiting up to ``timeout_s`` seconds for a new frame."""
+        return self._latest.wait(timeout_s)
+
+    def health(self) -> HealthSnapshot:
+        with self._health_lock:
+            return self._health.snapshot(time.time())
+
+    # -- lifetime ---------------------------------------------------------------------------
+
+    def start(self) -> None:
+        if self._thread is not None:
+            raise StreamError(f"{self.camera_id}: source already started")
+        self._thread = threading.Thread(
+            target=self._run, name=f"stairwatch-reader-{self.camera_id}", daemon=True
+        )
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop the reader and release the capture; blocks at most one open or read timeout."""
+        self._stop.set()
+        thread, self._thread = self._thread, None
+        if thread is None:
+            return
+        limit = self.config.open_timeout_s + self.config.read_timeout_s + 5.0
+        thread.join(timeout=limit)
+        if thread.is_alive():
+            raise StreamError(f"{self.camera_id}: reader did not stop within {limit:g} s")
+
+    def __enter__(self) -> LiveSource:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    # -- reader thread ----------------------------------------------------------------------
+
+    def _run(self) -> None:
+        attempt = 0
+        while not self._stop.is_set():
+            with self._health_lock:
+                self._health.connecting()
+            if self._read_one_connection():
+                attempt = 0
+            if self._stop.is_set():
+                return
+            delay = next_backoff(
+                attempt, self._rng, self.config.backoff_base_s, self.config.backoff_cap_s
+            )
+            attempt += 1
+            self._stop.wait(delay)
+
+    def _read_one_connection(self) -> bool:
+        """Open, read until failure or stop, release. True when any new frame arrived."""
+        try:
+            capture = open_capture(self._source, self.config.timeouts, self.config.ffmpeg_options)
+        except StreamError as exc:
+            self._failed(str(exc))
+            return False
+        try:
+            return self._read_frames(capture)
+        except cv2.error as exc:
+            self._failed(f"{self.redacted_source}: OpenCV error: {exc}")
+            return False
+        finally:
+            capture.release()
+
+    def _read_frames(self, capture: cv2.VideoCapture) -> bool:
+        watchdog = StallWatchdog(self.config.stall_after_s)
+        opened_mono = time.monotonic()
+        opened_wall = time.time()
+        watchdog.reset(opened_mono)
+        got_any = False
+        while not self._stop.is_set():
+            before = time.monotonic()
+            ok, image = capture.read()
+            now_mono, now_wall = time.monotonic(), time.time()
+            # After a read timeout OpenCV may still hand out a frame the decoder held back;
+            # the source is silent all the same.
+            timed_out = now_mono - before >= self.config.read_timeout_s
+            if not ok or image is None or timed_out:
+                self._failed(self._read_failure_message())
+                return got_any
+            pts = position_s(capture)
+            pixels = np.asarray(image, np.uint8)
+            if watchdog.observe(now_mono, pts, frame_fingerprint(pixels)):
+                got_any = True
+                self._publish(pixels, now_wall, now_wall - opened_wall)
+                if self._kind is SourceKind.FILE and pts is not None:
+                    self._stop.wait(max(0.0, opened_mono + pts - time.monotonic()))
+            elif watchdog.stalled(now_mono):
+                self._failed(
+                    f"{self.redacted_source}: stalled, no new frame for "
+                    f"{self.config.stall_after_s:g} s"
+                )
+                return got_any
+        return got_any
+
+    def _publish(self, image: NDArray[np.uint8], timestamp: float, position: float) -> None:
+        frame = Frame(self.camera_id, image, timestamp, position, self._index)
+        self._index += 1
+        replaced = self._latest.put(frame)
+        with self._health_lock:
+            self._health.frame(timestamp, replaced_untaken=replaced)
+
+    def _failed(self, message: str) -> None:
+        with self._health_lock:
+            self._health.failed(time.time(), message)
+
+    def _read_failure_message(self) -> str:
+        if self._kind is SourceKind.FILE:
+            return f"{self.redacted_source}: end of file"
+        return (
+            f"{self.redacted_source}: read failed (connection lost, stream ended, "
+            f"or no data for {self.config.read_timeout_s:g} s)"
+        )
