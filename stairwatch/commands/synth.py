@@ -1,4 +1,4 @@
-"""``stairwatch synth dataset``: render a synthetic YOLO training set (optionally mixed with real data)."""
+"""``stairwatch synth dataset``: render a synthetic YOLO training set, maybe mixed with real."""
 
 from __future__ import annotations
 
@@ -72,6 +72,7 @@ def run(args: argparse.Namespace) -> int:
     if summary.mixed is not None:
         m = summary.mixed
         print(
-            f"mixed in: {m.train_images} train, {m.val_real_images} val_real images, {m.boxes} boxes"
+            f"mixed in: {m.train_images} train, {m.val_real_images} val_real images, "
+            f"{m.boxes} boxes"
         )
     return 0

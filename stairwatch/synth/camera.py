@@ -127,8 +127,8 @@ def _blur(img: np.ndarray, spec: CameraSpec) -> np.ndarray:
         rot = cv2.getRotationMatrix2D(
             (spec.motion_px / 2 - 0.5, spec.motion_px / 2 - 0.5), spec.motion_angle, 1.0
         )
-        k = cv2.warpAffine(k, rot, (spec.motion_px, spec.motion_px))
-        img = cv2.filter2D(img, -1, k / max(1e-6, k.sum()))
+        kernel = np.asarray(cv2.warpAffine(k, rot, (spec.motion_px, spec.motion_px)), np.float32)
+        img = cv2.filter2D(img, -1, kernel / max(1e-6, float(kernel.sum())))
     if spec.downscale < 0.99:
         h, w = img.shape[:2]
         small = cv2.resize(
@@ -141,7 +141,7 @@ def _blur(img: np.ndarray, spec: CameraSpec) -> np.ndarray:
 
 
 def _noise(img: np.ndarray, spec: CameraSpec, rng: np.random.Generator) -> np.ndarray:
-    n = rng.normal(0, spec.noise_sigma, img.shape[:2] + (1,)).astype(np.float32)
+    n = rng.normal(0, spec.noise_sigma, (*img.shape[:2], 1)).astype(np.float32)
     if not spec.ir_night:
         n = n + rng.normal(0, spec.noise_sigma * 0.4, img.shape).astype(np.float32)
     return np.clip(img.astype(np.float32) + n, 0, 255).astype(np.uint8)
@@ -151,7 +151,8 @@ def _stamp(img: np.ndarray, spec: CameraSpec) -> None:
     t = spec.stamp_seconds
     days, rem = divmod(t, 86400)
     year, yday = 2023 + days // 365, days % 365
-    text = f"{year}-{1 + yday // 31:02d}-{1 + yday % 28:02d} {rem // 3600:02d}:{rem % 3600 // 60:02d}:{rem % 60:02d}"
+    clock = f"{rem // 3600:02d}:{rem % 3600 // 60:02d}:{rem % 60:02d}"
+    text = f"{year}-{1 + yday // 31:02d}-{1 + yday % 28:02d} {clock}"
     h, w = img.shape[:2]
     scale = w / 900
     org = (int(w * 0.03), int(h * 0.07)) if t % 3 else (int(w * 0.5), int(h * 0.95))

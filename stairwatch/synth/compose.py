@@ -92,7 +92,7 @@ def _scene(rng: np.random.Generator, opts: SampleOptions) -> Scene:
     ]
     w, h = opts.width, opts.height
     if kind == SceneKind.ELEVATOR_TOPDOWN or rng.random() < 0.1:
-        w = int(round(h * 4 / 3 / 2)) * 2
+        w = round(h * 4 / 3 / 2) * 2
     return render_scene(SceneSpec(kind, w, h, int(rng.integers(2**31))))
 
 
@@ -165,7 +165,7 @@ def _cable_route(
 ) -> np.ndarray | None:
     g = layout.ground
     if layout.windows and rng.random() < 0.85:
-        x0, y0, x1, y1 = layout.windows[int(rng.integers(len(layout.windows)))]
+        x0, _, x1, y1 = layout.windows[int(rng.integers(len(layout.windows)))]
         start = np.array([rng.uniform(x0, x1), y1])
     elif layout.outlets:
         start = np.array(layout.outlets[int(rng.integers(len(layout.outlets)))])
@@ -195,7 +195,7 @@ def _cables(
     if rng.random() >= _CABLE_CHANCE.get(layout.kind, 0.3):
         return []
     plugs = [d.plug_xy for d in drawn if d.plug_xy is not None]
-    out = []
+    out: list[Drawn] = []
     for _ in range(
         1 + int(rng.random() < 0.35) + int(layout.kind == "facade" and rng.random() < 0.4)
     ):

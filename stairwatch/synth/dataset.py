@@ -66,7 +66,8 @@ def yolo_lines(sample: Sample) -> list[str]:
     for lab in sample.labels:
         x0, y0, x1, y1 = lab.box
         lines.append(
-            f"{lab.class_id} {(x0 + x1) / 2 / w:.6f} {(y0 + y1) / 2 / h:.6f} {(x1 - x0) / w:.6f} {(y1 - y0) / h:.6f}"
+            f"{lab.class_id} {(x0 + x1) / 2 / w:.6f} {(y0 + y1) / 2 / h:.6f} "
+            f"{(x1 - x0) / w:.6f} {(y1 - y0) / h:.6f}"
         )
     return lines
 

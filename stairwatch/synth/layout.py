@@ -29,7 +29,7 @@ class GroundBand:
     center_xy: tuple[float, float] = (0.0, 0.0)
 
     def x_range(self, y: float) -> tuple[float, float]:
-        t = (y - self.y_far) / max(1e-6, self.y_near - self.y_far)
+        t = min(1.2, max(0.0, (y - self.y_far) / max(1.0, self.y_near - self.y_far)))
         return (
             self.x_far[0] + t * (self.x_near[0] - self.x_far[0]),
             self.x_far[1] + t * (self.x_near[1] - self.x_far[1]),

@@ -59,7 +59,7 @@ def _split_dirs(root: Path, split: str) -> tuple[Path, Path] | None:
 
 
 def _convert_line(line: str, table: dict[int, int]) -> str | None:
-    """One source label line (box or polygon) -> our ``class cx cy w h`` line, or None if dropped."""
+    """A source label line (box or polygon) -> our ``class cx cy w h`` line; None if dropped."""
     parts = line.split()
     if len(parts) < 5 or int(float(parts[0])) not in table:
         return None

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from stairwatch.synth.shapes import Color
+from stairwatch.synth.shapes import Color, scaled
 
 
 @dataclass(frozen=True)
@@ -49,16 +49,15 @@ def grime(rng: np.random.Generator, img: np.ndarray, strength: float) -> np.ndar
     h, w = img.shape[:2]
     small = rng.normal(1.0, strength, (max(2, h // 40), max(2, w // 40), 1)).astype(np.float32)
     fine = rng.normal(1.0, strength * 0.3, (max(2, h // 6), max(2, w // 6), 1)).astype(np.float32)
-    field = cv2.resize(small, (w, h), interpolation=cv2.INTER_CUBIC)
-    field *= cv2.resize(fine, (w, h), interpolation=cv2.INTER_LINEAR)
+    field = np.asarray(cv2.resize(small, (w, h), interpolation=cv2.INTER_CUBIC), np.float32)
+    field = field * np.asarray(cv2.resize(fine, (w, h), interpolation=cv2.INTER_LINEAR), np.float32)
     return np.clip(img.astype(np.float32) * field[..., None], 0, 255).astype(np.uint8)
 
 
 def brushed(rng: np.random.Generator, img: np.ndarray, strength: float) -> np.ndarray:
     """Vertical brushed-steel streaks over the whole image."""
-    h, w = img.shape[:2]
-    cols = rng.normal(1.0, strength, (1, w)).astype(np.float32)
-    cols = cv2.GaussianBlur(cols, (0, 0), 1.5)
+    w = img.shape[1]
+    cols = cv2.GaussianBlur(rng.normal(1.0, strength, (1, w)).astype(np.float32), (0, 0), 1.5)
     return np.clip(img.astype(np.float32) * cols[:, :, None], 0, 255).astype(np.uint8)
 
 
@@ -75,8 +74,8 @@ def side_wall(
 ) -> None:
     fill(img, cam.quad([(x, 0, z0), (x, h, z0), (x, h, z1), (x, 0, z1)]), upper)
     fill(img, cam.quad([(x, 0, z0), (x, split, z0), (x, split, z1), (x, 0, z1)]), lower)
-    dark = tuple(int(c * 0.55) for c in lower)
-    fill(img, cam.quad([(x, 0, z0), (x, 0.1, z0), (x, 0.1, z1), (x, 0, z1)]), dark)  # type: ignore[arg-type]
+    dark = scaled(lower, 0.55)
+    fill(img, cam.quad([(x, 0, z0), (x, 0.1, z0), (x, 0.1, z1), (x, 0, z1)]), dark)
 
 
 def floor_tiles(

@@ -6,7 +6,7 @@ import numpy as np
 
 from stairwatch.synth.layout import GroundBand, SceneLayout, Stroke
 from stairwatch.synth.rooms import Pinhole, brushed, door, fill, floor_tiles, grime, line, side_wall
-from stairwatch.synth.shapes import Color
+from stairwatch.synth.shapes import Color, scaled
 from stairwatch.synth.specs import jitter, pick
 
 _UPPER: tuple[Color, ...] = ((225, 228, 230), (200, 210, 215), (185, 200, 210), (215, 215, 205))
@@ -53,12 +53,14 @@ def _pinhole(
 
 def _band(cam: Pinhole, h: int, xl: float, xr: float, z_near: float, z_far: float) -> GroundBand:
     y_near = min(cam.uv(0, 0, z_near)[1], h * 1.15)
-    z_near_eff = cam.focal_px * cam.cam_h / max(1.0, y_near - cam.horizon_y)
-    far = (cam.uv(xl + 0.3, 0, z_far)[0], cam.uv(xr - 0.3, 0, z_far)[0])
-    near = (cam.uv(xl + 0.3, 0, z_near_eff)[0], cam.uv(xr - 0.3, 0, z_near_eff)[0])
-    return GroundBand(
-        cam.uv(0, 0, z_far)[1], y_near, far, near, cam.horizon_y, cam.focal_px, cam.cam_h
-    )
+    y_far = min(cam.uv(0, 0, z_far)[1], y_near - 0.2 * h)
+
+    def z_at(y: float) -> float:
+        return cam.focal_px * cam.cam_h / max(1.0, y - cam.horizon_y)
+
+    far = (cam.uv(xl + 0.3, 0, z_at(y_far))[0], cam.uv(xr - 0.3, 0, z_at(y_far))[0])
+    near = (cam.uv(xl + 0.3, 0, z_at(y_near))[0], cam.uv(xr - 0.3, 0, z_at(y_near))[0])
+    return GroundBand(y_far, y_near, far, near, cam.horizon_y, cam.focal_px, cam.cam_h)
 
 
 def _box_room(
@@ -185,8 +187,8 @@ def stairwell(rng: np.random.Generator, w: int, h: int) -> tuple[np.ndarray, Sce
         fill(
             img,
             cam.quad([(xl, y0, z0), (xr, y0, z0), (xr, y0 + riser, z0), (xl, y0 + riser, z0)]),
-            tuple(int(c * 0.75) for c in step_col),
-        )  # type: ignore[arg-type]
+            scaled(step_col, 0.75),
+        )
         line(img, cam.uv(xl, y0 + riser, z0), cam.uv(xr, y0 + riser, z0), (60, 60, 60))
     rail_col = pick(rng, ((40, 40, 40), (160, 160, 160), (30, 60, 120)), 10)
     rx = xr - 0.1
@@ -261,8 +263,8 @@ def elevator_topdown(rng: np.random.Generator, w: int, h: int) -> tuple[np.ndarr
         fill(
             img,
             np.array([corners[k], corners[j], inner[j], inner[k]]),
-            tuple(int(c * shade) for c in steel),
-        )  # type: ignore[arg-type]
+            scaled(steel, shade),
+        )
     floor = pick(rng, ((60, 60, 65), (110, 110, 115), (140, 130, 120), (90, 70, 60)), 10)
     fill(img, inner, floor)
     door_side = int(rng.integers(4))

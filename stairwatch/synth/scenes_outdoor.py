@@ -7,7 +7,7 @@ import numpy as np
 
 from stairwatch.synth.layout import GroundBand, SceneLayout, Stroke
 from stairwatch.synth.rooms import Pinhole, fill, grime, line
-from stairwatch.synth.shapes import Color
+from stairwatch.synth.shapes import Color, scaled
 from stairwatch.synth.specs import pick
 
 _GROUND: tuple[Color, ...] = (
@@ -49,7 +49,7 @@ def bike_shed(rng: np.random.Generator, w: int, h: int) -> tuple[np.ndarray, Sce
         img, cam.quad([(-30, 0, depth), (30, 0, depth), (30, 3.0, depth), (-30, 3.0, depth)]), back
     )
     for x in np.arange(-30, 30, rng.uniform(0.5, 3.0)):
-        line(img, cam.uv(x, 0, depth), cam.uv(x, 3.0, depth), tuple(int(c * 0.8) for c in back))  # type: ignore[arg-type]
+        line(img, cam.uv(x, 0, depth), cam.uv(x, 3.0, depth), scaled(back, 0.8))
     roof_h = cam.cam_h + rng.uniform(0.1, 0.6)
     roof = pick(rng, ((160, 150, 140), (170, 120, 60), (90, 140, 60), (200, 200, 200)), 15)
     fill(
@@ -69,8 +69,8 @@ def bike_shed(rng: np.random.Generator, w: int, h: int) -> tuple[np.ndarray, Sce
             img,
             cam.uv(x, roof_h, 0.3),
             cam.uv(x, roof_h, depth),
-            tuple(int(c * 0.75) for c in roof),
-        )  # type: ignore[arg-type]
+            scaled(roof, 0.75),
+        )
     post = pick(rng, ((60, 60, 60), (150, 150, 150), (40, 90, 40)), 10)
     outlets = []
     for z in np.arange(1.5, depth, rng.uniform(2.5, 4.0)):
@@ -113,16 +113,17 @@ def facade(rng: np.random.Generator, w: int, h: int) -> tuple[np.ndarray, SceneL
     base_y = h * rng.uniform(0.72, 0.9)
     s = h * rng.uniform(0.045, 0.1)  # px per metre on the facade
     skew = rng.uniform(-0.15, 0.15)
-    src = np.float32([[0, 0], [1, 0], [1, 1], [0, 1]])
+    src = np.array([[0, 0], [1, 0], [1, 1], [0, 1]], np.float32)
     left, right = rng.uniform(-0.2, 0.1) * w, rng.uniform(0.9, 1.2) * w
     top_shrink = rng.uniform(0.0, 0.08) * w
-    dst = np.float32(
+    dst = np.array(
         [
             [left + top_shrink, -0.3 * h],
             [right - top_shrink, -0.3 * h + skew * h],
             [right, base_y + skew * h * 0.3],
             [left, base_y],
-        ]
+        ],
+        np.float32,
     )
     hmat = cv2.getPerspectiveTransform(src, dst)
     wall = pick(rng, _FACADE, 15)
@@ -143,7 +144,7 @@ def facade(rng: np.random.Generator, w: int, h: int) -> tuple[np.ndarray, SceneL
             u0, u1 = (c + 0.25) / cols, (c + 0.75) / cols
             v0, v1 = (r + 0.2) / rows, (r + 0.7) / rows
             quad = cv2.perspectiveTransform(
-                np.float32([[[u0, v0], [u1, v0], [u1, v1], [u0, v1]]]), hmat
+                np.array([[[u0, v0], [u1, v0], [u1, v1], [u0, v1]]], np.float32), hmat
             )[0].astype(float)
             _window(img, quad, rng, frame)
             if rng.random() < 0.25:  # air-conditioner unit under the window

@@ -16,6 +16,12 @@ import numpy as np
 Color = tuple[int, int, int]
 """BGR, 0-255."""
 
+
+def scaled(color: Color, k: float) -> Color:
+    """``color`` times ``k``, clipped to 0-255."""
+    return (min(255, int(color[0] * k)), min(255, int(color[1] * k)), min(255, int(color[2] * k)))
+
+
 _LIGHT = np.array([0.35, 0.8, 0.5]) / np.linalg.norm([0.35, 0.8, 0.5])
 
 
@@ -149,8 +155,7 @@ class Projector:
 
 
 def _shade(color: Color, normal_cam: np.ndarray) -> Color:
-    k = 0.5 + 0.6 * max(0.0, float(normal_cam @ _LIGHT))
-    return (min(255, int(color[0] * k)), min(255, int(color[1] * k)), min(255, int(color[2] * k)))
+    return scaled(color, 0.5 + 0.6 * max(0.0, float(normal_cam @ _LIGHT)))
 
 
 def _circle_pts(center: tuple[float, float, float], radius: float, z: float, n: int) -> np.ndarray:
@@ -202,9 +207,11 @@ def _draw_wheel(img: np.ndarray, w: Wheel, proj: Projector) -> np.ndarray:
         _poly(img, hull, w.tire)
         rim = proj.to_pixels(proj.rotate(_circle_pts(w.center, w.radius * 0.62, zc, n)))
         _poly(img, rim, w.rim)
-        hub = proj.to_pixels(proj.rotate(_circle_pts(w.center, w.radius * 0.2, zc, 10)))
-        _poly(img, hub, _shade(w.rim, np.array([0.0, 0.0, 1.0])))
+        hub_poly = proj.to_pixels(proj.rotate(_circle_pts(w.center, w.radius * 0.2, zc, 10)))
+        _poly(img, hub_poly, _shade(w.rim, np.array([0.0, 0.0, 1.0])))
         return both
+    pad = tire_px / 2 + 0.5
+    both = np.vstack([both + o for o in ((pad, 0), (-pad, 0), (0, pad), (0, -pad))])
     for ring in (pa, pb):
         cv2.polylines(img, [np.round(ring).astype(np.int32)], True, w.tire, tire_px, cv2.LINE_AA)
     hub = proj.point((w.center[0], w.center[1], zc))
@@ -220,7 +227,7 @@ def _draw_wheel(img: np.ndarray, w: Wheel, proj: Projector) -> np.ndarray:
     return both
 
 
-def _ipt(p: tuple[float, float]) -> tuple[int, int]:
+def _ipt(p: tuple[float, float] | np.ndarray) -> tuple[int, int]:
     return (round(p[0]), round(p[1]))
 
 

@@ -1,0 +1,207 @@
+"""Synthetic data: determinism, label correctness, lens geometry, dataset layout, mixing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import yaml
+
+from stairwatch.cli import main
+from stairwatch.synth.camera import CameraSpec, apply_camera, distort_points
+from stairwatch.synth.compose import SampleOptions, render_sample
+from stairwatch.synth.dataset import DatasetOptions, write_dataset
+from stairwatch.synth.errors import DatasetSourceError, SynthError
+from stairwatch.synth.mix import parse_mix_map
+from stairwatch.synth.people import draw_person
+from stairwatch.synth.scenes import SceneKind, SceneSpec, render_scene
+from stairwatch.synth.shapes import Facing
+from stairwatch.synth.specs import sample_bicycle, sample_ebike, sample_person
+from stairwatch.synth.vehicles import draw_bicycle, draw_ebike
+from vision.kinds import KIND_NAMES
+
+SMALL = SampleOptions(width=320, height=180)
+
+
+def _files(root: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(root)): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and p.name != "data.yaml"
+    }
+
+
+def test_same_seed_same_bytes_whatever_the_worker_count(tmp_path: Path) -> None:
+    a = write_dataset(
+        DatasetOptions(tmp_path / "a", images=6, seed=3, width=320, height=180, workers=1)
+    )
+    b = write_dataset(
+        DatasetOptions(tmp_path / "b", images=6, seed=3, width=320, height=180, workers=2)
+    )
+    fa, fb = _files(tmp_path / "a"), _files(tmp_path / "b")
+    assert fa == fb
+    assert len([k for k in fa if k.endswith(".jpg")]) == 6
+    assert a.boxes_per_class == b.boxes_per_class
+
+
+def test_different_seeds_differ() -> None:
+    a, b = render_sample(0, 1, SMALL), render_sample(1, 1, SMALL)
+    assert not np.array_equal(a.image, b.image)
+
+
+def test_labels_inside_image_and_all_classes_appear() -> None:
+    seen: set[int] = set()
+    for i in range(40):
+        s = render_sample(7, i, SMALL)
+        h, w = s.image.shape[:2]
+        for lab in s.labels:
+            x0, y0, x1, y1 = lab.box
+            assert 0 <= x0 < x1 <= w and 0 <= y0 < y1 <= h
+            assert 0 <= lab.class_id < len(KIND_NAMES)
+            seen.add(lab.class_id)
+    assert seen == set(range(len(KIND_NAMES)))
+
+
+def _ink_box(image: np.ndarray, background: int) -> tuple[int, int, int, int]:
+    ys, xs = np.nonzero(np.any(image != background, axis=2))
+    return int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1
+
+
+@pytest.mark.parametrize("yaw", [0.0, -45.0, -90.0, 135.0])
+@pytest.mark.parametrize("pitch", [5.0, 40.0, 85.0])
+@pytest.mark.parametrize(
+    "draw, sample",
+    [(draw_ebike, sample_ebike), (draw_bicycle, sample_bicycle), (draw_person, sample_person)],
+)
+def test_returned_box_matches_the_drawn_pixels(draw, sample, yaw: float, pitch: float) -> None:  # type: ignore[no-untyped-def]
+    image = np.full((600, 600, 3), 128, np.uint8)
+    render = draw(
+        image, sample(np.random.default_rng(5)), (300.0, 350.0), 150.0, Facing(yaw, pitch)
+    )
+    ink = _ink_box(image, 128)
+    assert np.allclose(render.box, ink, atol=3.0), (render.box, ink)
+
+
+def _lens_only(lens: float) -> CameraSpec:
+    return CameraSpec(
+        1.0,
+        1.0,
+        (1.0, 1.0, 1.0),
+        (0.0, 0.0, 0.0),
+        0.0,
+        0.0,
+        0.0,
+        lens,
+        0.0,
+        0,
+        0.0,
+        1.0,
+        0.0,
+        False,
+        False,
+        0,
+        90,
+    )
+
+
+@pytest.mark.parametrize("lens", [0.3, 0.7, 1.1])
+@pytest.mark.parametrize("point", [(40.0, 30.0), (300.0, 60.0), (170.0, 100.0), (60.0, 150.0)])
+def test_points_follow_the_lens(lens: float, point: tuple[float, float]) -> None:
+    image = np.zeros((180, 320, 3), np.uint8)
+    cv2.circle(image, (round(point[0]), round(point[1])), 3, (255, 255, 255), -1)
+    out, (moved,) = apply_camera(
+        image, _lens_only(lens), [np.array([point], np.float32)], np.random.default_rng(0)
+    )
+    ys, xs = np.nonzero(out[..., 0] > 100)
+    assert np.allclose(moved[0], (xs.mean(), ys.mean()), atol=1.5)
+    assert np.allclose(distort_points(np.array([point]), _lens_only(lens), 320, 180), moved)
+
+
+@pytest.mark.parametrize("kind", list(SceneKind))
+def test_scenes_render_with_a_usable_ground_band(kind: SceneKind) -> None:
+    scene = render_scene(SceneSpec(kind, 320, 180, 11))
+    assert scene.image.shape == (180, 320, 3) and scene.image.dtype == np.uint8
+    g = scene.layout.ground
+    assert g.y_far < g.y_near
+    assert g.px_per_m(g.y_near) >= g.px_per_m(g.y_far) > 0
+    again = render_scene(SceneSpec(kind, 320, 180, 11))
+    assert np.array_equal(scene.image, again.image)
+
+
+def _tiny_yolo(root: Path) -> None:
+    root.mkdir()
+    (root / "data.yaml").write_text("names: ['car', 'bike', 'bus']\n")
+    rows = {
+        ("train", "a"): "1 0.5 0.5 0.2 0.2\n0 0.1 0.1 0.1 0.1\n",
+        ("train", "b"): "2 0.5 0.5 0.3 0.3",
+        ("valid", "c"): "1 0.1 0.2 0.3 0.2 0.3 0.4 0.1 0.4\n",
+    }
+    for (split, stem), text in rows.items():
+        (root / split / "images").mkdir(parents=True, exist_ok=True)
+        (root / split / "labels").mkdir(parents=True, exist_ok=True)
+        cv2.imwrite(str(root / split / "images" / f"{stem}.jpg"), np.zeros((32, 32, 3), np.uint8))
+        (root / split / "labels" / f"{stem}.txt").write_text(text)
+
+
+def test_mix_yolo_remaps_classes_and_keeps_real_validation_apart(tmp_path: Path) -> None:
+    _tiny_yolo(tmp_path / "real")
+    out = tmp_path / "ds"
+    code = main(
+        [
+            "synth",
+            "dataset",
+            "--out",
+            str(out),
+            "--images",
+            "4",
+            "--size",
+            "320x180",
+            "--workers",
+            "1",
+            "--mix-yolo",
+            str(tmp_path / "real"),
+            "--mix-map",
+            "bike=ebike",
+        ]
+    )
+    assert code == 0
+    ebike = KIND_NAMES.index("ebike")
+    assert (
+        out / "labels/train/real_a.txt"
+    ).read_text() == f"{ebike} 0.500000 0.500000 0.200000 0.200000\n"
+    assert (out / "labels/train/real_b.txt").read_text() == ""
+    assert (out / "images/train/real_b.jpg").is_file()
+    assert (
+        out / "labels/val_real/real_c.txt"
+    ).read_text() == f"{ebike} 0.200000 0.300000 0.200000 0.200000\n"
+    assert not list((out / "images/val").glob("real_*"))
+    data = yaml.safe_load((out / "data.yaml").read_text())
+    assert data["val_real"] == "images/val_real"
+
+
+def test_data_yaml_points_at_the_splits(tmp_path: Path) -> None:
+    out = tmp_path / "ds"
+    summary = write_dataset(
+        DatasetOptions(out, images=5, width=320, height=180, val_fraction=0.4, workers=1)
+    )
+    data = yaml.safe_load(summary.data_yaml.read_text())
+    assert Path(data["path"]).is_absolute() and Path(data["path"]) == out.resolve()
+    assert data["names"] == dict(enumerate(KIND_NAMES))
+    assert "val_real" not in data
+    assert len(list((out / data["train"]).glob("*.jpg"))) == 3
+    assert len(list((out / data["val"]).glob("*.jpg"))) == 2
+    for label in (out / "labels").rglob("*.txt"):
+        for line in label.read_text().splitlines():
+            cls, *vals = line.split()
+            assert int(cls) in range(len(KIND_NAMES))
+            assert all(0.0 <= float(v) <= 1.0 for v in vals)
+    with pytest.raises(SynthError):
+        write_dataset(DatasetOptions(out, images=2, width=320, height=180, workers=1))
+
+
+@pytest.mark.parametrize("items", [["bike"], ["bike=truck"], ["=ebike"]])
+def test_bad_mix_maps_are_refused(items: list[str]) -> None:
+    with pytest.raises(DatasetSourceError):
+        parse_mix_map(items)
