@@ -87,7 +87,7 @@ class MotionGate:
             raise ValueError(f"blur_kernel must be odd, got {self.params.blur_kernel}")
         self._ignore = tuple(_checked_polygon(p) for p in ignore)
         self._background: NDArray[np.float32] | None = None
-        self._keep: NDArray[np.uint8] | None = None  # 255 where motion counts
+        self._keep: NDArray[np.uint8] = np.zeros((0, 0), np.uint8)  # 255 where motion counts
         self._keep_area = 0
         self._last_frame_at = 0.0
         self._last_run_at = 0.0
