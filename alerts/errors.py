@@ -15,3 +15,15 @@ class EventNotFound(StoreError):
 
 class NotifierError(AlertsError):
     """A channel refused or could not take a message."""
+
+
+class EventStateError(StoreError):
+    """The action does not fit the event's status (e.g. resolving a resolved event)."""
+
+
+class SnapshotMissing(StoreError):
+    """The event exists but its snapshot file is gone (deleted by retention or by hand)."""
+
+
+class SnapshotError(AlertsError):
+    """A snapshot could not be rendered (bad image) or encoded."""

@@ -1,0 +1,61 @@
+"""Evidence files under the media folder: where they go and how they are written safely."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from datetime import datetime
+from pathlib import Path, PurePosixPath
+
+from alerts.errors import StoreError
+
+SNAPSHOT_DIR = "snapshots"
+
+
+def snapshot_relpath(event_id: str, alert_ts: float) -> str:
+    """``snapshots/YYYY-MM-DD/<id>.jpg`` (local date of the alert), POSIX separators."""
+    day = datetime.fromtimestamp(alert_ts).strftime("%Y-%m-%d")
+    return str(PurePosixPath(SNAPSHOT_DIR, day, f"{event_id}.jpg"))
+
+
+def resolve_media_path(media_dir: Path, relpath: str) -> Path:
+    """The absolute path of a stored relative path; refuses anything that leaves ``media_dir``."""
+    root = media_dir.resolve()
+    path = (root / relpath).resolve()
+    if not path.is_relative_to(root):
+        raise StoreError(f"media path {relpath!r} points outside the media folder")
+    return path
+
+
+def write_temp(path: Path, data: bytes) -> Path:
+    """Write ``data`` to a hidden temporary file beside ``path`` (same file system) and fsync it."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise StoreError(f"cannot write under {path.parent}: {exc.strerror}") from exc
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+    except OSError as exc:
+        remove_quietly(Path(tmp))
+        raise StoreError(f"cannot write {path}: {exc.strerror}") from exc
+    return Path(tmp)
+
+
+def commit_temp(tmp: Path, path: Path) -> None:
+    """Atomically move a file written by :func:`write_temp` into place."""
+    try:
+        os.replace(tmp, path)
+    except OSError as exc:
+        remove_quietly(tmp)
+        raise StoreError(f"cannot move snapshot into {path}: {exc.strerror}") from exc
+
+
+def remove_quietly(path: Path) -> None:
+    """Delete a file if it is there; cleanup must not mask the error that caused it."""
+    with contextlib.suppress(OSError):
+        path.unlink(missing_ok=True)

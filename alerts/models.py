@@ -1,0 +1,86 @@
+"""ORM tables of the event store (SQLAlchemy 2.0 typed mappings).
+
+Portable types only (strings, floats, integers, JSON), so the same tables work on SQLite and
+PostgreSQL. Times are float Unix seconds. Enum values are stored as their string values and checked
+in Python before writing. The schema itself is created by the Alembic migrations in
+``alerts/migrations``; these classes must match them (a test compares the two).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, MetaData, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+ID_LEN = 36  # a UUID in its canonical text form
+NAME_LEN = 200
+SHORT_LEN = 32
+PATH_LEN = 500
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class EventRow(Base):
+    """One alert and what people did about it."""
+
+    __tablename__ = "events"
+
+    id: Mapped[str] = mapped_column(String(ID_LEN), primary_key=True)
+    camera_id: Mapped[str] = mapped_column(String(NAME_LEN))
+    camera_name: Mapped[str] = mapped_column(String(NAME_LEN))
+    building: Mapped[str] = mapped_column(String(NAME_LEN))
+    floor: Mapped[str] = mapped_column(String(NAME_LEN))
+    zone: Mapped[str | None] = mapped_column(String(NAME_LEN))
+    type: Mapped[str] = mapped_column(String(SHORT_LEN))
+    severity: Mapped[str] = mapped_column(String(SHORT_LEN))
+    status: Mapped[str] = mapped_column(String(SHORT_LEN))
+    track_id: Mapped[int | None] = mapped_column(Integer)
+    confidence: Mapped[float] = mapped_column(Float)
+    start_ts: Mapped[float] = mapped_column(Float)
+    alert_ts: Mapped[float] = mapped_column(Float)
+    end_ts: Mapped[float | None] = mapped_column(Float)
+    box_x1: Mapped[float | None] = mapped_column(Float)
+    box_y1: Mapped[float | None] = mapped_column(Float)
+    box_x2: Mapped[float | None] = mapped_column(Float)
+    box_y2: Mapped[float | None] = mapped_column(Float)
+    details: Mapped[list[str]] = mapped_column(JSON)
+    snapshot_path: Mapped[str] = mapped_column(String(PATH_LEN))
+    clip_path: Mapped[str | None] = mapped_column(String(PATH_LEN))
+    created_at: Mapped[float] = mapped_column(Float)
+    updated_at: Mapped[float] = mapped_column(Float)
+    acknowledged_by: Mapped[str | None] = mapped_column(String(NAME_LEN))
+    acknowledged_at: Mapped[float | None] = mapped_column(Float)
+    assigned_to: Mapped[str | None] = mapped_column(String(NAME_LEN))
+    resolved_by: Mapped[str | None] = mapped_column(String(NAME_LEN))
+    resolved_at: Mapped[float | None] = mapped_column(Float)
+    note: Mapped[str | None] = mapped_column(Text)
+    reminder_count: Mapped[int] = mapped_column(Integer, default=0)
+
+    __table_args__ = (
+        Index("ix_events_alert_ts", "alert_ts"),
+        Index("ix_events_camera_id", "camera_id"),
+        Index("ix_events_status", "status"),
+    )
+
+
+class EventActionRow(Base):
+    """One line of an event's audit trail (raised, reminded, ended, acknowledged, ...)."""
+
+    __tablename__ = "event_actions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    event_id: Mapped[str] = mapped_column(
+        String(ID_LEN), ForeignKey("events.id", ondelete="CASCADE"), index=True
+    )
+    action: Mapped[str] = mapped_column(String(SHORT_LEN))
+    actor: Mapped[str] = mapped_column(String(NAME_LEN))
+    at: Mapped[float] = mapped_column(Float)
+    note: Mapped[str | None] = mapped_column(Text)

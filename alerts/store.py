@@ -1,0 +1,448 @@
+"""The event store: events and their audit trail in a database, snapshots as JPEG files.
+
+One engine per store and one session per call, so the runtime can write from its worker thread
+while the dashboard reads. SQLite (the default) runs in WAL mode with foreign keys on and a busy
+timeout; any SQLAlchemy URL works. The schema comes from the Alembic migrations shipped in
+``alerts/migrations``, applied by :meth:`EventStore.open`.
+
+Every input is checked before anything is written; failures raise :class:`StoreError`.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from sqlalchemy import Engine, Select, func, select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from alerts.errors import EventNotFound, EventStateError, SnapshotMissing, StoreError
+from alerts.events import Box, EventRecord, EventStatus, EventType, Severity
+from alerts.media import (
+    commit_temp,
+    remove_quietly,
+    resolve_media_path,
+    snapshot_relpath,
+    write_temp,
+)
+from alerts.models import EventActionRow, EventRow
+from alerts.store_checks import (
+    MAX_NOTE_LEN,
+    check_camera,
+    check_enum,
+    check_jpeg,
+    check_optional_text,
+    check_page,
+    check_record,
+    check_text,
+    check_time,
+)
+from alerts.store_db import create_store_engine, run_migrations
+from alerts.stored import SYSTEM_ACTOR, ActionKind, CameraInfo, EventAction, StoredEvent
+
+Clock = Callable[[], float]
+ChangeHook = Callable[[Session, ActionKind, StoredEvent], None]
+
+
+class EventStore:
+    """Stores events, their snapshots and what people did about them. Thread-safe."""
+
+    def __init__(self, engine: Engine, media_dir: Path, clock: Clock = time.time) -> None:
+        """Prefer :meth:`open`, which also creates the schema."""
+        self._engine = engine
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+        self.media_dir = media_dir
+        self._clock = clock
+        self._hooks: list[ChangeHook] = []
+
+    @classmethod
+    def open(cls, database_url: str, media_dir: Path, *, clock: Clock = time.time) -> EventStore:
+        """Connect, bring the schema up to date, and make sure ``media_dir`` exists."""
+        try:
+            media_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"cannot create media folder {media_dir}: {exc.strerror}") from exc
+        engine = create_store_engine(database_url)
+        try:
+            run_migrations(engine)
+        except BaseException:
+            engine.dispose()
+            raise
+        return cls(engine, media_dir, clock)
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    @property
+    def engine(self) -> Engine:
+        """The store's engine, for modules that keep their own tables in the same database."""
+        return self._engine
+
+    def add_change_hook(self, hook: ChangeHook) -> None:
+        """Call ``hook(session, action, event)`` inside the transaction of every audited change
+        (raised, reminded, ended, acknowledged, assigned, resolved), after the event's rows are
+        written: whatever the hook adds commits or rolls back with the change (the
+        notification outbox relies on this). An exception from the hook undoes the change."""
+        self._hooks.append(hook)
+
+    def __enter__(self) -> EventStore:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # -- written by the runtime -------------------------------------------------------------
+
+    def record_raised(
+        self, event: EventRecord, camera: CameraInfo, snapshot_jpeg: bytes
+    ) -> StoredEvent:
+        """Store a new open event and its snapshot; the file is removed again if the row fails."""
+        check_record(event)
+        check_camera(camera, event)
+        jpeg = check_jpeg(snapshot_jpeg)
+        event_id = str(uuid.uuid4())
+        relpath = snapshot_relpath(event_id, event.alert_ts)
+        path = resolve_media_path(self.media_dir, relpath)
+        now = self._clock()
+        commit_temp(write_temp(path, jpeg), path)
+        try:
+            with self._transaction() as session:
+                row = _new_row(event_id, event, camera, relpath, now)
+                session.add(row)
+                session.flush()  # the row first: the audit line's foreign key points at it
+                session.add(_action_row(event_id, ActionKind.RAISED, SYSTEM_ACTOR, now))
+                session.flush()
+                return self._changed(session, ActionKind.RAISED, row)
+        except BaseException:
+            remove_quietly(path)
+            raise
+
+    def record_update(
+        self, event_id: str, event: EventRecord, snapshot_jpeg: bytes | None = None
+    ) -> StoredEvent:
+        """Copy the record's latest evidence; replace the snapshot only when one is given."""
+        check_record(event)
+        jpeg = None if snapshot_jpeg is None else check_jpeg(snapshot_jpeg)
+        with self._transaction() as session:
+            row = _get_row(session, event_id)
+            if row.camera_id != event.camera_id:
+                raise StoreError(
+                    f"event {event_id} is from camera {row.camera_id!r}, not {event.camera_id!r}"
+                )
+            _copy_evidence(row, event)
+            row.updated_at = self._clock()
+            session.flush()
+            if jpeg is not None:
+                path = resolve_media_path(self.media_dir, row.snapshot_path)
+                commit_temp(write_temp(path, jpeg), path)
+            return _to_stored(row)
+
+    def record_end(self, event_id: str, end_ts: float) -> StoredEvent:
+        """The condition is over (the bike left, the cable is gone)."""
+        end = check_time("end_ts", end_ts)
+        with self._transaction() as session:
+            row = _get_row(session, event_id)
+            if row.end_ts is not None:
+                raise EventStateError(f"event {event_id} already ended at {row.end_ts}")
+            now = self._clock()
+            row.end_ts = end
+            row.updated_at = now
+            session.add(_action_row(event_id, ActionKind.ENDED, SYSTEM_ACTOR, now))
+            return self._changed(session, ActionKind.ENDED, row)
+
+    def record_reminder(self, event_id: str) -> StoredEvent:
+        """A reminder went out for a still-unresolved event."""
+        with self._transaction() as session:
+            row = _get_row(session, event_id)
+            now = self._clock()
+            row.reminder_count += 1
+            row.updated_at = now
+            session.add(_action_row(event_id, ActionKind.REMINDED, SYSTEM_ACTOR, now))
+            return self._changed(session, ActionKind.REMINDED, row)
+
+    # -- written by people (through the dashboard) ------------------------------------------
+
+    def acknowledge(self, event_id: str, actor: str, note: str | None = None) -> StoredEvent:
+        """Someone has seen it. Only open events can be acknowledged."""
+        actor, note = _check_actor_note(actor, note)
+        with self._transaction() as session:
+            row = _get_row(session, event_id)
+            if row.status != EventStatus.OPEN:
+                raise EventStateError(_state_message(row, "acknowledge"))
+            now = self._clock()
+            row.status = EventStatus.ACKNOWLEDGED.value
+            row.acknowledged_by, row.acknowledged_at = actor, now
+            _set_note(row, note, now)
+            session.add(_action_row(event_id, ActionKind.ACKNOWLEDGED, actor, now, note))
+            return self._changed(session, ActionKind.ACKNOWLEDGED, row)
+
+    def assign(self, event_id: str, actor: str, assignee: str) -> StoredEvent:
+        """``actor`` hands the event to ``assignee``; the status stays as it is."""
+        actor, _ = _check_actor_note(actor, None)
+        assignee = check_text("assignee", assignee).strip()
+        with self._transaction() as session:
+            row = _get_row(session, event_id)
+            if row.status == EventStatus.RESOLVED:
+                raise EventStateError(_state_message(row, "assign"))
+            now = self._clock()
+            row.assigned_to = assignee
+            row.updated_at = now
+            session.add(_action_row(event_id, ActionKind.ASSIGNED, actor, now, assignee))
+            return self._changed(session, ActionKind.ASSIGNED, row)
+
+    def resolve(self, event_id: str, actor: str, note: str | None = None) -> StoredEvent:
+        """Dealt with. Open and acknowledged events can be resolved, once."""
+        actor, note = _check_actor_note(actor, note)
+        with self._transaction() as session:
+            row = _get_row(session, event_id)
+            if row.status == EventStatus.RESOLVED:
+                raise EventStateError(_state_message(row, "resolve"))
+            now = self._clock()
+            row.status = EventStatus.RESOLVED.value
+            row.resolved_by, row.resolved_at = actor, now
+            _set_note(row, note, now)
+            session.add(_action_row(event_id, ActionKind.RESOLVED, actor, now, note))
+            return self._changed(session, ActionKind.RESOLVED, row)
+
+    # -- reads ------------------------------------------------------------------------------
+
+    def get(self, event_id: str) -> StoredEvent:
+        with self._transaction() as session:
+            return _to_stored(_get_row(session, event_id))
+
+    def list_events(
+        self,
+        limit: int = 50,
+        offset: int = 0,
+        camera_id: str | None = None,
+        type: EventType | None = None,
+        status: EventStatus | None = None,
+        since: float | None = None,
+    ) -> list[StoredEvent]:
+        """Newest first by alert time. ``since``: only alerts at or after these Unix seconds."""
+        check_page(limit, offset)
+        query = _filtered(select(EventRow), camera_id, type, status, since)
+        query = query.order_by(EventRow.alert_ts.desc(), EventRow.id.desc())
+        with self._transaction() as session:
+            rows = session.scalars(query.limit(limit).offset(offset)).all()
+            return [_to_stored(r) for r in rows]
+
+    def count(
+        self,
+        camera_id: str | None = None,
+        type: EventType | None = None,
+        status: EventStatus | None = None,
+        since: float | None = None,
+    ) -> int:
+        """How many events :meth:`list_events` would page through with these filters."""
+        query = _filtered(select(func.count(EventRow.id)), camera_id, type, status, since)
+        with self._transaction() as session:
+            return int(session.scalar(query) or 0)
+
+    def count_by_status(self, since: float | None = None) -> dict[EventStatus, int]:
+        """Every status, zero included."""
+        counts = self._grouped(EventRow.status, since)
+        return {s: counts.get(s.value, 0) for s in EventStatus}
+
+    def count_by_type(self, since: float | None = None) -> dict[EventType, int]:
+        """Every event type, zero included."""
+        counts = self._grouped(EventRow.type, since)
+        return {t: counts.get(t.value, 0) for t in EventType}
+
+    def actions(self, event_id: str) -> list[EventAction]:
+        """The event's audit trail, oldest first."""
+        query = (
+            select(EventActionRow)
+            .where(EventActionRow.event_id == event_id)
+            .order_by(EventActionRow.at, EventActionRow.id)
+        )
+        with self._transaction() as session:
+            _get_row(session, event_id)
+            return [_to_action(r) for r in session.scalars(query).all()]
+
+    def snapshot_path(self, event_id: str) -> Path:
+        """Absolute path of the event's snapshot; :class:`SnapshotMissing` if the file is gone."""
+        relpath = self.get(event_id).snapshot_path
+        path = resolve_media_path(self.media_dir, relpath)
+        if not path.is_file():
+            raise SnapshotMissing(f"snapshot of event {event_id} is missing ({relpath})")
+        return path
+
+    def ping(self) -> None:
+        """Raise :class:`StoreError` unless the database answers."""
+        with self._transaction() as session:
+            session.execute(select(1))
+
+    # -- internals --------------------------------------------------------------------------
+
+    def _changed(self, session: Session, action: ActionKind, row: EventRow) -> StoredEvent:
+        stored = _to_stored(row)
+        for hook in self._hooks:
+            hook(session, action, stored)
+        return stored
+
+    def _grouped(self, column: Any, since: float | None) -> dict[str, int]:
+        query = _filtered(select(column, func.count(EventRow.id)), None, None, None, since)
+        with self._transaction() as session:
+            return {key: int(n) for key, n in session.execute(query.group_by(column)).all()}
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Session]:
+        """A session in a transaction, committed on success; database errors become StoreError."""
+        try:
+            with self._sessions.begin() as session:
+                yield session
+        except SQLAlchemyError as exc:
+            cause = getattr(exc, "orig", None) or exc
+            raise StoreError(f"database error: {type(cause).__name__}: {cause}") from exc
+
+
+def _filtered(
+    query: Select[Any],
+    camera_id: str | None,
+    type_: EventType | None,
+    status: EventStatus | None,
+    since: float | None,
+) -> Select[Any]:
+    if camera_id is not None:
+        query = query.where(EventRow.camera_id == camera_id)
+    if type_ is not None:
+        query = query.where(EventRow.type == check_enum("type", EventType, type_).value)
+    if status is not None:
+        query = query.where(EventRow.status == check_enum("status", EventStatus, status).value)
+    if since is not None:
+        query = query.where(EventRow.alert_ts >= check_time("since", since))
+    return query
+
+
+def _get_row(session: Session, event_id: str) -> EventRow:
+    row = session.get(EventRow, event_id) if isinstance(event_id, str) else None
+    if row is None:
+        shown = event_id if isinstance(event_id, str) and len(event_id) <= 64 else "(invalid id)"
+        raise EventNotFound(f"no event with id {shown!r}")
+    return row
+
+
+def _check_actor_note(actor: str, note: str | None) -> tuple[str, str | None]:
+    actor = check_text("actor", actor).strip()
+    note = check_optional_text("note", note, MAX_NOTE_LEN)
+    return actor, (note.strip() or None) if note is not None else None
+
+
+def _set_note(row: EventRow, note: str | None, now: float) -> None:
+    """The latest note wins on the event; every note stays in the audit trail."""
+    if note is not None:
+        row.note = note
+    row.updated_at = now
+
+
+def _state_message(row: EventRow, verb: str) -> str:
+    who = row.resolved_by if row.status == EventStatus.RESOLVED else row.acknowledged_by
+    return f"cannot {verb} event {row.id}: it is already {row.status}" + (
+        f" by {who}" if who else ""
+    )
+
+
+def _new_row(
+    event_id: str, event: EventRecord, camera: CameraInfo, relpath: str, now: float
+) -> EventRow:
+    row = EventRow(
+        id=event_id,
+        camera_id=camera.id,
+        camera_name=camera.name,
+        building=camera.building,
+        floor=camera.floor,
+        type=EventType(event.type).value,
+        status=EventStatus.OPEN.value,
+        start_ts=float(event.start_ts),
+        alert_ts=float(event.alert_ts),
+        snapshot_path=relpath,
+        clip_path=None,
+        created_at=now,
+        updated_at=now,
+        reminder_count=0,
+    )
+    _copy_evidence(row, event)
+    return row
+
+
+def _copy_evidence(row: EventRow, event: EventRecord) -> None:
+    """What may change while an event goes on; an end time, once set, is not unset here."""
+    row.zone = event.zone
+    row.severity = event.severity.value
+    row.track_id = event.track_id
+    row.confidence = float(event.confidence)
+    if event.end_ts is not None:
+        row.end_ts = float(event.end_ts)
+    box = event.box
+    row.box_x1 = None if box is None else float(box.x1)
+    row.box_y1 = None if box is None else float(box.y1)
+    row.box_x2 = None if box is None else float(box.x2)
+    row.box_y2 = None if box is None else float(box.y2)
+    row.details = list(event.details)
+
+
+def _action_row(
+    event_id: str, action: ActionKind, actor: str, at: float, note: str | None = None
+) -> EventActionRow:
+    return EventActionRow(event_id=event_id, action=action.value, actor=actor, at=at, note=note)
+
+
+def to_stored_event(row: EventRow) -> StoredEvent:
+    """The public view of an event row (for modules that query the events table themselves)."""
+    return _to_stored(row)
+
+
+def _to_stored(row: EventRow) -> StoredEvent:
+    coords = (row.box_x1, row.box_y1, row.box_x2, row.box_y2)
+    box = Box(*coords) if all(c is not None for c in coords) else None  # type: ignore[arg-type]
+    return StoredEvent(
+        id=row.id,
+        camera_id=row.camera_id,
+        camera_name=row.camera_name,
+        building=row.building,
+        floor=row.floor,
+        zone=row.zone,
+        type=EventType(row.type),
+        severity=Severity(row.severity),
+        status=EventStatus(row.status),
+        track_id=row.track_id,
+        confidence=row.confidence,
+        start_ts=row.start_ts,
+        alert_ts=row.alert_ts,
+        end_ts=row.end_ts,
+        box=box,
+        details=tuple(row.details),
+        snapshot_path=row.snapshot_path,
+        clip_path=row.clip_path,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        acknowledged_by=row.acknowledged_by,
+        acknowledged_at=row.acknowledged_at,
+        assigned_to=row.assigned_to,
+        resolved_by=row.resolved_by,
+        resolved_at=row.resolved_at,
+        note=row.note,
+        reminder_count=row.reminder_count,
+    )
+
+
+def _to_action(row: EventActionRow) -> EventAction:
+    return EventAction(
+        event_id=row.event_id,
+        action=ActionKind(row.action),
+        actor=row.actor,
+        at=row.at,
+        note=row.note,
+    )

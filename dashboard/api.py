@@ -1,0 +1,99 @@
+"""The JSON API: events, their snapshots and actions, camera health."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from fastapi.responses import FileResponse, JSONResponse
+
+from alerts.errors import StoreError
+from alerts.events import EventStatus, EventType
+from alerts.store import EventStore
+from alerts.stored import EventAction, StoredEvent
+from dashboard.schemas import ActorNote, Assignment, CameraStatus, CameraStatusProvider, Health
+
+Responses = dict[int | str, dict[str, Any]]
+NOT_FOUND: Responses = {404: {"description": "no such event"}}
+CONFLICT: Responses = {409: {"description": "the event's status does not allow it"}}
+
+
+def api_router(store: EventStore, cameras: CameraStatusProvider | None) -> APIRouter:
+    router = APIRouter()
+
+    @router.get("/healthz", response_model=Health)
+    def healthz() -> Health | JSONResponse:
+        try:
+            open_events = store.count(status=EventStatus.OPEN)
+        except StoreError as exc:
+            return JSONResponse({"status": "error", "detail": str(exc)}, status_code=503)
+        camera_count = len(cameras.camera_statuses()) if cameras is not None else 0
+        return Health(status="ok", events_open=open_events, cameras=camera_count)
+
+    @router.get("/api/events", response_model=list[StoredEvent])
+    def list_events(
+        limit: Annotated[int, Query(ge=1, le=500)] = 50,
+        offset: Annotated[int, Query(ge=0)] = 0,
+        camera: Annotated[str | None, Query(max_length=200)] = None,
+        type: Annotated[EventType | None, Query()] = None,
+        status: Annotated[EventStatus | None, Query()] = None,
+        since: Annotated[float | None, Query(ge=0, description="Unix seconds")] = None,
+    ) -> list[StoredEvent]:
+        """Newest first by alert time."""
+        return store.list_events(
+            limit, offset, camera_id=camera, type=type, status=status, since=since
+        )
+
+    @router.get("/api/events/{event_id}", response_model=StoredEvent, responses=NOT_FOUND)
+    def get_event(event_id: str) -> StoredEvent:
+        return store.get(event_id)
+
+    @router.get(
+        "/api/events/{event_id}/actions", response_model=list[EventAction], responses=NOT_FOUND
+    )
+    def event_actions(event_id: str) -> list[EventAction]:
+        """The audit trail, oldest first."""
+        return store.actions(event_id)
+
+    @router.get(
+        "/api/events/{event_id}/snapshot.jpg",
+        response_class=FileResponse,
+        responses={**NOT_FOUND, 200: {"content": {"image/jpeg": {}}}},
+    )
+    def snapshot(event_id: str) -> FileResponse:
+        # Revalidate every time: a better snapshot may replace the file while the event goes on.
+        return FileResponse(
+            store.snapshot_path(event_id),
+            media_type="image/jpeg",
+            headers={"Cache-Control": "no-cache"},
+        )
+
+    @router.post(
+        "/api/events/{event_id}/acknowledge",
+        response_model=StoredEvent,
+        responses={**NOT_FOUND, **CONFLICT},
+    )
+    def acknowledge(event_id: str, body: ActorNote) -> StoredEvent:
+        return store.acknowledge(event_id, body.actor, body.note)
+
+    @router.post(
+        "/api/events/{event_id}/assign",
+        response_model=StoredEvent,
+        responses={**NOT_FOUND, **CONFLICT},
+    )
+    def assign(event_id: str, body: Assignment) -> StoredEvent:
+        return store.assign(event_id, body.actor, body.assignee)
+
+    @router.post(
+        "/api/events/{event_id}/resolve",
+        response_model=StoredEvent,
+        responses={**NOT_FOUND, **CONFLICT},
+    )
+    def resolve(event_id: str, body: ActorNote) -> StoredEvent:
+        return store.resolve(event_id, body.actor, body.note)
+
+    @router.get("/api/cameras", response_model=list[CameraStatus])
+    def camera_list() -> list[CameraStatus]:
+        return cameras.camera_statuses() if cameras is not None else []
+
+    return router

@@ -1,0 +1,82 @@
+"""The web dashboard: a JSON API over the event store and one HTML page for people on duty.
+
+Build it with :func:`create_app`; nothing is created at import. Endpoints are plain ``def`` so
+FastAPI runs the (blocking) store calls in its thread pool.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from starlette.middleware.base import RequestResponseEndpoint
+
+from alerts.errors import EventNotFound, EventStateError, SnapshotMissing, StoreError
+from alerts.store import EventStore
+from dashboard.api import api_router
+from dashboard.pages import PageContext, page_router
+from dashboard.schemas import CameraStatusProvider, DashboardSettings
+from dashboard.views import resolve_timezone
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+TEMPLATES_DIR = PACKAGE_DIR / "templates"
+STATIC_DIR = PACKAGE_DIR / "static"
+
+# Everything comes from this server: no CDN, no inline scripts (JSON data blocks are not run).
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+)
+
+
+def create_app(
+    store: EventStore,
+    cameras: CameraStatusProvider | None = None,
+    settings: DashboardSettings | None = None,
+) -> FastAPI:
+    """The dashboard over ``store``; ``cameras`` reports stream health (None: no cameras shown)."""
+    settings = settings or DashboardSettings()
+    context = PageContext(
+        store=store,
+        cameras=cameras,
+        settings=settings,
+        tz=resolve_timezone(settings.timezone),
+        templates=Jinja2Templates(directory=TEMPLATES_DIR),
+        clock=time.time,
+    )
+    # Swagger/ReDoc pages load their scripts from a CDN, so they are off; /openapi.json stays.
+    app = FastAPI(title="stairwatch dashboard", docs_url=None, redoc_url=None)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.include_router(api_router(store, cameras))
+    app.include_router(page_router(context))
+    _add_error_handlers(app)
+    app.middleware("http")(_security_headers)
+    return app
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    """Store errors as JSON ``{"detail": ...}``; the most specific class wins."""
+    statuses: list[tuple[type[StoreError], int]] = [
+        (EventNotFound, 404),
+        (SnapshotMissing, 404),
+        (EventStateError, 409),
+        (StoreError, 503),
+    ]
+    for exc_class, status in statuses:
+
+        def handler(_request: Request, exc: Exception, status: int = status) -> JSONResponse:
+            return JSONResponse({"detail": str(exc)}, status_code=status)
+
+        app.add_exception_handler(exc_class, handler)
+
+
+async def _security_headers(request: Request, call_next: RequestResponseEndpoint) -> Response:
+    response = await call_next(request)
+    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "no-referrer")
+    return response

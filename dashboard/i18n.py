@@ -1,0 +1,201 @@
+"""The dashboard's texts in Chinese (zh-CN) and English, and how a request picks its language."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal, get_args
+
+from alerts.events import EventStatus, EventType, Severity
+
+Lang = Literal["zh-CN", "en"]
+LANGS: tuple[Lang, ...] = get_args(Lang)
+
+EVENT_TYPES: dict[Lang, dict[EventType, str]] = {
+    "zh-CN": {
+        EventType.EBIKE_PARKED: "电动车违停",
+        EventType.EBIKE_IN_ELEVATOR: "电动车进电梯",
+        EventType.FLYING_WIRE: "飞线充电",
+        EventType.CAMERA_TAMPERED: "摄像头遮挡/移位",
+        EventType.CAMERA_OFFLINE: "摄像头离线",
+    },
+    "en": {
+        EventType.EBIKE_PARKED: "E-bike parked",
+        EventType.EBIKE_IN_ELEVATOR: "E-bike in elevator",
+        EventType.FLYING_WIRE: "Flying-wire charging",
+        EventType.CAMERA_TAMPERED: "Camera blocked/moved",
+        EventType.CAMERA_OFFLINE: "Camera offline",
+    },
+}
+
+SEVERITIES: dict[Lang, dict[Severity, str]] = {
+    "zh-CN": {Severity.INFO: "提示", Severity.HIGH: "高", Severity.CRITICAL: "紧急"},
+    "en": {Severity.INFO: "Info", Severity.HIGH: "High", Severity.CRITICAL: "Critical"},
+}
+
+STATUSES: dict[Lang, dict[EventStatus, str]] = {
+    "zh-CN": {
+        EventStatus.OPEN: "待处理",
+        EventStatus.ACKNOWLEDGED: "已确认",
+        EventStatus.RESOLVED: "已解决",
+    },
+    "en": {
+        EventStatus.OPEN: "Open",
+        EventStatus.ACKNOWLEDGED: "Acknowledged",
+        EventStatus.RESOLVED: "Resolved",
+    },
+}
+
+MESSAGES: dict[Lang, dict[str, str]] = {
+    "zh-CN": {
+        "title": "楼道安全监控",
+        "events": "告警事件",
+        "cameras": "摄像头",
+        "no_events": "暂无告警",
+        "no_cameras": "没有摄像头状态",
+        "all": "全部",
+        "open_count": "待处理",
+        "alert_time": "告警时间",
+        "started": "开始",
+        "ended": "结束",
+        "ongoing": "仍在持续",
+        "duration": "持续",
+        "zone": "区域",
+        "confidence": "置信度",
+        "acknowledged_by": "确认人",
+        "assigned_to": "指派给",
+        "resolved_by": "处理人",
+        "note": "备注",
+        "reminders": "提醒次数",
+        "acknowledge": "确认",
+        "assign": "指派",
+        "resolve": "解决",
+        "prompt_actor": "请输入您的姓名：",
+        "prompt_note": "备注（可留空）：",
+        "prompt_assignee": "指派给谁？",
+        "action_failed": "操作失败",
+        "connection_lost": "连接中断，正在重试…",
+        "updated": "更新于",
+        "snapshot": "现场截图",
+        "state_connecting": "连接中",
+        "state_online": "在线",
+        "state_offline": "离线",
+        "fps": "帧/秒",
+        "last_frame": "最后画面",
+        "seconds_ago": "秒前",
+        "language": "English",
+    },
+    "en": {
+        "title": "Stairwatch",
+        "events": "Events",
+        "cameras": "Cameras",
+        "no_events": "No events",
+        "no_cameras": "No camera status",
+        "all": "All",
+        "open_count": "Open",
+        "alert_time": "Alert",
+        "started": "Started",
+        "ended": "Ended",
+        "ongoing": "ongoing",
+        "duration": "Lasted",
+        "zone": "Zone",
+        "confidence": "Confidence",
+        "acknowledged_by": "Acknowledged by",
+        "assigned_to": "Assigned to",
+        "resolved_by": "Resolved by",
+        "note": "Note",
+        "reminders": "Reminders",
+        "acknowledge": "Acknowledge",
+        "assign": "Assign",
+        "resolve": "Resolve",
+        "prompt_actor": "Your name:",
+        "prompt_note": "Note (optional):",
+        "prompt_assignee": "Assign to whom?",
+        "action_failed": "Action failed",
+        "connection_lost": "Connection lost, retrying…",
+        "updated": "Updated",
+        "snapshot": "Snapshot",
+        "state_connecting": "connecting",
+        "state_online": "online",
+        "state_offline": "offline",
+        "fps": "fps",
+        "last_frame": "last frame",
+        "seconds_ago": "s ago",
+        "language": "中文",
+    },
+}
+
+# Messages the page's script needs (prompts and errors), sent to it as JSON.
+SCRIPT_KEYS = ("prompt_actor", "prompt_note", "prompt_assignee", "action_failed", "connection_lost")
+
+
+@dataclass(frozen=True)
+class Texts:
+    """The catalogue for one language."""
+
+    lang: Lang
+
+    def __call__(self, key: str) -> str:
+        return MESSAGES[self.lang][key]
+
+    def event_type(self, value: EventType) -> str:
+        return EVENT_TYPES[self.lang][value]
+
+    def severity(self, value: Severity) -> str:
+        return SEVERITIES[self.lang][value]
+
+    def status(self, value: EventStatus) -> str:
+        return STATUSES[self.lang][value]
+
+    def script_messages(self) -> dict[str, str]:
+        return {key: self(key) for key in SCRIPT_KEYS}
+
+    def other_lang(self) -> Lang:
+        return "en" if self.lang == "zh-CN" else "zh-CN"
+
+    def duration(self, seconds: float) -> str:
+        """``95`` -> ``1 min 35 s`` / ``1分35秒``; hours and minutes beyond an hour."""
+        total = max(0, round(seconds))
+        hours, rest = divmod(total, 3600)
+        minutes, secs = divmod(rest, 60)
+        zh = self.lang == "zh-CN"
+        if hours:
+            return f"{hours}小时{minutes}分" if zh else f"{hours} h {minutes} min"
+        if minutes:
+            return f"{minutes}分{secs}秒" if zh else f"{minutes} min {secs} s"
+        return f"{secs}秒" if zh else f"{secs} s"
+
+
+def parse_lang(value: str | None) -> Lang | None:
+    """``zh``, ``zh-CN``, ``zh_Hans`` -> ``zh-CN``; ``en-GB`` -> ``en``; anything else None."""
+    if not value:
+        return None
+    primary = value.strip().replace("_", "-").split("-")[0].lower()
+    return "zh-CN" if primary == "zh" else "en" if primary == "en" else None
+
+
+def pick_lang(query_lang: str | None, accept_language: str | None, default: Lang) -> Lang:
+    """The ``lang`` query parameter wins, then the best Accept-Language match, then ``default``."""
+    chosen = parse_lang(query_lang)
+    if chosen is not None:
+        return chosen
+    for tag in _by_preference(accept_language or ""):
+        chosen = parse_lang(tag)
+        if chosen is not None:
+            return chosen
+    return default
+
+
+def _by_preference(header: str) -> list[str]:
+    """Accept-Language tags, highest q first (ties keep their order); q=0 dropped."""
+    ranked: list[tuple[float, int, str]] = []
+    for i, part in enumerate(header.split(",")):
+        tag, _, params = part.strip().partition(";")
+        q = 1.0
+        if params.strip().startswith("q="):
+            try:
+                q = float(params.strip()[2:])
+            except ValueError:
+                q = 0.0
+        if tag and q > 0:
+            ranked.append((-q, i, tag))
+    return [tag for _, _, tag in sorted(ranked)]

@@ -1,0 +1,119 @@
+"""The HTML page and the fragments its script swaps in when something changed.
+
+The server renders every card (one renderer, one catalogue); the script polls ``/api/events``
+and fetches ``/partials/events`` only when the list changed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import tzinfo
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from alerts.events import EventStatus
+from alerts.store import EventStore
+from dashboard.i18n import Lang, Texts, pick_lang
+from dashboard.schemas import CameraStatusProvider, DashboardSettings
+from dashboard.views import camera_view, event_view, format_time
+
+LangParam = Annotated[str | None, Query(max_length=20, description="zh-CN or en")]
+StatusParam = Annotated[EventStatus | None, Query()]
+
+
+@dataclass(frozen=True)
+class PageContext:
+    store: EventStore
+    cameras: CameraStatusProvider | None
+    settings: DashboardSettings
+    tz: tzinfo | None
+    templates: Jinja2Templates
+    clock: Callable[[], float]
+
+
+@dataclass(frozen=True)
+class FilterLink:
+    label: str
+    count: int
+    href: str
+    active: bool
+
+
+def page_router(ctx: PageContext) -> APIRouter:
+    router = APIRouter(include_in_schema=False)
+
+    def render(
+        request: Request, name: str, lang: str | None, status: EventStatus | None
+    ) -> HTMLResponse:
+        chosen = pick_lang(lang, request.headers.get("accept-language"), ctx.settings.default_lang)
+        response = ctx.templates.TemplateResponse(
+            request, name, _context(ctx, request, chosen, status)
+        )
+        response.headers["Vary"] = "Accept-Language"
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+    @router.get("/", response_class=HTMLResponse)
+    def index(request: Request, lang: LangParam = None, status: StatusParam = None) -> HTMLResponse:
+        return render(request, "index.html", lang, status)
+
+    @router.get("/partials/events", response_class=HTMLResponse)
+    def events_fragment(
+        request: Request, lang: LangParam = None, status: StatusParam = None
+    ) -> HTMLResponse:
+        return render(request, "_events.html", lang, status)
+
+    @router.get("/partials/cameras", response_class=HTMLResponse)
+    def cameras_fragment(request: Request, lang: LangParam = None) -> HTMLResponse:
+        return render(request, "_cameras.html", lang, None)
+
+    return router
+
+
+def _context(
+    ctx: PageContext, request: Request, lang: Lang, status: EventStatus | None
+) -> dict[str, Any]:
+    texts = Texts(lang)
+    base = str(request.scope.get("root_path", "")).rstrip("/")
+    now = ctx.clock()
+    limit = ctx.settings.page_size
+    events = ctx.store.list_events(limit=limit, status=status)
+    statuses = ctx.cameras.camera_statuses() if ctx.cameras is not None else []
+    return {
+        "texts": texts,
+        "base": base,
+        "status": status.value if status else "",
+        "limit": limit,
+        "refresh_ms": round(ctx.settings.refresh_s * 1000),
+        "now_text": format_time(now, ctx.tz)[11:],  # the clock time; the script keeps it current
+        "script_messages": texts.script_messages(),
+        "events": [event_view(e, texts, ctx.tz, now, base) for e in events],
+        "cameras": [camera_view(c, texts) for c in statuses],
+        "filters": _filters(ctx.store, texts, status),
+        "other_lang_href": "?" + urlencode(_query(texts.other_lang(), status)),
+    }
+
+
+def _filters(store: EventStore, texts: Texts, current: EventStatus | None) -> list[FilterLink]:
+    counts = store.count_by_status()
+    links = [
+        FilterLink(
+            texts("all"),
+            sum(counts.values()),
+            "?" + urlencode(_query(texts.lang, None)),
+            current is None,
+        )
+    ]
+    for status in EventStatus:
+        href = "?" + urlencode(_query(texts.lang, status))
+        links.append(FilterLink(texts.status(status), counts[status], href, current == status))
+    return links
+
+
+def _query(lang: Lang, status: EventStatus | None) -> dict[str, str]:
+    return {"lang": lang, **({"status": status.value} if status else {})}

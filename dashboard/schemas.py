@@ -1,0 +1,87 @@
+"""The dashboard's settings, what it asks the runtime about cameras, and its request bodies."""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from typing import Protocol
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from dashboard.i18n import Lang
+
+_URL_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^\s/@]+@")
+
+
+def scrub_credentials(text: str) -> str:
+    """``rtsp://user:pw@host/x`` -> ``rtsp://***@host/x`` anywhere in ``text``."""
+    return _URL_USERINFO.sub(r"\1***@", text)
+
+
+class CameraState(StrEnum):
+    CONNECTING = "connecting"
+    ONLINE = "online"
+    OFFLINE = "offline"
+
+
+class CameraStatus(BaseModel):
+    """How one camera's stream is doing. Never carries the source URL; errors are scrubbed."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    name: str
+    building: str = ""
+    floor: str = ""
+    state: CameraState
+    fps: float = Field(0.0, ge=0, description="frames analysed per second, recent average")
+    last_frame_age_s: float | None = Field(None, ge=0, description="seconds since the last frame")
+    frames_dropped: int = Field(0, ge=0)
+    reconnects: int = Field(0, ge=0)
+    last_error: str | None = None
+
+    @field_validator("last_error")
+    @classmethod
+    def _no_credentials(cls, value: str | None) -> str | None:
+        return None if value is None else scrub_credentials(value)
+
+
+class CameraStatusProvider(Protocol):
+    """Implemented by the runtime; called from the dashboard's request threads."""
+
+    def camera_statuses(self) -> list[CameraStatus]: ...
+
+
+class DashboardSettings(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    default_lang: Lang = "zh-CN"
+    refresh_s: float = Field(5.0, ge=1, le=300, description="how often the page polls for events")
+    page_size: int = Field(50, ge=1, le=500, description="events shown on the page")
+    timezone: str | None = Field(
+        None, description="IANA zone for times on the page, e.g. Asia/Shanghai; None: the server's"
+    )
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class ActorNote(_Body):
+    """Body of acknowledge and resolve."""
+
+    actor: str = Field(min_length=1, max_length=200)
+    note: str | None = Field(None, max_length=2000)
+
+
+class Assignment(_Body):
+    """Body of assign."""
+
+    actor: str = Field(min_length=1, max_length=200)
+    assignee: str = Field(min_length=1, max_length=200)
+
+
+class Health(BaseModel):
+    status: str
+    events_open: int
+    cameras: int

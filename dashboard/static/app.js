@@ -1,0 +1,134 @@
+// Stairwatch dashboard: keeps the event list fresh and sends acknowledge/assign/resolve.
+// The server renders the cards; this script polls /api/events and swaps in the rendered
+// fragment only when the list changed (or once a minute, so durations stay current).
+(() => {
+  "use strict";
+
+  const body = document.body;
+  const base = body.dataset.base || "";
+  const lang = body.dataset.lang || "zh-CN";
+  const status = body.dataset.status || "";
+  const limit = body.dataset.limit || "50";
+  const refreshMs = Number(body.dataset.refreshMs) || 5000;
+  const RERENDER_MS = 60000;
+  const ACTOR_KEY = "stairwatch.actor";
+  const messages = JSON.parse(document.getElementById("messages").textContent);
+  const eventsEl = document.getElementById("events");
+  const camerasEl = document.getElementById("cameras");
+  const connEl = document.getElementById("conn");
+  const updatedEl = document.getElementById("updated-at");
+
+  let signature = null;
+  let renderedAt = Date.now();
+  let timer = null;
+
+  function listQuery() {
+    const params = new URLSearchParams({ limit });
+    if (status) params.set("status", status);
+    return params;
+  }
+
+  async function fetchOk(url, options) {
+    const response = await fetch(url, options);
+    if (!response.ok) throw new Error(`${response.status} ${response.statusText}`);
+    return response;
+  }
+
+  function signatureOf(events) {
+    return events.map((e) => `${e.id}:${e.status}:${e.updated_at}:${e.end_ts}`).join("|");
+  }
+
+  async function refresh(force) {
+    try {
+      const events = await (await fetchOk(`${base}/api/events?${listQuery()}`)).json();
+      const sig = signatureOf(events);
+      if (signature === null && !force) {
+        signature = sig; // the page came with this list already rendered
+      } else if (force || sig !== signature || Date.now() - renderedAt > RERENDER_MS) {
+        const fragmentQuery = listQuery();
+        fragmentQuery.delete("limit");
+        fragmentQuery.set("lang", lang);
+        const html = await (await fetchOk(`${base}/partials/events?${fragmentQuery}`)).text();
+        eventsEl.innerHTML = html;
+        signature = sig;
+        renderedAt = Date.now();
+      }
+      const cams = await fetchOk(`${base}/partials/cameras?lang=${encodeURIComponent(lang)}`);
+      camerasEl.innerHTML = await cams.text();
+      connEl.hidden = true;
+      updatedEl.textContent = new Date().toLocaleTimeString(lang, { hour12: false });
+    } catch (err) {
+      connEl.hidden = false;
+    }
+  }
+
+  function schedule() {
+    clearTimeout(timer);
+    timer = setTimeout(async () => {
+      if (!document.hidden) await refresh(false);
+      schedule();
+    }, refreshMs);
+  }
+
+  function askActor() {
+    const answer = window.prompt(messages.prompt_actor, localStorage.getItem(ACTOR_KEY) || "");
+    const name = answer === null ? "" : answer.trim();
+    if (name) localStorage.setItem(ACTOR_KEY, name);
+    return name;
+  }
+
+  // The body for one action, or null when the person cancelled.
+  function actionBody(action) {
+    const actor = askActor();
+    if (!actor) return null;
+    if (action === "assign") {
+      const assignee = (window.prompt(messages.prompt_assignee, "") || "").trim();
+      return assignee ? { actor, assignee } : null;
+    }
+    if (action === "resolve") {
+      const note = window.prompt(messages.prompt_note, "");
+      if (note === null) return null;
+      return note.trim() ? { actor, note: note.trim() } : { actor };
+    }
+    return { actor };
+  }
+
+  async function errorText(response) {
+    try {
+      const detail = (await response.json()).detail;
+      return typeof detail === "string" ? detail : JSON.stringify(detail);
+    } catch (err) {
+      return `${response.status} ${response.statusText}`;
+    }
+  }
+
+  async function send(eventId, action, button) {
+    const payload = actionBody(action);
+    if (!payload) return;
+    button.disabled = true;
+    try {
+      const response = await fetch(`${base}/api/events/${encodeURIComponent(eventId)}/${action}`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify(payload),
+      });
+      if (!response.ok) window.alert(`${messages.action_failed}: ${await errorText(response)}`);
+    } catch (err) {
+      window.alert(`${messages.action_failed}: ${err.message}`);
+    }
+    await refresh(true);
+    schedule();
+  }
+
+  eventsEl.addEventListener("click", (ev) => {
+    const button = ev.target.closest("button[data-action]");
+    const card = button && button.closest("[data-id]");
+    if (card) send(card.dataset.id, button.dataset.action, button);
+  });
+
+  document.addEventListener("visibilitychange", () => {
+    if (!document.hidden) refresh(false);
+  });
+
+  refresh(false).then(schedule);
+})();
