@@ -65,7 +65,8 @@ def test_labels_inside_image_and_all_classes_appear() -> None:
 
 
 def _ink_box(image: np.ndarray, background: int) -> tuple[int, int, int, int]:
-    ys, xs = np.nonzero(np.any(image != background, axis=2))
+    # Ground shadows darken the background by at most ~35 %: not ink.
+    ys, xs = np.nonzero(np.any(np.abs(image.astype(int) - background) > 50, axis=2))
     return int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1
 
 

@@ -66,28 +66,33 @@ def sample_camera(rng: np.random.Generator, fisheye: bool = False) -> CameraSpec
 
 
 def _light_field(spec: CameraSpec, h: int, w: int) -> np.ndarray:
-    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
-    nx, ny = (xs - w / 2) / (w / 2), (ys - h / 2) / (h / 2)
+    """(h, w) float32 illumination: ramp times vignette, computed coarse (it is smooth)."""
+    gh, gw = h // 8 + 2, w // 8 + 2
+    ys, xs = np.mgrid[0:gh, 0:gw].astype(np.float32)
+    nx, ny = xs / (gw - 1) * 2 - 1, ys / (gh - 1) * 2 - 1
     ramp = nx * math.cos(spec.gradient_angle) + ny * math.sin(spec.gradient_angle)
-    field = 1.0 + spec.gradient * 0.5 * ramp
-    field *= 1.0 - spec.vignette * 0.5 * (nx * nx + ny * ny)
-    return np.clip(field, 0.05, 2.0)
+    field = (1.0 + spec.gradient * 0.5 * ramp) * (1.0 - spec.vignette * 0.5 * (nx * nx + ny * ny))
+    field = np.clip(field, 0.05, 2.0).astype(np.float32)
+    return np.asarray(cv2.resize(field, (w, h), interpolation=cv2.INTER_LINEAR), np.float32)
+
+
+def _tone_lut(spec: CameraSpec) -> np.ndarray:
+    """(256, 1, 3) uint8: gamma, then the colour cast."""
+    v = (np.arange(256, dtype=np.float32) / 255.0) ** spec.gamma * 255.0
+    cast = np.zeros(3, np.float32) if spec.ir_night else np.array(spec.cast, np.float32)
+    return np.clip(v[:, None, None] + cast[None, None, :], 0, 255).astype(np.uint8)
 
 
 def _tone(image: np.ndarray, spec: CameraSpec) -> np.ndarray:
     h, w = image.shape[:2]
-    img = image.astype(np.float32) / 255.0
+    img = image.astype(np.float32)
     if spec.ir_night:
-        grey = img @ np.array([0.2, 0.5, 0.3], np.float32)
-        img = np.repeat(grey[..., None], 3, axis=2)
-        img = img * 1.2 + 0.05
+        weights = np.tile(np.array([[0.24, 0.6, 0.36]], np.float32), (3, 1))
+        img = np.asarray(cv2.transform(img, weights), np.float32) + 12.0
     else:
-        img = img * np.array(spec.white_balance, np.float32)
+        img *= np.array(spec.white_balance, np.float32)
     img *= (_light_field(spec, h, w) * spec.gain)[..., None]
-    img = np.clip(img, 0, 1) ** spec.gamma * 255.0
-    if not spec.ir_night:
-        img += np.array(spec.cast, np.float32)
-    return np.clip(img, 0, 255).astype(np.uint8)
+    return np.asarray(cv2.LUT(cv2.convertScaleAbs(img), _tone_lut(spec)), np.uint8)
 
 
 def _zoom(spec: CameraSpec) -> float:
@@ -141,10 +146,18 @@ def _blur(img: np.ndarray, spec: CameraSpec) -> np.ndarray:
 
 
 def _noise(img: np.ndarray, spec: CameraSpec, rng: np.random.Generator) -> np.ndarray:
-    n = rng.normal(0, spec.noise_sigma, (*img.shape[:2], 1)).astype(np.float32)
+    """Luma (and, in colour, some chroma) Gaussian noise; OpenCV's RNG, seeded from ``rng``."""
+    cv2.setRNGSeed(int(rng.integers(2**31)))
+    h, w = img.shape[:2]
+    luma = np.empty((h, w, 1), np.float32)
+    cv2.randn(luma, np.zeros(1), np.full(1, spec.noise_sigma))
+    out = img.astype(np.float32) + luma
     if not spec.ir_night:
-        n = n + rng.normal(0, spec.noise_sigma * 0.4, img.shape).astype(np.float32)
-    return np.clip(img.astype(np.float32) + n, 0, 255).astype(np.uint8)
+        chroma = np.empty((h, w, 3), np.float32)
+        s = spec.noise_sigma * 0.4
+        cv2.randn(chroma, np.zeros(3), np.full(3, s))
+        out += chroma
+    return cv2.convertScaleAbs(np.clip(out, 0, 255, out=out))
 
 
 def _stamp(img: np.ndarray, spec: CameraSpec) -> None:

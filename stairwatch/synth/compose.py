@@ -10,6 +10,7 @@ import numpy as np
 
 from stairwatch.synth.cables import draw_cable
 from stairwatch.synth.camera import apply_camera, sample_camera
+from stairwatch.synth.clutter import clutter_model, draw_wall_pipes
 from stairwatch.synth.layout import SceneLayout, draw_foreground
 from stairwatch.synth.placement import (
     NEGATIVE,
@@ -140,16 +141,15 @@ def _population(rng: np.random.Generator, layout: SceneLayout, h: int, empty: bo
         if rng.random() < (p * 3 if empty else p):
             model, cid = single_model(rng, what)
             items.append(Placed(pick_spot(rng, layout, 16.0), random_yaw(rng), (model,), (cid,)))
+    for _ in range(int(rng.integers(0, 4))):
+        spot = pick_spot(rng, layout, 12.0)
+        items.append(Placed(spot, random_yaw(rng), (clutter_model(rng),), (NEGATIVE,)))
     if empty:
         return items
     n_vehicles = {"elevator": 1, "elevator_topdown": 1, "facade": 2}.get(kind, 3)
     pusher_p = 0.6 if kind.startswith("elevator") else 0.2
-    items += _vehicles(
-        rng,
-        layout,
-        int(rng.integers(0 if kind != "elevator_topdown" else 1, n_vehicles + 1)),
-        pusher_p,
-    )
+    least = 1 if kind.startswith("elevator") and rng.random() < 0.75 else 0
+    items += _vehicles(rng, layout, int(rng.integers(least, n_vehicles + 1)), pusher_p)
     if kind == "bike_shed" or (kind in ("facade", "photo", "corridor") and rng.random() < 0.25):
         items += _parked_row(rng, layout)
     for _ in range(int(rng.integers(0, 3))):
@@ -174,7 +174,8 @@ def _cable_route(
     if plugs and rng.random() < 0.7:
         end = np.array(plugs[int(rng.integers(len(plugs)))])
     else:
-        y = float(rng.uniform(g.y_far, min(g.y_near, g.y_far + 0.6 * (g.y_near - g.y_far))))
+        lo, hi = sorted((g.y_far, g.y_far + 0.6 * (g.y_near - g.y_far)))
+        y = float(rng.uniform(lo, hi))
         end = np.array([start[0] + rng.normal(0, 0.15 * w), y])
     if abs(end[1] - start[1]) < 10 and abs(end[0] - start[0]) < 20:
         return None
@@ -267,6 +268,8 @@ def render_sample(seed: int, index: int, opts: SampleOptions) -> Sample:
     image = scene.image.copy()
     h, w = image.shape[:2]
     empty = rng.random() < 0.1
+    if scene.layout.kind not in ("elevator_topdown", "photo") and rng.random() < 0.4:
+        draw_wall_pipes(rng, image)
     drawn = draw_placed(image, scene.layout, _population(rng, scene.layout, h, empty))
     if not empty:
         drawn += _cables(rng, image, scene.layout, drawn)

@@ -113,7 +113,7 @@ def person_model(spec: PersonSpec) -> Model:
     head = (lean + 0.01, h - head_r, 0.0)
     parts.append(Ball(head, head_r, spec.skin))
     parts.append(Ball((head[0] - 0.02, head[1] + 0.02, 0.0), head_r * 0.95, spec.hair))
-    return Model(tuple(parts), h)
+    return Model(tuple(parts), h, (0.22, 0.22))
 
 
 def stroller_model(spec: StrollerSpec) -> Model:
@@ -139,7 +139,7 @@ def stroller_model(spec: StrollerSpec) -> Model:
                 c,
             )
         )
-    return Model(tuple(parts), 1.0)
+    return Model(tuple(parts), 1.0, (0.45, 0.3))
 
 
 def wheelchair_model(spec: WheelchairSpec) -> Model:
@@ -163,7 +163,7 @@ def wheelchair_model(spec: WheelchairSpec) -> Model:
             spec.seat_color,
         ),
     ]
-    return Model(tuple(parts), 0.97)
+    return Model(tuple(parts), 0.97, (0.45, 0.38))
 
 
 def draw_person(

@@ -151,7 +151,7 @@ def corridor(rng: np.random.Generator, w: int, h: int) -> tuple[np.ndarray, Scen
                 (235, 235, 235),
             )
             outlets.append(cam.uv(x, oy, oz + 0.05))
-    img = grime(rng, img, 0.035)
+    img = grime(rng, img, 0.015)
     band = _band(cam, h, xl, xr, 0.8, depth * 0.7)
     return img, SceneLayout("corridor", band, outlets=tuple(outlets))
 
@@ -196,7 +196,7 @@ def stairwell(rng: np.random.Generator, w: int, h: int) -> tuple[np.ndarray, Sce
     for k in range(0, n_steps, 2):
         z, y = z_stairs + k * tread + 0.1, (k + 1) * riser
         line(img, cam.uv(rx, y, z), cam.uv(rx, y + 0.9, z), rail_col, 2)
-    img = grime(rng, img, 0.04)
+    img = grime(rng, img, 0.018)
     fg: list[Stroke] = []
     lx = xl + 0.12
     z_rail0 = rng.uniform(0.9, 1.5)
@@ -243,7 +243,7 @@ def elevator(rng: np.random.Generator, w: int, h: int) -> tuple[np.ndarray, Scen
             ),
             pick(rng, _LOWER, 60),
         )
-    img = brushed(rng, grime(rng, img, 0.03), 0.05)
+    img = brushed(rng, grime(rng, img, 0.015), 0.05)
     return img, SceneLayout("elevator", _band(cam, h, xl, xr, 0.5, depth - 0.1))
 
 
@@ -270,7 +270,7 @@ def elevator_topdown(rng: np.random.Generator, w: int, h: int) -> tuple[np.ndarr
     door_side = int(rng.integers(4))
     a, b = inner[door_side], inner[(door_side + 1) % 4]
     line(img, tuple(a + 0.2 * (b - a)), tuple(a + 0.8 * (b - a)), (40, 40, 40), max(2, w // 100))
-    img = brushed(rng, grime(rng, img, 0.035), 0.04)
+    img = brushed(rng, grime(rng, img, 0.015), 0.04)
     px_per_m = fw / rng.uniform(1.3, 1.8)
     band = GroundBand(
         y0 + 0.05 * fd,

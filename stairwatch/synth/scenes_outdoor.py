@@ -78,7 +78,7 @@ def bike_shed(rng: np.random.Generator, w: int, h: int) -> tuple[np.ndarray, Sce
             a, b = cam.uv(x, 0, z), cam.uv(x, roof_h, z)
             line(img, a, b, post, max(2, round(cam.focal_px * 0.1 / z)))
             outlets.append(cam.uv(x, 1.4, z))
-    img = grime(rng, img, 0.045)
+    img = grime(rng, img, 0.02)
     band = GroundBand(
         cam.uv(0, 0, depth - 0.5)[1],
         min(h * 1.15, cam.uv(0, 0, 1.0)[1]),
@@ -161,7 +161,7 @@ def facade(rng: np.random.Generator, w: int, h: int) -> tuple[np.ndarray, SceneL
             x1, y1 = quad.max(0)
             if x0 >= 0 and x1 <= w and 0 <= y1 < base_y - s:
                 windows.append((float(x0), float(y0), float(x1), float(y1)))
-    img = grime(rng, img, 0.04)
+    img = grime(rng, img, 0.018)
     horizon = base_y - s * 1.6
     band = GroundBand(
         base_y + 2,

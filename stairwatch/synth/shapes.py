@@ -88,9 +88,15 @@ class Model:
 
     parts: tuple[Primitive, ...]
     height_m: float
+    footprint_m: tuple[float, float] = (0.3, 0.3)
+    """Half length (x) and half width (z) of the ground shadow, metres."""
+    offset_m: tuple[float, float] = (0.0, 0.0)
+    """Shadow centre (x, z), moved along by :meth:`translated`."""
 
     def translated(self, dx: float, dy: float, dz: float) -> Model:
-        return Model(tuple(_translate(p, (dx, dy, dz)) for p in self.parts), self.height_m)
+        parts = tuple(_translate(p, (dx, dy, dz)) for p in self.parts)
+        offset = (self.offset_m[0] + dx, self.offset_m[1] + dz)
+        return Model(parts, self.height_m, self.footprint_m, offset)
 
 
 @dataclass(frozen=True)
@@ -277,6 +283,26 @@ def box_of(points: np.ndarray) -> tuple[float, float, float, float]:
     return (float(lo[0]), float(lo[1]), float(hi[0]), float(hi[1]))
 
 
+def draw_shadow(image: np.ndarray, model: Model, proj: Projector, strength: float = 0.35) -> None:
+    """Darken a soft ellipse on the ground under ``model`` (not part of its outline)."""
+    a = np.linspace(0, 2 * np.pi, 16, endpoint=False)
+    (hx, hz), (ox, oz) = model.footprint_m, model.offset_m
+    ground = np.stack([ox + hx * np.cos(a), np.zeros(16), oz + hz * np.sin(a)], 1)
+    pts = proj.to_pixels(proj.rotate(ground))
+    x0, y0 = np.floor(pts.min(0)).astype(int) - 4
+    x1, y1 = np.ceil(pts.max(0)).astype(int) + 4
+    h, w = image.shape[:2]
+    x0, y0, x1, y1 = max(0, x0), max(0, y0), min(w, x1), min(h, y1)
+    if x1 - x0 < 2 or y1 - y0 < 2:
+        return
+    mask = np.zeros((y1 - y0, x1 - x0), np.float32)
+    cv2.fillPoly(mask, [np.round(pts - (x0, y0)).astype(np.int32)], 1.0, cv2.LINE_AA)
+    sigma = max(1.0, (y1 - y0) / 6)
+    mask = np.asarray(cv2.GaussianBlur(mask, (0, 0), sigma), np.float32)
+    roi = image[y0:y1, x0:x1]
+    roi[:] = (roi * (1.0 - strength * mask[..., None])).astype(np.uint8)
+
+
 def render_group(
     image: np.ndarray, models: tuple[Model, ...], proj: Projector
 ) -> tuple[ObjectRender, ...]:
@@ -284,6 +310,8 @@ def render_group(
 
     Returns one :class:`ObjectRender` per model (amodal: occluded parts still count).
     """
+    for m in models:
+        draw_shadow(image, m, proj)
     items = [(_depth(p, proj), k, p) for k, m in enumerate(models) for p in m.parts]
     items.sort(key=lambda it: it[0])
     outlines: list[list[np.ndarray]] = [[] for _ in models]

@@ -169,7 +169,7 @@ def _scooter_body(spec: EbikeSpec, xr: float, xf: float, r: float, lift: float) 
             0.13,
             spec.seat_color,
         ),
-        Tube((-0.1, 0.25, 0.14), (-0.22, 0.02, 0.2), 0.012, _DARK),
+        Tube((-0.1, 0.25, 0.12), (-0.16, 0.02, 0.16), 0.01, _DARK),
     ]
 
 
@@ -233,7 +233,7 @@ def ebike_model(spec: EbikeSpec) -> tuple[Model, tuple[float, float, float]]:
         parts += _scooter_body(spec, xr, xf, r, lift)
         seat_y, plug = 0.8 + lift, (xr + 0.25, 0.5, 0.16)
     parts += _front_end(spec, xf, r) + _rear_end(spec, xr, seat_y)
-    return Model(tuple(parts), 1.1), plug
+    return Model(tuple(parts), 1.1, (spec.length_m / 2, 0.3)), plug
 
 
 def bicycle_model(spec: BicycleSpec) -> Model:
@@ -289,7 +289,7 @@ def bicycle_model(spec: BicycleSpec) -> Model:
                 (60, 60, 60),
             )
         )
-    return Model(tuple(parts), head[0][1] + 0.08)
+    return Model(tuple(parts), head[0][1] + 0.08, (half + r * 0.9, 0.22))
 
 
 def draw_ebike(
