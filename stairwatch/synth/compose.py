@@ -38,13 +38,13 @@ _SCENE_WEIGHTS = {
     SceneKind.FACADE: 0.20,
 }
 _CABLE_CHANCE = {
-    "corridor": 0.5,
-    "stairwell": 0.5,
+    "corridor": 0.65,
+    "stairwell": 0.65,
     "elevator": 0.05,
     "elevator_topdown": 0.0,
-    "bike_shed": 0.45,
+    "bike_shed": 0.55,
     "facade": 0.9,
-    "photo": 0.45,
+    "photo": 0.55,
 }
 _MIN_VISIBLE = 0.35
 _MIN_CABLE_SIDE_PX = 6.0
