@@ -4,7 +4,8 @@ Run with Debian's Python, which has PyGObject (``gi``) and GstRtspServer:
 
     /usr/bin/python3 tests/rtsp_server.py --port 8554 [--path /cam] [--fps 10] [--keyint 10]
 
-It prints ``READY rtsp://127.0.0.1:PORT/PATH`` on stdout once it listens. SIGUSR1 drops every
+It also serves a half-size sub-stream at ``/sub``. It prints ``READY rtsp://127.0.0.1:PORT/PATH``
+on stdout once it listens. SIGUSR1 drops every
 connected client (a server-side disconnect without a restart); SIGTERM / SIGINT stop it.
 Needs the Debian packages gir1.2-gst-rtsp-server-1.0, python3-gi, gstreamer1.0-plugins-base,
 gstreamer1.0-plugins-good (RTP payloader) and gstreamer1.0-plugins-ugly (x264enc).
@@ -64,6 +65,7 @@ class ServerProcess:
     def __init__(self, port: int, fps: int = 15, keyint: int = 3, path: str = "/cam") -> None:
         self.port = port
         self.url = f"rtsp://127.0.0.1:{port}{path}"
+        self.sub_url = f"rtsp://127.0.0.1:{port}/sub"
         self._args = ["--port", str(port), "--path", path, "--fps", str(fps)]
         self._args += ["--keyint", str(keyint)]
         self._process: subprocess.Popen[str] | None = None
@@ -145,10 +147,13 @@ def serve(args: argparse.Namespace) -> int:
     server = GstRtspServer.RTSPServer()
     server.set_address("127.0.0.1")
     server.set_service(str(args.port))
-    factory = GstRtspServer.RTSPMediaFactory()
-    factory.set_launch(launch_line(args.width, args.height, args.fps, args.keyint))
-    factory.set_shared(True)
-    server.get_mount_points().add_factory(args.path, factory)
+    mounts = server.get_mount_points()
+    sizes = {args.path: (args.width, args.height), "/sub": (args.width // 2, args.height // 2)}
+    for path, (width, height) in sizes.items():
+        factory = GstRtspServer.RTSPMediaFactory()
+        factory.set_launch(launch_line(width, height, args.fps, args.keyint))
+        factory.set_shared(True)
+        mounts.add_factory(path, factory)
     if server.attach(None) == 0:
         print(f"cannot listen on port {args.port}", file=sys.stderr, flush=True)
         return 1

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 import pytest
 from rtsp_server import ServerProcess, free_port, unavailable_reason
 
+from streams.camera_streams import CameraStreams
 from streams.health import CameraState, HealthSnapshot
 from streams.live_source import LiveSource, LiveSourceConfig
 
@@ -103,6 +104,18 @@ def test_latest_frame_semantics(source: LiveSource) -> None:
     assert frame is not None and frame.index == source.health().frames_received - 1
     assert source.health().frames_dropped >= 4
     assert source.take() is None or source.take() is None  # nothing twice
+
+
+def test_substream_for_detection_main_stream_for_snapshots(server: ServerProcess) -> None:
+    with CameraStreams("stairs-2", server.url, server.sub_url, CONFIG) as camera:
+        assert camera.has_substream
+        detect = camera.detect.wait(DEADLINE_S)
+        snapshot = camera.snapshot.wait(DEADLINE_S)
+        health = camera.health()
+    assert detect is not None and detect.image.shape == (120, 160, 3)
+    assert snapshot is not None and snapshot.image.shape == (240, 320, 3)
+    assert health.snapshot is not None
+    assert health.detect.frames_received >= 1 and health.snapshot.frames_received >= 1
 
 
 def test_killed_server_goes_offline_and_restart_recovers(
