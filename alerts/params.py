@@ -2,36 +2,112 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from pydantic import BaseModel, ConfigDict, Field
+
+
+class Anchor(StrEnum):
+    """Which point(s) of a box decide whether an object is in a zone."""
+
+    BOTTOM_CENTER = "bottom_center"  # where it stands on the floor
+    CENTER = "center"
+    BOX = "box"  # any point of a 3x3 grid over the box (long thin objects: cables)
 
 
 class _Params(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class PresenceParams(_Params):
+    """How objects are followed across frames and in and out of zones, for every rule."""
+
+    enter_frames: int = Field(2, ge=1, description="consecutive frames inside before it is in")
+    leave_frames: int = Field(3, ge=1, description="consecutive frames outside before it is out")
+    leave_margin: float = Field(
+        0.1, ge=0, description="box heights beyond the zone edge before a frame counts as outside"
+    )
+    match_iou: float = Field(
+        0.3,
+        gt=0,
+        le=1,
+        description="a detection continues an object whose last box it overlaps this much",
+    )
+    match_distance: float = Field(
+        0.5, gt=0, description="... or whose box centre lies within this many box heights of it"
+    )
+
+
+class EventParams(_Params):
+    """When a running event is worth re-reporting with a better snapshot."""
+
+    better_evidence_ratio: float = Field(
+        1.25,
+        gt=1,
+        description="UPDATED when confidence x box area beats the best so far by this factor",
+    )
+    min_update_interval_s: float = Field(
+        5.0, ge=0, description="at most one evidence UPDATED per this"
+    )
+
+
 class EbikeParkedParams(_Params):
-    dwell_s: float = Field(60.0, gt=0, description="seconds at rest in a no_parking zone before alerting")
+    dwell_s: float = Field(
+        60.0, gt=0, description="seconds at rest in a no_parking zone before alerting"
+    )
     remind_after_s: float | None = Field(
         None, gt=0, description="remind every this many seconds while still there and unresolved"
     )
     clear_after_s: float = Field(10.0, gt=0, description="gone this long means it left")
     max_speed: float = Field(
-        0.15, gt=0, description="at rest: anchor moves under this many box heights per second"
+        0.15, gt=0, description="at rest: its box moves under this many box heights per second"
     )
+    rest_window_s: float = Field(3.0, gt=0, description="the speed is measured over this window")
+    wheeled_speed_ratio: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="with a person on it, moving above this x max_speed is wheeling",
+    )
+    anchor: Anchor = Anchor.BOTTOM_CENTER
 
 
 class EbikeInElevatorParams(_Params):
     min_s: float = Field(1.0, ge=0, description="seconds in an elevator zone before the alert")
     clear_after_s: float = Field(5.0, gt=0)
+    anchor: Anchor = Anchor.BOTTOM_CENTER
 
 
 class FlyingWireParams(_Params):
     persist_s: float = Field(10.0, gt=0, description="seconds a cable must stay before alerting")
     clear_after_s: float = Field(10.0, gt=0)
+    anchor: Anchor = Anchor.BOX
+    geometry_check: bool = Field(
+        True, description="also require a thin, long structure in the image inside the cable box"
+    )
+    min_geometry_score: float = Field(0.5, ge=0, le=1)
+    reach_margin: float = Field(
+        0.15, ge=0, description="a cable this close to an e-bike box (its heights) reaches it"
+    )
 
 
 class CameraTamperedParams(_Params):
-    after_s: float = Field(10.0, gt=0, description="seconds blocked, blurred or moved before alerting")
+    after_s: float = Field(
+        10.0, gt=0, description="seconds blocked, blurred or moved before alerting"
+    )
+    clear_after_s: float = Field(3.0, gt=0, description="seconds normal again before it ends")
+    learn_s: float = Field(120.0, gt=0, description="the reference view is learned over this")
+    adapt_s: float = Field(600.0, gt=0, description="time constant of the reference's slow update")
+    blocked_std: float = Field(6.0, ge=0, description="grey std under this: view blocked")
+    blocked_uniform_fraction: float = Field(
+        0.95, gt=0, le=1, description="this share of pixels near the median grey: view blocked"
+    )
+    blur_ratio: float = Field(
+        0.3, gt=0, lt=1, description="sharpness under this x the reference's: blurred"
+    )
+    moved_correlation: float = Field(
+        0.5, ge=-1, lt=1, description="thumbnail correlation with the reference under this: moved"
+    )
 
 
 class RuleParams(_Params):
@@ -41,6 +117,8 @@ class RuleParams(_Params):
     ebike_in_elevator: EbikeInElevatorParams = EbikeInElevatorParams()
     flying_wire: FlyingWireParams = FlyingWireParams()
     camera_tampered: CameraTamperedParams = CameraTamperedParams()
+    presence: PresenceParams = PresenceParams()
+    events: EventParams = EventParams()
 
     def merged(self, override: RuleParamsOverride | None) -> RuleParams:
         """These parameters with ``override``'s explicitly set fields laid over them."""
@@ -61,20 +139,48 @@ class EbikeParkedOverride(_Override):
     remind_after_s: float | None = Field(None, gt=0)
     clear_after_s: float | None = Field(None, gt=0)
     max_speed: float | None = Field(None, gt=0)
+    rest_window_s: float | None = Field(None, gt=0)
+    wheeled_speed_ratio: float | None = Field(None, ge=0, le=1)
+    anchor: Anchor | None = None
 
 
 class EbikeInElevatorOverride(_Override):
     min_s: float | None = Field(None, ge=0)
     clear_after_s: float | None = Field(None, gt=0)
+    anchor: Anchor | None = None
 
 
 class FlyingWireOverride(_Override):
     persist_s: float | None = Field(None, gt=0)
     clear_after_s: float | None = Field(None, gt=0)
+    anchor: Anchor | None = None
+    geometry_check: bool | None = None
+    min_geometry_score: float | None = Field(None, ge=0, le=1)
+    reach_margin: float | None = Field(None, ge=0)
 
 
 class CameraTamperedOverride(_Override):
     after_s: float | None = Field(None, gt=0)
+    clear_after_s: float | None = Field(None, gt=0)
+    learn_s: float | None = Field(None, gt=0)
+    adapt_s: float | None = Field(None, gt=0)
+    blocked_std: float | None = Field(None, ge=0)
+    blocked_uniform_fraction: float | None = Field(None, gt=0, le=1)
+    blur_ratio: float | None = Field(None, gt=0, lt=1)
+    moved_correlation: float | None = Field(None, ge=-1, lt=1)
+
+
+class PresenceOverride(_Override):
+    enter_frames: int | None = Field(None, ge=1)
+    leave_frames: int | None = Field(None, ge=1)
+    leave_margin: float | None = Field(None, ge=0)
+    match_iou: float | None = Field(None, gt=0, le=1)
+    match_distance: float | None = Field(None, gt=0)
+
+
+class EventOverride(_Override):
+    better_evidence_ratio: float | None = Field(None, gt=1)
+    min_update_interval_s: float | None = Field(None, ge=0)
 
 
 class RuleParamsOverride(_Override):
@@ -84,3 +190,5 @@ class RuleParamsOverride(_Override):
     ebike_in_elevator: EbikeInElevatorOverride | None = None
     flying_wire: FlyingWireOverride | None = None
     camera_tampered: CameraTamperedOverride | None = None
+    presence: PresenceOverride | None = None
+    events: EventOverride | None = None

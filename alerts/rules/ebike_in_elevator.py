@@ -1,0 +1,70 @@
+"""ebike_in_elevator: an e-bike in an elevator zone for ``min_s`` -> critical, at once.
+
+Only the detector's ``ebike`` kind counts: bicycles, strollers and wheelchairs are other kinds
+(or none). One event per stay; ENDED once it has been gone ``clear_after_s``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from alerts.events import EventChange, EventType, Severity
+from alerts.observation import Observation
+from alerts.rules.context import RuleContext
+from alerts.rules.traces import Trace, drop_stale, follow, sightings, with_membership
+from alerts.rules.zone_objects import (
+    Due,
+    ObjectRuleState,
+    carry_events,
+    flush_objects,
+    raise_due,
+    without_event,
+)
+from vision.kinds import ObjectKind
+from vision.zones import ZoneKind
+
+
+def step(
+    state: ObjectRuleState, obs: Observation, ctx: RuleContext
+) -> tuple[ObjectRuleState, list[EventChange]]:
+    zones = ctx.zones_of(ZoneKind.ELEVATOR)
+    if not zones:
+        return state, []
+    camera = ctx.params
+    update = follow(state.traces, sightings(obs, ObjectKind.EBIKE), obs, camera.presence, 0.0)
+    anchor = camera.ebike_in_elevator.anchor
+    traces = tuple(
+        with_membership(t, zones, anchor, obs, camera.presence) if t.id in update.seen else t
+        for t in update.traces.traces
+    )
+    events, changes = carry_events(
+        state.events,
+        {t.id: t for t in traces},
+        update.seen,
+        obs.timestamp,
+        camera.events,
+        lambda z: ctx.for_zone(z).ebike_in_elevator.clear_after_s,
+        lambda z: None,
+    )
+    ttl = max(p.ebike_in_elevator.clear_after_s for p in ctx.all_params())
+    state = replace(
+        state,
+        traces=drop_stale(replace(update.traces, traces=traces), obs.timestamp, ttl),
+        events=events,
+    )
+    due = [
+        d for t in without_event(traces, state, update.seen) if (d := _due(t, obs.timestamp, ctx))
+    ]
+    state, raised = raise_due(state, due, ctx.camera_id, EventType.EBIKE_IN_ELEVATOR, obs.timestamp)
+    return state, changes + raised
+
+
+def flush(state: ObjectRuleState, ts: float) -> tuple[ObjectRuleState, list[EventChange]]:
+    return flush_objects(state, ts)
+
+
+def _due(trace: Trace, ts: float, ctx: RuleContext) -> Due | None:
+    since = trace.membership.since
+    if since is None or ts - since < ctx.for_zone(trace.membership.zone).ebike_in_elevator.min_s:
+        return None
+    return Due(trace, since, Severity.CRITICAL)

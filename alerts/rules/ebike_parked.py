@@ -1,0 +1,90 @@
+"""ebike_parked: an e-bike at rest in a no_parking zone for ``dwell_s``.
+
+The timer belongs to the stay (this e-bike at this spot), so missed frames shorter than
+``clear_after_s`` and tracker id switches do not reset it. A moving e-bike never counts, and
+one moving with a person on or beside it counts as moving even at half ``max_speed`` (it is
+being wheeled). One event per stay, reminders while it stays, ENDED once it has been gone
+``clear_after_s``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from alerts.events import EventChange, EventType, Severity
+from alerts.observation import Observation
+from alerts.rules.context import RuleContext
+from alerts.rules.geometry import overlap_of
+from alerts.rules.traces import Trace, drop_stale, follow, sightings, with_membership, with_rest
+from alerts.rules.zone_objects import (
+    Due,
+    ObjectRuleState,
+    carry_events,
+    flush_objects,
+    raise_due,
+    without_event,
+)
+from vision.kinds import ObjectKind
+from vision.zones import ZoneKind
+
+PERSON_OVERLAP = 0.1  # share of the e-bike's box a person must cover to be "with" it
+
+
+def step(
+    state: ObjectRuleState, obs: Observation, ctx: RuleContext
+) -> tuple[ObjectRuleState, list[EventChange]]:
+    zones = ctx.zones_of(ZoneKind.NO_PARKING)
+    if not zones:
+        return state, []
+    camera = ctx.params
+    people = [s.box for s in sightings(obs, ObjectKind.PERSON)]
+    history = max(p.ebike_parked.rest_window_s for p in ctx.all_params())
+    update = follow(state.traces, sightings(obs, ObjectKind.EBIKE), obs, camera.presence, history)
+    traces = tuple(
+        _advance(t, obs, ctx, people, zones) if t.id in update.seen else t
+        for t in update.traces.traces
+    )
+    by_id = {t.id: t for t in traces}
+    events, changes = carry_events(
+        state.events,
+        by_id,
+        update.seen,
+        obs.timestamp,
+        camera.events,
+        lambda z: ctx.for_zone(z).ebike_parked.clear_after_s,
+        lambda z: ctx.for_zone(z).ebike_parked.remind_after_s,
+    )
+    ttl = max(p.ebike_parked.clear_after_s for p in ctx.all_params())
+    state = replace(
+        state,
+        traces=drop_stale(replace(update.traces, traces=traces), obs.timestamp, ttl),
+        events=events,
+    )
+    due = [
+        d for t in without_event(traces, state, update.seen) if (d := _due(t, obs.timestamp, ctx))
+    ]
+    state, raised = raise_due(state, due, ctx.camera_id, EventType.EBIKE_PARKED, obs.timestamp)
+    return state, changes + raised
+
+
+def flush(state: ObjectRuleState, ts: float) -> tuple[ObjectRuleState, list[EventChange]]:
+    return flush_objects(state, ts)
+
+
+def _advance(trace: Trace, obs: Observation, ctx: RuleContext, people: list, zones: tuple) -> Trace:
+    camera = ctx.params
+    trace = with_membership(trace, zones, camera.ebike_parked.anchor, obs, camera.presence)
+    p = ctx.for_zone(trace.membership.zone).ebike_parked
+    with_person = any(overlap_of(trace.box, person) >= PERSON_OVERLAP for person in people)
+    wheeled = p.max_speed * p.wheeled_speed_ratio if with_person else None
+    return with_rest(trace, obs, p.max_speed, p.rest_window_s, wheeled)
+
+
+def _due(trace: Trace, ts: float, ctx: RuleContext) -> Due | None:
+    since = trace.membership.since
+    if trace.rest_since is None or since is None:
+        return None
+    start = max(trace.rest_since, since)
+    if ts - start < ctx.for_zone(trace.membership.zone).ebike_parked.dwell_s:
+        return None
+    return Due(trace, start, Severity.HIGH)

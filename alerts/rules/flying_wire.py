@@ -1,0 +1,139 @@
+"""flying_wire: a charging cable in a cable_watch or no_parking zone for ``persist_s``.
+
+A detection of the ``cable`` kind counts only if, when an image is given and
+``geometry_check`` is on, the picture inside its box holds a thin, long structure
+(:func:`vision.cable_geometry.measure_cable`). Severity is critical when the cable reaches an
+e-bike (its box touches the e-bike's box grown by ``reach_margin`` e-bike heights), high
+otherwise; a high event is upgraded (UPDATED) as soon as its cable reaches an e-bike.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+
+import numpy as np
+from numpy.typing import NDArray
+
+from alerts.events import Box, EventChange, EventType, Severity
+from alerts.observation import Observation
+from alerts.params import FlyingWireParams
+from alerts.rules.context import RuleContext
+from alerts.rules.geometry import expanded, touches
+from alerts.rules.lifecycle import OpenEvent, escalate
+from alerts.rules.traces import (
+    Sighting,
+    Trace,
+    drop_stale,
+    follow,
+    sightings,
+    with_membership,
+)
+from alerts.rules.zone_objects import (
+    Due,
+    ObjectRuleState,
+    carry_events,
+    flush_objects,
+    raise_due,
+    without_event,
+)
+from vision.cable_geometry import measure_cable
+from vision.kinds import ObjectKind
+from vision.zones import ZoneKind
+
+REACHES = "cable reaches e-bike"
+_MIN_CROP_PX = 4  # smaller crops cannot be judged: the detector alone decides
+
+
+def step(
+    state: ObjectRuleState, obs: Observation, ctx: RuleContext
+) -> tuple[ObjectRuleState, list[EventChange]]:
+    zones = ctx.zones_of(ZoneKind.CABLE_WATCH, ZoneKind.NO_PARKING)
+    if not zones:
+        return state, []
+    camera = ctx.params
+    cables = [
+        s for s in sightings(obs, ObjectKind.CABLE) if _looks_like_cable(s, obs, camera.flying_wire)
+    ]
+    bikes = [s.box for s in sightings(obs, ObjectKind.EBIKE)]
+    update = follow(state.traces, cables, obs, camera.presence, 0.0)
+    traces = tuple(
+        with_membership(t, zones, camera.flying_wire.anchor, obs, camera.presence)
+        if t.id in update.seen
+        else t
+        for t in update.traces.traces
+    )
+    reaching = {t.id for t in traces if t.id in update.seen and _reaches(t, bikes, ctx)}
+    events, changes = carry_events(
+        state.events,
+        {t.id: t for t in traces},
+        update.seen,
+        obs.timestamp,
+        camera.events,
+        lambda z: ctx.for_zone(z).flying_wire.clear_after_s,
+        lambda z: None,
+    )
+    events, upgrades = _escalate(events, reaching)
+    ttl = max(p.flying_wire.clear_after_s for p in ctx.all_params())
+    state = replace(
+        state,
+        traces=drop_stale(replace(update.traces, traces=traces), obs.timestamp, ttl),
+        events=events,
+    )
+    due = [
+        d
+        for t in without_event(traces, state, update.seen)
+        if (d := _due(t, obs.timestamp, ctx, t.id in reaching))
+    ]
+    state, raised = raise_due(state, due, ctx.camera_id, EventType.FLYING_WIRE, obs.timestamp)
+    return state, changes + upgrades + raised
+
+
+def flush(state: ObjectRuleState, ts: float) -> tuple[ObjectRuleState, list[EventChange]]:
+    return flush_objects(state, ts)
+
+
+def _looks_like_cable(s: Sighting, obs: Observation, p: FlyingWireParams) -> bool:
+    if not p.geometry_check or obs.image is None:
+        return True
+    crop = _crop(obs.image, s.box)
+    if min(crop.shape[:2]) < _MIN_CROP_PX:
+        return True
+    return measure_cable(crop).score >= p.min_geometry_score
+
+
+def _crop(image: NDArray[np.uint8], box: Box) -> NDArray[np.uint8]:
+    h, w = image.shape[:2]
+    x1, x2 = int(np.floor(box.x1 * w)), int(np.ceil(box.x2 * w))
+    y1, y2 = int(np.floor(box.y1 * h)), int(np.ceil(box.y2 * h))
+    return image[max(y1, 0) : min(y2, h), max(x1, 0) : min(x2, w)]
+
+
+def _reaches(trace: Trace, bikes: Sequence[Box], ctx: RuleContext) -> bool:
+    margin = ctx.for_zone(trace.membership.zone).flying_wire.reach_margin
+    for bike in bikes:
+        grow = margin * (bike.y2 - bike.y1)
+        if touches(trace.box, expanded(bike, grow, grow)):
+            return True
+    return False
+
+
+def _escalate(
+    events: tuple[OpenEvent, ...], reaching: set[int]
+) -> tuple[tuple[OpenEvent, ...], list[EventChange]]:
+    kept, changes = [], []
+    for event in events:
+        if event.subject in reaching and event.record.severity is not Severity.CRITICAL:
+            event, change = escalate(event, Severity.CRITICAL, REACHES)
+            changes.append(change)
+        kept.append(event)
+    return tuple(kept), changes
+
+
+def _due(trace: Trace, ts: float, ctx: RuleContext, reaches: bool) -> Due | None:
+    since = trace.membership.since
+    if since is None or ts - since < ctx.for_zone(trace.membership.zone).flying_wire.persist_s:
+        return None
+    if reaches:
+        return Due(trace, since, Severity.CRITICAL, (REACHES,))
+    return Due(trace, since, Severity.HIGH)
