@@ -7,8 +7,9 @@ Run with Debian's Python, which has PyGObject (``gi``) and GstRtspServer:
 It also serves a half-size sub-stream at ``/sub``. It prints ``READY rtsp://127.0.0.1:PORT/PATH``
 on stdout once it listens. SIGUSR1 drops every
 connected client (a server-side disconnect without a restart); SIGTERM / SIGINT stop it.
-Needs the Debian packages gir1.2-gst-rtsp-server-1.0, python3-gi, gstreamer1.0-plugins-base,
-gstreamer1.0-plugins-good (RTP payloader) and gstreamer1.0-plugins-ugly (x264enc).
+Needs the Debian packages gir1.2-gst-rtsp-server-1.0 and python3-gi (``apt-get install
+--no-install-recommends``; they pull in gstreamer1.0-plugins-base/-good/-bad, which hold
+videotestsrc, rtph264pay and openh264enc). x264enc (gstreamer1.0-plugins-ugly) is used if present.
 
 :class:`ServerProcess` (plain Python, no ``gi``) runs this script from the project's Python:
 start, kill, freeze (SIGSTOP), thaw, drop clients.
@@ -31,8 +32,10 @@ SCRIPT = Path(__file__).resolve()
 _PROBE = (
     "import gi; gi.require_version('Gst', '1.0'); gi.require_version('GstRtspServer', '1.0');"
     "from gi.repository import Gst, GstRtspServer; Gst.init(None);"
-    "missing = [e for e in ('videotestsrc', 'videoconvert', 'x264enc', 'rtph264pay')"
+    "missing = [e for e in ('videotestsrc', 'videoconvert', 'rtph264pay')"
     " if Gst.ElementFactory.find(e) is None];"
+    "missing += [] if Gst.ElementFactory.find('x264enc') or Gst.ElementFactory.find('openh264enc')"
+    " else ['x264enc or openh264enc'];"
     "print(' '.join(missing)); raise SystemExit(1 if missing else 0)"
 )
 
@@ -62,12 +65,14 @@ def free_port() -> int:
 class ServerProcess:
     """This script as a child process on a fixed port (so a restart serves the same URL)."""
 
-    def __init__(self, port: int, fps: int = 15, keyint: int = 3, path: str = "/cam") -> None:
+    def __init__(
+        self, port: int, fps: int = 15, keyint: int = 3, path: str = "/cam", encoder: str = "auto"
+    ) -> None:
         self.port = port
         self.url = f"rtsp://127.0.0.1:{port}{path}"
         self.sub_url = f"rtsp://127.0.0.1:{port}/sub"
         self._args = ["--port", str(port), "--path", path, "--fps", str(fps)]
-        self._args += ["--keyint", str(keyint)]
+        self._args += ["--keyint", str(keyint), "--encoder", encoder]
         self._process: subprocess.Popen[str] | None = None
 
     def start(self, ready_timeout_s: float = 20.0) -> None:
@@ -122,12 +127,19 @@ class ServerProcess:
 # -- the server itself (runs under /usr/bin/python3) -------------------------------------------
 
 
-def launch_line(width: int, height: int, fps: int, keyint: int) -> str:
-    """A live moving pattern (every frame differs), a keyframe every ``keyint`` frames."""
+def encoder_element(name: str, keyint: int) -> str:
+    """H.264 encoder with a keyframe every ``keyint`` frames and no B-frames."""
+    if name == "x264enc":
+        return f"x264enc tune=zerolatency speed-preset=ultrafast key-int-max={keyint}"
+    return f"openh264enc gop-size={keyint} complexity=low"
+
+
+def launch_line(width: int, height: int, fps: int, keyint: int, encoder: str) -> str:
+    """A live moving pattern (every frame differs), encoded to H.264, RTP-payloaded."""
     return (
         f"( videotestsrc is-live=true pattern=ball "
         f"! video/x-raw,width={width},height={height},framerate={fps}/1 "
-        f"! videoconvert ! x264enc tune=zerolatency speed-preset=ultrafast key-int-max={keyint} "
+        f"! videoconvert ! {encoder_element(encoder, keyint)} "
         f"! rtph264pay name=pay0 pt=96 config-interval=1 )"
     )
 
@@ -144,6 +156,9 @@ def serve(args: argparse.Namespace) -> int:
         return bool(GLib.SOURCE_CONTINUE)
 
     Gst.init(None)
+    encoder = args.encoder
+    if encoder == "auto":
+        encoder = "x264enc" if Gst.ElementFactory.find("x264enc") else "openh264enc"
     server = GstRtspServer.RTSPServer()
     server.set_address("127.0.0.1")
     server.set_service(str(args.port))
@@ -151,7 +166,7 @@ def serve(args: argparse.Namespace) -> int:
     sizes = {args.path: (args.width, args.height), "/sub": (args.width // 2, args.height // 2)}
     for path, (width, height) in sizes.items():
         factory = GstRtspServer.RTSPMediaFactory()
-        factory.set_launch(launch_line(width, height, args.fps, args.keyint))
+        factory.set_launch(launch_line(width, height, args.fps, args.keyint, encoder))
         factory.set_shared(True)
         mounts.add_factory(path, factory)
     if server.attach(None) == 0:
@@ -174,6 +189,7 @@ def main() -> int:
     parser.add_argument("--height", type=int, default=240)
     parser.add_argument("--fps", type=int, default=10)
     parser.add_argument("--keyint", type=int, default=10, help="frames between keyframes")
+    parser.add_argument("--encoder", choices=("auto", "x264enc", "openh264enc"), default="auto")
     return serve(parser.parse_args())
 
 
