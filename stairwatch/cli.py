@@ -29,7 +29,7 @@ COMMAND_MODULES = (
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="stairwatch",
-        description="Watch stairwells, corridors and elevators for e-bikes and flying-wire charging.",
+        description="Watch stairwells, corridors and elevators for e-bikes and flying wires.",
     )
     parser.add_argument("--version", action="version", version=f"stairwatch {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")

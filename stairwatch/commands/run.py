@@ -1,0 +1,33 @@
+"""``stairwatch run --config FILE``: the service and its dashboard from a configuration file."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("run", help="run the service and dashboard from a configuration file")
+    p.add_argument("--config", type=Path, required=True, help="YAML configuration")
+    p.add_argument("--duration", type=float, default=None, help="stop after this many seconds")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from stairwatch.config import ConfigError, check_paths, load_settings
+    from stairwatch.serve import serve
+
+    try:
+        settings = load_settings(args.config)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(f"{exc.source}: {problem}", file=sys.stderr)
+        return 2
+    problems = check_paths(settings)
+    if problems:
+        for problem in problems:
+            print(f"{args.config}: {problem}", file=sys.stderr)
+        return 2
+    return serve(settings, args.duration)

@@ -1,0 +1,94 @@
+"""One camera's per-frame logic: model classes -> our kinds -> tracks -> rules -> event changes.
+
+The service and ``stairwatch eval`` both run exactly this code; only the frame source, the
+clock and the event sink differ.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from alerts.engine import CameraRuleEngine
+from alerts.events import EventChange
+from alerts.observation import Observation
+from alerts.params import RuleParams
+from streams.frame import Frame
+from vision.detections import Detections
+from vision.kinds import KIND_NAMES, KindMapper
+from vision.tracking import ObjectTracker
+from vision.zones import Zone
+
+
+@dataclass(frozen=True, eq=False)
+class PipelineStep:
+    """What one frame produced.
+
+    Attributes:
+        observation: the tracked detections over our kinds the rules saw.
+        changes: event changes raised by the rules on this frame.
+        detected: False when the detector did not look at this frame (motion gate: unchanged scene).
+    """
+
+    observation: Observation
+    changes: list[EventChange]
+    detected: bool
+
+
+class CameraPipeline:
+    """Tracking and rules for one camera. Not thread-safe: one caller at a time."""
+
+    def __init__(
+        self,
+        camera_id: str,
+        zones: Sequence[Zone],
+        params: RuleParams,
+        kind_mapper: KindMapper,
+        zone_params: Mapping[str, RuleParams] | None = None,
+    ):
+        self.camera_id = camera_id
+        self.zones = tuple(zones)
+        self._kind_mapper = kind_mapper
+        self._tracker = ObjectTracker()
+        self._engine = CameraRuleEngine(camera_id, zones, params, zone_params)
+        self._last_model_detections: Detections | None = None
+
+    def process(self, frame: Frame, detections: Detections | None) -> PipelineStep:
+        """Advance on one frame.
+
+        Args:
+            frame: the frame (its timestamp is the clock of every rule).
+            detections: the detector's output for this frame in the model's classes, or None when
+                the detector was skipped because nothing moved: the scene is then taken as
+                unchanged (the last detections again), never as empty.
+        """
+        detected = detections is not None
+        if detections is None:
+            detections = self._last_model_detections or Detections.empty(
+                self._kind_mapper.model_class_names
+            )
+        self._last_model_detections = detections
+        kinds = self._kind_mapper(detections)
+        tracked = self._tracker.update(kinds, frame.timestamp)
+        observation = Observation(
+            camera_id=self.camera_id,
+            timestamp=frame.timestamp,
+            width=frame.width,
+            height=frame.height,
+            detections=tracked,
+            image=frame.image,
+        )
+        return PipelineStep(observation, self._engine.step(observation), detected)
+
+    def finish(self, timestamp: float) -> list[EventChange]:
+        """End every open event (end of a clip, or shutdown)."""
+        return self._engine.flush(timestamp)
+
+    @property
+    def has_live_tracks(self) -> bool:
+        """Whether anything of ours was seen on the last frame (keeps motion gating open)."""
+        last = self._last_model_detections
+        return last is not None and len(self._kind_mapper(last)) > 0
+
+
+__all__ = ["KIND_NAMES", "CameraPipeline", "PipelineStep"]

@@ -1,0 +1,163 @@
+"""The notification runner: dispatcher threads (one per channel) and the APScheduler jobs.
+
+All decisions live in :mod:`alerts.outbox`, :mod:`alerts.routing` and :mod:`alerts.scheduling`;
+this module only calls them with the wall clock. Wiring::
+
+    store = EventStore.open(url, media_dir)
+    delivery = DeliveryService(settings.notifications, store)  # hooks the outbox into the store
+    delivery.start()
+    ...
+    delivery.stop()
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from alerts.channels.base import Channel
+from alerts.channels.factory import build_channels
+from alerts.errors import AlertsError
+from alerts.notices import Delivery
+from alerts.notify_config import NotificationsConfig
+from alerts.outbox import Dispatcher, Outbox
+from alerts.render import LinkMaker, NoticeRenderer
+from alerts.scheduling import DeliveryJobs
+from alerts.store import EventStore
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], float]
+ESCALATION_CHECK_S = (10.0, 60.0)  # bounds of how often unacknowledged alerts are looked for
+PURGE_EVERY_H = 6
+
+
+def link_maker(config: NotificationsConfig) -> LinkMaker | None:
+    if config.public_url is None or config.link_secret is None:
+        return None
+    return LinkMaker(config.public_url, config.link_secret.get_secret_value(), config.link_ttl)
+
+
+class DeliveryService:
+    """Owns the outbox for one store: hooks it into the store's transactions on construction,
+    then ``start()`` runs the dispatchers and the scheduler until ``stop()``."""
+
+    def __init__(
+        self,
+        config: NotificationsConfig,
+        store: EventStore,
+        *,
+        clock: Clock = time.time,
+        channels: Mapping[str, Channel] | None = None,
+        on_delivered: Callable[[Delivery, float], None] | None = None,
+    ) -> None:
+        self.config = config
+        self._clock = clock
+        renderer = NoticeRenderer(config.tzinfo(), link_maker(config))
+        self.outbox = Outbox(store.engine, config, renderer, clock)
+        self.jobs = DeliveryJobs(self.outbox, store.media_dir)
+        self.channels = (
+            dict(channels) if channels is not None else build_channels(config, store.media_dir)
+        )
+        self.dispatcher = Dispatcher(
+            self.outbox, self.channels, config.delivery, on_delivered=on_delivered
+        )
+        store.add_change_hook(self.outbox.on_event_change)
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._scheduler: BackgroundScheduler | None = None
+
+    def start(self, schedule: bool = True) -> None:
+        """Start one dispatcher thread per channel and (``schedule``) the scheduled jobs."""
+        if not self.config.enabled:
+            log.info("notifications: no patrol groups configured, nothing to deliver")
+            return
+        self._stop.clear()
+        for name in self.channels:
+            thread = threading.Thread(
+                target=self._dispatch_loop, args=(name,), name=f"notify-{name}", daemon=True
+            )
+            thread.start()
+            self._threads.append(thread)
+        if schedule:
+            self._scheduler = self._build_scheduler()
+            self._scheduler.start()
+        log.info(
+            "notifications: %d channel(s), %d group(s)", len(self.channels), len(self.config.groups)
+        )
+
+    def stop(self, timeout_s: float = 10.0) -> None:
+        self._stop.set()
+        if self._scheduler is not None:
+            self._scheduler.shutdown(wait=False)
+            self._scheduler = None
+        for thread in self._threads:
+            thread.join(timeout_s)
+        self._threads.clear()
+        for channel in self.channels.values():
+            channel.close()
+
+    def _dispatch_loop(self, channel: str) -> None:
+        policy = self.config.delivery
+        while not self._stop.is_set():
+            try:
+                report = self.dispatcher.run_once(channel, self._clock(), self._clock)
+            except AlertsError as exc:
+                log.warning("dispatcher %s: %s", channel, exc)
+                self._stop.wait(policy.poll_s * 4)
+                continue
+            if report.claimed < policy.batch_size:
+                self._stop.wait(policy.poll_s)
+
+    def _build_scheduler(self) -> BackgroundScheduler:
+        tz = self.config.tzinfo()
+        scheduler = BackgroundScheduler(timezone=tz) if tz is not None else BackgroundScheduler()
+        defaults = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 60}
+        for group in self.config.groups:
+            scheduler.add_job(
+                self._job(functools.partial(self._digest, group.name)),
+                IntervalTrigger(seconds=group.digest_interval.total_seconds()),
+                id=f"digest:{group.name}",
+                **defaults,
+            )
+        low, high = ESCALATION_CHECK_S
+        every = min(high, max(low, self.config.escalate_after.total_seconds() / 4))
+        scheduler.add_job(
+            self._job(self.jobs.run_escalations),
+            IntervalTrigger(seconds=every),
+            id="escalations",
+            **defaults,
+        )
+        if self.config.daily_summary_at is not None:
+            hour, minute = (int(p) for p in self.config.daily_summary_at.split(":"))
+            trigger = (
+                CronTrigger(hour=hour, minute=minute, timezone=tz)
+                if tz
+                else CronTrigger(hour=hour, minute=minute)
+            )
+            scheduler.add_job(
+                self._job(self.jobs.run_daily_summary), trigger, id="daily-summary", **defaults
+            )
+        scheduler.add_job(
+            self._job(self.jobs.purge), IntervalTrigger(hours=PURGE_EVERY_H), id="purge", **defaults
+        )
+        return scheduler
+
+    def _digest(self, group: str, now: float) -> None:
+        self.jobs.run_digest(group, now)
+
+    def _job(self, work: Callable[[float], object]) -> Callable[[], None]:
+        def run() -> None:
+            try:
+                work(self._clock())
+            except AlertsError as exc:
+                log.warning("notification job failed: %s", exc)
+
+        return run

@@ -1,0 +1,75 @@
+"""Latest-frame slots between camera readers and the inference worker."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+
+from streams.frame import Frame
+
+
+@dataclass(frozen=True, eq=False)
+class PendingFrame:
+    """A frame waiting for the worker; ``detect`` False means the motion gate skipped it."""
+
+    frame: Frame
+    detect: bool
+    queued_at: float
+
+
+class PendingFrames:
+    """One slot per camera. Putting a frame where one still waits drops the older one (counted).
+
+    The pipeline therefore always works on the newest frame of each camera: back-pressure drops
+    the oldest pending frame of that camera, never blocks the reader.
+    """
+
+    def __init__(self) -> None:
+        self._slots: dict[str, PendingFrame] = {}
+        self._dropped: dict[str, int] = {}
+        self._cond = threading.Condition()
+        self._closed = False
+
+    def put(self, frame: Frame, detect: bool) -> None:
+        with self._cond:
+            previous = self._slots.get(frame.camera_id)
+            if previous is not None:
+                self._dropped[frame.camera_id] = self._dropped.get(frame.camera_id, 0) + 1
+                # If either frame needed detection, the newer one is looked at instead.
+                detect = detect or previous.detect
+            self._slots[frame.camera_id] = PendingFrame(frame, detect, time.monotonic())
+            self._cond.notify()
+
+    def take(self, max_items: int, max_wait_s: float, timeout_s: float) -> list[PendingFrame]:
+        """Up to ``max_items`` frames, oldest first.
+
+        Waits up to ``timeout_s`` for a first frame, then up to ``max_wait_s`` more for the batch
+        to fill. Returns [] only when nothing arrived in time or the slots are closed.
+        """
+        deadline = time.monotonic() + timeout_s
+        with self._cond:
+            while not self._slots and not self._closed:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return []
+                self._cond.wait(left)
+            fill_deadline = time.monotonic() + max_wait_s
+            while len(self._slots) < max_items and not self._closed:
+                left = fill_deadline - time.monotonic()
+                if left <= 0:
+                    break
+                self._cond.wait(left)
+            items = sorted(self._slots.values(), key=lambda p: p.queued_at)[:max_items]
+            for item in items:
+                del self._slots[item.frame.camera_id]
+            return items
+
+    def dropped(self, camera_id: str) -> int:
+        with self._cond:
+            return self._dropped.get(camera_id, 0)
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()

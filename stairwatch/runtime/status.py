@@ -1,0 +1,33 @@
+"""The service's camera health as the dashboard's camera statuses."""
+
+from __future__ import annotations
+
+from dashboard.schemas import CameraStatus
+from stairwatch.runtime.service import Service
+
+
+class ServiceCameraStatuses:
+    """Implements the dashboard's camera-status provider over a running :class:`Service`."""
+
+    def __init__(self, service: Service):
+        self._service = service
+
+    def camera_statuses(self) -> list[CameraStatus]:
+        statuses = []
+        for health in self._service.health():
+            camera = self._service.camera(health.camera_id)
+            statuses.append(
+                CameraStatus(
+                    id=camera.id,
+                    name=camera.display_name,
+                    building=camera.building,
+                    floor=camera.floor,
+                    state=health.state.value,
+                    fps=health.input_fps,
+                    last_frame_age_s=health.last_frame_age_s,
+                    frames_dropped=health.frames_dropped,
+                    reconnects=health.reconnects,
+                    last_error=health.last_error,
+                )
+            )
+        return statuses

@@ -1,0 +1,55 @@
+"""Run the service and the dashboard together until stopped (or for a fixed duration)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+import uvicorn
+
+from alerts.store import EventStore
+from dashboard.app import create_app
+from stairwatch.config import Settings
+from stairwatch.runtime.service import Service
+from stairwatch.runtime.status import ServiceCameraStatuses
+from vision.detector import load_detector
+
+log = logging.getLogger(__name__)
+
+
+def serve(settings: Settings, duration_s: float | None = None) -> int:
+    """Start everything, print the dashboard URL, block until Ctrl-C or ``duration_s``."""
+    settings.storage.data_dir.mkdir(parents=True, exist_ok=True)
+    store = EventStore.open(
+        settings.storage.resolved_database_url(), settings.storage.data_dir / "media"
+    )
+    detector = load_detector(
+        settings.model.path,
+        labels=settings.model.labels,
+        confidence=settings.model.confidence,
+        iou=settings.model.iou,
+    )
+    service = Service(settings, detector, detector.class_names, store)
+    app = create_app(store, cameras=ServiceCameraStatuses(service))
+    config = uvicorn.Config(
+        app, host=settings.server.host, port=settings.server.port, log_level="warning"
+    )
+    server = uvicorn.Server(config)
+    timer = None
+    if duration_s is not None:
+        timer = threading.Timer(duration_s, lambda: setattr(server, "should_exit", True))
+        timer.daemon = True
+    service.start()
+    print(
+        f"stairwatch dashboard: http://{settings.server.host}:{settings.server.port}/", flush=True
+    )
+    try:
+        if timer is not None:
+            timer.start()
+        server.run()
+    finally:
+        if timer is not None:
+            timer.cancel()
+        service.stop()
+        store.close()
+    return 0
