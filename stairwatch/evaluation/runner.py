@@ -1,0 +1,229 @@
+"""Runs the service's per-camera pipeline over labelled clips and scores what it raises.
+
+Each clip is one camera: frames come from :class:`~streams.file_source.FileSource` at
+``detect_fps`` as fast as the CPU allows, with ``timestamp = position_s`` (clip start = 0), so
+rule time is the video's own time, never the wall clock (which only measures speed).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from tqdm import tqdm
+
+from alerts.events import ChangeKind, EventChange
+from alerts.params import RuleParams
+from stairwatch.evaluation.errors import ClipError
+from stairwatch.evaluation.frames import FrameScorer, group_by_time, nearest_frames, targets
+from stairwatch.evaluation.matching import (
+    EVALUATED_TYPES,
+    ClipMatching,
+    PredictedEvent,
+    TruthEvent,
+    match_events,
+)
+from stairwatch.evaluation.metrics import ClipResult, EvalResult, Speed, clip_result, summarize
+from stairwatch.evaluation.sidecar import LabeledClip
+from stairwatch.evaluation.thumbnails import Outcome, Thumbnail, annotate, encode_jpeg
+from stairwatch.pipeline import CameraPipeline
+from streams.errors import StreamError
+from streams.file_source import FileSource
+from vision.detector import Detector
+from vision.kinds import KindMapper, ObjectKind
+
+
+@dataclass(frozen=True)
+class EvalOptions:
+    """How to run. ``rules``: the global rule parameters (sidecars and zones override them)."""
+
+    model_name: str
+    class_map: Mapping[ObjectKind, tuple[str, ...]] = field(default_factory=dict)
+    detect_fps: float = 2.0
+    rules: RuleParams = field(default_factory=RuleParams)
+    thumbnails: bool = False
+    progress: bool = True
+
+
+@dataclass(frozen=True)
+class EvalRun:
+    """The scored result and, when asked for, thumbnails of every false alarm and miss."""
+
+    result: EvalResult
+    thumbnails: tuple[Thumbnail, ...]
+
+
+@dataclass(frozen=True)
+class _PipelineRun:
+    predicted: list[PredictedEvent]
+    duration_s: float
+    frames: int
+    wall_s: float
+
+
+def predicted_from(changes: Sequence[EventChange]) -> list[PredictedEvent]:
+    """RAISED changes of scored types as predictions (alert time = seconds from clip start)."""
+    return [
+        PredictedEvent(
+            c.event.type, c.event.zone, c.event.alert_ts, c.event.confidence, c.event.box
+        )
+        for c in changes
+        if c.kind == ChangeKind.RAISED and c.event.type in EVALUATED_TYPES
+    ]
+
+
+class Evaluator:
+    """Evaluates clips one after another with one detector."""
+
+    def __init__(self, detector: Detector, options: EvalOptions):
+        self._detector = detector
+        self._options = options
+        self._mapper = KindMapper(detector.class_names, dict(options.class_map))
+
+    def run(self, clips: Sequence[LabeledClip]) -> EvalRun:
+        rows: list[ClipResult] = []
+        thumbs: list[Thumbnail] = []
+        scorer = FrameScorer()
+        frames = 0
+        wall = 0.0
+        expected = sum(math.ceil(probe_duration(c) * self._options.detect_fps) for c in clips)
+        with tqdm(
+            total=expected, unit="frame", disable=not self._options.progress, dynamic_ncols=True
+        ) as bar:
+            for clip in clips:
+                bar.set_postfix_str(clip.name)
+                run = self._run_pipeline(clip, bar)
+                truth = clip.sidecar.truth()
+                matching = self._match(clip, run.predicted, truth)
+                rows.append(
+                    clip_result(
+                        clip.name, run.duration_s, run.frames, run.predicted, truth, matching
+                    )
+                )
+                thumbs.extend(self._frame_pass(clip, run.predicted, truth, matching, scorer))
+                frames += run.frames
+                wall += run.wall_s
+        duration = sum(r.duration_s for r in rows)
+        speed = Speed(
+            frames=frames,
+            wall_s=round(wall, 3),
+            x_realtime=round(duration / wall, 2) if wall > 0 else None,
+        )
+        result = summarize(rows, self._options.model_name, scorer.compute(), speed)
+        return EvalRun(result, tuple(thumbs))
+
+    def _params(self, clip: LabeledClip) -> tuple[RuleParams, dict[str, RuleParams]]:
+        sidecar = clip.sidecar
+        return sidecar.params(self._options.rules), sidecar.zone_params(self._options.rules)
+
+    def _match(
+        self, clip: LabeledClip, predicted: list[PredictedEvent], truth: list[TruthEvent]
+    ) -> ClipMatching:
+        params, zone_params = self._params(clip)
+        return match_events(predicted, truth, params, zone_params)
+
+    def _run_pipeline(self, clip: LabeledClip, bar: tqdm) -> _PipelineRun:
+        params, zone_params = self._params(clip)
+        pipeline = CameraPipeline(
+            clip.name,
+            clip.sidecar.to_zones(),
+            params,
+            self._mapper,
+            zone_params=zone_params,
+        )
+        changes: list[EventChange] = []
+        frames = 0
+        last_ts = 0.0
+        started = time.perf_counter()
+        try:
+            with FileSource(
+                clip.video,
+                clip.name,
+                realtime=False,
+                loop=False,
+                start_time=0.0,
+                sample_fps=self._options.detect_fps,
+            ) as source:
+                duration = source.duration_s
+                for frame in source:
+                    detections = self._detector.detect([frame.image])[0]
+                    changes.extend(pipeline.process(frame, detections).changes)
+                    frames += 1
+                    last_ts = frame.timestamp
+                    bar.update(1)
+        except StreamError as exc:
+            raise ClipError(f"cannot read clip: {exc}") from exc
+        if frames == 0:
+            raise ClipError(f"{clip.video}: no frames could be decoded")
+        changes.extend(pipeline.finish(last_ts))
+        wall = time.perf_counter() - started
+        return _PipelineRun(predicted_from(changes), max(duration, last_ts), frames, wall)
+
+    def _frame_pass(
+        self,
+        clip: LabeledClip,
+        predicted: list[PredictedEvent],
+        truth: list[TruthEvent],
+        matching: ClipMatching,
+        scorer: FrameScorer,
+    ) -> list[Thumbnail]:
+        """Second decode for the boxed frames (mAP) and the report's thumbnails."""
+        boxed = group_by_time(clip.sidecar.boxes)
+        false_alarms = (
+            [predicted[i] for i in matching.false_alarms] if self._options.thumbnails else []
+        )
+        misses = [truth[i] for i in matching.misses] if self._options.thumbnails else []
+        times = [*boxed, *(p.alert_s for p in false_alarms), *(t.middle_s for t in misses)]
+        if not times:
+            return []
+        picked = nearest_frames(clip.video, times)
+        if boxed:
+            images = [picked[t].image for t in boxed]
+            found = self._detector.detect(images)
+            for image, detections, boxes in zip(images, found, boxed.values(), strict=True):
+                scorer.add(self._mapper(detections), targets(boxes, image.shape[1], image.shape[0]))
+        zones = {z.name: z for z in clip.sidecar.to_zones()}
+        thumbs = [
+            Thumbnail(
+                clip.name,
+                Outcome.FALSE_ALARM,
+                p.type,
+                p.zone,
+                p.alert_s,
+                encode_jpeg(annotate(picked[p.alert_s].image, p.box, zones.get(p.zone or ""))),
+            )
+            for p in false_alarms
+        ]
+        thumbs += [
+            Thumbnail(
+                clip.name,
+                Outcome.MISS,
+                t.type,
+                t.zone,
+                t.middle_s,
+                encode_jpeg(annotate(picked[t.middle_s].image, None, zones.get(t.zone or ""))),
+            )
+            for t in misses
+        ]
+        return thumbs
+
+
+def probe_duration(clip: LabeledClip) -> float:
+    """The clip's length in seconds from its header; raises :class:`ClipError` if unreadable."""
+    try:
+        with FileSource(
+            clip.video, clip.name, realtime=False, loop=False, start_time=0.0
+        ) as source:
+            return source.duration_s
+    except StreamError as exc:
+        raise ClipError(f"cannot read clip: {exc}") from exc
+
+
+def evaluate(clips: Sequence[LabeledClip], detector: Detector, options: EvalOptions) -> EvalRun:
+    """Run and score every clip (see :class:`Evaluator`)."""
+    return Evaluator(detector, options).run(clips)
+
+
+__all__ = ["EvalOptions", "EvalRun", "Evaluator", "evaluate", "predicted_from"]
