@@ -1,0 +1,102 @@
+"""The whole service end to end: clip -> detector -> rules -> store -> dashboard API.
+
+Runs ``stairwatch demo`` in a subprocess on a generated clip with a tiny real ONNX model that always
+sees an e-bike on the landing, and reads the event back over HTTP.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import httpx
+import numpy as np
+import pytest
+
+from tests.onnx_models import ultralytics_constant_model
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _write_clip(path: Path, seconds: float = 6.0, fps: int = 10) -> None:
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"mp4v"), fps, (320, 180))
+    rng = np.random.default_rng(0)
+    background = rng.integers(60, 200, (180, 320, 3), dtype=np.uint8)
+    for _ in range(int(seconds * fps)):
+        writer.write(background)
+    writer.release()
+
+
+@pytest.fixture
+def demo_clips(tmp_path: Path) -> Path:
+    clips = tmp_path / "clips"
+    clips.mkdir()
+    _write_clip(clips / "landing.mp4")
+    sidecar = {
+        "zones": [
+            {
+                "name": "landing",
+                "kind": "no_parking",
+                "polygon": [[0, 0.5], [1, 0.5], [1, 1], [0, 1]],
+            }
+        ],
+        "rules": {"ebike_parked": {"dwell_s": 1.5}},
+        "events": [{"type": "ebike_parked", "zone": "landing", "start_s": 0.0, "end_s": 6.0}],
+    }
+    (clips / "landing.json").write_text(json.dumps(sidecar))
+    return clips
+
+
+def _wait_for_events(base: str, proc: subprocess.Popen[str], deadline_s: float) -> list[dict]:
+    deadline = time.monotonic() + deadline_s
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            events = httpx.get(f"{base}/api/events", timeout=2).json()
+        except httpx.HTTPError:
+            events = []
+        if events:
+            return list(events)
+        time.sleep(0.3)
+    return []
+
+
+def test_demo_raises_an_event_with_a_snapshot(tmp_path: Path, demo_clips: Path) -> None:
+    # Input 320x320: the 320x180 frame is letterboxed to rows 70..250; the box sits on the landing.
+    model = ultralytics_constant_model(
+        tmp_path / "always_ebike.onnx", [(120, 160, 200, 245)], [0], [0.9], ["ebike", "person"]
+    )
+    port = _free_port()
+    cmd = [
+        sys.executable, "-m", "stairwatch", "demo", "--clips", str(demo_clips), "--model", str(model),
+        "--data-dir", str(tmp_path / "data"), "--port", str(port), "--duration", "20",
+    ]  # fmt: skip
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        events = _wait_for_events(base, proc, deadline_s=20)
+        assert events, "no event raised"
+        event = events[0]
+        assert (event["type"], event["zone"], event["camera_id"]) == (
+            "ebike_parked",
+            "landing",
+            "landing",
+        )
+        snapshot = httpx.get(f"{base}/api/events/{event['id']}/snapshot.jpg", timeout=5)
+        assert snapshot.status_code == 200
+        assert snapshot.content[:2] == b"\xff\xd8"
+        cameras = httpx.get(f"{base}/api/cameras", timeout=5).json()
+        assert [c["id"] for c in cameras] == ["landing"]
+        assert event["id"] in httpx.get(base + "/", timeout=5).text
+    finally:
+        output, _ = proc.communicate(timeout=40)
+    assert proc.returncode == 0, output
+    assert f"http://127.0.0.1:{port}/" in output
