@@ -76,8 +76,9 @@ def test_demo_raises_an_event_with_a_snapshot(tmp_path: Path, demo_clips: Path) 
     )
     port = _free_port()
     cmd = [
-        sys.executable, "-m", "stairwatch", "demo", "--clips", str(demo_clips), "--model", str(model),
-        "--data-dir", str(tmp_path / "data"), "--port", str(port), "--duration", "20",
+        sys.executable, "-m", "stairwatch", "demo", "--clips", str(demo_clips),
+        "--model", str(model), "--data-dir", str(tmp_path / "data"),
+        "--port", str(port), "--duration", "20",
     ]  # fmt: skip
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     base = f"http://127.0.0.1:{port}"
