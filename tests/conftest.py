@@ -1,4 +1,4 @@
-"""Shared fixtures. ``shared_dir`` is the third-party data folder beside the repository (may be absent)."""
+"""Shared fixtures. ``shared_dir``: third-party data beside the repository (may be absent)."""
 
 from __future__ import annotations
 

@@ -20,7 +20,11 @@ def _valid() -> dict:
                 "id": "cam1",
                 "source": "clip.mp4",
                 "zones": [
-                    {"name": "landing", "kind": "no_parking", "polygon": [[0, 0.5], [1, 0.5], [1, 1]]}
+                    {
+                        "name": "landing",
+                        "kind": "no_parking",
+                        "polygon": [[0, 0.5], [1, 0.5], [1, 1]],
+                    }
                 ],
             }
         ],
@@ -43,27 +47,47 @@ def _broken(mutate) -> dict:
 
 
 BROKEN = [
-    ("missing camera id", lambda d: d["cameras"][0].pop("id"), "cameras[0].id: required field is missing"),
+    (
+        "missing camera id",
+        lambda d: d["cameras"][0].pop("id"),
+        "cameras[0].id: required field is missing",
+    ),
     (
         "zone with two points",
         lambda d: d["cameras"][0]["zones"][0].update(polygon=[[0, 0], [1, 1]]),
         "cameras[0].zones[0].polygon: needs at least 3 points",
     ),
-    ("unknown key", lambda d: d["cameras"][0].update(colour="red"), "cameras[0].colour: unknown key"),
+    (
+        "unknown key",
+        lambda d: d["cameras"][0].update(colour="red"),
+        "cameras[0].colour: unknown key",
+    ),
     (
         "polygon outside [0, 1]",
         lambda d: d["cameras"][0]["zones"][0].update(polygon=[[0, 0], [1.5, 0], [1, 1]]),
         "cameras[0].zones[0].polygon: point (1.5, 0.0) is outside [0, 1]",
     ),
-    ("model file missing", lambda d: d["model"].update(path="nope.onnx"), "model.path: file does not exist"),
-    ("bad zone kind", lambda d: d["cameras"][0]["zones"][0].update(kind="garden"), "cameras[0].zones[0].kind"),
+    (
+        "model file missing",
+        lambda d: d["model"].update(path="nope.onnx"),
+        "model.path: file does not exist",
+    ),
+    (
+        "bad zone kind",
+        lambda d: d["cameras"][0]["zones"][0].update(kind="garden"),
+        "cameras[0].zones[0].kind",
+    ),
     ("no cameras", lambda d: d.update(cameras=[]), "cameras: List should have at least 1 item"),
     (
         "duplicate camera ids",
         lambda d: d["cameras"].append(dict(d["cameras"][0])),
         "camera ids must be unique: cam1",
     ),
-    ("negative dwell", lambda d: d.update(rules={"ebike_parked": {"dwell_s": -1}}), "rules.ebike_parked.dwell_s"),
+    (
+        "negative dwell",
+        lambda d: d.update(rules={"ebike_parked": {"dwell_s": -1}}),
+        "rules.ebike_parked.dwell_s",
+    ),
 ]
 
 

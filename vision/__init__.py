@@ -1,1 +1,4 @@
-"""Pure per-frame vision logic: detector, motion, tracking, zones. No threads, no I/O but model loading."""
+"""Pure per-frame vision logic: detector, motion, tracking, zones.
+
+No threads and no I/O except loading a model.
+"""

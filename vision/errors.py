@@ -10,4 +10,5 @@ class ModelLoadError(VisionError):
 
 
 class DetectorError(VisionError):
-    """Inference failed. Never replaced by an empty result: a stalled detector is not an empty scene."""
+    """Inference failed. Never replaced by an empty result: a stalled detector is not an empty
+    scene."""

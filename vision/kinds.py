@@ -30,7 +30,9 @@ class KindMapper:
     under its own name (a model trained by stairwatch names its classes after our kinds).
     """
 
-    def __init__(self, model_class_names: tuple[str, ...], class_map: dict[ObjectKind, tuple[str, ...]]):
+    def __init__(
+        self, model_class_names: tuple[str, ...], class_map: dict[ObjectKind, tuple[str, ...]]
+    ):
         lookup = {kind: class_map.get(kind, (kind.value,)) for kind in ObjectKind}
         table = np.full(len(model_class_names), -1, np.int32)
         for kind_index, kind in enumerate(ObjectKind):
@@ -44,9 +46,7 @@ class KindMapper:
     def mapped_model_classes(self) -> dict[str, ObjectKind]:
         """Model class name -> kind, for every class that is mapped."""
         kinds = list(ObjectKind)
-        return {
-            self.model_class_names[i]: kinds[k] for i, k in enumerate(self._table) if k >= 0
-        }
+        return {self.model_class_names[i]: kinds[k] for i, k in enumerate(self._table) if k >= 0}
 
     def __call__(self, detections: Detections) -> Detections:
         """Detections over the model's classes -> detections over :data:`KIND_NAMES`."""

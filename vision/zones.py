@@ -44,7 +44,9 @@ class Zone:
         return np.round(poly).astype(np.int32)
 
 
-def points_in_polygon(points: NDArray[np.float64], polygon: NDArray[np.float64]) -> NDArray[np.bool_]:
+def points_in_polygon(
+    points: NDArray[np.float64], polygon: NDArray[np.float64]
+) -> NDArray[np.bool_]:
     """Vectorised ray casting. ``points`` (N, 2), ``polygon`` (K, 2), same units."""
     if len(points) == 0:
         return np.zeros(0, bool)

@@ -1,1 +1,4 @@
-"""Sub-commands of ``stairwatch``: each module has ``register(subparsers)``; the parser's ``func`` runs it."""
+"""Sub-commands of ``stairwatch``.
+
+Each module has ``register(subparsers)``; the parser's ``func`` runs it.
+"""
