@@ -25,5 +25,13 @@ class SnapshotMissing(StoreError):
     """The event exists but its snapshot file is gone (deleted by retention or by hand)."""
 
 
+class ClipMissing(StoreError):
+    """The event has no clip (none recorded yet, or it was removed by retention)."""
+
+
 class SnapshotError(AlertsError):
     """A snapshot could not be rendered (bad image) or encoded."""
+
+
+class DeliveryRefused(NotifierError):
+    """The channel refused the message for good (bad request, bad key): retrying will not help."""

@@ -19,6 +19,7 @@ from pydantic import (
     model_validator,
 )
 
+from alerts.notify_config import NotificationsConfig
 from alerts.params import RuleParams, RuleParamsOverride
 from streams.redact import redact_url
 from vision.kinds import ObjectKind
@@ -127,6 +128,7 @@ class Settings(_Strict):
     rules: RuleParams = RuleParams()
     storage: StorageConfig = StorageConfig()
     server: ServerConfig = ServerConfig()
+    notifications: NotificationsConfig = NotificationsConfig()
 
     @model_validator(mode="after")
     def _unique_camera_ids(self) -> Settings:

@@ -1,0 +1,178 @@
+"""Who hears about an event change, and how: pure decisions over the notification config.
+
+Policy (documented for patrollers):
+
+* Critical alerts (``flying_wire`` with severity critical, ``ebike_in_elevator``) go out at once
+  to every channel of every group owning the camera's building/floor, **even in quiet hours and
+  outside duty hours**. Per camera, a second critical alert within ``critical_cooldown_s`` of the
+  last immediate one goes into the groups' next digest instead (nothing is dropped).
+* Routine alerts wait for their group's digest. Reminders of critical events go out at once,
+  reminders of routine ones join the digest. A critical event's end is announced to the groups
+  that got its alert.
+* Feed channels (MQTT) get every change of every event of their groups at once, with no batching
+  or quiet hours: they are for machines.
+* Acknowledging, assigning and resolving only reach the feed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, time, tzinfo
+
+from alerts.events import EventStatus, EventType, Severity
+from alerts.notices import FeedType, NoticeKind
+from alerts.notify_config import FEED_CHANNEL_TYPES, NotificationsConfig, PatrolGroupConfig
+from alerts.stored import ActionKind, StoredEvent
+
+FEED_TYPES: dict[ActionKind, FeedType] = {
+    ActionKind.RAISED: "new",
+    ActionKind.ENDED: "end",
+    ActionKind.REMINDED: "update",
+    ActionKind.ACKNOWLEDGED: "update",
+    ActionKind.ASSIGNED: "update",
+    ActionKind.RESOLVED: "update",
+}
+FEED_GROUP = "*"  # feed rows go once per channel, not once per group
+
+
+@dataclass(frozen=True)
+class PlannedNotice:
+    """One outbox row to write: ``kind`` for ``group`` on ``channel``."""
+
+    kind: NoticeKind
+    group: str
+    channel: str
+
+
+@dataclass(frozen=True)
+class PlannedEntry:
+    """One digest item to write for ``group``; ``entry`` is ``raised`` or ``reminded:<n>``."""
+
+    group: str
+    entry: str
+
+
+@dataclass(frozen=True)
+class Plan:
+    notices: tuple[PlannedNotice, ...] = ()
+    entries: tuple[PlannedEntry, ...] = ()
+
+
+def is_critical(event_type: EventType, severity: Severity) -> bool:
+    """Alerts that cannot wait for a digest."""
+    if event_type is EventType.EBIKE_IN_ELEVATOR:
+        return True
+    return event_type is EventType.FLYING_WIRE and severity is Severity.CRITICAL
+
+
+def owning_groups(
+    config: NotificationsConfig, building: str, floor: str
+) -> list[PatrolGroupConfig]:
+    return [g for g in config.groups if g.owns(building, floor)]
+
+
+def message_channels(config: NotificationsConfig, group: PatrolGroupConfig) -> list[str]:
+    """The group's channels for people (everything but feeds)."""
+    return [c for c in group.channels if config.channel_type(c) not in FEED_CHANNEL_TYPES]
+
+
+def feed_channels(config: NotificationsConfig, groups: list[PatrolGroupConfig]) -> list[str]:
+    """The distinct feed channels of ``groups``, in config order."""
+    seen: dict[str, None] = {}
+    for group in groups:
+        for channel in group.channels:
+            if config.channel_type(channel) in FEED_CHANNEL_TYPES:
+                seen[channel] = None
+    return list(seen)
+
+
+def in_cooldown(last_alert_at: float | None, now: float, cooldown_s: float) -> bool:
+    return last_alert_at is not None and now - last_alert_at < cooldown_s
+
+
+def plan_change(
+    config: NotificationsConfig,
+    action: ActionKind,
+    event: StoredEvent,
+    now: float,
+    last_alert_at: float | None = None,
+    alerted_groups: frozenset[str] = frozenset(),
+) -> Plan:
+    """What to write for one change.
+
+    Args:
+        last_alert_at: when this camera's last immediate critical alert was written (raised only).
+        alerted_groups: groups that got this event's immediate alert (ended only).
+    """
+    groups = owning_groups(config, event.building, event.floor)
+    if not groups:
+        return Plan()
+    feed = tuple(
+        PlannedNotice(NoticeKind.FEED, FEED_GROUP, channel)
+        for channel in feed_channels(config, groups)
+    )
+    critical = is_critical(event.type, event.severity)
+    if action is ActionKind.RAISED:
+        if critical and not in_cooldown(last_alert_at, now, config.critical_cooldown_s):
+            return Plan(feed + _to_people(config, groups, NoticeKind.ALERT))
+        return Plan(feed, tuple(PlannedEntry(g.name, "raised") for g in groups))
+    if action is ActionKind.REMINDED:
+        if critical:
+            return Plan(feed + _to_people(config, groups, NoticeKind.REMINDER))
+        entry = f"reminded:{event.reminder_count}"
+        return Plan(feed, tuple(PlannedEntry(g.name, entry) for g in groups))
+    if action is ActionKind.ENDED and critical:
+        alerted = [g for g in groups if g.name in alerted_groups]
+        return Plan(feed + _to_people(config, alerted, NoticeKind.ENDED))
+    return Plan(feed)
+
+
+def _to_people(
+    config: NotificationsConfig, groups: list[PatrolGroupConfig], kind: NoticeKind
+) -> tuple[PlannedNotice, ...]:
+    return tuple(
+        PlannedNotice(kind, group.name, channel)
+        for group in groups
+        for channel in message_channels(config, group)
+    )
+
+
+def subject_kind(kind: NoticeKind, action: ActionKind, event: StoredEvent) -> str:
+    """The ``kind`` part of an idempotency key: unique per message an event may owe a channel."""
+    if kind is NoticeKind.FEED:
+        suffix = f":{event.updated_at!r}" if action is ActionKind.ASSIGNED else ""
+        return f"feed:{action.value}{suffix}"
+    if kind is NoticeKind.REMINDER:
+        return f"reminder:{event.reminder_count}"
+    return kind.value
+
+
+# -- time windows ------------------------------------------------------------------------------
+
+
+def local_clock(now: float, tz: tzinfo | None) -> time:
+    """The local time of day at Unix time ``now``."""
+    return datetime.fromtimestamp(now, tz).time()
+
+
+def in_quiet_hours(group: PatrolGroupConfig, moment: time) -> bool:
+    return group.quiet_hours is not None and group.quiet_hours.contains(moment)
+
+
+def digest_allowed(group: PatrolGroupConfig, moment: time) -> bool:
+    """Digests go out within duty hours and outside quiet hours."""
+    on_duty = group.duty_hours is None or group.duty_hours.contains(moment)
+    return on_duty and not in_quiet_hours(group, moment)
+
+
+def may_message(group: PatrolGroupConfig, moment: time, critical: bool) -> bool:
+    """Escalations and summaries: critical ones always, others outside quiet hours."""
+    return critical or not in_quiet_hours(group, moment)
+
+
+def needs_escalation(event: StoredEvent, now: float, escalate_after_s: float) -> bool:
+    """Still open (nobody acknowledged) ``escalate_after`` after it was stored, and either still
+    going on or critical; a routine alert whose condition ended on its own is left to the digest."""
+    if event.status is not EventStatus.OPEN or now - event.created_at < escalate_after_s:
+        return False
+    return event.end_ts is None or is_critical(event.type, event.severity)

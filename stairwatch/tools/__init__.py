@@ -1,0 +1,1 @@
+"""Operator and test tools run as ``python -m stairwatch.tools.NAME``."""
