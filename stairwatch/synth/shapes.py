@@ -289,18 +289,22 @@ def draw_shadow(image: np.ndarray, model: Model, proj: Projector, strength: floa
     (hx, hz), (ox, oz) = model.footprint_m, model.offset_m
     ground = np.stack([ox + hx * np.cos(a), np.zeros(16), oz + hz * np.sin(a)], 1)
     pts = proj.to_pixels(proj.rotate(ground))
-    x0, y0 = np.floor(pts.min(0)).astype(int) - 4
-    x1, y1 = np.ceil(pts.max(0)).astype(int) + 4
+    sigma = max(1.0, (float(np.ptp(pts[:, 1])) + 8) / 6)
+    # Room for the blur to fade out, so the shadow has no rectangular edge.
+    pad = 4 + int(np.ceil(3 * sigma))
+    x0, y0 = np.floor(pts.min(0)).astype(int) - pad
+    x1, y1 = np.ceil(pts.max(0)).astype(int) + pad
     h, w = image.shape[:2]
-    x0, y0, x1, y1 = max(0, x0), max(0, y0), min(w, x1), min(h, y1)
-    if x1 - x0 < 2 or y1 - y0 < 2:
+    cx0, cy0, cx1, cy1 = max(0, x0), max(0, y0), min(w, x1), min(h, y1)
+    if cx1 - cx0 < 2 or cy1 - cy0 < 2:
         return
     mask = np.zeros((y1 - y0, x1 - x0), np.float32)
     cv2.fillPoly(mask, [np.round(pts - (x0, y0)).astype(np.int32)], 1.0, cv2.LINE_AA)
-    sigma = max(1.0, (y1 - y0) / 6)
-    mask = np.asarray(cv2.GaussianBlur(mask, (0, 0), sigma), np.float32)
-    roi = image[y0:y1, x0:x1]
-    roi[:] = (roi * (1.0 - strength * mask[..., None])).astype(np.uint8)
+    mask = np.asarray(
+        cv2.GaussianBlur(mask, (0, 0), sigma, borderType=cv2.BORDER_CONSTANT), np.float32
+    )[cy0 - y0 : cy1 - y0, cx0 - x0 : cx1 - x0]
+    roi = image[cy0:cy1, cx0:cx1]
+    roi[:] = np.rint(roi * (1.0 - strength * mask[..., None])).astype(np.uint8)
 
 
 def render_group(
