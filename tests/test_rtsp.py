@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Iterator
 
 import pytest
-from rtsp_server import ServerProcess, free_port, unavailable_reason
+from tests.rtsp_server import ServerProcess, free_port, unavailable_reason
 
 from streams.camera_streams import CameraStreams
 from streams.health import CameraState, HealthSnapshot
