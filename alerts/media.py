@@ -5,18 +5,43 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path, PurePosixPath
 
 from alerts.errors import StoreError
 
 SNAPSHOT_DIR = "snapshots"
+CLIP_DIR = "clips"
+
+
+@dataclass(frozen=True)
+class EventMedia:
+    """One event's evidence files as retention sees them.
+
+    Times are Unix seconds; paths are relative to the media folder (``clip_path`` None: no clip).
+    """
+
+    event_id: str
+    alert_ts: float
+    end_ts: float | None
+    snapshot_path: str
+    clip_path: str | None
 
 
 def snapshot_relpath(event_id: str, alert_ts: float) -> str:
     """``snapshots/YYYY-MM-DD/<id>.jpg`` (local date of the alert), POSIX separators."""
+    return _dated_relpath(SNAPSHOT_DIR, event_id, alert_ts, ".jpg")
+
+
+def clip_relpath(event_id: str, alert_ts: float) -> str:
+    """``clips/YYYY-MM-DD/<id>.mp4`` (local date of the alert), POSIX separators."""
+    return _dated_relpath(CLIP_DIR, event_id, alert_ts, ".mp4")
+
+
+def _dated_relpath(folder: str, event_id: str, alert_ts: float, suffix: str) -> str:
     day = datetime.fromtimestamp(alert_ts).strftime("%Y-%m-%d")
-    return str(PurePosixPath(SNAPSHOT_DIR, day, f"{event_id}.jpg"))
+    return str(PurePosixPath(folder, day, f"{event_id}{suffix}"))
 
 
 def resolve_media_path(media_dir: Path, relpath: str) -> Path:
@@ -52,7 +77,7 @@ def commit_temp(tmp: Path, path: Path) -> None:
         os.replace(tmp, path)
     except OSError as exc:
         remove_quietly(tmp)
-        raise StoreError(f"cannot move snapshot into {path}: {exc.strerror}") from exc
+        raise StoreError(f"cannot move evidence into {path}: {exc.strerror}") from exc
 
 
 def remove_quietly(path: Path) -> None:

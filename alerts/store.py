@@ -1,4 +1,5 @@
-"""The event store: events and their audit trail in a database, snapshots as JPEG files.
+"""The event store: events and their audit trail in a database, snapshots (JPEG) and clips
+(MP4) as files.
 
 One engine per store and one session per call, so the runtime can write from its worker thread
 while the dashboard reads. SQLite (the default) runs in WAL mode with foreign keys on and a busy
@@ -18,13 +19,15 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from sqlalchemy import Engine, Select, func, select
+from sqlalchemy import Engine, Select, delete, func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from alerts.errors import EventNotFound, EventStateError, SnapshotMissing, StoreError
+from alerts.errors import ClipMissing, EventNotFound, EventStateError, SnapshotMissing, StoreError
 from alerts.events import Box, EventRecord, EventStatus, EventType, Severity
 from alerts.media import (
+    EventMedia,
+    clip_relpath,
     commit_temp,
     remove_quietly,
     resolve_media_path,
@@ -37,6 +40,7 @@ from alerts.store_checks import (
     check_camera,
     check_enum,
     check_jpeg,
+    check_mp4,
     check_optional_text,
     check_page,
     check_record,
@@ -171,6 +175,64 @@ class EventStore:
             session.add(_action_row(event_id, ActionKind.REMINDED, SYSTEM_ACTOR, now))
             return self._changed(session, ActionKind.REMINDED, row)
 
+    def record_clip(self, event_id: str, clip_mp4: bytes) -> StoredEvent:
+        """Store the event's evidence clip (MP4 bytes) as ``clips/YYYY-MM-DD/<id>.mp4``,
+        replacing any earlier one; the file is written atomically before the row points at it."""
+        mp4 = check_mp4(clip_mp4)
+        relpath = clip_relpath(event_id, self.get(event_id).alert_ts)
+        path = resolve_media_path(self.media_dir, relpath)
+        commit_temp(write_temp(path, mp4), path)
+        try:
+            with self._transaction() as session:
+                row = _get_row(session, event_id)
+                row.clip_path = relpath
+                row.updated_at = self._clock()
+                return _to_stored(row)
+        except EventNotFound:
+            remove_quietly(path)  # deleted meanwhile (retention): the file would be an orphan
+            raise
+
+    # -- removed by retention ---------------------------------------------------------------
+
+    def media_index(self) -> list[EventMedia]:
+        """Every event's evidence paths, oldest alert first."""
+        columns = (
+            EventRow.id,
+            EventRow.alert_ts,
+            EventRow.end_ts,
+            EventRow.snapshot_path,
+            EventRow.clip_path,
+        )
+        query = select(*columns).order_by(EventRow.alert_ts, EventRow.id)
+        with self._transaction() as session:
+            return [EventMedia(*row) for row in session.execute(query).all()]
+
+    def delete_events(self, event_ids: list[str]) -> int:
+        """Delete these events, their audit trails and their files; unknown ids are skipped.
+        Returns how many events were deleted. Rows go first: a failure leaves orphan files,
+        never rows that point at nothing."""
+        if not event_ids:
+            return 0
+        with self._transaction() as session:
+            query = select(EventRow.snapshot_path, EventRow.clip_path)
+            paths = session.execute(query.where(EventRow.id.in_(event_ids))).all()
+            session.execute(delete(EventActionRow).where(EventActionRow.event_id.in_(event_ids)))
+            session.execute(delete(EventRow).where(EventRow.id.in_(event_ids)))
+        for snapshot, clip in paths:
+            for relpath in (snapshot, clip):
+                if relpath is not None:
+                    remove_quietly(resolve_media_path(self.media_dir, relpath))
+        return len(paths)
+
+    def drop_clip(self, event_id: str) -> None:
+        """Forget the event's clip and delete its file; the event and its snapshot stay."""
+        with self._transaction() as session:
+            row = _get_row(session, event_id)
+            relpath, row.clip_path = row.clip_path, None
+            row.updated_at = self._clock()
+        if relpath is not None:
+            remove_quietly(resolve_media_path(self.media_dir, relpath))
+
     # -- written by people (through the dashboard) ------------------------------------------
 
     def acknowledge(self, event_id: str, actor: str, note: str | None = None) -> StoredEvent:
@@ -277,6 +339,16 @@ class EventStore:
         path = resolve_media_path(self.media_dir, relpath)
         if not path.is_file():
             raise SnapshotMissing(f"snapshot of event {event_id} is missing ({relpath})")
+        return path
+
+    def clip_path(self, event_id: str) -> Path:
+        """Absolute path of the event's clip; :class:`ClipMissing` if it has none or it is gone."""
+        relpath = self.get(event_id).clip_path
+        if relpath is None:
+            raise ClipMissing(f"event {event_id} has no clip")
+        path = resolve_media_path(self.media_dir, relpath)
+        if not path.is_file():
+            raise ClipMissing(f"clip of event {event_id} is missing ({relpath})")
         return path
 
     def ping(self) -> None:

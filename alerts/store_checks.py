@@ -13,6 +13,8 @@ from alerts.stored import CameraInfo
 
 JPEG_MAGIC = b"\xff\xd8\xff"
 MAX_JPEG_BYTES = 20 * 1024 * 1024
+MP4_BOX = b"ftyp"  # the first box of an MP4 file, after its 4-byte size
+MAX_CLIP_BYTES = 200 * 1024 * 1024
 MAX_DETAILS = 50
 MAX_DETAIL_LEN = 500
 MAX_NOTE_LEN = 2000
@@ -72,6 +74,16 @@ def check_jpeg(data: object) -> bytes:
         raise StoreError("snapshot is not a JPEG (no FF D8 FF start marker)")
     if len(data) > MAX_JPEG_BYTES:
         raise StoreError(f"snapshot is {len(data)} bytes; at most {MAX_JPEG_BYTES} allowed")
+    return bytes(data)
+
+
+def check_mp4(data: object) -> bytes:
+    if not isinstance(data, bytes | bytearray):
+        raise StoreError(f"clip must be MP4 bytes, got {type(data).__name__}")
+    if bytes(data[4:8]) != MP4_BOX:
+        raise StoreError("clip is not an MP4 file (no ftyp box first)")
+    if len(data) > MAX_CLIP_BYTES:
+        raise StoreError(f"clip is {len(data)} bytes; at most {MAX_CLIP_BYTES} allowed")
     return bytes(data)
 
 

@@ -1,4 +1,4 @@
-"""The JSON API: events, their snapshots and actions, camera health."""
+"""The JSON API: events, their snapshots, clips and actions, camera health."""
 
 from __future__ import annotations
 
@@ -67,6 +67,19 @@ def api_router(store: EventStore, cameras: CameraStatusProvider | None) -> APIRo
             media_type="image/jpeg",
             headers={"Cache-Control": "no-cache"},
         )
+
+    @router.get(
+        "/api/events/{event_id}/clip.mp4",
+        response_class=FileResponse,
+        responses={
+            404: {"description": "no such event, or it has no clip"},
+            200: {"content": {"video/mp4": {}}},
+            206: {"description": "the byte range asked for (Range header)"},
+        },
+    )
+    def clip(event_id: str) -> FileResponse:
+        # FileResponse answers Range requests (206), which browsers use to seek and stream.
+        return FileResponse(store.clip_path(event_id), media_type="video/mp4")
 
     @router.post(
         "/api/events/{event_id}/acknowledge",

@@ -15,7 +15,13 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.middleware.base import RequestResponseEndpoint
 
-from alerts.errors import EventNotFound, EventStateError, SnapshotMissing, StoreError
+from alerts.errors import (
+    ClipMissing,
+    EventNotFound,
+    EventStateError,
+    SnapshotMissing,
+    StoreError,
+)
 from alerts.store import EventStore
 from dashboard.api import api_router
 from dashboard.pages import PageContext, page_router
@@ -63,6 +69,7 @@ def _add_error_handlers(app: FastAPI) -> None:
     statuses: list[tuple[type[StoreError], int]] = [
         (EventNotFound, 404),
         (SnapshotMissing, 404),
+        (ClipMissing, 404),
         (EventStateError, 409),
         (StoreError, 503),
     ]

@@ -32,6 +32,7 @@ class EventView:
     confidence_pct: int
     details: tuple[str, ...]
     snapshot_url: str
+    clip_url: str | None  # None: no clip (yet)
     acknowledged: str | None  # "who · when"
     assigned_to: str | None
     resolved: str | None
@@ -91,6 +92,7 @@ def event_view(
         confidence_pct=round(100 * event.confidence),
         details=event.details,
         snapshot_url=f"{base}/api/events/{event.id}/snapshot.jpg",
+        clip_url=None if event.clip_path is None else f"{base}/api/events/{event.id}/clip.mp4",
         acknowledged=_who_when(event.acknowledged_by, event.acknowledged_at, tz),
         assigned_to=event.assigned_to,
         resolved=_who_when(event.resolved_by, event.resolved_at, tz),

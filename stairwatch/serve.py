@@ -10,6 +10,7 @@ import uvicorn
 from alerts.store import EventStore
 from dashboard.app import create_app
 from stairwatch.config import Settings
+from stairwatch.media.retention_job import start_retention_job
 from stairwatch.runtime.service import Service
 from stairwatch.runtime.status import ServiceCameraStatuses
 from vision.detector import load_detector
@@ -40,6 +41,7 @@ def serve(settings: Settings, duration_s: float | None = None) -> int:
         timer = threading.Timer(duration_s, lambda: setattr(server, "should_exit", True))
         timer.daemon = True
     service.start()
+    retention = start_retention_job(store, settings.storage)
     print(
         f"stairwatch dashboard: http://{settings.server.host}:{settings.server.port}/", flush=True
     )
@@ -50,6 +52,7 @@ def serve(settings: Settings, duration_s: float | None = None) -> int:
     finally:
         if timer is not None:
             timer.cancel()
+        retention.shutdown(wait=False)
         service.stop()
         store.close()
     return 0

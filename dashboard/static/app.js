@@ -34,6 +34,10 @@
     return response;
   }
 
+  function isPlaying() {
+    return Array.from(eventsEl.querySelectorAll("video")).some((v) => !v.paused && !v.ended);
+  }
+
   function signatureOf(events) {
     return events.map((e) => `${e.id}:${e.status}:${e.updated_at}:${e.end_ts}`).join("|");
   }
@@ -44,6 +48,8 @@
       const sig = signatureOf(events);
       if (signature === null && !force) {
         signature = sig; // the page came with this list already rendered
+      } else if (!force && isPlaying()) {
+        // Swapping the cards now would stop the clip someone is watching; try next time.
       } else if (force || sig !== signature || Date.now() - renderedAt > RERENDER_MS) {
         const fragmentQuery = listQuery();
         fragmentQuery.delete("limit");

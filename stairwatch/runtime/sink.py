@@ -7,6 +7,7 @@ import logging
 from alerts.events import Box, ChangeKind, EventChange
 from alerts.snapshot import LabelledBox, render_snapshot
 from alerts.store import CameraInfo, EventStore
+from stairwatch.media.tap import EventClips
 from stairwatch.pipeline import PipelineStep
 from streams.frame import Frame
 from vision.zones import Zone
@@ -17,16 +18,27 @@ log = logging.getLogger(__name__)
 class StoreSink:
     """Writes one camera's event changes to the store, with snapshot evidence.
 
-    Keeps the store id of each open event by its engine key; nothing else.
+    Keeps the store id of each open event by its engine key; nothing else. With ``clips``, each
+    raised event also starts a clip; the frames seen here feed it too, which only matters when
+    the reader does not tap every frame (the clip then runs at the detection rate).
     """
 
-    def __init__(self, store: EventStore, camera: CameraInfo, zones: tuple[Zone, ...]):
+    def __init__(
+        self,
+        store: EventStore,
+        camera: CameraInfo,
+        zones: tuple[Zone, ...],
+        clips: EventClips | None = None,
+    ):
         self._store = store
         self._camera = camera
         self._zones = {zone.name: zone for zone in zones}
         self._ids: dict[str, str] = {}
+        self._clips = clips
 
     def handle(self, frame: Frame, step: PipelineStep) -> None:
+        if self._clips is not None:
+            self._clips.observe(frame)
         for change in step.changes:
             self._apply(change, frame)
 
@@ -41,6 +53,8 @@ class StoreSink:
                 return
             stored = self._store.record_raised(event, self._camera, self._snapshot(change, frame))
             self._ids[event.key] = stored.id
+            if self._clips is not None:
+                self._clips.event_raised(stored.id, event.alert_ts)
             log.info("event %s: %s on %s (%s)", stored.id, event.type, event.camera_id, event.zone)
             return
         event_id = self._ids.get(event.key)

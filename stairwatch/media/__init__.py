@@ -1,0 +1,1 @@
+"""Evidence clips (a ring of recent frames per camera, MP4 encoding) and the retention job."""

@@ -1,0 +1,171 @@
+"""Evidence clips: per-camera frame rings fed by a tap, and an encoder that files clips.
+
+Wiring (one :class:`ClipRecorder` per service)::
+
+    recorder = ClipRecorder(store, ClipSettings())
+    clips = recorder.for_camera(camera_id)     # a FrameTap: the reader calls clips.observe(frame)
+    sink = StoreSink(store, info, zones, clips=clips)  # calls clips.event_raised(...)
+    ...
+    recorder.close()                           # after the readers stopped: files what is left
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from alerts.errors import StoreError
+from alerts.store import EventStore
+from stairwatch.media.encode import encode_mp4_bytes
+from stairwatch.media.errors import ClipError
+from stairwatch.media.recording import ClipRecording, FinishedClip
+from stairwatch.media.ring import FrameRing, RingFrame, compress
+from streams.frame import Frame
+
+log = logging.getLogger(__name__)
+
+
+class ClipSettings(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    pre_s: float = Field(5.0, ge=0, le=60, description="seconds of video before the alert")
+    post_s: float = Field(5.0, ge=0, le=60, description="seconds of video after the alert")
+    fps: float = Field(8.0, gt=0, le=30, description="frames a second kept and encoded")
+    max_width: int = Field(640, ge=64, le=1920, description="frames are shrunk to this width")
+    jpeg_quality: int = Field(80, ge=30, le=95, description="of frames held in memory")
+    lag_s: float = Field(
+        10.0, ge=0, le=120, description="how far detection may lag the reader (ring slack)"
+    )
+
+
+class CameraClips:
+    """One camera's ring and the clips being gathered. Thread-safe: the reader calls
+    :meth:`observe`, the inference worker :meth:`event_raised`.
+
+    Frames must arrive in capture order; a frame not newer than the last kept one is ignored,
+    so feeding the same camera from both the reader and the sink is harmless.
+    """
+
+    def __init__(
+        self,
+        camera_id: str,
+        settings: ClipSettings,
+        on_finished: Callable[[FinishedClip], None],
+    ):
+        self.camera_id = camera_id
+        self._settings = settings
+        self._on_finished = on_finished
+        self._ring = FrameRing(settings.pre_s + settings.lag_s, settings.fps)
+        self._recordings: list[ClipRecording] = []
+        self._lock = threading.Lock()
+
+    def observe(self, frame: Frame) -> None:
+        with self._lock:
+            if not self._ring.wants(frame.timestamp):
+                return
+        try:
+            kept = RingFrame(
+                frame.timestamp,
+                compress(frame.image, self._settings.max_width, self._settings.jpeg_quality),
+            )
+        except ClipError as exc:
+            log.warning("camera %s: frame not kept for clips: %s", self.camera_id, exc)
+            return
+        with self._lock:
+            if not self._ring.push(kept):
+                return
+            done = [r for r in self._recordings if r.offer(kept)]
+            self._recordings = [r for r in self._recordings if not r.done]
+        for recording in done:
+            self._on_finished(recording.finish())
+
+    def event_raised(self, event_id: str, alert_ts: float) -> None:
+        """Start the clip of a new event: the ring's frames since ``pre_s`` before the alert,
+        then what :meth:`observe` sees until ``post_s`` after it."""
+        s = self._settings
+        recording = ClipRecording(event_id, self.camera_id, alert_ts, s.pre_s, s.post_s)
+        with self._lock:
+            for kept in self._ring.since(recording.start_ts):
+                recording.offer(kept)
+            if not recording.done:
+                self._recordings.append(recording)
+        if recording.done:  # detection lagged the reader by more than post_s
+            self._on_finished(recording.finish())
+
+    def flush(self) -> None:
+        """Hand over every clip still being gathered, cut short (shutdown, end of a file)."""
+        with self._lock:
+            pending, self._recordings = self._recordings, []
+        for recording in pending:
+            if len(recording):
+                self._on_finished(recording.finish())
+
+
+class ClipRecorder:
+    """Owns the cameras' :class:`CameraClips` and one encoder thread that files their clips in
+    the store (:meth:`EventStore.record_clip`)."""
+
+    def __init__(self, store: EventStore, settings: ClipSettings | None = None):
+        self._store = store
+        self.settings = settings or ClipSettings()
+        self._cameras: dict[str, CameraClips] = {}
+        self._encoder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="clip-encoder")
+        self._pending: set[Future[None]] = set()
+        self._lock = threading.Lock()
+        self.clips_filed = 0
+
+    def for_camera(self, camera_id: str) -> CameraClips:
+        """The camera's clips (created on first use): its frame tap and the sink's hook."""
+        with self._lock:
+            if camera_id not in self._cameras:
+                self._cameras[camera_id] = CameraClips(camera_id, self.settings, self._submit)
+            return self._cameras[camera_id]
+
+    def close(self) -> None:
+        """Encode and file every clip gathered so far, then stop the encoder thread."""
+        with self._lock:
+            cameras = list(self._cameras.values())
+        for clips in cameras:
+            clips.flush()
+        self._encoder.shutdown(wait=True)
+
+    def wait_idle(self, timeout_s: float | None = None) -> None:
+        """Block until the clips submitted so far are filed (or failed)."""
+        with self._lock:
+            pending = list(self._pending)
+        for future in pending:
+            future.exception(timeout_s)
+
+    def _submit(self, clip: FinishedClip) -> None:
+        try:
+            future = self._encoder.submit(self._file, clip)
+        except RuntimeError:  # closed: a reader outlived the recorder
+            log.warning("clip of event %s dropped: the recorder is closed", clip.event_id)
+            return
+        with self._lock:
+            self._pending.add(future)
+        future.add_done_callback(self._forget)
+
+    def _forget(self, future: Future[None]) -> None:
+        with self._lock:
+            self._pending.discard(future)
+
+    def _file(self, clip: FinishedClip) -> None:
+        try:
+            data = encode_mp4_bytes(clip.frames, self.settings.fps)
+            self._store.record_clip(clip.event_id, data)
+        except (ClipError, StoreError) as exc:
+            log.error("clip of event %s not kept: %s", clip.event_id, exc)
+            return
+        self.clips_filed += 1
+        log.info(
+            "clip of event %s: %d frames, %d kB%s",
+            clip.event_id,
+            len(clip.frames),
+            len(data) // 1024,
+            "" if clip.complete else " (cut short)",
+        )

@@ -1,0 +1,5 @@
+"""Exceptions raised by :mod:`stairwatch.media`."""
+
+
+class ClipError(Exception):
+    """A clip could not be made (no frames, or the encoder failed)."""

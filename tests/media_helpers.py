@@ -1,0 +1,59 @@
+"""Events with real evidence files for the clip, retention and browser tests."""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+from alerts.events import Box, EventRecord, EventType, Severity
+from alerts.snapshot import render_snapshot
+from alerts.store import EventStore
+from alerts.stored import CameraInfo, StoredEvent
+from stairwatch.media.encode import encode_mp4_bytes
+from stairwatch.media.ring import RingFrame, compress
+from streams.frame import Frame
+
+CAMERA = CameraInfo("cam-3f", "3F 楼梯间", "3号楼", "3F")
+
+
+def scene(t: float, width: int = 320, height: int = 180) -> NDArray[np.uint8]:
+    """A grey landing with a square that moves with ``t`` (seconds), so frames differ."""
+    image = np.full((height, width, 3), 90, np.uint8)
+    x = int((t * 40) % (width - 40))
+    image[height // 2 : height // 2 + 40, x : x + 40] = (40, 160, 230)
+    return image
+
+
+def camera_frame(t: float, index: int = 0, width: int = 320, height: int = 180) -> Frame:
+    return Frame(CAMERA.id, scene(t, width, height), timestamp=t, position_s=t, index=index)
+
+
+def clip_bytes(seconds: float = 2.0, fps: float = 8.0, t0: float = 0.0) -> bytes:
+    count = round(seconds * fps)
+    frames = [RingFrame(t0 + i / fps, compress(scene(t0 + i / fps), 320, 80)) for i in range(count)]
+    return encode_mp4_bytes(frames, fps)
+
+
+def raise_event(
+    store: EventStore,
+    alert_ts: float,
+    end_ts: float | None = None,
+    type_: EventType = EventType.EBIKE_PARKED,
+) -> StoredEvent:
+    """A stored event with a real snapshot; ended at ``end_ts`` when given."""
+    record = EventRecord(
+        key=f"k-{alert_ts}-{type_.value}",
+        camera_id=CAMERA.id,
+        zone="landing",
+        type=type_,
+        severity=Severity.HIGH,
+        track_id=1,
+        confidence=0.9,
+        start_ts=alert_ts - 30,
+        alert_ts=alert_ts,
+        box=Box(0.3, 0.3, 0.6, 0.9),
+        details=("dwell 30 s",),
+    )
+    snapshot = render_snapshot(scene(alert_ts, 640, 360), None, [], f"{CAMERA.name} {type_}")
+    stored = store.record_raised(record, CAMERA, snapshot)
+    return stored if end_ts is None else store.record_end(stored.id, end_ts)

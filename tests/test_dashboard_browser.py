@@ -1,0 +1,207 @@
+"""The dashboard in a real browser: Playwright drives the system's Chromium against uvicorn
+serving a real store with snapshots and one H.264 clip.
+
+Skips when the ``playwright`` package or ``/usr/bin/chromium`` is missing (Playwright's own
+browser downloads are never used).
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+
+from alerts.events import EventType
+from alerts.store import EventStore
+from dashboard.app import create_app
+from tests.media_helpers import clip_bytes, raise_event
+
+sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is missing")
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+WAIT_MS = 30_000  # generous: the machine may be busy; nothing here measures speed
+
+pytestmark = pytest.mark.skipif(
+    not CHROMIUM.is_file(), reason=f"{CHROMIUM} is missing (apt-get install chromium)"
+)
+
+
+@dataclass(frozen=True)
+class Site:
+    base: str
+    ids: dict[str, str]  # older (ended, with a clip), newer, newest
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    root = tmp_path_factory.mktemp("browser")
+    store = EventStore.open(f"sqlite:///{root / 'events.db'}", root / "media")
+    now = time.time()
+    older = raise_event(store, now - 3600, end_ts=now - 3000)
+    store.record_clip(older.id, clip_bytes(seconds=3.0))
+    ids = {
+        "older": older.id,
+        "newer": raise_event(store, now - 1800, type_=EventType.EBIKE_IN_ELEVATOR).id,
+        "newest": raise_event(store, now - 600, type_=EventType.FLYING_WIRE).id,
+    }
+    port = _free_port()
+    config = uvicorn.Config(create_app(store), host="127.0.0.1", port=port, log_level="warning")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name="dashboard-under-test", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    try:
+        yield Site(f"http://127.0.0.1:{port}", ids)
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        store.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def page(browser: Any, site: Site) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
+    page = context.new_page()
+    page.set_default_timeout(WAIT_MS)
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    try:
+        yield page
+    finally:
+        context.close()
+    assert errors == [], f"script errors on the page: {errors}"
+
+
+def _card_ids(page: Any) -> list[str]:
+    return page.eval_on_selector_all("article.event", "cards => cards.map(c => c.dataset.id)")
+
+
+def _wait_images_loaded(page: Any) -> None:
+    page.wait_for_function(
+        "() => { const imgs = Array.from(document.querySelectorAll('article.event img'));"
+        " return imgs.length > 0 && imgs.every(i => i.complete && i.naturalWidth > 0); }"
+    )
+
+
+@pytest.mark.parametrize(
+    ("lang", "title", "types"),
+    [
+        ("zh-CN", "楼道安全监控", ["飞线充电", "电动车进电梯", "电动车违停"]),
+        ("en", "Stairwatch", ["Flying-wire charging", "E-bike in elevator", "E-bike parked"]),
+    ],
+)
+def test_events_newest_first_with_snapshots(
+    page: Any, site: Site, lang: str, title: str, types: list[str]
+) -> None:
+    page.goto(f"{site.base}/?lang={lang}")
+    assert page.title() == title
+    assert page.get_attribute("html", "lang") == lang
+    assert _card_ids(page) == [site.ids["newest"], site.ids["newer"], site.ids["older"]]
+    assert page.locator("article.event h2.type").all_inner_texts() == types
+    _wait_images_loaded(page)
+    sizes = page.eval_on_selector_all(
+        "article.event img", "imgs => imgs.map(i => [i.naturalWidth, i.naturalHeight])"
+    )
+    assert all(w >= 640 and h > 0 for w, h in sizes)
+
+
+def test_acknowledge_then_resolve_through_the_prompts(page: Any, site: Site) -> None:
+    answers = {"请输入您的姓名：": "王师傅", "备注（可留空）：": "已挪走"}
+    asked: list[str] = []
+
+    def answer(dialog: Any) -> None:
+        asked.append(dialog.message)
+        dialog.accept(answers.get(dialog.message, ""))
+
+    page.on("dialog", answer)
+    event_id = site.ids["newer"]
+    card = f'article.event[data-id="{event_id}"]'
+    page.goto(f"{site.base}/?lang=zh-CN")
+    page.click(f'{card} button[data-action="acknowledge"]')
+    page.wait_for_selector(f"{card}.st-acknowledged")
+    acked = httpx.get(f"{site.base}/api/events/{event_id}").json()
+    assert (acked["status"], acked["acknowledged_by"]) == ("acknowledged", "王师傅")
+
+    page.click(f'{card} button[data-action="resolve"]')
+    page.wait_for_selector(f"{card}.st-resolved")
+    resolved = httpx.get(f"{site.base}/api/events/{event_id}").json()
+    assert (resolved["status"], resolved["resolved_by"], resolved["note"]) == (
+        "resolved",
+        "王师傅",
+        "已挪走",
+    )
+    assert asked == [
+        "请输入您的姓名：",
+        "请输入您的姓名：",
+        "备注（可留空）：",
+    ]
+    assert page.locator(f"{card} button").count() == 0, "a resolved card has no actions"
+    trail = httpx.get(f"{site.base}/api/events/{event_id}/actions").json()
+    assert [a["action"] for a in trail] == ["raised", "acknowledged", "resolved"]
+
+
+def test_the_clip_plays_in_the_browser(page: Any, site: Site, tmp_path: Path) -> None:
+    event_id = site.ids["older"]
+    card = f'article.event[data-id="{event_id}"]'
+    page.goto(f"{site.base}/?lang=en")
+    assert page.locator("article.event video").count() == 1, "only the event with a clip"
+    assert page.get_attribute(f"{card} video", "preload") == "none"
+    page.click(f"{card} details.clip summary")
+    video = page.locator(f"{card} video")
+    assert video.evaluate("v => v.canPlayType('video/mp4; codecs=\"avc1.64001E\"')") != ""
+    video.evaluate("v => v.load()")
+    page.wait_for_function("v => v.readyState >= 1 && v.videoWidth > 0", arg=video.element_handle())
+    width, duration = video.evaluate("v => [v.videoWidth, v.duration]")
+    assert width == 320
+    assert duration == pytest.approx(3.0, abs=0.3)
+    status, content_range, size = page.evaluate(
+        """async (url) => {
+             const r = await fetch(url, { headers: { Range: "bytes=0-99" } });
+             return [r.status, r.headers.get("content-range"), (await r.arrayBuffer()).byteLength];
+           }""",
+        f"/api/events/{event_id}/clip.mp4",
+    )
+    assert (status, size) == (206, 100)
+    assert content_range.startswith("bytes 0-99/")
+    _wait_images_loaded(page)
+    shot = tmp_path / "dashboard.png"
+    page.screenshot(path=str(shot), full_page=True)
+    assert shot.stat().st_size > 10_000

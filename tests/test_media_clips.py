@@ -1,0 +1,366 @@
+"""Evidence clips: frame ring, constant-rate resampling, recordings, H.264 encoding, the store's
+clip files, the recorder on a real store and the dashboard's clip endpoint with byte ranges."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import av
+import cv2
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+
+from alerts.errors import ClipMissing, EventNotFound, StoreError
+from alerts.events import ChangeKind, EventChange, EventRecord, EventType, Severity
+from alerts.observation import Observation
+from alerts.store import EventStore
+from dashboard.app import create_app
+from stairwatch.media.clips import CameraClips, ClipRecorder, ClipSettings
+from stairwatch.media.encode import constant_rate, encode_mp4
+from stairwatch.media.errors import ClipError
+from stairwatch.media.recording import ClipRecording, FinishedClip
+from stairwatch.media.ring import FrameRing, RingFrame, compress
+from stairwatch.pipeline import PipelineStep
+from stairwatch.runtime.sink import StoreSink
+from streams.frame import Frame
+from tests.media_helpers import CAMERA, camera_frame, clip_bytes, raise_event, scene
+from vision.detections import Detections
+
+T0 = 1_700_000_000.0
+
+
+@pytest.fixture
+def store(tmp_path: Path):
+    s = EventStore.open(f"sqlite:///{tmp_path / 'events.db'}", tmp_path / "media")
+    yield s
+    s.close()
+
+
+def ring_frame(t: float) -> RingFrame:
+    return RingFrame(t, b"\xff\xd8\xff")
+
+
+def decode(path: Path) -> tuple[str, str, int, float]:
+    """codec, pixel format, frame count, duration (s) of an MP4 file."""
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        count = sum(1 for _ in container.decode(stream))
+        duration = float(stream.duration * stream.time_base) if stream.duration else 0.0
+        return stream.codec_context.name, stream.codec_context.pix_fmt or "", count, duration
+
+
+# -- the ring ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("source_fps", "ring_fps", "seconds", "keep_s", "expected_len", "expected_first"),
+    [
+        (25, 8, 2.0, 10.0, 17, 0.0),  # 0, 0.12, ... 1.92: close to 8 fps out of 25
+        (25, 30, 1.0, 10.0, 25, 0.0),  # asking for more than the source gives: every frame
+        (10, 5, 4.0, 1.0, 6, 2.8),  # only the last second (and its start) kept
+        (2, 8, 3.0, 10.0, 6, 0.0),  # a slow source: every frame
+    ],
+)
+def test_ring_keeps_a_rate_and_a_span(
+    source_fps: float,
+    ring_fps: float,
+    seconds: float,
+    keep_s: float,
+    expected_len: int,
+    expected_first: float,
+) -> None:
+    ring = FrameRing(keep_s, ring_fps)
+    for i in range(round(seconds * source_fps)):
+        ring.push(ring_frame(i / source_fps))
+    assert len(ring) == expected_len
+    assert ring.since(0.0)[0].timestamp == pytest.approx(expected_first)
+
+
+def test_ring_ignores_frames_not_newer_than_the_last() -> None:
+    ring = FrameRing(10.0, 8.0)
+    assert ring.push(ring_frame(5.0))
+    assert not ring.push(ring_frame(4.0))
+    assert not ring.push(ring_frame(5.0))
+    assert [f.timestamp for f in ring.since(0)] == [5.0]
+
+
+@pytest.mark.parametrize(("keep_s", "fps"), [(0.0, 8.0), (5.0, 0.0), (-1.0, 8.0)])
+def test_ring_needs_positive_limits(keep_s: float, fps: float) -> None:
+    with pytest.raises(ClipError):
+        FrameRing(keep_s, fps)
+
+
+@pytest.mark.parametrize(
+    ("size", "max_width", "expected"),
+    [
+        ((1920, 1080), 640, (640, 360)),
+        ((320, 180), 640, (320, 180)),  # never enlarged
+        ((1281, 721), 640, (640, 360)),  # even sizes for yuv420p
+        ((333, 201), 640, (332, 200)),
+    ],
+)
+def test_compress_shrinks_to_even_sizes(
+    size: tuple[int, int], max_width: int, expected: tuple[int, int]
+) -> None:
+    jpeg = compress(scene(1.0, *size), max_width, 80)
+    image = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)
+    assert (image.shape[1], image.shape[0]) == expected
+
+
+# -- constant rate and recordings -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("timestamps", "fps", "expected"),
+    [
+        ([], 8, []),
+        ([3.0], 8, [0]),
+        ([0.0, 0.125, 0.25], 8, [0, 1, 2]),
+        ([0.0, 0.5], 4, [0, 0, 1]),  # a gap: the last frame is held
+        ([0.0, 0.1, 0.3], 10, [0, 1, 1, 2]),
+        ([0.0, 0.05, 0.1], 10, [0, 2]),  # faster than the rate: the latest at each tick
+    ],
+)
+def test_constant_rate(timestamps: list[float], fps: float, expected: list[int]) -> None:
+    assert constant_rate(timestamps, fps) == expected
+
+
+@pytest.mark.parametrize(
+    ("offered", "expected_kept", "done"),
+    [
+        ([4.0, 5.0, 6.0, 10.0, 14.0, 15.0, 16.0], [5.0, 6.0, 10.0, 14.0, 15.0], True),
+        ([5.0, 9.0], [5.0, 9.0], False),  # not yet at alert + post_s
+        ([6.0, 6.0, 5.5, 7.0], [6.0, 7.0], False),  # out of order and repeats are dropped
+        ([16.0], [], True),  # only past the end: done, empty
+    ],
+)
+def test_recording_window(offered: list[float], expected_kept: list[float], done: bool) -> None:
+    recording = ClipRecording("e1", "cam", alert_ts=10.0, pre_s=5.0, post_s=5.0)
+    for t in offered:
+        recording.offer(ring_frame(t))
+    clip = recording.finish()
+    assert [f.timestamp for f in clip.frames] == expected_kept
+    assert recording.done is done and clip.complete is done
+
+
+# -- encoding -------------------------------------------------------------------------------
+
+
+def test_encode_makes_browser_ready_h264(tmp_path: Path) -> None:
+    fps = 8.0
+    frames = [RingFrame(i / fps, compress(scene(i / fps), 640, 80)) for i in range(80)]
+    path = tmp_path / "clip.mp4"
+    encode_mp4(frames, fps, path)
+    data = path.read_bytes()
+    assert data[4:8] == b"ftyp"
+    assert 0 < data.find(b"moov") < data.find(b"mdat"), "index first (+faststart)"
+    codec, pix_fmt, count, duration = decode(path)
+    assert (codec, pix_fmt, count) == ("h264", "yuv420p", 80)
+    assert duration == pytest.approx(10.0, abs=0.2)
+
+
+def test_encode_scales_odd_frames_to_the_first_size(tmp_path: Path) -> None:
+    frames = [
+        RingFrame(0.0, compress(scene(0.0, 320, 180), 640, 80)),
+        RingFrame(0.5, compress(scene(0.5, 640, 480), 640, 80)),
+    ]
+    encode_mp4(frames, 4, tmp_path / "c.mp4")
+    with av.open(str(tmp_path / "c.mp4")) as container:
+        sizes = {(f.width, f.height) for f in container.decode(video=0)}
+    assert sizes == {(320, 180)}
+
+
+@pytest.mark.parametrize("frames", [[], [RingFrame(0.0, b"not a jpeg")]])
+def test_encode_refuses_what_it_cannot_encode(tmp_path: Path, frames: list[RingFrame]) -> None:
+    with pytest.raises(ClipError):
+        encode_mp4(frames, 8, tmp_path / "c.mp4")
+
+
+# -- the store's clip files -----------------------------------------------------------------
+
+
+def test_record_clip_files_it_by_alert_date(store: EventStore) -> None:
+    event = raise_event(store, T0)
+    with pytest.raises(ClipMissing, match="has no clip"):
+        store.clip_path(event.id)
+    stored = store.record_clip(event.id, clip_bytes())
+    assert stored.clip_path is not None and stored.clip_path.startswith("clips/")
+    assert stored.clip_path.endswith(f"/{event.id}.mp4")
+    path = store.clip_path(event.id)
+    assert path.read_bytes()[4:8] == b"ftyp"
+    assert not [p for p in path.parent.iterdir() if p.name.startswith(".")], "no temp files left"
+    assert store.get(event.id).updated_at >= event.updated_at
+
+
+@pytest.mark.parametrize(
+    "data", [b"", b"\xff\xd8\xff\xe0 a jpeg", b"\x00\x00\x00\x18ftyp"[:6], "text"]
+)
+def test_record_clip_refuses_non_mp4(store: EventStore, data: object) -> None:
+    event = raise_event(store, T0)
+    with pytest.raises(StoreError, match="clip"):
+        store.record_clip(event.id, data)  # type: ignore[arg-type]
+    assert store.get(event.id).clip_path is None
+
+
+def test_record_clip_of_unknown_event_leaves_no_file(store: EventStore) -> None:
+    with pytest.raises(EventNotFound):
+        store.record_clip("nope", clip_bytes())
+    assert not (store.media_dir / "clips").exists() or not any(
+        (store.media_dir / "clips").rglob("*.mp4")
+    )
+
+
+def test_missing_clip_file_is_clip_missing(store: EventStore) -> None:
+    event = raise_event(store, T0)
+    store.record_clip(event.id, clip_bytes())
+    store.clip_path(event.id).unlink()
+    with pytest.raises(ClipMissing, match="missing"):
+        store.clip_path(event.id)
+
+
+# -- the recorder on a real store -----------------------------------------------------------
+
+
+def feed(clips: CameraClips, start: float, stop: float, fps: float) -> None:
+    for i in range(round((stop - start) * fps)):
+        t = start + i / fps
+        clips.observe(camera_frame(t, i))
+
+
+def test_recorder_files_pre_and_post_alert_seconds(store: EventStore) -> None:
+    recorder = ClipRecorder(store, ClipSettings(pre_s=5, post_s=5, fps=8))
+    clips = recorder.for_camera(CAMERA.id)
+    assert recorder.for_camera(CAMERA.id) is clips
+    feed(clips, T0 - 20, T0, fps=25)  # 20 s before the alert: only the last 5 s are wanted
+    event = raise_event(store, T0)
+    clips.event_raised(event.id, T0)
+    feed(clips, T0, T0 + 6, fps=25)
+    recorder.wait_idle(60)
+    recorder.close()
+    assert recorder.clips_filed == 1
+    codec, _, count, duration = decode(store.clip_path(event.id))
+    assert codec == "h264"
+    assert duration == pytest.approx(10.0, abs=0.3)
+    assert count == pytest.approx(80, abs=3)
+
+
+def test_recorder_handles_detection_lagging_past_the_clip(store: EventStore) -> None:
+    """The reader is 8 s ahead of the detector: the whole clip is in the ring already."""
+    recorder = ClipRecorder(store, ClipSettings(pre_s=2, post_s=2, fps=5, lag_s=10))
+    clips = recorder.for_camera(CAMERA.id)
+    feed(clips, T0 - 4, T0 + 8, fps=10)
+    event = raise_event(store, T0)
+    clips.event_raised(event.id, T0)
+    recorder.wait_idle(60)
+    recorder.close()
+    _, _, _, duration = decode(store.clip_path(event.id))
+    assert duration == pytest.approx(4.0, abs=0.3)
+
+
+def test_recorder_close_files_clips_cut_short(store: EventStore) -> None:
+    recorder = ClipRecorder(store, ClipSettings(pre_s=3, post_s=10, fps=5))
+    clips = recorder.for_camera(CAMERA.id)
+    feed(clips, T0 - 3, T0 + 2, fps=5)
+    event = raise_event(store, T0)
+    clips.event_raised(event.id, T0)
+    never = raise_event(store, T0 + 1, type_=EventType.FLYING_WIRE)
+    recorder.for_camera("other").event_raised(never.id, T0 + 1)  # no frames at all: no clip
+    recorder.close()
+    _, _, _, duration = decode(store.clip_path(event.id))
+    assert duration == pytest.approx(5.0, abs=0.3)
+    with pytest.raises(ClipMissing):
+        store.clip_path(never.id)
+    clips.observe(camera_frame(T0 + 30))  # after close: dropped, no error
+
+
+def test_clip_of_a_deleted_event_is_dropped(store: EventStore) -> None:
+    recorder = ClipRecorder(store, ClipSettings(pre_s=1, post_s=1, fps=5))
+    clips = recorder.for_camera(CAMERA.id)
+    event = raise_event(store, T0)
+    store.delete_events([event.id])
+    clips.event_raised(event.id, T0)
+    feed(clips, T0, T0 + 2, fps=5)
+    recorder.close()
+    assert recorder.clips_filed == 0
+    assert not any((store.media_dir / "clips").rglob("*.mp4"))
+
+
+def test_finished_clip_callback_sees_frames_in_order() -> None:
+    got: list[FinishedClip] = []
+    clips = CameraClips("cam", ClipSettings(pre_s=1, post_s=1, fps=4), got.append)
+    feed(clips, 0.0, 1.0, fps=8)
+    clips.event_raised("e", 1.0)
+    feed(clips, 1.0, 2.5, fps=8)
+    assert len(got) == 1 and got[0].complete
+    times = [f.timestamp for f in got[0].frames]
+    assert times == sorted(times) and times[0] >= 0.0 and times[-1] <= 2.0
+
+
+# -- the sink starts clips ------------------------------------------------------------------
+
+
+def test_sink_starts_a_clip_for_each_raised_event(store: EventStore) -> None:
+    recorder = ClipRecorder(store, ClipSettings(pre_s=1, post_s=1, fps=5))
+    sink = StoreSink(store, CAMERA, (), clips=recorder.for_camera(CAMERA.id))
+    record = EventRecord(
+        key="k1",
+        camera_id=CAMERA.id,
+        zone=None,
+        type=EventType.EBIKE_PARKED,
+        severity=Severity.HIGH,
+        track_id=1,
+        confidence=0.9,
+        start_ts=T0 - 30,
+        alert_ts=T0,
+    )
+    for i in range(15):  # the sink's frames feed the ring too (no reader tap here)
+        t = T0 - 1 + i / 5
+        frame = camera_frame(t, i)
+        changes = [EventChange(ChangeKind.RAISED, record)] if t == T0 else []
+        sink.handle(frame, _step(frame, changes))
+    recorder.wait_idle(60)
+    recorder.close()
+    (event,) = store.list_events()
+    assert event.clip_path is not None
+    assert decode(store.clip_path(event.id))[0] == "h264"
+
+
+def _step(frame: Frame, changes: list[EventChange]) -> PipelineStep:
+    observation = Observation(
+        camera_id=frame.camera_id,
+        timestamp=frame.timestamp,
+        width=frame.width,
+        height=frame.height,
+        detections=Detections.empty(()),
+        image=frame.image,
+    )
+    return PipelineStep(observation, changes, detected=True)
+
+
+# -- the dashboard serves clips with byte ranges --------------------------------------------
+
+
+def test_clip_endpoint_serves_ranges_and_404s(store: EventStore) -> None:
+    with_clip = raise_event(store, T0)
+    without = raise_event(store, T0 + 60, type_=EventType.FLYING_WIRE)
+    data = clip_bytes()
+    store.record_clip(with_clip.id, data)
+    with TestClient(create_app(store)) as client:
+        whole = client.get(f"/api/events/{with_clip.id}/clip.mp4")
+        assert whole.status_code == 200
+        assert whole.headers["content-type"] == "video/mp4"
+        assert whole.headers["accept-ranges"] == "bytes"
+        assert whole.content == data
+        part = client.get(f"/api/events/{with_clip.id}/clip.mp4", headers={"Range": "bytes=0-99"})
+        assert part.status_code == 206
+        assert part.headers["content-range"] == f"bytes 0-99/{len(data)}"
+        assert part.content == data[:100]
+        for event_id in (without.id, "nope"):
+            missing = client.get(f"/api/events/{event_id}/clip.mp4")
+            assert missing.status_code == 404
+            assert "detail" in missing.json()
+        page = client.get("/?lang=en").text
+        assert page.count("<video") == 1
+        assert f"/api/events/{with_clip.id}/clip.mp4" in page
+        assert 'preload="none"' in page
