@@ -229,3 +229,14 @@ def check_paths(settings: Settings) -> list[str]:
     return problems
 
 
+def load_checked_settings(path: Path) -> tuple[Settings | None, list[str]]:
+    """Load, validate and check the files a configuration names.
+
+    Returns the settings (None when invalid) and every problem as ``FILE: location: message``.
+    """
+    try:
+        settings = load_settings(path)
+    except ConfigError as exc:
+        return None, [f"{exc.source}: {problem}" for problem in exc.problems]
+    problems = [f"{path}: {problem}" for problem in check_paths(settings)]
+    return (None if problems else settings), problems

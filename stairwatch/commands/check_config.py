@@ -15,18 +15,12 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from stairwatch.config import ConfigError, check_paths, load_settings
+    from stairwatch.config import load_checked_settings
 
-    try:
-        settings = load_settings(args.file)
-    except ConfigError as exc:
-        for problem in exc.problems:
-            print(f"{exc.source}: {problem}", file=sys.stderr)
-        return 2
-    problems = check_paths(settings)
+    settings, problems = load_checked_settings(args.file)
     for problem in problems:
-        print(f"{args.file}: {problem}", file=sys.stderr)
-    if problems:
+        print(problem, file=sys.stderr)
+    if settings is None:
         return 2
     print("ok")
     return 0

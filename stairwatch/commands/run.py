@@ -16,18 +16,12 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from stairwatch.config import ConfigError, check_paths, load_settings
+    from stairwatch.config import load_checked_settings
     from stairwatch.serve import serve
 
-    try:
-        settings = load_settings(args.config)
-    except ConfigError as exc:
-        for problem in exc.problems:
-            print(f"{exc.source}: {problem}", file=sys.stderr)
-        return 2
-    problems = check_paths(settings)
-    if problems:
-        for problem in problems:
-            print(f"{args.config}: {problem}", file=sys.stderr)
+    settings, problems = load_checked_settings(args.config)
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    if settings is None:
         return 2
     return serve(settings, args.duration)
