@@ -7,6 +7,7 @@ FastAPI runs the (blocking) store calls in its thread pool.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from fastapi import FastAPI, Request, Response
@@ -32,6 +33,9 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 TEMPLATES_DIR = PACKAGE_DIR / "templates"
 STATIC_DIR = PACKAGE_DIR / "static"
 
+# Prometheus' text exposition format (version 0.0.4).
+METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
 # Everything comes from this server: no CDN, no inline scripts (JSON data blocks are not run).
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
@@ -43,8 +47,10 @@ def create_app(
     store: EventStore,
     cameras: CameraStatusProvider | None = None,
     settings: DashboardSettings | None = None,
+    metrics: Callable[[], bytes] | None = None,
 ) -> FastAPI:
-    """The dashboard over ``store``; ``cameras`` reports stream health (None: no cameras shown)."""
+    """The dashboard over ``store``; ``cameras`` reports stream health (None: no cameras shown);
+    ``metrics`` returns the Prometheus text served at ``GET /metrics`` (None: no such route)."""
     settings = settings or DashboardSettings()
     context = PageContext(
         store=store,
@@ -59,9 +65,17 @@ def create_app(
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(api_router(store, cameras))
     app.include_router(page_router(context))
+    if metrics is not None:
+        _add_metrics_route(app, metrics)
     _add_error_handlers(app)
     app.middleware("http")(_security_headers)
     return app
+
+
+def _add_metrics_route(app: FastAPI, metrics: Callable[[], bytes]) -> None:
+    @app.get("/metrics", include_in_schema=False)
+    def prometheus_metrics() -> Response:
+        return Response(content=metrics(), media_type=METRICS_CONTENT_TYPE)
 
 
 def _add_error_handlers(app: FastAPI) -> None:

@@ -38,6 +38,9 @@ class CameraStatus(BaseModel):
     last_frame_age_s: float | None = Field(None, ge=0, description="seconds since the last frame")
     frames_dropped: int = Field(0, ge=0)
     reconnects: int = Field(0, ge=0)
+    detections_run: int = Field(0, ge=0, description="frames the detector looked at")
+    detections_skipped: int = Field(0, ge=0, description="frames skipped: nothing moved")
+    detector_errors: int = Field(0, ge=0)
     last_error: str | None = None
 
     @field_validator("last_error")

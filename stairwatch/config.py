@@ -42,6 +42,15 @@ class _Strict(BaseModel):
 Point = tuple[float, float]
 
 
+def _checked_polygon(polygon: list[Point]) -> list[Point]:
+    if len(polygon) < 3:
+        raise ValueError(f"needs at least 3 points, got {len(polygon)}")
+    for x, y in polygon:
+        if not (0.0 <= x <= 1.0 and 0.0 <= y <= 1.0):
+            raise ValueError(f"point ({x}, {y}) is outside [0, 1]: coordinates are normalized")
+    return polygon
+
+
 class ZoneConfig(_Strict):
     name: str = Field(min_length=1)
     kind: ZoneKind
@@ -51,15 +60,40 @@ class ZoneConfig(_Strict):
     @field_validator("polygon")
     @classmethod
     def _polygon_ok(cls, polygon: list[Point]) -> list[Point]:
-        if len(polygon) < 3:
-            raise ValueError(f"needs at least 3 points, got {len(polygon)}")
-        for x, y in polygon:
-            if not (0.0 <= x <= 1.0 and 0.0 <= y <= 1.0):
-                raise ValueError(f"point ({x}, {y}) is outside [0, 1]: coordinates are normalized")
-        return polygon
+        return _checked_polygon(polygon)
 
     def to_zone(self) -> Zone:
         return Zone(self.name, self.kind, tuple((float(x), float(y)) for x, y in self.polygon))
+
+
+class StreamConfig(_Strict):
+    """Live sources (RTSP, HTTP, devices): timeouts in seconds."""
+
+    open_timeout_s: float = Field(10.0, gt=0, le=120, description="connect and handshake")
+    read_timeout_s: float = Field(10.0, gt=0, le=120, description="no data this long: reconnect")
+    stall_after_s: float = Field(
+        10.0, gt=0, le=600, description="no new picture this long: reconnect"
+    )
+    offline_after_s: float = Field(
+        30.0, gt=0, le=86400, description="offline this long: a camera_offline event"
+    )
+
+
+class MotionConfig(_Strict):
+    """Motion gating: the detector skips frames where nothing moved (the scene is kept as is)."""
+
+    enabled: bool = True
+    mask: list[list[Point]] = Field(
+        default_factory=list, description="polygons whose pixels never count as motion"
+    )
+    pixel_threshold: int = Field(25, ge=1, le=255, description="grey-level change that counts")
+    min_motion_ratio: float = Field(0.002, gt=0, lt=1, description="moving share of the frame")
+    max_skip_s: float = Field(10.0, gt=0, le=3600, description="detect at least this often")
+
+    @field_validator("mask")
+    @classmethod
+    def _mask_ok(cls, mask: list[list[Point]]) -> list[list[Point]]:
+        return [_checked_polygon(polygon) for polygon in mask]
 
 
 class CameraConfig(_Strict):
@@ -71,6 +105,8 @@ class CameraConfig(_Strict):
     substream: SecretStr | None = Field(None, description="optional low-resolution stream for detection")
     detect_fps: float = Field(2.0, gt=0, le=30)
     loop: bool = Field(False, description="file sources: start again at the end")
+    stream: StreamConfig = StreamConfig()
+    motion: MotionConfig = MotionConfig()
     zones: list[ZoneConfig] = Field(default_factory=list)
     rules: RuleParamsOverride | None = None
 
@@ -120,6 +156,14 @@ class ServerConfig(_Strict):
     port: int = Field(8000, ge=1, le=65535)
 
 
+class InferenceConfig(_Strict):
+    """The one inference worker: frames of all cameras batched on one onnxruntime session."""
+
+    batch_size: int = Field(4, ge=1, le=64, description="frames per detector call")
+    max_wait_ms: float = Field(50.0, ge=0, le=1000, description="wait this long to fill a batch")
+    threads: int | None = Field(None, ge=1, le=256, description="onnxruntime threads; None: auto")
+
+
 class Settings(_Strict):
     """The whole configuration file."""
 
@@ -128,6 +172,7 @@ class Settings(_Strict):
     rules: RuleParams = RuleParams()
     storage: StorageConfig = StorageConfig()
     server: ServerConfig = ServerConfig()
+    inference: InferenceConfig = InferenceConfig()
     notifications: NotificationsConfig = NotificationsConfig()
 
     @model_validator(mode="after")

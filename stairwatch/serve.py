@@ -29,9 +29,12 @@ def serve(settings: Settings, duration_s: float | None = None) -> int:
         labels=settings.model.labels,
         confidence=settings.model.confidence,
         iou=settings.model.iou,
+        threads=settings.inference.threads,
     )
     service = Service(settings, detector, detector.class_names, store)
-    app = create_app(store, cameras=ServiceCameraStatuses(service))
+    app = create_app(
+        store, cameras=ServiceCameraStatuses(service), metrics=service.metrics.exposition
+    )
     config = uvicorn.Config(
         app, host=settings.server.host, port=settings.server.port, log_level="warning"
     )

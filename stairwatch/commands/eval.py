@@ -38,6 +38,12 @@ def register(sub: Any) -> None:
     p.add_argument(
         "--report", type=Path, metavar="OUT.html", help="write a self-contained HTML report"
     )
+    p.add_argument(
+        "--motion-gate",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="skip the detector on still frames, as the service does (default: on)",
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 
@@ -117,6 +123,7 @@ def run(args: argparse.Namespace) -> int:
         rules=rules,
         thumbnails=args.report is not None,
         progress=not args.no_progress,
+        motion_gate=args.motion_gate,
     )
     try:
         outcome = evaluate(clips, detector, options)

@@ -16,6 +16,7 @@ from tqdm import tqdm
 
 from alerts.events import ChangeKind, EventChange
 from alerts.params import RuleParams
+from stairwatch.config import MotionConfig
 from stairwatch.evaluation.errors import ClipError
 from stairwatch.evaluation.frames import FrameScorer, group_by_time, nearest_frames, targets
 from stairwatch.evaluation.matching import (
@@ -28,6 +29,7 @@ from stairwatch.evaluation.matching import (
 from stairwatch.evaluation.metrics import ClipResult, EvalResult, Speed, clip_result, summarize
 from stairwatch.evaluation.sidecar import LabeledClip
 from stairwatch.evaluation.thumbnails import Outcome, Thumbnail, annotate, encode_jpeg
+from stairwatch.gating import motion_gate, should_detect
 from stairwatch.pipeline import CameraPipeline
 from streams.errors import StreamError
 from streams.file_source import FileSource
@@ -37,7 +39,9 @@ from vision.kinds import KindMapper, ObjectKind
 
 @dataclass(frozen=True)
 class EvalOptions:
-    """How to run. ``rules``: the global rule parameters (sidecars and zones override them)."""
+    """How to run. ``rules``: the global rule parameters (sidecars and zones override them).
+    ``motion_gate``: skip the detector on still frames with the service's default motion gate,
+    so the evaluation measures what the service does."""
 
     model_name: str
     class_map: Mapping[ObjectKind, tuple[str, ...]] = field(default_factory=dict)
@@ -45,6 +49,7 @@ class EvalOptions:
     rules: RuleParams = field(default_factory=RuleParams)
     thumbnails: bool = False
     progress: bool = True
+    motion_gate: bool = True
 
 
 @dataclass(frozen=True)
@@ -133,6 +138,7 @@ class Evaluator:
             self._mapper,
             zone_params=zone_params,
         )
+        gate = motion_gate(MotionConfig(enabled=self._options.motion_gate))
         changes: list[EventChange] = []
         frames = 0
         last_ts = 0.0
@@ -148,7 +154,11 @@ class Evaluator:
             ) as source:
                 duration = source.duration_s
                 for frame in source:
-                    detections = self._detector.detect([frame.image])[0]
+                    detections = (
+                        self._detector.detect([frame.image])[0]
+                        if should_detect(gate, frame, pipeline.has_live_tracks)
+                        else None
+                    )
                     changes.extend(pipeline.process(frame, detections).changes)
                     frames += 1
                     last_ts = frame.timestamp

@@ -1,21 +1,96 @@
-"""Reader threads: pull frames from a camera's source into the pending slots."""
+"""Reader threads: one per camera, sampling its source at ``detect_fps`` into the pending slots.
+
+Files are played in real time by :class:`FileReader`; live cameras (RTSP, HTTP, devices) are
+read by :class:`~streams.live_source.LiveSource` threads that keep only the newest frame, and
+:class:`LiveReader` takes one of those per ``1 / detect_fps`` seconds.
+"""
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Protocol
 
+import numpy as np
+from numpy.typing import NDArray
+
+from stairwatch.config import StreamConfig
+from stairwatch.gating import should_detect
 from stairwatch.runtime.health import CameraHealth
 from stairwatch.runtime.pending import PendingFrames
+from streams.camera_streams import CameraStreams
+from streams.capture import SourceKind, source_kind
 from streams.errors import StreamError
 from streams.file_source import FileSource
 from streams.frame import Frame
+from streams.live_source import LiveSourceConfig
+from vision.motion import MotionGate
 
 log = logging.getLogger(__name__)
 
-DetectDecision = Callable[[Frame], bool]
+# A main-stream frame older than this (seconds) is not used as evidence for a sub-stream frame.
+MAIN_FRAME_MAX_SKEW_S = 2.0
+
+
+class Reader(Protocol):
+    def start(self) -> None: ...
+
+    def stop(self, timeout_s: float = 5.0) -> None: ...
+
+
+def is_live(source: str) -> bool:
+    """RTSP, HTTP and devices are live; anything else is a file path."""
+    return source_kind(source) is not SourceKind.FILE
+
+
+def live_source_config(stream: StreamConfig) -> LiveSourceConfig:
+    return LiveSourceConfig(
+        open_timeout_s=stream.open_timeout_s,
+        read_timeout_s=stream.read_timeout_s,
+        stall_after_s=stream.stall_after_s,
+    )
+
+
+class FrameIntake:
+    """What a reader does with each sampled frame: gate it, count it, queue it, remember it.
+
+    Only the camera's reader thread calls :meth:`accept`; ``last_frame`` and
+    :meth:`evidence_image` may be read from any thread (attribute reads are atomic).
+    """
+
+    def __init__(
+        self,
+        pending: PendingFrames,
+        health: CameraHealth,
+        gate: MotionGate | None,
+        has_live_tracks: Callable[[], bool],
+    ):
+        self._pending = pending
+        self._health = health
+        self._gate = gate
+        self._has_live_tracks = has_live_tracks
+        self.last_frame: Frame | None = None
+        self.last_main_frame: Frame | None = None
+
+    def accept(self, frame: Frame) -> None:
+        detect = should_detect(self._gate, frame, self._has_live_tracks())
+        self._health.frame_arrived(detect)
+        self._pending.put(frame, detect)
+        self.last_frame = frame
+
+    def evidence_image(self, frame: Frame | None) -> NDArray[np.uint8] | None:
+        """The best picture for a snapshot of ``frame`` (None: the last good frame): the main
+        stream's frame of about the same time when there is one, else the frame itself."""
+        main = self.last_main_frame
+        frame = frame or self.last_frame
+        if main is not None and (
+            frame is None or abs(main.timestamp - frame.timestamp) <= MAIN_FRAME_MAX_SKEW_S
+        ):
+            return main.image
+        return None if frame is None else frame.image
 
 
 class FileReader:
@@ -27,17 +102,15 @@ class FileReader:
         path: Path,
         detect_fps: float,
         loop: bool,
-        pending: PendingFrames,
+        intake: FrameIntake,
         health: CameraHealth,
-        should_detect: DetectDecision,
     ):
         self._camera_id = camera_id
         self._path = path
         self._detect_fps = detect_fps
         self._loop = loop
-        self._pending = pending
+        self._intake = intake
         self._health = health
-        self._should_detect = should_detect
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"reader-{camera_id}", daemon=True)
 
@@ -60,10 +133,49 @@ class FileReader:
                 for frame in source:
                     if self._stop.is_set():
                         return
-                    self._health.frame_arrived()
-                    self._pending.put(frame, self._should_detect(frame))
+                    self._intake.accept(frame)
         except StreamError as exc:
             log.error("camera %s: %s", self._camera_id, exc)
             self._health.went_offline(str(exc))
             return
         self._health.went_offline("end of file")
+
+
+class LiveReader:
+    """A live camera: :class:`CameraStreams` read continuously (the sub-stream, when given, for
+    detection; the main stream for evidence), sampled at ``detect_fps`` by one more thread."""
+
+    def __init__(self, streams: CameraStreams, detect_fps: float, intake: FrameIntake):
+        self.streams = streams
+        self._period_s = 1.0 / detect_fps
+        self._intake = intake
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=self._run, name=f"sampler-{streams.camera_id}", daemon=True
+        )
+
+    def start(self) -> None:
+        self.streams.start()
+        self._thread.start()
+
+    def stop(self, timeout_s: float = 5.0) -> None:
+        self._stop.set()
+        self._thread.join(timeout_s)
+        try:
+            self.streams.stop()
+        except StreamError as exc:
+            log.warning("camera %s: %s", self.streams.camera_id, exc)
+
+    def _run(self) -> None:
+        next_at = time.monotonic()
+        while not self._stop.wait(max(0.0, next_at - time.monotonic())):
+            frame = self.streams.detect.wait(timeout_s=0.5)
+            if self.streams.has_substream:
+                main = self.streams.snapshot.take()
+                if main is not None:
+                    self._intake.last_main_frame = main
+            if frame is None:
+                next_at = time.monotonic()  # take the next frame as soon as it comes
+                continue
+            self._intake.accept(frame)
+            next_at = max(next_at + self._period_s, time.monotonic() - self._period_s)

@@ -1,26 +1,68 @@
-"""The running service: readers, one inference worker, per-camera pipelines and sinks."""
+"""The running service: readers, one inference worker, per-camera pipelines and sinks.
+
+Threads: one reader per camera (live cameras add their stream readers), one inference worker,
+and one watch thread that raises and ends ``camera_offline`` events.
+"""
 
 from __future__ import annotations
 
 import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+from numpy.typing import NDArray
+
+from alerts.events import EventChange
 from alerts.store import CameraInfo, EventStore
 from stairwatch.config import CameraConfig, Settings
+from stairwatch.gating import motion_gate
 from stairwatch.pipeline import CameraPipeline
 from stairwatch.runtime.health import CameraHealth, HealthSnapshot
+from stairwatch.runtime.metrics import RuntimeMetrics
+from stairwatch.runtime.offline import OfflineWatch, placeholder_image
 from stairwatch.runtime.pending import PendingFrames
-from stairwatch.runtime.readers import FileReader
+from stairwatch.runtime.readers import (
+    FileReader,
+    FrameIntake,
+    LiveReader,
+    Reader,
+    is_live,
+    live_source_config,
+)
 from stairwatch.runtime.sink import StoreSink
 from stairwatch.runtime.worker import CameraLane, Detector, InferenceWorker
+from streams.camera_streams import CameraStreams
 from streams.frame import Frame
+from streams.health import HealthSnapshot as StreamHealth
 from vision.kinds import KindMapper
 
 log = logging.getLogger(__name__)
 
+WATCH_PERIOD_S = 0.5
+RaisedHook = Callable[[EventChange], None]
+
+
+@dataclass
+class _Camera:
+    """One camera's parts. ``watch`` is None for file cameras (they end, they do not go offline)."""
+
+    config: CameraConfig
+    lane: CameraLane
+    sink: StoreSink
+    intake: FrameIntake
+    reader: Reader
+    watch: OfflineWatch | None
+
 
 class Service:
-    """Wires cameras to the detector, the rules and the store. ``start()`` / ``stop()``."""
+    """Wires cameras to the detector, the rules and the store. ``start()`` / ``stop()``.
+
+    ``on_raised`` is called (from the worker or watch thread) after each new event is stored.
+    """
 
     def __init__(
         self,
@@ -28,65 +70,118 @@ class Service:
         detector: Detector,
         model_class_names: tuple[str, ...],
         store: EventStore,
-        batch_size: int = 4,
+        on_raised: RaisedHook | None = None,
     ):
         self.settings = settings
         self._pending = PendingFrames()
+        self.metrics = RuntimeMetrics(self.health)
+        self._on_raised = on_raised
         mapper = KindMapper(model_class_names, settings.model.kind_map())
-        self._cameras = {camera.id: camera for camera in settings.cameras}
-        self._lanes = {camera.id: self._lane(camera, mapper, store) for camera in settings.cameras}
-        self.worker = InferenceWorker(detector, self._lanes, self._pending, batch_size=batch_size)
-        self._readers = [self._reader(camera) for camera in settings.cameras]
+        self._cameras = {c.id: self._camera(c, mapper, store) for c in settings.cameras}
+        inference = settings.inference
+        self.worker = InferenceWorker(
+            detector,
+            {camera_id: camera.lane for camera_id, camera in self._cameras.items()},
+            self._pending,
+            batch_size=inference.batch_size,
+            max_wait_s=inference.max_wait_ms / 1000.0,
+            metrics=self.metrics,
+        )
+        self._stop = threading.Event()
+        self._watch_thread = threading.Thread(target=self._watch, name="camera-watch", daemon=True)
 
-    def _lane(self, camera: CameraConfig, mapper: KindMapper, store: EventStore) -> CameraLane:
-        zones = [zone.to_zone() for zone in camera.zones]
+    def _camera(self, config: CameraConfig, mapper: KindMapper, store: EventStore) -> _Camera:
+        source = config.source.get_secret_value()
+        streams = None
+        if is_live(source):
+            substream = config.substream.get_secret_value() if config.substream else None
+            streams = CameraStreams(config.id, source, substream, live_source_config(config.stream))
+        health = CameraHealth(config.id, _detect_health(streams) if streams else None)
+        zones = [zone.to_zone() for zone in config.zones]
         pipeline = CameraPipeline(
-            camera.id,
+            config.id,
             zones,
-            self.settings.rules_for(camera),
+            self.settings.rules_for(config),
             mapper,
-            zone_params={z.name: self.settings.rules_for(camera, z) for z in camera.zones},
+            zone_params={z.name: self.settings.rules_for(config, z) for z in config.zones},
+        )
+        intake = FrameIntake(
+            self._pending, health, motion_gate(config.motion), lambda: pipeline.has_live_tracks
         )
         info = CameraInfo(
-            id=camera.id, name=camera.display_name, building=camera.building, floor=camera.floor
+            id=config.id, name=config.display_name, building=config.building, floor=config.floor
         )
-        sink = StoreSink(store, info, tuple(zones))
-        return CameraLane(pipeline=pipeline, sink=sink, health=CameraHealth(camera.id))
-
-    def _reader(self, camera: CameraConfig) -> FileReader:
-        source = camera.source.get_secret_value()
-        if "://" in source:
-            raise NotImplementedError("live sources are wired by the streams runtime")
-        return FileReader(
-            camera.id,
-            Path(source),
-            camera.detect_fps,
-            camera.loop,
-            self._pending,
-            self._lanes[camera.id].health,
-            should_detect=_always,
+        sink = StoreSink(
+            store, info, tuple(zones), evidence=_evidence(intake), on_raised=self._raised
         )
+        reader: Reader
+        if streams is not None:
+            reader = LiveReader(streams, config.detect_fps, intake)
+            watch = OfflineWatch(config.id, config.stream.offline_after_s)
+        else:
+            reader = FileReader(
+                config.id, Path(source), config.detect_fps, config.loop, intake, health
+            )
+            watch = None
+        lane = CameraLane(pipeline=pipeline, sink=sink, health=health)
+        return _Camera(config, lane, sink, intake, reader, watch)
 
     def start(self) -> None:
         self.worker.start()
-        for reader in self._readers:
-            reader.start()
-        log.info("watching %d camera(s)", len(self._readers))
+        for camera in self._cameras.values():
+            camera.reader.start()
+        self._watch_thread.start()
+        log.info("watching %d camera(s)", len(self._cameras))
 
     def stop(self) -> None:
-        for reader in self._readers:
-            reader.stop()
+        self._stop.set()
+        for camera in self._cameras.values():
+            camera.reader.stop()
         self.worker.stop()
+        self._watch_thread.join(5.0)
 
     def health(self) -> list[HealthSnapshot]:
         return [
-            lane.health.snapshot(self._pending.dropped(camera_id))
-            for camera_id, lane in self._lanes.items()
+            camera.lane.health.snapshot(self._pending.dropped(camera_id))
+            for camera_id, camera in self._cameras.items()
         ]
 
     def camera(self, camera_id: str) -> CameraConfig:
-        return self._cameras[camera_id]
+        return self._cameras[camera_id].config
+
+    def _raised(self, change: EventChange) -> None:
+        self.metrics.event_raised(change)
+        if self._on_raised is not None:
+            self._on_raised(change)
+
+    def _watch(self) -> None:
+        while not self._stop.wait(WATCH_PERIOD_S):
+            for camera in self._cameras.values():
+                if camera.watch is not None:
+                    self._watch_one(camera, camera.watch)
+
+    def _watch_one(self, camera: _Camera, watch: OfflineWatch) -> None:
+        health = camera.lane.health.snapshot(0)
+        change = watch.step(health.state, health.offline_since, time.time())
+        if change is None:
+            return
+        log.warning("camera %s: %s (%s)", camera.config.id, change.kind.value, health.last_error)
+        image = camera.intake.evidence_image(None)
+        if image is None:
+            image = placeholder_image(f"{camera.config.id}: no picture")
+        try:
+            camera.sink.record([change], image)
+        except Exception:  # the store may be down too; try again on the next offline spell
+            log.exception("cannot store the offline event of camera %s", camera.config.id)
 
 
-def _always(_frame: Frame) -> bool:
-    return True
+def _detect_health(streams: CameraStreams) -> Callable[[], StreamHealth]:
+    return lambda: streams.health().detect
+
+
+def _evidence(intake: FrameIntake) -> Callable[[Frame], NDArray[np.uint8]]:
+    def pick(frame: Frame) -> NDArray[np.uint8]:
+        image = intake.evidence_image(frame)
+        return frame.image if image is None else image
+
+    return pick

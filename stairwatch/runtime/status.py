@@ -27,6 +27,9 @@ class ServiceCameraStatuses:
                     last_frame_age_s=health.last_frame_age_s,
                     frames_dropped=health.frames_dropped,
                     reconnects=health.reconnects,
+                    detections_run=health.detections_run,
+                    detections_skipped=health.detections_skipped,
+                    detector_errors=health.detector_errors,
                     last_error=health.last_error,
                 )
             )

@@ -28,6 +28,12 @@ class Detector(Protocol):
     def detect(self, frames: Sequence[NDArray[np.uint8]]) -> list[Detections]: ...
 
 
+class WorkerMetrics(Protocol):
+    def batch_done(self, size: int, latency_s: float) -> None: ...
+
+    def frame_detected(self, age_s: float) -> None: ...
+
+
 class EventSink(Protocol):
     """Where a camera's pipeline output goes (the store and notifiers, or an evaluation)."""
 
@@ -60,12 +66,14 @@ class InferenceWorker:
         batch_size: int = 4,
         max_wait_s: float = 0.05,
         age_window: int = 2000,
+        metrics: WorkerMetrics | None = None,
     ):
         self._detector = detector
         self._lanes = lanes
         self._pending = pending
         self._batch_size = batch_size
         self._max_wait_s = max_wait_s
+        self._metrics = metrics
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="inference", daemon=True)
         self.frame_ages_s: deque[float] = deque(maxlen=age_window)
@@ -86,30 +94,54 @@ class InferenceWorker:
                 self.run_batch(items)
 
     def run_batch(self, items: list[PendingFrame]) -> None:
-        """Detect on the frames that need it, then step every camera's pipeline in frame order."""
+        """Detect on the frames that need it, then step every camera's pipeline in frame order.
+
+        When the detector fails, its frames are not stepped at all: unknown is not empty.
+        """
         to_detect = [item for item in items if item.detect]
         results: dict[int, Detections] = {}
         if to_detect:
-            try:
-                found = self._detector.detect([item.frame.image for item in to_detect])
-            except DetectorError as exc:
-                self._detector_failed(to_detect, str(exc))
+            found = self._detect(to_detect)
+            if found is None:
                 items = [item for item in items if not item.detect]
             else:
                 results = {id(item): dets for item, dets in zip(to_detect, found, strict=True)}
-                self.batches += 1
         done = time.time()
         for item in items:
-            lane = self._lanes[item.frame.camera_id]
-            detections = results.get(id(item))
-            step = lane.pipeline.process(item.frame, detections)
-            lane.health.detected(step.detected)
-            if step.detected:
-                self.frame_ages_s.append(done - item.frame.timestamp)
-            try:
-                lane.sink.handle(item.frame, step)
-            except Exception:  # a sink failure must not stop the other cameras
-                log.exception("event sink failed for camera %s", item.frame.camera_id)
+            self._step(item, results.get(id(item)), done)
+
+    def _detect(self, items: list[PendingFrame]) -> list[Detections] | None:
+        started = time.perf_counter()
+        try:
+            found = self._detector.detect([item.frame.image for item in items])
+        except DetectorError as exc:
+            self._detector_failed(items, str(exc))
+            return None
+        except Exception as exc:  # a bug in a detector must not kill the worker thread
+            log.exception("detector raised an unexpected error")
+            self._detector_failed(items, f"{type(exc).__name__}: {exc}")
+            return None
+        if len(found) != len(items):
+            self._detector_failed(items, f"{len(found)} results for {len(items)} frames")
+            return None
+        self.batches += 1
+        if self._metrics is not None:
+            self._metrics.batch_done(len(items), time.perf_counter() - started)
+        return found
+
+    def _step(self, item: PendingFrame, detections: Detections | None, done: float) -> None:
+        lane = self._lanes[item.frame.camera_id]
+        step = lane.pipeline.process(item.frame, detections)
+        if step.detected:
+            lane.health.detection_ran()
+            age = done - item.frame.timestamp
+            self.frame_ages_s.append(age)
+            if self._metrics is not None:
+                self._metrics.frame_detected(age)
+        try:
+            lane.sink.handle(item.frame, step)
+        except Exception:  # a sink failure must not stop the other cameras
+            log.exception("event sink failed for camera %s", item.frame.camera_id)
 
     def _detector_failed(self, items: list[PendingFrame], message: str) -> None:
         # Unknown is not empty: these frames are not fed to the rules at all.

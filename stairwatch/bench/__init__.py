@@ -1,0 +1,1 @@
+"""``stairwatch bench``: model and whole-service throughput, latency and memory on this machine."""

@@ -1,0 +1,106 @@
+"""What ``stairwatch bench`` reports (``--json``), and the summary it prints."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+
+from stairwatch.bench.machine import Machine
+
+ALERT_LATENCY_NOTE = (
+    "notifications are not wired into the service yet: alert_latency_p95_s (rule fired -> "
+    "notification handed to a channel) is null; alert_stored_latency_p95_s is capture of the "
+    "frame on which the rule fired -> event and snapshot stored"
+)
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class ServiceRun(_Frozen):
+    """One run of the whole service on looping file cameras, counted after a warm-up.
+
+    Ratios are None when their denominator is zero; times in seconds, memory in MiB.
+    """
+
+    scene: str  # "clips" (the sample clips) or "still" (one frame of each, with sensor noise)
+    cameras: int
+    detect_fps: float
+    motion_gate: bool
+    seconds: float
+    frames_in: int
+    detections_due: int
+    detections_run: int
+    detections_skipped: int
+    frames_dropped: int
+    detector_errors: int
+    detections_per_s: float
+    due_detections_ratio: float | None
+    motion_skip_ratio: float | None
+    frame_age_p50_s: float | None
+    frame_age_p95_s: float | None
+    events_raised: int
+    alert_stored_latency_p95_s: float | None
+    rss_start_mb: float
+    rss_end_mb: float
+    rss_max_mb: float
+
+
+class BenchResult(_Frozen):
+    machine: Machine
+    model: str
+    model_input: tuple[int, int]
+    batch: int
+    cameras: int
+    width: int
+    height: int
+    source_fps: int
+    detect_fps: float
+    raw_fps_batch1: float | None
+    raw_fps: float | None  # at ``batch``
+    pipeline_fps: float | None  # detections/s of the service saturated (every frame detected)
+    efficiency: float | None  # pipeline_fps / raw_fps
+    saturated: bool | None  # frames were dropped in the saturation run (the worker was the limit)
+    due_detections_ratio: float | None
+    frame_age_p95_s: float | None
+    motion_skip_ratio: float | None  # on the still scene
+    alert_latency_p95_s: float | None
+    alert_stored_latency_p95_s: float | None
+    alert_latency_note: str = ALERT_LATENCY_NOTE
+    rss_mb: float | None
+    rss_start_mb: float | None
+    rss_end_mb: float | None
+    rss_growth_ratio: float | None  # (end - start) / start over the service run
+    service: ServiceRun | None
+    still: ServiceRun | None
+    saturation: ServiceRun | None
+
+
+def _fmt(value: float | None, spec: str = ".2f") -> str:
+    return "n/a" if value is None else format(value, spec)
+
+
+def format_summary(result: BenchResult) -> str:
+    m = result.machine
+    lines = [
+        f"machine: {m.cpu_model}, {m.cores} cores, onnxruntime {m.onnxruntime}",
+        f"model: {result.model} (input {result.model_input[0]}x{result.model_input[1]})",
+        f"model alone: {_fmt(result.raw_fps_batch1, '.1f')} fps at batch 1, "
+        f"{_fmt(result.raw_fps, '.1f')} fps at batch {result.batch}",
+    ]
+    for run in (result.service, result.still, result.saturation):
+        if run is None:
+            continue
+        lines.append(
+            f"{run.scene} x{run.cameras} @ {run.detect_fps:g} fps"
+            f"{' gated' if run.motion_gate else ''}: {run.detections_per_s:.1f} det/s, "
+            f"due run {_fmt(run.due_detections_ratio, '.1%')}, "
+            f"motion skipped {_fmt(run.motion_skip_ratio, '.1%')}, "
+            f"frame age p95 {_fmt(run.frame_age_p95_s)} s, dropped {run.frames_dropped}, "
+            f"events {run.events_raised}, RSS {run.rss_start_mb:.0f} -> {run.rss_end_mb:.0f} MiB"
+        )
+    lines.append(
+        f"pipeline {_fmt(result.pipeline_fps, '.1f')} det/s saturated, "
+        f"efficiency {_fmt(result.efficiency)}"
+    )
+    return "\n".join(lines)

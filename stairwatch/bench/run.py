@@ -1,0 +1,302 @@
+"""``stairwatch bench``: the model alone, then the whole service on looping file cameras.
+
+Phases (each optional):
+- ``model``: onnxruntime frames/s at batch 1 and at the pipeline's batch size;
+- ``service``: N cameras on the sample clips at ``detect_fps`` with motion gating, for S seconds:
+  due detections run, frame age (capture -> detection done), memory;
+- ``still``: the same on still scenes (one frame of each clip plus sensor noise): how many
+  detector calls motion gating saves;
+- ``saturation``: every frame of every camera detected (no gating, the source's full rate):
+  detections/s of the whole pipeline, against the model alone at the same batch size.
+"""
+
+from __future__ import annotations
+
+import statistics
+import tempfile
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pydantic import SecretStr
+from tqdm import tqdm
+
+from alerts.events import EventChange
+from alerts.store import EventStore
+from stairwatch.bench.clips import BenchClip, ClipFormat, prepare_clips, still_clip
+from stairwatch.bench.machine import rss_mb, this_machine
+from stairwatch.bench.result import BenchResult, ServiceRun
+from stairwatch.config import (
+    CameraConfig,
+    InferenceConfig,
+    ModelConfig,
+    MotionConfig,
+    Settings,
+    StorageConfig,
+)
+from stairwatch.runtime.health import HealthSnapshot
+from stairwatch.runtime.service import Service
+from vision.benchmark import measure_fps
+from vision.detector import OnnxDetector
+from vision.kinds import KindMapper, ObjectKind
+
+PHASES = ("model", "service", "still", "saturation")
+SATURATION_DETECT_FPS = 30.0  # above any source rate: every frame is due
+
+
+@dataclass(frozen=True)
+class BenchOptions:
+    """Seconds are wall-clock durations of each phase; ``warmup_s`` is left out of the counts."""
+
+    cameras: int = 8
+    seconds: float = 60.0
+    phase_seconds: float = 20.0
+    model_seconds: float = 5.0
+    warmup_s: float = 5.0
+    detect_fps: float = 2.0
+    batch: int = 4
+    max_wait_ms: float = 50.0
+    fmt: ClipFormat = field(default_factory=ClipFormat)
+    class_map: Mapping[ObjectKind, tuple[str, ...]] = field(default_factory=dict)
+    phases: frozenset[str] = frozenset(PHASES)
+    progress: bool = True
+
+
+@dataclass(frozen=True)
+class _Scene:
+    name: str
+    clips: Sequence[BenchClip]
+    detect_fps: float
+    motion_gate: bool
+    seconds: float
+
+
+def run_bench(detector: OnnxDetector, clips_dir: Path, options: BenchOptions) -> BenchResult:
+    with tempfile.TemporaryDirectory(prefix="stairwatch-bench-") as tmp:
+        work = Path(tmp)
+        clips = prepare_clips(clips_dir, work / "clips", options.fmt)
+        raw1 = raw = None
+        if "model" in options.phases:
+            raw1, raw = _model_fps(detector, clips[0], options)
+        runs: dict[str, ServiceRun] = {}
+        for scene in _scenes(detector, clips, work, options):
+            runs[scene.name] = _run_service(detector, scene, work / scene.name, options)
+    return _result(detector, options, raw1, raw, runs)
+
+
+def _model_fps(
+    detector: OnnxDetector, clip: BenchClip, options: BenchOptions
+) -> tuple[float, float]:
+    frame = clip.first_frame
+    batch1 = measure_fps(detector, frame, 1, options.model_seconds)
+    batched = measure_fps(detector, frame, options.batch, options.model_seconds)
+    return round(batch1, 2), round(batched, 2)
+
+
+def _scenes(
+    detector: OnnxDetector, clips: list[BenchClip], work: Path, options: BenchOptions
+) -> list[_Scene]:
+    scenes = []
+    if "service" in options.phases:
+        scenes.append(_Scene("service", clips, options.detect_fps, True, options.seconds))
+    if "still" in options.phases:
+        mapper = KindMapper(detector.class_names, dict(options.class_map))
+        stills = [_still(detector, mapper, clip, work, i, options) for i, clip in enumerate(clips)]
+        scenes.append(_Scene("still", stills, options.detect_fps, True, options.phase_seconds))
+    if "saturation" in options.phases:
+        scenes.append(
+            _Scene("saturation", clips, SATURATION_DETECT_FPS, False, options.phase_seconds)
+        )
+    return scenes
+
+
+def _still(
+    detector: OnnxDetector,
+    mapper: KindMapper,
+    clip: BenchClip,
+    work: Path,
+    index: int,
+    options: BenchOptions,
+) -> BenchClip:
+    """A still scene of ``clip``: its frame with the fewest of our objects (ideally none, so
+    the gate measures motion, not tracked objects kept under watch)."""
+    found = detector.detect(list(clip.stills))
+    counts = [len(mapper(detections)) for detections in found]
+    image = clip.stills[counts.index(min(counts))]
+    path = still_clip(image, work / f"{clip.name}_still.mp4", options.fmt.fps, seed=index)
+    return BenchClip(f"{clip.name}-still", path, clip.zones, clip.rules, (image,))
+
+
+def bench_settings(
+    clips: Sequence[BenchClip], scene: _Scene, data_dir: Path, model: Path, options: BenchOptions
+) -> Settings:
+    """``options.cameras`` looping file cameras over ``clips`` in turn."""
+    cameras = []
+    for index in range(options.cameras):
+        clip = clips[index % len(clips)]
+        cameras.append(
+            CameraConfig(
+                id=f"cam{index + 1:02d}",
+                name=f"{clip.name} {index + 1}",
+                source=SecretStr(str(clip.path)),
+                detect_fps=scene.detect_fps,
+                loop=True,
+                motion=MotionConfig(enabled=scene.motion_gate),
+                zones=list(clip.zones),
+                rules=clip.rules,
+            )
+        )
+    return Settings(
+        cameras=cameras,
+        model=ModelConfig(path=model, class_map={k: list(v) for k, v in options.class_map.items()}),
+        storage=StorageConfig(data_dir=data_dir),
+        inference=InferenceConfig(batch_size=options.batch, max_wait_ms=options.max_wait_ms),
+    )
+
+
+def _run_service(
+    detector: OnnxDetector, scene: _Scene, data_dir: Path, options: BenchOptions
+) -> ServiceRun:
+    settings = bench_settings(scene.clips, scene, data_dir, detector.path, options)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    store = EventStore.open(settings.storage.resolved_database_url(), data_dir / "media")
+    latencies: list[float] = []
+
+    def raised(change: EventChange) -> None:
+        latencies.append(time.time() - change.event.alert_ts)
+
+    service = Service(settings, detector, detector.class_names, store, on_raised=raised)
+    warmup = min(options.warmup_s, scene.seconds / 5)
+    service.start()
+    try:
+        _tick(service, warmup, f"{scene.name} warm-up", options.progress)
+        before, rss_start = service.health(), rss_mb()
+        service.worker.frame_ages_s.clear()
+        events_before = len(latencies)
+        started = time.monotonic()
+        rss_max = _tick(service, scene.seconds, scene.name, options.progress)
+        elapsed = time.monotonic() - started
+        after, rss_end = service.health(), rss_mb()
+        ages = sorted(service.worker.frame_ages_s)
+    finally:
+        service.stop()
+        store.close()
+    return _service_run(
+        scene, before, after, elapsed, ages, latencies[events_before:], rss_start, rss_end, rss_max
+    )
+
+
+def _tick(service: Service, seconds: float, label: str, progress: bool) -> float:
+    """Wait ``seconds`` with a progress bar; returns the highest RSS seen (MiB)."""
+    rss_max = rss_mb()
+    end = time.monotonic() + seconds
+    with tqdm(total=round(seconds), unit="s", desc=label, disable=not progress) as bar:
+        while (left := end - time.monotonic()) > 0:
+            time.sleep(min(1.0, left))
+            rss_max = max(rss_max, rss_mb())
+            health = service.health()
+            bar.set_postfix(
+                det=sum(h.detections_run for h in health),
+                dropped=sum(h.frames_dropped for h in health),
+                rss=f"{rss_max:.0f}M",
+            )
+            bar.update(min(1, bar.total - bar.n))
+    return rss_max
+
+
+def _service_run(
+    scene: _Scene,
+    before: list[HealthSnapshot],
+    after: list[HealthSnapshot],
+    elapsed: float,
+    ages: list[float],
+    latencies: list[float],
+    rss_start: float,
+    rss_end: float,
+    rss_max: float,
+) -> ServiceRun:
+    def delta(name: str) -> int:
+        return sum(getattr(a, name) for a in after) - sum(getattr(b, name) for b in before)
+
+    frames_in, due, run = delta("frames_in"), delta("detections_due"), delta("detections_run")
+    return ServiceRun(
+        scene=scene.name,
+        cameras=len(after),
+        detect_fps=scene.detect_fps,
+        motion_gate=scene.motion_gate,
+        seconds=round(elapsed, 2),
+        frames_in=frames_in,
+        detections_due=due,
+        detections_run=run,
+        detections_skipped=delta("detections_skipped"),
+        frames_dropped=delta("frames_dropped"),
+        detector_errors=delta("detector_errors"),
+        detections_per_s=round(run / elapsed, 2) if elapsed > 0 else 0.0,
+        due_detections_ratio=_ratio(run, due),
+        motion_skip_ratio=_ratio(delta("detections_skipped"), frames_in),
+        frame_age_p50_s=_quantile(ages, 0.5),
+        frame_age_p95_s=_quantile(ages, 0.95),
+        events_raised=len(latencies),
+        alert_stored_latency_p95_s=_quantile(sorted(latencies), 0.95),
+        rss_start_mb=rss_start,
+        rss_end_mb=rss_end,
+        rss_max_mb=rss_max,
+    )
+
+
+def _ratio(part: int, whole: int) -> float | None:
+    return round(min(part / whole, 1.0), 4) if whole > 0 else None
+
+
+def _quantile(sorted_values: list[float], q: float) -> float | None:
+    if not sorted_values:
+        return None
+    if len(sorted_values) == 1:
+        return round(sorted_values[0], 3)
+    cuts = statistics.quantiles(sorted_values, n=100, method="inclusive")
+    return round(cuts[round(q * 100) - 1], 3)
+
+
+def _result(
+    detector: OnnxDetector,
+    options: BenchOptions,
+    raw1: float | None,
+    raw: float | None,
+    runs: dict[str, ServiceRun],
+) -> BenchResult:
+    service, still, saturation = runs.get("service"), runs.get("still"), runs.get("saturation")
+    pipeline_fps = saturation.detections_per_s if saturation else None
+    memory = service or still or saturation
+    return BenchResult(
+        machine=this_machine(),
+        model=str(detector.path),
+        model_input=(detector.input_size.width, detector.input_size.height),
+        batch=options.batch,
+        cameras=options.cameras,
+        width=options.fmt.width,
+        height=options.fmt.height,
+        source_fps=options.fmt.fps,
+        detect_fps=options.detect_fps,
+        raw_fps_batch1=raw1,
+        raw_fps=raw,
+        pipeline_fps=pipeline_fps,
+        efficiency=round(pipeline_fps / raw, 3) if pipeline_fps is not None and raw else None,
+        saturated=saturation.frames_dropped > 0 if saturation else None,
+        due_detections_ratio=service.due_detections_ratio if service else None,
+        frame_age_p95_s=service.frame_age_p95_s if service else None,
+        motion_skip_ratio=still.motion_skip_ratio if still else None,
+        alert_latency_p95_s=None,
+        alert_stored_latency_p95_s=service.alert_stored_latency_p95_s if service else None,
+        rss_mb=memory.rss_end_mb if memory else None,
+        rss_start_mb=memory.rss_start_mb if memory else None,
+        rss_end_mb=memory.rss_end_mb if memory else None,
+        rss_growth_ratio=(
+            round((memory.rss_end_mb - memory.rss_start_mb) / memory.rss_start_mb, 4)
+            if memory and memory.rss_start_mb > 0
+            else None
+        ),
+        service=service,
+        still=still,
+        saturation=saturation,
+    )

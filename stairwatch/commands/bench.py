@@ -1,0 +1,122 @@
+"""``stairwatch bench``: the model alone, then the whole service on looping sample clips."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+PHASES = ("model", "service", "still", "saturation")
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser(
+        "bench",
+        help="model and whole-service throughput, frame age and memory on this machine",
+        description="Measures onnxruntime alone (batch 1 and --batch), then runs the service on "
+        "--cameras looping file cameras (the sample clips re-encoded to --width x --height at "
+        "--fps): due detections run and frame age at --detect-fps, motion gating on still "
+        "scenes, and detections/s when every frame is due (efficiency = that / raw fps).",
+    )
+    p.add_argument("--model", type=Path, help="ONNX model (default: the bundled one)")
+    p.add_argument("--labels", type=Path, help="class names, one a line (YOLOX exports)")
+    p.add_argument(
+        "--map",
+        action="append",
+        default=[],
+        metavar="KIND=NAME[,NAME...]",
+        help="model classes meaning one of our kinds (repeatable), e.g. ebike=motorcycle",
+    )
+    p.add_argument("--clips", type=Path, help="folder of clips (default: sample_videos/)")
+    p.add_argument("--cameras", type=int, default=8, help="file cameras (default 8)")
+    p.add_argument("--seconds", type=float, default=60.0, help="service run (default 60)")
+    p.add_argument(
+        "--phase-seconds",
+        type=float,
+        default=20.0,
+        help="still-scene and saturation runs (default 20)",
+    )
+    p.add_argument("--model-seconds", type=float, default=5.0, help="per model measurement")
+    p.add_argument("--batch", type=int, default=4, help="inference batch size (default 4)")
+    p.add_argument("--max-wait-ms", type=float, default=50.0, help="batch fill wait (default 50)")
+    p.add_argument("--threads", type=int, help="onnxruntime threads (default: auto)")
+    p.add_argument("--detect-fps", type=float, default=2.0, help="per camera (default 2)")
+    p.add_argument("--width", type=int, default=640)
+    p.add_argument("--height", type=int, default=360)
+    p.add_argument("--fps", type=int, default=15, help="camera frame rate (default 15)")
+    p.add_argument(
+        "--phases",
+        default=",".join(PHASES),
+        help=f"comma-separated subset of {','.join(PHASES)} (default: all)",
+    )
+    p.add_argument("--json", type=Path, metavar="OUT", help="write the result as JSON")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    p.set_defaults(func=run)
+
+
+def _fail(message: str) -> int:
+    print(f"stairwatch bench: {message}", file=sys.stderr)
+    return 2
+
+
+def _problems(args: argparse.Namespace, phases: set[str]) -> list[str]:
+    problems = [f"unknown phase {p!r}" for p in sorted(phases - set(PHASES))]
+    checks = [
+        (args.cameras >= 1, "--cameras must be at least 1"),
+        (args.seconds > 0 and args.phase_seconds > 0, "durations must be > 0"),
+        (args.model_seconds > 0, "--model-seconds must be > 0"),
+        (1 <= args.batch <= 64, "--batch must be in [1, 64]"),
+        (0 < args.detect_fps <= 30, "--detect-fps must be in (0, 30]"),
+        (args.width >= 16 and args.height >= 16 and 1 <= args.fps <= 60, "bad clip format"),
+        (args.threads is None or args.threads >= 1, "--threads must be at least 1"),
+    ]
+    return problems + [message for ok, message in checks if not ok]
+
+
+def run(args: argparse.Namespace) -> int:
+    from stairwatch.assets import default_model_path, sample_videos_dir
+    from stairwatch.bench.clips import BenchClipError, ClipFormat
+    from stairwatch.bench.result import format_summary
+    from stairwatch.bench.run import BenchOptions, run_bench
+    from stairwatch.commands.eval import parse_class_map
+    from vision.detector import load_detector
+    from vision.errors import VisionError
+    from vision.kinds import ObjectKind
+
+    phases = {p.strip() for p in args.phases.split(",") if p.strip()}
+    problems = _problems(args, phases)
+    try:
+        class_map = {ObjectKind(k): v for k, v in parse_class_map(args.map).items()}
+    except ValueError as exc:
+        problems.append(str(exc))
+    if problems:
+        return _fail("; ".join(problems))
+    model = args.model or default_model_path()
+    try:
+        detector = load_detector(model, args.labels, threads=args.threads)
+    except VisionError as exc:
+        return _fail(f"{exc} (pass --model)")
+    options = BenchOptions(
+        cameras=args.cameras,
+        seconds=args.seconds,
+        phase_seconds=args.phase_seconds,
+        model_seconds=args.model_seconds,
+        detect_fps=args.detect_fps,
+        batch=args.batch,
+        max_wait_ms=args.max_wait_ms,
+        fmt=ClipFormat(args.width, args.height, args.fps),
+        class_map=class_map,
+        phases=frozenset(phases),
+        progress=not args.no_progress,
+    )
+    try:
+        result = run_bench(detector, args.clips or sample_videos_dir(), options)
+    except (BenchClipError, VisionError) as exc:
+        return _fail(str(exc))
+    print(format_summary(result))
+    if args.json is not None:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(result.model_dump_json(indent=2) + "\n", encoding="utf-8")
+        print(f"wrote {args.json}")
+    return 0

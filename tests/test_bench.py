@@ -1,0 +1,91 @@
+"""``stairwatch bench`` end to end on a tiny real ONNX model and a generated clip (short phases:
+this checks the report, not the speed)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from stairwatch.cli import main
+from tests.onnx_models import ultralytics_constant_model
+
+KEYS = (
+    "raw_fps",
+    "raw_fps_batch1",
+    "pipeline_fps",
+    "efficiency",
+    "frame_age_p95_s",
+    "motion_skip_ratio",
+    "alert_latency_p95_s",
+    "alert_stored_latency_p95_s",
+    "due_detections_ratio",
+    "rss_mb",
+    "rss_start_mb",
+    "rss_end_mb",
+    "machine",
+)
+
+
+def write_moving_clip(path: Path, seconds: float = 3.0, fps: int = 10) -> None:
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"mp4v"), fps, (320, 240))
+    background = np.random.default_rng(0).integers(60, 200, (240, 320, 3), dtype=np.uint8)
+    for i in range(int(seconds * fps)):
+        frame = background.copy()
+        x = 10 + 8 * i
+        frame[100:160, x : x + 40] = 255
+        writer.write(frame)
+    writer.release()
+
+
+@pytest.fixture
+def clips(tmp_path: Path) -> Path:
+    folder = tmp_path / "clips"
+    folder.mkdir()
+    write_moving_clip(folder / "corridor.mp4")
+    return folder
+
+
+def test_bench_writes_every_key(tmp_path: Path, clips: Path, capsys: pytest.CaptureFixture) -> None:
+    model = ultralytics_constant_model(tmp_path / "empty.onnx", [], [], [], ["ebike", "person"])
+    out = tmp_path / "bench.json"
+    argv = [
+        "bench", "--model", str(model), "--clips", str(clips), "--cameras", "2",
+        "--seconds", "2", "--phase-seconds", "2", "--model-seconds", "0.2",
+        "--width", "160", "--height", "120", "--fps", "10", "--batch", "2",
+        "--json", str(out), "--no-progress",
+    ]  # fmt: skip
+    assert main(argv) == 0
+    result = json.loads(out.read_text())
+    assert set(KEYS) <= set(result)
+    assert result["alert_latency_p95_s"] is None and result["alert_latency_note"]
+    assert result["machine"]["cores"] >= 1
+    assert result["raw_fps"] > 0 and result["pipeline_fps"] > 0
+    service, still = result["service"], result["still"]
+    assert service["cameras"] == 2 and service["detections_run"] > 0
+    # The still scene is the clip's first frame: nothing moves, nothing is found.
+    assert still["detections_skipped"] > 0
+    assert "model alone" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--cameras", "0"], "--cameras must be at least 1"),
+        (["--phases", "model,warp"], "unknown phase 'warp'"),
+        (["--map", "ebike"], "expected KIND=NAME"),
+    ],
+)
+def test_bench_rejects_bad_arguments(
+    args: list[str], message: str, capsys: pytest.CaptureFixture
+) -> None:
+    assert main(["bench", *args]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_bench_names_a_missing_model(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    assert main(["bench", "--model", str(tmp_path / "nope.onnx")]) == 2
+    assert "nope.onnx" in capsys.readouterr().err
