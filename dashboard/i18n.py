@@ -84,6 +84,28 @@ MESSAGES: dict[Lang, dict[str, str]] = {
         "last_frame": "最后画面",
         "seconds_ago": "秒前",
         "language": "English",
+        # The patroller's page (/p/{token}).
+        "patrol_title": "巡查告警",
+        "camera": "摄像头",
+        "severity": "级别",
+        "status": "状态",
+        "since": "发生于",
+        "your_name": "您的姓名",
+        "note_optional": "备注（可不填）",
+        "name_required": "请填写您的姓名。",
+        "too_long": "输入过长，请缩短。",
+        "done_acknowledged": "已确认，谢谢！请尽快到现场处理。",
+        "done_resolved": "已标记为解决，谢谢！",
+        "changed_meanwhile": "此告警已被他人处理，当前状态：",
+        "nothing_left": "此告警已解决，无需再操作。",
+        "confirm_resolve": "确认现场已处理完毕？",
+        "link_valid_until": "此链接有效期至",
+        "link_expired_title": "链接已过期",
+        "link_expired_text": "此告警链接已失效。如需处理，请联系监控室。",
+        "link_invalid_title": "链接无效",
+        "link_invalid_text": "链接不完整或已被改动。请从原消息重新打开，或联系监控室。",
+        "event_gone_title": "告警不存在",
+        "event_gone_text": "此告警已被删除（可能已超过保存期限）。请联系监控室。",
     },
     "en": {
         "title": "Stairwatch",
@@ -123,6 +145,34 @@ MESSAGES: dict[Lang, dict[str, str]] = {
         "last_frame": "last frame",
         "seconds_ago": "s ago",
         "language": "中文",
+        # The patroller's page (/p/{token}).
+        "patrol_title": "Patrol alert",
+        "camera": "Camera",
+        "severity": "Severity",
+        "status": "Status",
+        "since": "Since",
+        "your_name": "Your name",
+        "note_optional": "Note (optional)",
+        "name_required": "Please enter your name.",
+        "too_long": "That is too long; please shorten it.",
+        "done_acknowledged": "Acknowledged, thank you. Please go and deal with it.",
+        "done_resolved": "Marked as resolved, thank you.",
+        "changed_meanwhile": "Someone else has dealt with this alert; it is now:",
+        "nothing_left": "This alert is resolved; nothing left to do.",
+        "confirm_resolve": "Is it dealt with on site?",
+        "link_valid_until": "This link is valid until",
+        "link_expired_title": "Link expired",
+        "link_expired_text": "This alert link has expired. Please ask the control room.",
+        "link_invalid_title": "Invalid link",
+        "link_invalid_text": (
+            "The link is incomplete or was altered. Open it again from the original message, "
+            "or ask the control room."
+        ),
+        "event_gone_title": "Alert not found",
+        "event_gone_text": (
+            "This alert no longer exists (it may have passed its retention period). "
+            "Please ask the control room."
+        ),
     },
 }
 

@@ -1,0 +1,228 @@
+"""The patroller's page: one alert opened from a signed link (``/p/{token}``), no account needed.
+
+The token (:mod:`alerts.links`) is the only credential. Every route takes the event id from the
+verified claim, never from the request, so a link reaches its own event and nothing else. The
+actions are plain HTML form POSTs answered with a redirect (POST/redirect/GET), so they work
+without JavaScript; ``static/patrol.js`` only remembers the name and guards against double taps.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal, TypeVar
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, FastAPI, Form, Request
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from pydantic import SecretStr
+
+from alerts.errors import EventNotFound, EventStateError
+from alerts.links import LinkClaim, LinkError, LinkExpired, verify_link
+from alerts.store_checks import MAX_NOTE_LEN
+from alerts.stored import StoredEvent
+from dashboard.i18n import Lang, Texts, pick_lang
+from dashboard.pages import LangParam, PageContext
+from dashboard.views import EventView, event_view, format_time
+
+PATROLLER_PREFIX = "patroller:"  # the audit trail's actor is "patroller:<name>"
+MAX_NAME_LEN = 100
+MAX_TOKEN_LEN = 512  # real tokens are about 150 characters
+
+Action = Literal["acknowledge", "resolve"]
+DenyReason = Literal["expired", "invalid", "gone"]
+DENY_STATUS: dict[DenyReason, int] = {"expired": 410, "invalid": 403, "gone": 404}
+DENY_TEXTS: dict[DenyReason, tuple[str, str]] = {
+    "expired": ("link_expired_title", "link_expired_text"),
+    "invalid": ("link_invalid_title", "link_invalid_text"),
+    "gone": ("event_gone_title", "event_gone_text"),
+}
+DONE_TEXTS: dict[str, str] = {"acknowledge": "done_acknowledged", "resolve": "done_resolved"}
+PRIVATE_HEADERS = {
+    "Cache-Control": "no-store",
+    "Vary": "Accept-Language",
+    "X-Robots-Tag": "noindex, nofollow",
+}
+
+FormText = Annotated[str, Form()]
+T = TypeVar("T")
+
+
+class LinkDenied(Exception):
+    """The link does not open its event; answered with an error page, never with details."""
+
+    def __init__(self, reason: DenyReason) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class FormState:
+    """What the patroller typed, and what was wrong with it (None: nothing)."""
+
+    name: str = ""
+    note: str = ""
+    problem: str | None = None
+
+
+def add_patrol_routes(app: FastAPI, ctx: PageContext, secret: SecretStr) -> None:
+    """Serve ``/p/{token}`` (page, snapshot, clip, acknowledge, resolve) for links signed with
+    ``secret``; the secret itself is never rendered."""
+    key = secret.get_secret_value()
+
+    def claim_of(token: str) -> LinkClaim:
+        if len(token) > MAX_TOKEN_LEN:
+            raise LinkDenied("invalid")
+        try:
+            return verify_link(token, key, ctx.clock())
+        except LinkExpired:
+            raise LinkDenied("expired") from None
+        except LinkError:
+            raise LinkDenied("invalid") from None
+
+    app.include_router(_patrol_router(ctx, claim_of))
+    app.add_exception_handler(LinkDenied, _denied_handler(ctx))
+
+
+def _patrol_router(ctx: PageContext, claim_of: Callable[[str], LinkClaim]) -> APIRouter:
+    router = APIRouter(include_in_schema=False)
+
+    @router.get("/p/{token}", response_class=HTMLResponse)
+    def page(request: Request, token: str, lang: LangParam = None, done: str = "") -> Response:
+        claim = claim_of(token)
+        texts = _texts(ctx, request, lang)
+        flash = texts(DONE_TEXTS[done]) if done in DONE_TEXTS else None
+        return _render(ctx, request, texts, token, claim, FormState(), flash=flash)
+
+    @router.get("/p/{token}/snapshot.jpg", response_class=FileResponse)
+    def snapshot(token: str) -> FileResponse:
+        event_id = claim_of(token).event_id
+        path = _existing(lambda: ctx.store.snapshot_path(event_id))
+        return FileResponse(path, media_type="image/jpeg", headers=PRIVATE_HEADERS)
+
+    @router.get("/p/{token}/clip.mp4", response_class=FileResponse)
+    def clip(token: str) -> FileResponse:
+        event_id = claim_of(token).event_id
+        path = _existing(lambda: ctx.store.clip_path(event_id))  # ClipMissing: JSON 404
+        return FileResponse(path, media_type="video/mp4", headers=PRIVATE_HEADERS)
+
+    def act(
+        request: Request, token: str, lang: str | None, action: Action, name: str, note: str
+    ) -> Response:
+        claim = claim_of(token)
+        texts = _texts(ctx, request, lang)
+        form = _checked_form(texts, name, note)
+        if form.problem is not None:
+            return _render(ctx, request, texts, token, claim, form, status_code=422)
+        do = ctx.store.acknowledge if action == "acknowledge" else ctx.store.resolve
+        try:
+            _existing(lambda: do(claim.event_id, PATROLLER_PREFIX + form.name, form.note or None))
+        except EventStateError:
+            changed = dataclasses.replace(form, problem=texts("changed_meanwhile"))
+            return _render(ctx, request, texts, token, claim, changed, status_code=409)
+        query = urlencode({"lang": texts.lang, "done": action})
+        return RedirectResponse(f"{_base(request)}/p/{token}?{query}", status_code=303)
+
+    @router.post("/p/{token}/acknowledge", response_class=HTMLResponse)
+    def acknowledge(
+        request: Request,
+        token: str,
+        lang: LangParam = None,
+        name: FormText = "",
+        note: FormText = "",
+    ) -> Response:
+        return act(request, token, lang, "acknowledge", name, note)
+
+    @router.post("/p/{token}/resolve", response_class=HTMLResponse)
+    def resolve(
+        request: Request,
+        token: str,
+        lang: LangParam = None,
+        name: FormText = "",
+        note: FormText = "",
+    ) -> Response:
+        return act(request, token, lang, "resolve", name, note)
+
+    return router
+
+
+def _existing(read: Callable[[], T]) -> T:
+    """``read()``, with a vanished event (retention deleted it) as the "gone" page."""
+    try:
+        return read()
+    except EventNotFound:
+        raise LinkDenied("gone") from None
+
+
+def _checked_form(texts: Texts, name: str, note: str) -> FormState:
+    name, note = " ".join(name.split()), note.strip()
+    if not name:
+        return FormState(name, note, texts("name_required"))
+    if len(name) > MAX_NAME_LEN or len(note) > MAX_NOTE_LEN:
+        return FormState(name[:MAX_NAME_LEN], note[:MAX_NOTE_LEN], texts("too_long"))
+    return FormState(name, note)
+
+
+def _render(
+    ctx: PageContext,
+    request: Request,
+    texts: Texts,
+    token: str,
+    claim: LinkClaim,
+    form: FormState,
+    *,
+    flash: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    event = _existing(lambda: ctx.store.get(claim.event_id))
+    link = f"{_base(request)}/p/{token}"
+    context: dict[str, Any] = {
+        "texts": texts,
+        "base": _base(request),
+        "e": _patrol_view(ctx, texts, event, link),
+        "form": form,
+        "flash": flash,
+        "acknowledge_url": f"{link}/acknowledge?{urlencode({'lang': texts.lang})}",
+        "resolve_url": f"{link}/resolve?{urlencode({'lang': texts.lang})}",
+        "other_lang_href": "?" + urlencode({"lang": texts.other_lang()}),
+        "valid_until": format_time(claim.expires_at, ctx.tz)[:16],
+    }
+    return ctx.templates.TemplateResponse(
+        request, "patrol.html", context, status_code=status_code, headers=PRIVATE_HEADERS
+    )
+
+
+def _patrol_view(ctx: PageContext, texts: Texts, event: StoredEvent, link: str) -> EventView:
+    """The dashboard's card data, with media behind the link instead of the open API."""
+    view = event_view(event, texts, ctx.tz, ctx.clock(), "")
+    clip_url = None if event.clip_path is None else f"{link}/clip.mp4"
+    return dataclasses.replace(view, snapshot_url=f"{link}/snapshot.jpg", clip_url=clip_url)
+
+
+def _denied_handler(ctx: PageContext) -> Callable[[Request, Exception], Response]:
+    def handler(request: Request, exc: Exception) -> Response:
+        reason: DenyReason = exc.reason if isinstance(exc, LinkDenied) else "invalid"
+        texts = _texts(ctx, request, request.query_params.get("lang"))
+        title, text = DENY_TEXTS[reason]
+        context = {"texts": texts, "base": _base(request), "title": title, "text": text}
+        return ctx.templates.TemplateResponse(
+            request,
+            "patrol_error.html",
+            context,
+            status_code=DENY_STATUS[reason],
+            headers=PRIVATE_HEADERS,
+        )
+
+    return handler
+
+
+def _texts(ctx: PageContext, request: Request, lang: str | None) -> Texts:
+    chosen: Lang = pick_lang(
+        lang, request.headers.get("accept-language"), ctx.settings.default_lang
+    )
+    return Texts(chosen)
+
+
+def _base(request: Request) -> str:
+    return str(request.scope.get("root_path", "")).rstrip("/")
