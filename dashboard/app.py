@@ -26,6 +26,7 @@ from alerts.errors import (
 from alerts.store import EventStore
 from dashboard.api import api_router
 from dashboard.pages import PageContext, page_router
+from dashboard.patrol import add_patrol_routes
 from dashboard.schemas import CameraStatusProvider, DashboardSettings
 from dashboard.views import resolve_timezone
 
@@ -50,7 +51,8 @@ def create_app(
     metrics: Callable[[], bytes] | None = None,
 ) -> FastAPI:
     """The dashboard over ``store``; ``cameras`` reports stream health (None: no cameras shown);
-    ``metrics`` returns the Prometheus text served at ``GET /metrics`` (None: no such route)."""
+    ``metrics`` returns the Prometheus text served at ``GET /metrics`` (None: no such route);
+    ``settings.link_secret`` turns on the patrollers' signed one-alert pages under ``/p/``."""
     settings = settings or DashboardSettings()
     context = PageContext(
         store=store,
@@ -67,6 +69,8 @@ def create_app(
     app.include_router(page_router(context))
     if metrics is not None:
         _add_metrics_route(app, metrics)
+    if settings.link_secret is not None:
+        add_patrol_routes(app, context, settings.link_secret)
     _add_error_handlers(app)
     app.middleware("http")(_security_headers)
     return app

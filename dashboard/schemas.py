@@ -6,7 +6,7 @@ import re
 from enum import StrEnum
 from typing import Protocol
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from dashboard.i18n import Lang
 
@@ -63,6 +63,12 @@ class DashboardSettings(BaseModel):
     page_size: int = Field(50, ge=1, le=500, description="events shown on the page")
     timezone: str | None = Field(
         None, description="IANA zone for times on the page, e.g. Asia/Shanghai; None: the server's"
+    )
+    link_secret: SecretStr | None = Field(
+        None,
+        min_length=1,
+        exclude=True,
+        description="verifies the signed /p/{token} links to one alert; None: no such pages",
     )
 
 
