@@ -22,9 +22,9 @@ from pathlib import Path
 from pydantic import SecretStr
 from tqdm import tqdm
 
-from alerts.events import EventChange
 from alerts.store import EventStore
 from stairwatch.bench.clips import BenchClip, ClipFormat, prepare_clips, still_clip
+from stairwatch.bench.handoff import AlertClock
 from stairwatch.bench.machine import rss_mb, this_machine
 from stairwatch.bench.result import BenchResult, ServiceRun
 from stairwatch.config import (
@@ -43,6 +43,7 @@ from vision.kinds import KindMapper, ObjectKind
 
 PHASES = ("model", "service", "still", "saturation")
 SATURATION_DETECT_FPS = 30.0  # above any source rate: every frame is due
+HANDOFF_GRACE_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -161,19 +162,20 @@ def _run_service(
     settings = bench_settings(scene.clips, scene, data_dir, detector.path, options)
     data_dir.mkdir(parents=True, exist_ok=True)
     store = EventStore.open(settings.storage.resolved_database_url(), data_dir / "media")
-    latencies: list[float] = []
-
-    def raised(change: EventChange) -> None:
-        latencies.append(time.time() - change.event.alert_ts)
-
-    service = Service(settings, detector, detector.class_names, store, on_raised=raised)
+    alerts = AlertClock(store)
+    due = scene.seconds * options.cameras * min(scene.detect_fps, options.fmt.fps)
+    service = Service(
+        settings, detector, detector.class_names, store, alerts.stored, round(due) + 1000
+    )
     warmup = min(options.warmup_s, scene.seconds / 5)
+    alerts.start()
     service.start()
     try:
         _tick(service, warmup, f"{scene.name} warm-up", options.progress)
         before, rss_start = service.health(), rss_mb()
         service.worker.frame_ages_s.clear()
-        events_before = len(latencies)
+        stored_before = len(alerts.stored_latencies())
+        handed_before = len(alerts.channel.latencies())
         started = time.monotonic()
         rss_max = _tick(service, scene.seconds, scene.name, options.progress)
         elapsed = time.monotonic() - started
@@ -181,10 +183,25 @@ def _run_service(
         ages = sorted(service.worker.frame_ages_s)
     finally:
         service.stop()
+        time.sleep(HANDOFF_GRACE_S)  # alerts raised at the very end are still handed over
+        alerts.stop()
         store.close()
-    return _service_run(
-        scene, before, after, elapsed, ages, latencies[events_before:], rss_start, rss_end, rss_max
+    latencies = _Latencies(
+        stored=alerts.stored_latencies()[stored_before:],
+        handed=alerts.channel.latencies()[handed_before:],
     )
+    return _service_run(
+        scene, before, after, elapsed, ages, latencies, (rss_start, rss_end, rss_max)
+    )
+
+
+@dataclass(frozen=True)
+class _Latencies:
+    """Seconds from the capture of the frame on which a rule fired to the event stored, and to
+    its notice handed to a channel."""
+
+    stored: list[float]
+    handed: list[float]
 
 
 def _tick(service: Service, seconds: float, label: str, progress: bool) -> float:
@@ -211,15 +228,14 @@ def _service_run(
     after: list[HealthSnapshot],
     elapsed: float,
     ages: list[float],
-    latencies: list[float],
-    rss_start: float,
-    rss_end: float,
-    rss_max: float,
+    latencies: _Latencies,
+    rss: tuple[float, float, float],
 ) -> ServiceRun:
     def delta(name: str) -> int:
         return sum(getattr(a, name) for a in after) - sum(getattr(b, name) for b in before)
 
     frames_in, due, run = delta("frames_in"), delta("detections_due"), delta("detections_run")
+    rss_start, rss_end, rss_max = rss
     return ServiceRun(
         scene=scene.name,
         cameras=len(after),
@@ -237,8 +253,10 @@ def _service_run(
         motion_skip_ratio=_ratio(delta("detections_skipped"), frames_in),
         frame_age_p50_s=_quantile(ages, 0.5),
         frame_age_p95_s=_quantile(ages, 0.95),
-        events_raised=len(latencies),
-        alert_stored_latency_p95_s=_quantile(sorted(latencies), 0.95),
+        events_raised=len(latencies.stored),
+        alerts_handed=len(latencies.handed),
+        alert_latency_p95_s=_quantile(sorted(latencies.handed), 0.95),
+        alert_stored_latency_p95_s=_quantile(sorted(latencies.stored), 0.95),
         rss_start_mb=rss_start,
         rss_end_mb=rss_end,
         rss_max_mb=rss_max,
@@ -286,7 +304,7 @@ def _result(
         due_detections_ratio=service.due_detections_ratio if service else None,
         frame_age_p95_s=service.frame_age_p95_s if service else None,
         motion_skip_ratio=still.motion_skip_ratio if still else None,
-        alert_latency_p95_s=None,
+        alert_latency_p95_s=service.alert_latency_p95_s if service else None,
         alert_stored_latency_p95_s=service.alert_stored_latency_p95_s if service else None,
         rss_mb=memory.rss_end_mb if memory else None,
         rss_start_mb=memory.rss_start_mb if memory else None,

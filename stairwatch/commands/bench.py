@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from pathlib import Path
 from typing import Any
@@ -84,6 +85,8 @@ def run(args: argparse.Namespace) -> int:
     from vision.errors import VisionError
     from vision.kinds import ObjectKind
 
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # one migration run per phase
+    logging.getLogger("stairwatch.runtime.sink").setLevel(logging.WARNING)  # one line per event
     phases = {p.strip() for p in args.phases.split(",") if p.strip()}
     problems = _problems(args, phases)
     try:

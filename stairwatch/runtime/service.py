@@ -61,7 +61,8 @@ class _Camera:
 class Service:
     """Wires cameras to the detector, the rules and the store. ``start()`` / ``stop()``.
 
-    ``on_raised`` is called (from the worker or watch thread) after each new event is stored.
+    ``on_raised`` is called (from the worker or watch thread) after each new event is stored;
+    the worker keeps the frame ages of the last ``age_window`` detections.
     """
 
     def __init__(
@@ -71,6 +72,7 @@ class Service:
         model_class_names: tuple[str, ...],
         store: EventStore,
         on_raised: RaisedHook | None = None,
+        age_window: int = 2000,
     ):
         self.settings = settings
         self._pending = PendingFrames()
@@ -85,6 +87,7 @@ class Service:
             self._pending,
             batch_size=inference.batch_size,
             max_wait_s=inference.max_wait_ms / 1000.0,
+            age_window=age_window,
             metrics=self.metrics,
         )
         self._stop = threading.Event()
