@@ -17,6 +17,7 @@ from alerts.store import CameraInfo, EventStore
 from stairwatch.bench.handoff import AlertClock
 from stairwatch.cli import main
 from tests.onnx_models import ultralytics_constant_model
+from tests.rtsp_server import unavailable_reason
 
 KEYS = (
     "raw_fps",
@@ -57,32 +58,10 @@ def clips(tmp_path: Path) -> Path:
 def test_bench_writes_every_key(tmp_path: Path, clips: Path, capsys: pytest.CaptureFixture) -> None:
     model = ultralytics_constant_model(tmp_path / "empty.onnx", [], [], [], ["ebike", "person"])
     out = tmp_path / "bench.json"
-    argv = [
-        "bench",
-        "--model",
-        str(model),
-        "--clips",
-        str(clips),
-        "--cameras",
-        "2",
-        "--seconds",
-        "2",
-        "--phase-seconds",
-        "2",
-        "--model-seconds",
-        "0.2",
-        "--width",
-        "160",
-        "--height",
-        "120",
-        "--fps",
-        "10",
-        "--batch",
-        "2",
-        "--json",
-        str(out),
-        "--no-progress",
-    ]
+    options = "--cameras 2 --seconds 2 --phase-seconds 2 --model-seconds 0.2 --batch 2"
+    options += " --width 160 --height 120 --fps 10 --no-progress"
+    argv = ["bench", "--model", str(model), "--clips", str(clips), "--json", str(out)]
+    argv += options.split()
     assert main(argv) == 0
     result = json.loads(out.read_text())
     assert set(KEYS) <= set(result)
@@ -94,6 +73,23 @@ def test_bench_writes_every_key(tmp_path: Path, clips: Path, capsys: pytest.Capt
     # The still scene is the clip's first frame: nothing moves, nothing is found.
     assert still["detections_skipped"] > 0
     assert "model alone" in capsys.readouterr().out
+
+
+@pytest.mark.rtsp
+def test_bench_reads_live_rtsp_cameras(tmp_path: Path, clips: Path) -> None:
+    reason = unavailable_reason()
+    if reason is not None:
+        pytest.skip(f"no RTSP test server: {reason}")
+    model = ultralytics_constant_model(tmp_path / "empty.onnx", [], [], [], ["ebike", "person"])
+    out = tmp_path / "bench.json"
+    options = "--cameras 2 --rtsp --phases service --seconds 3 --width 160 --height 120"
+    options += " --fps 10 --no-progress"
+    argv = ["bench", "--model", str(model), "--clips", str(clips), "--json", str(out)]
+    argv += options.split()
+    assert main(argv) == 0
+    service = json.loads(out.read_text())["service"]
+    assert service["source"] == "rtsp test pattern"
+    assert service["frames_in"] > 0
 
 
 @pytest.mark.parametrize(

@@ -24,7 +24,8 @@ class ServiceRun(_Frozen):
     Ratios are None when their denominator is zero; times in seconds, memory in MiB.
     """
 
-    scene: str  # "clips" (the sample clips) or "still" (one frame of each, with sensor noise)
+    scene: str  # service, still (one frame of each clip, with sensor noise) or saturation
+    source: str  # the clips, their still frames, or the RTSP test pattern (--rtsp)
     cameras: int
     detect_fps: float
     motion_gate: bool
@@ -95,7 +96,7 @@ def format_summary(result: BenchResult) -> str:
         if run is None:
             continue
         lines.append(
-            f"{run.scene} x{run.cameras} @ {run.detect_fps:g} fps"
+            f"{run.scene} ({run.source}) x{run.cameras} @ {run.detect_fps:g} fps"
             f"{' gated' if run.motion_gate else ''}: {run.detections_per_s:.1f} det/s, "
             f"due run {_fmt(run.due_detections_ratio, '.1%')}, "
             f"motion skipped {_fmt(run.motion_skip_ratio, '.1%')}, "

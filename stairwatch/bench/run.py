@@ -12,6 +12,7 @@ Phases (each optional):
 
 from __future__ import annotations
 
+import contextlib
 import statistics
 import tempfile
 import time
@@ -27,6 +28,7 @@ from stairwatch.bench.clips import BenchClip, ClipFormat, prepare_clips, still_c
 from stairwatch.bench.handoff import AlertClock
 from stairwatch.bench.machine import rss_mb, this_machine
 from stairwatch.bench.result import BenchResult, ServiceRun
+from stairwatch.bench.rtsp import PatternServer
 from stairwatch.config import (
     CameraConfig,
     InferenceConfig,
@@ -61,6 +63,7 @@ class BenchOptions:
     fmt: ClipFormat = field(default_factory=ClipFormat)
     class_map: Mapping[ObjectKind, tuple[str, ...]] = field(default_factory=dict)
     phases: frozenset[str] = frozenset(PHASES)
+    rtsp: bool = False
     progress: bool = True
 
 
@@ -71,6 +74,7 @@ class _Scene:
     detect_fps: float
     motion_gate: bool
     seconds: float
+    rtsp_url: str | None = None  # every camera on this live stream instead of the clips
 
 
 def run_bench(detector: OnnxDetector, clips_dir: Path, options: BenchOptions) -> BenchResult:
@@ -81,8 +85,10 @@ def run_bench(detector: OnnxDetector, clips_dir: Path, options: BenchOptions) ->
         if "model" in options.phases:
             raw1, raw = _model_fps(detector, clips[0], options)
         runs: dict[str, ServiceRun] = {}
-        for scene in _scenes(detector, clips, work, options):
-            runs[scene.name] = _run_service(detector, scene, work / scene.name, options)
+        with contextlib.ExitStack() as stack:
+            url = stack.enter_context(PatternServer(options.fmt)).url if options.rtsp else None
+            for scene in _scenes(detector, clips, work, options, url):
+                runs[scene.name] = _run_service(detector, scene, work / scene.name, options)
     return _result(detector, options, raw1, raw, runs)
 
 
@@ -96,18 +102,25 @@ def _model_fps(
 
 
 def _scenes(
-    detector: OnnxDetector, clips: list[BenchClip], work: Path, options: BenchOptions
+    detector: OnnxDetector,
+    clips: list[BenchClip],
+    work: Path,
+    options: BenchOptions,
+    rtsp_url: str | None,
 ) -> list[_Scene]:
+    """The service runs in order; with ``rtsp_url`` the service and saturation runs read it."""
     scenes = []
     if "service" in options.phases:
-        scenes.append(_Scene("service", clips, options.detect_fps, True, options.seconds))
+        scenes.append(_Scene("service", clips, options.detect_fps, True, options.seconds, rtsp_url))
     if "still" in options.phases:
         mapper = KindMapper(detector.class_names, dict(options.class_map))
         stills = [_still(detector, mapper, clip, work, i, options) for i, clip in enumerate(clips)]
         scenes.append(_Scene("still", stills, options.detect_fps, True, options.phase_seconds))
     if "saturation" in options.phases:
         scenes.append(
-            _Scene("saturation", clips, SATURATION_DETECT_FPS, False, options.phase_seconds)
+            _Scene(
+                "saturation", clips, SATURATION_DETECT_FPS, False, options.phase_seconds, rtsp_url
+            )
         )
     return scenes
 
@@ -136,16 +149,17 @@ def bench_settings(
     cameras = []
     for index in range(options.cameras):
         clip = clips[index % len(clips)]
+        live = scene.rtsp_url is not None
         cameras.append(
             CameraConfig(
                 id=f"cam{index + 1:02d}",
-                name=f"{clip.name} {index + 1}",
-                source=SecretStr(str(clip.path)),
+                name=f"{'rtsp' if live else clip.name} {index + 1}",
+                source=SecretStr(scene.rtsp_url or str(clip.path)),
                 detect_fps=scene.detect_fps,
                 loop=True,
                 motion=MotionConfig(enabled=scene.motion_gate),
-                zones=list(clip.zones),
-                rules=clip.rules,
+                zones=[] if live else list(clip.zones),
+                rules=None if live else clip.rules,
             )
         )
     return Settings(
@@ -238,6 +252,7 @@ def _service_run(
     rss_start, rss_end, rss_max = rss
     return ServiceRun(
         scene=scene.name,
+        source=_source(scene),
         cameras=len(after),
         detect_fps=scene.detect_fps,
         motion_gate=scene.motion_gate,
@@ -261,6 +276,12 @@ def _service_run(
         rss_end_mb=rss_end,
         rss_max_mb=rss_max,
     )
+
+
+def _source(scene: _Scene) -> str:
+    if scene.rtsp_url is not None:
+        return "rtsp test pattern"
+    return "still frames of the clips" if scene.name == "still" else "clips"
 
 
 def _ratio(part: int, whole: int) -> float | None:

@@ -51,6 +51,12 @@ def register(sub: Any) -> None:
         default=",".join(PHASES),
         help=f"comma-separated subset of {','.join(PHASES)} (default: all)",
     )
+    p.add_argument(
+        "--rtsp",
+        action="store_true",
+        help="service and saturation runs read live RTSP (the source tree's GStreamer test "
+        "server, a moving test pattern at --width x --height, --fps) instead of the clips",
+    )
     p.add_argument("--json", type=Path, metavar="OUT", help="write the result as JSON")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.set_defaults(func=run)
@@ -111,6 +117,7 @@ def run(args: argparse.Namespace) -> int:
         fmt=ClipFormat(args.width, args.height, args.fps),
         class_map=class_map,
         phases=frozenset(phases),
+        rtsp=args.rtsp,
         progress=not args.no_progress,
     )
     try:

@@ -178,4 +178,5 @@ class LiveReader:
                 next_at = time.monotonic()  # take the next frame as soon as it comes
                 continue
             self._intake.accept(frame)
-            next_at = max(next_at + self._period_s, time.monotonic() - self._period_s)
+            # Keep the cadence; after a gap (reconnect) start afresh rather than catch up.
+            next_at = max(next_at + self._period_s, time.monotonic())
