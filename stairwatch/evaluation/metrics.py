@@ -82,7 +82,8 @@ class FrameMetrics(_Model):
 
 
 class Speed(_Model):
-    """Frames through the pipeline, wall seconds spent, clip seconds per wall second."""
+    """Frames through the pipeline; wall seconds of the whole evaluation (decoding, detection,
+    rules, frame scoring); clip seconds per wall second."""
 
     frames: int
     wall_s: float

@@ -65,7 +65,7 @@ class _PipelineRun:
     predicted: list[PredictedEvent]
     duration_s: float
     frames: int
-    wall_s: float
+    scored_times: frozenset[float]  # box times already scored on frames of this pass
 
 
 def predicted_from(changes: Sequence[EventChange]) -> list[PredictedEvent]:
@@ -99,7 +99,8 @@ class Evaluator:
         ) as bar:
             for clip in clips:
                 bar.set_postfix_str(clip.name)
-                run = self._run_pipeline(clip, bar)
+                started = time.perf_counter()
+                run = self._run_pipeline(clip, bar, scorer)
                 truth = clip.sidecar.truth()
                 matching = self._match(clip, run.predicted, truth)
                 rows.append(
@@ -107,9 +108,11 @@ class Evaluator:
                         clip.name, run.duration_s, run.frames, run.predicted, truth, matching
                     )
                 )
-                thumbs.extend(self._frame_pass(clip, run.predicted, truth, matching, scorer))
+                thumbs.extend(
+                    self._frame_pass(clip, run.predicted, truth, matching, scorer, run.scored_times)
+                )
                 frames += run.frames
-                wall += run.wall_s
+                wall += time.perf_counter() - started
         duration = sum(r.duration_s for r in rows)
         speed = Speed(
             frames=frames,
@@ -129,8 +132,12 @@ class Evaluator:
         params, zone_params = self._params(clip)
         return match_events(predicted, truth, params, zone_params)
 
-    def _run_pipeline(self, clip: LabeledClip, bar: tqdm) -> _PipelineRun:
+    def _run_pipeline(self, clip: LabeledClip, bar: tqdm, scorer: FrameScorer) -> _PipelineRun:
+        """The service's pipeline over the clip; boxed frames that this pass decodes anyway are
+        scored here, so most clips need no second decode."""
         params, zone_params = self._params(clip)
+        boxed = group_by_time(clip.sidecar.boxes)
+        scored: set[float] = set()
         pipeline = CameraPipeline(
             clip.name,
             clip.sidecar.to_zones(),
@@ -142,7 +149,6 @@ class Evaluator:
         changes: list[EventChange] = []
         frames = 0
         last_ts = 0.0
-        started = time.perf_counter()
         try:
             with FileSource(
                 clip.video,
@@ -153,12 +159,22 @@ class Evaluator:
                 sample_fps=self._options.detect_fps,
             ) as source:
                 duration = source.duration_s
+                half_frame = 0.5 / source.fps
                 for frame in source:
                     detections = (
                         self._detector.detect([frame.image])[0]
                         if should_detect(gate, frame, pipeline.has_live_tracks)
                         else None
                     )
+                    for t in [t for t in boxed if abs(t - frame.position_s) <= half_frame]:
+                        found = (
+                            detections
+                            if detections is not None
+                            else self._detector.detect([frame.image])[0]
+                        )
+                        truth_boxes = targets(boxed[t], frame.width, frame.height)
+                        scorer.add(self._mapper(found), truth_boxes)
+                        scored.add(t)
                     changes.extend(pipeline.process(frame, detections).changes)
                     frames += 1
                     last_ts = frame.timestamp
@@ -168,8 +184,9 @@ class Evaluator:
         if frames == 0:
             raise ClipError(f"{clip.video}: no frames could be decoded")
         changes.extend(pipeline.finish(last_ts))
-        wall = time.perf_counter() - started
-        return _PipelineRun(predicted_from(changes), max(duration, last_ts), frames, wall)
+        return _PipelineRun(
+            predicted_from(changes), max(duration, last_ts), frames, frozenset(scored)
+        )
 
     def _frame_pass(
         self,
@@ -178,9 +195,14 @@ class Evaluator:
         truth: list[TruthEvent],
         matching: ClipMatching,
         scorer: FrameScorer,
+        scored_times: frozenset[float],
     ) -> list[Thumbnail]:
-        """Second decode for the boxed frames (mAP) and the report's thumbnails."""
-        boxed = group_by_time(clip.sidecar.boxes)
+        """Second decode for boxed frames the sampled pass missed (mAP) and for thumbnails."""
+        boxed = {
+            t: boxes
+            for t, boxes in group_by_time(clip.sidecar.boxes).items()
+            if t not in scored_times
+        }
         false_alarms = (
             [predicted[i] for i in matching.false_alarms] if self._options.thumbnails else []
         )
