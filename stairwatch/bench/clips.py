@@ -104,13 +104,23 @@ def _prepare(video: Path, work_dir: Path, fmt: ClipFormat) -> BenchClip:
 
 
 def _frames(video: Path, fmt: ClipFormat) -> Iterator[NDArray[np.uint8]]:
+    """The clip at ``fmt.fps`` (frames repeated or skipped by their timestamps), resized."""
     size = (fmt.width, fmt.height)
+    period = 1.0 / fmt.fps
+    next_t = 0.0
     try:
-        with FileSource(video, video.stem, start_time=0.0, sample_fps=fmt.fps) as source:
+        with FileSource(video, video.stem, start_time=0.0) as source:
             for frame in source:
                 if frame.position_s >= fmt.max_seconds:
                     return
-                yield np.asarray(cv2.resize(frame.image, size, interpolation=cv2.INTER_AREA))
+                image: NDArray[np.uint8] | None = None
+                while next_t <= frame.position_s + period / 2:
+                    if image is None:
+                        image = np.asarray(
+                            cv2.resize(frame.image, size, interpolation=cv2.INTER_AREA)
+                        )
+                    yield image
+                    next_t += period
     except StreamError as exc:
         raise BenchClipError(str(exc)) from exc
 
