@@ -436,3 +436,23 @@ def test_export_round_trip_fp32_and_int8(trained: tuple[Path, Path]) -> None:
         assert info.names == NAMES and info.opset >= 17
         assert info.input_shape == ("batch", 3, 64, 64)
         check_batches(info, batches=(1, 3))  # [N, 4 + 4, 84 anchors]
+
+
+@pytest.mark.parametrize(
+    ("model", "message"),
+    [
+        ("yolo11n.pt", "no such checkpoint"),  # a bare name would make Ultralytics download it
+        ("weights/missing.pt", "no such checkpoint"),
+        ("model.onnx", "architecture YAML"),
+    ],
+)
+def test_train_refuses_models_that_would_download_or_cannot_train(
+    tmp_path: Path, model: str, message: str
+) -> None:
+    pytest.importorskip("ultralytics")
+    from stairwatch.training.errors import TrainingError
+    from stairwatch.training.train import TrainConfig, _load_model
+
+    config = TrainConfig(data=tmp_path / "data.yaml", out=tmp_path / "run", model=model)
+    with pytest.raises(TrainingError, match=message):
+        _load_model(config, tmp_path / "run")

@@ -17,7 +17,10 @@ def register(sub: Any) -> None:
     )
     p.add_argument("--data", type=Path, required=True, help="the dataset's data.yaml")
     p.add_argument(
-        "--model", default="yolo11n.yaml", help="architecture YAML (yolo11n.yaml, yolo26n.yaml)"
+        "--model",
+        default="yolo11n.yaml",
+        help="architecture YAML (yolo11n.yaml, yolo26n.yaml: random init), or a local .pt of an "
+        "earlier run to continue training from its weights",
     )
     p.add_argument("--imgsz", type=int, default=320, help="square training size in pixels")
     p.add_argument("--epochs", type=int, default=30)

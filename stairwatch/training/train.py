@@ -187,10 +187,19 @@ def _load_model(config: TrainConfig, out: Path) -> Any:
         if not last.is_file():
             raise TrainingError(f"nothing to resume: {last} does not exist")
         return YOLO(str(last))
+    if config.model.endswith(".pt"):
+        # Only a checkpoint of our own on disk (a second stage continuing an earlier run):
+        # a bare name like "yolo11n.pt" would make Ultralytics download pretrained weights.
+        if not Path(config.model).is_file():
+            raise TrainingError(
+                f"--model {config.model}: no such checkpoint; a .pt must be a local file of an "
+                "earlier stairwatch run (nothing is downloaded), else use an architecture YAML"
+            )
+        return YOLO(config.model, task="detect")
     if not config.model.endswith((".yaml", ".yml")):
         raise TrainingError(
             f"--model must be an architecture YAML such as {' or '.join(MODEL_CHOICES)} "
-            "(training starts from random weights; nothing is downloaded)"
+            "or a local .pt checkpoint of an earlier run (nothing is downloaded)"
         )
     return YOLO(config.model, task="detect")
 
