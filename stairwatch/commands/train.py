@@ -31,6 +31,9 @@ def register(sub: Any) -> None:
         help="wall-clock budget in hours; overrides --epochs and fits the schedule to it",
     )
     p.add_argument("--cache", action="store_true", help="keep decoded training images in RAM")
+    p.add_argument(
+        "--warmup-epochs", type=float, default=3.0, help="learning-rate warm-up (short to continue)"
+    )
     p.add_argument("--batch", type=int, default=32)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--workers", type=int, default=2, help="dataloader processes")
@@ -86,6 +89,7 @@ def _train(args: argparse.Namespace, environment: Any) -> int:
         plots=args.plots,
         time_hours=args.time_hours,
         cache=args.cache,
+        warmup_epochs=args.warmup_epochs,
     )
     result = train_detector(config, environment, command=["stairwatch", *sys.argv[1:]])
     summary = result.summary

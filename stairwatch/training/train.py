@@ -64,6 +64,7 @@ class TrainConfig:
         time_hours: wall-clock budget; overrides ``epochs`` and fits the learning-rate schedule
             to it (Ultralytics' ``time``), so a CPU run ends when planned.
         cache: decode the training images once into RAM (saves CPU every epoch).
+        warmup_epochs: learning-rate warm-up; short when continuing from trained weights.
     """
 
     data: Path
@@ -81,6 +82,7 @@ class TrainConfig:
     plots: bool | None = None
     time_hours: float | None = None
     cache: bool = False
+    warmup_epochs: float = 3.0
     augmentation: Augmentation = field(default_factory=Augmentation)
 
 
@@ -222,6 +224,7 @@ def _train_arguments(
         "epochs": config.epochs,
         **({"time": config.time_hours} if config.time_hours else {}),
         "cache": "ram" if config.cache else False,
+        "warmup_epochs": config.warmup_epochs,
         "batch": config.batch,
         "seed": config.seed,
         "deterministic": True,
@@ -230,7 +233,7 @@ def _train_arguments(
         "project": str(out.parent),
         "name": out.name,
         "exist_ok": True,
-        "pretrained": False,
+        "pretrained": config.model.endswith(".pt"),  # our own checkpoint; never a download
         "amp": _amp_mode(config.device),
         "verbose": True,
     }
