@@ -39,7 +39,13 @@ def _yolo_lines(boxes: list[tuple[str, tuple[float, float, float, float]]], w: i
 
 
 def write_clip_frames(
-    out: Path, split: str, variants: int, every_s: float, first_seed: int, fps: int = 2
+    out: Path,
+    split: str,
+    variants: int,
+    every_s: float,
+    first_seed: int,
+    fps: int = 2,
+    only: tuple[str, ...] = (),
 ) -> int:
     """Render ``variants`` new instances of every sample story and keep a frame every
     ``every_s`` seconds as JPEG (quality varied like a DVR) with YOLO labels.
@@ -50,7 +56,8 @@ def write_clip_frames(
     labels.mkdir(parents=True, exist_ok=True)
     step = max(1, round(every_s * fps))
     written = 0
-    jobs = [(name, v) for name in SAMPLE_CLIPS for v in range(variants)]
+    names = only or tuple(SAMPLE_CLIPS)
+    jobs = [(name, v) for name in names for v in range(variants)]
     for name, variant in tqdm(jobs, desc="clip frames", unit="clip"):
         seed = first_seed + variant
         story = replace(SAMPLE_CLIPS[name](), scene_seed=SAMPLE_CLIPS[name]().scene_seed + seed)
