@@ -9,8 +9,10 @@ import uvicorn
 
 from alerts.store import EventStore
 from dashboard.app import create_app
+from dashboard.schemas import DashboardSettings
 from stairwatch.config import Settings
 from stairwatch.media.retention_job import start_retention_job
+from stairwatch.runtime.delivery import DeliveryService
 from stairwatch.runtime.service import Service
 from stairwatch.runtime.status import ServiceCameraStatuses
 from vision.detector import load_detector
@@ -31,9 +33,18 @@ def serve(settings: Settings, duration_s: float | None = None) -> int:
         iou=settings.model.iou,
         threads=settings.inference.threads,
     )
+    # The outbox hooks into the store's transactions: built before any event can be written.
+    delivery = DeliveryService(settings.notifications, store)
     service = Service(settings, detector, detector.class_names, store)
+    dashboard_settings = DashboardSettings(
+        timezone=settings.notifications.timezone,  # page times match the messages' times
+        link_secret=settings.notifications.link_secret,
+    )
     app = create_app(
-        store, cameras=ServiceCameraStatuses(service), metrics=service.metrics.exposition
+        store,
+        cameras=ServiceCameraStatuses(service),
+        settings=dashboard_settings,
+        metrics=service.metrics.exposition,
     )
     config = uvicorn.Config(
         app, host=settings.server.host, port=settings.server.port, log_level="warning"
@@ -43,6 +54,7 @@ def serve(settings: Settings, duration_s: float | None = None) -> int:
     if duration_s is not None:
         timer = threading.Timer(duration_s, lambda: setattr(server, "should_exit", True))
         timer.daemon = True
+    delivery.start()
     service.start()
     retention = start_retention_job(store, settings.storage)
     print(
@@ -57,5 +69,6 @@ def serve(settings: Settings, duration_s: float | None = None) -> int:
             timer.cancel()
         retention.shutdown(wait=False)
         service.stop()
+        delivery.stop()
         store.close()
     return 0

@@ -17,8 +17,11 @@ import cv2
 import httpx
 import numpy as np
 import pytest
+import yaml
 
 from tests.onnx_models import ultralytics_constant_model
+
+WHOLE_FRAME = [[0, 0], [1, 0], [1, 1], [0, 1]]
 
 
 def _free_port() -> int:
@@ -101,3 +104,50 @@ def test_demo_raises_an_event_with_a_snapshot(tmp_path: Path, demo_clips: Path) 
         output, _ = proc.communicate(timeout=40)
     assert proc.returncode == 0, output
     assert f"http://127.0.0.1:{port}/" in output
+
+
+def test_run_delivers_a_critical_alert_to_a_webhook(tmp_path: Path, demo_clips: Path) -> None:
+    """``stairwatch run``: an e-bike in an elevator is critical, so it goes out at once."""
+    from stairwatch.tools.webhook_receiver import WebhookReceiver
+
+    model = ultralytics_constant_model(
+        tmp_path / "always_ebike.onnx", [(120, 160, 200, 245)], [0], [0.9], ["ebike", "person"]
+    )
+    with WebhookReceiver() as receiver:
+        config = {
+            "cameras": [
+                {
+                    "id": "lift-1",
+                    "building": "3",
+                    "source": str(demo_clips / "landing.mp4"),
+                    "loop": True,
+                    "zones": [{"name": "car", "kind": "elevator", "polygon": WHOLE_FRAME}],
+                }
+            ],
+            "model": {"path": str(model)},
+            "storage": {"data_dir": str(tmp_path / "data")},
+            "server": {"port": _free_port()},
+            "notifications": {
+                "channels": {
+                    "hook": {"type": "webhook", "url": receiver.url(), "secret": "s3cret"}
+                },
+                "groups": [{"name": "patrol", "buildings": ["*"], "channels": ["hook"]}],
+            },
+        }
+        path = tmp_path / "site.yaml"
+        path.write_text(yaml.safe_dump(config))
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "stairwatch", "run", "--config", str(path), "--duration", "15"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        try:
+            got = receiver.wait_for(lambda r: len(r) > 0, timeout_s=15)
+        finally:
+            output, _ = proc.communicate(timeout=40)
+    assert proc.returncode == 0, output
+    assert got, f"nothing delivered; service output:\n{output}"
+    body = got[0].json()
+    assert "ebike_in_elevator" in json.dumps(body, ensure_ascii=False)
+    assert "s3cret" not in output
