@@ -101,8 +101,12 @@ class CameraConfig(_Strict):
     name: str = ""
     building: str = ""
     floor: str = ""
-    source: SecretStr = Field(description="rtsp://, rtsps://, http(s):// MJPEG, a file path or a device")
-    substream: SecretStr | None = Field(None, description="optional low-resolution stream for detection")
+    source: SecretStr = Field(
+        description="rtsp://, rtsps://, http(s):// MJPEG, a file path or a device"
+    )
+    substream: SecretStr | None = Field(
+        None, description="optional low-resolution stream for detection"
+    )
     detect_fps: float = Field(2.0, gt=0, le=30)
     loop: bool = Field(False, description="file sources: start again at the end")
     stream: StreamConfig = StreamConfig()
@@ -129,7 +133,9 @@ class CameraConfig(_Strict):
 
 class ModelConfig(_Strict):
     path: Path = Path("models/stairwatch-default.onnx")
-    labels: Path | None = Field(None, description="class names, one a line (YOLOX and other exports without metadata)")
+    labels: Path | None = Field(
+        None, description="class names, one a line (YOLOX and other exports without metadata)"
+    )
     confidence: float = Field(0.35, gt=0, lt=1)
     iou: float = Field(0.5, gt=0, lt=1)
     class_map: dict[ObjectKind, list[str]] = Field(
@@ -143,7 +149,9 @@ class ModelConfig(_Strict):
 
 class StorageConfig(_Strict):
     data_dir: Path = Path("data")
-    database_url: str | None = Field(None, description="SQLAlchemy URL; default SQLite under data_dir")
+    database_url: str | None = Field(
+        None, description="SQLAlchemy URL; default SQLite under data_dir"
+    )
     retention_days: float = Field(30.0, gt=0)
     max_media_gb: float = Field(10.0, gt=0)
 
@@ -211,7 +219,11 @@ def validation_problems(error: ValidationError) -> list[str]:
         elif err["type"] == "missing":
             msg = "required field is missing"
         value = err.get("input")
-        if err["type"] not in ("missing",) and isinstance(value, str | int | float) and len(str(value)) < 60:
+        if (
+            err["type"] not in ("missing",)
+            and isinstance(value, str | int | float)
+            and len(str(value)) < 60
+        ):
             msg = f"{msg} (got {value!r})"
         lines.append(f"{format_location(loc)}: {msg}")
     return lines
@@ -247,7 +259,9 @@ def resolve_relative_paths(settings: Settings, base: Path) -> Settings:
     def fix(p: Path | None) -> Path | None:
         return p if p is None or p.is_absolute() else base / p
 
-    model = settings.model.model_copy(update={"path": fix(settings.model.path), "labels": fix(settings.model.labels)})
+    model = settings.model.model_copy(
+        update={"path": fix(settings.model.path), "labels": fix(settings.model.labels)}
+    )
     storage = settings.storage.model_copy(update={"data_dir": fix(settings.storage.data_dir)})
     cameras = [_resolve_file_source(c, base) for c in settings.cameras]
     return settings.model_copy(update={"model": model, "storage": storage, "cameras": cameras})
@@ -255,9 +269,14 @@ def resolve_relative_paths(settings: Settings, base: Path) -> Settings:
 
 def _resolve_file_source(camera: CameraConfig, base: Path) -> CameraConfig:
     source = camera.source.get_secret_value()
-    if "://" in source or source.isdigit() or source.startswith("/dev/") or Path(source).is_absolute():
+    if not _is_file_source(source) or Path(source).is_absolute():
         return camera
     return camera.model_copy(update={"source": SecretStr(str(base / source))})
+
+
+def _is_file_source(source: str) -> bool:
+    """A path to a video file, not a URL (rtsp://, http://) or a device (0, /dev/video0)."""
+    return "://" not in source and not source.isdigit() and not source.startswith("/dev/")
 
 
 def check_paths(settings: Settings) -> list[str]:
@@ -269,7 +288,7 @@ def check_paths(settings: Settings) -> list[str]:
         problems.append(f"model.labels: file does not exist (got '{settings.model.labels}')")
     for i, cam in enumerate(settings.cameras):
         src = cam.source.get_secret_value()
-        if "://" not in src and not src.isdigit() and not src.startswith("/dev/") and not Path(src).is_file():
+        if _is_file_source(src) and not Path(src).is_file():
             problems.append(f"cameras[{i}].source: file does not exist (got '{src}')")
     return problems
 

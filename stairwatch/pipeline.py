@@ -14,6 +14,7 @@ from alerts.events import EventChange
 from alerts.observation import Observation
 from alerts.params import RuleParams
 from streams.frame import Frame
+from vision.bytetrack import ByteTrackConfig
 from vision.detections import Detections
 from vision.kinds import KIND_NAMES, KindMapper
 from vision.tracking import ObjectTracker
@@ -45,11 +46,12 @@ class CameraPipeline:
         params: RuleParams,
         kind_mapper: KindMapper,
         zone_params: Mapping[str, RuleParams] | None = None,
+        tracking: ByteTrackConfig | None = None,
     ):
         self.camera_id = camera_id
         self.zones = tuple(zones)
         self._kind_mapper = kind_mapper
-        self._tracker = ObjectTracker()
+        self._tracker = ObjectTracker(tracking)
         self._engine = CameraRuleEngine(camera_id, zones, params, zone_params)
         self._last_model_detections: Detections | None = None
 

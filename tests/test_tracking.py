@@ -132,3 +132,18 @@ def test_config_is_validated() -> None:
         ByteTrackConfig(low_threshold=0.6, high_threshold=0.5)
     with pytest.raises(ValueError):
         ByteTrackConfig(frame_rate=0)
+
+
+@pytest.mark.parametrize("confidence", [0.2, 0.35, 0.6])
+def test_tracks_follow_the_configured_confidence(confidence: float) -> None:
+    """A detection the detector reports (at or above its threshold) starts a track."""
+    from vision.bytetrack import ByteTrackConfig
+
+    tracker = ObjectTracker(ByteTrackConfig.following(confidence, frame_rate=2.0))
+    dets = Detections(
+        xyxy=np.array([[10, 10, 60, 90]], np.float32),
+        confidence=np.array([confidence], np.float32),
+        class_id=np.array([0], np.int32),
+        class_names=KIND_NAMES,
+    )
+    assert len(tracker.update(dets, 0.0)) == 1

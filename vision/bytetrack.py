@@ -43,6 +43,18 @@ class ByteTrackConfig:
     match_iou: float = 0.2
     low_match_iou: float = 0.5
 
+    @classmethod
+    def following(cls, confidence: float, frame_rate: float) -> ByteTrackConfig:
+        """Thresholds that follow the detector's: every detection it reports (score at or above
+        ``confidence``) may start a track, so the configured confidence is the one that counts."""
+        confidence = float(np.float32(confidence))  # scores are float32: 0.35f < 0.35
+        return cls(
+            frame_rate=frame_rate,
+            high_threshold=confidence,
+            new_track_threshold=confidence,
+            low_threshold=min(cls.low_threshold, confidence),
+        )
+
     def __post_init__(self) -> None:
         if self.frame_rate <= 0 or self.track_buffer_s < 0:
             raise ValueError("frame_rate must be > 0 and track_buffer_s >= 0")

@@ -118,6 +118,7 @@ def run(args: argparse.Namespace) -> int:
         return _fail(str(exc))
     options = EvalOptions(
         model_name=str(model_path),
+        confidence=confidence,
         class_map=class_map,
         detect_fps=args.detect_fps,
         rules=rules,

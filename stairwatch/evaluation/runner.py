@@ -33,6 +33,7 @@ from stairwatch.gating import motion_gate, should_detect
 from stairwatch.pipeline import CameraPipeline
 from streams.errors import StreamError
 from streams.file_source import FileSource
+from vision.bytetrack import ByteTrackConfig
 from vision.detector import Detector
 from vision.kinds import KindMapper, ObjectKind
 
@@ -44,6 +45,7 @@ class EvalOptions:
     so the evaluation measures what the service does."""
 
     model_name: str
+    confidence: float = 0.35
     class_map: Mapping[ObjectKind, tuple[str, ...]] = field(default_factory=dict)
     detect_fps: float = 2.0
     rules: RuleParams = field(default_factory=RuleParams)
@@ -144,6 +146,7 @@ class Evaluator:
             params,
             self._mapper,
             zone_params=zone_params,
+            tracking=ByteTrackConfig.following(self._options.confidence, self._options.detect_fps),
         )
         gate = motion_gate(MotionConfig(enabled=self._options.motion_gate))
         changes: list[EventChange] = []

@@ -38,6 +38,7 @@ from stairwatch.runtime.worker import CameraLane, Detector, InferenceWorker
 from streams.camera_streams import CameraStreams
 from streams.frame import Frame
 from streams.health import HealthSnapshot as StreamHealth
+from vision.bytetrack import ByteTrackConfig
 from vision.kinds import KindMapper
 
 log = logging.getLogger(__name__)
@@ -107,6 +108,7 @@ class Service:
             self.settings.rules_for(config),
             mapper,
             zone_params={z.name: self.settings.rules_for(config, z) for z in config.zones},
+            tracking=ByteTrackConfig.following(self.settings.model.confidence, config.detect_fps),
         )
         intake = FrameIntake(
             self._pending, health, motion_gate(config.motion), lambda: pipeline.has_live_tracks
