@@ -12,11 +12,11 @@ import time
 from collections.abc import Callable, Iterator
 
 import pytest
-from tests.rtsp_server import ServerProcess, free_port, unavailable_reason
 
 from streams.camera_streams import CameraStreams
 from streams.health import CameraState, HealthSnapshot
 from streams.live_source import LiveSource, LiveSourceConfig
+from tests.rtsp_server import ServerProcess, free_port, unavailable_reason
 
 pytestmark = pytest.mark.rtsp
 
