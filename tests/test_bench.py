@@ -26,6 +26,7 @@ KEYS = (
     "efficiency",
     "frame_age_p95_s",
     "motion_skip_ratio",
+    "motion_skip_ratio_with_objects",
     "alert_latency_p95_s",
     "alert_stored_latency_p95_s",
     "due_detections_ratio",
@@ -71,7 +72,7 @@ def test_bench_writes_every_key(tmp_path: Path, clips: Path, capsys: pytest.Capt
     service, still = result["service"], result["still"]
     assert service["cameras"] == 2 and service["detections_run"] > 0
     # The still scene is the clip's first frame: nothing moves, nothing is found.
-    assert still["detections_skipped"] > 0
+    assert still["detections_skipped"] > 0 and still["cameras_with_objects"] == 0
     assert "model alone" in capsys.readouterr().out
 
 

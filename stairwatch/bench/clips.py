@@ -40,6 +40,7 @@ class BenchClip:
     zones: tuple[ZoneConfig, ...]
     rules: RuleParamsOverride | None
     stills: tuple[NDArray[np.uint8], ...]  # a frame every STILL_EVERY_S seconds, the first first
+    objects: int | None = None  # still scenes: how many of our objects the detector sees in it
 
     @property
     def first_frame(self) -> NDArray[np.uint8]:

@@ -39,6 +39,8 @@ class ServiceRun(_Frozen):
     detections_per_s: float
     due_detections_ratio: float | None
     motion_skip_ratio: float | None
+    cameras_with_objects: int  # still scenes: cameras whose scene shows our objects
+    motion_skip_ratio_empty: float | None  # over the other cameras only
     frame_age_p50_s: float | None
     frame_age_p95_s: float | None
     events_raised: int
@@ -62,12 +64,16 @@ class BenchResult(_Frozen):
     detect_fps: float
     raw_fps_batch1: float | None
     raw_fps: float | None  # at ``batch``
-    pipeline_fps: float | None  # detections/s of the service saturated (every frame detected)
-    efficiency: float | None  # pipeline_fps / raw_fps
+    raw_fps_at_saturation: float | None  # at ``batch``: the mean of just before and just after
+    pipeline_fps: float | None  # detections/s of the whole service asked for more than it can do
+    efficiency: float | None  # pipeline_fps / raw_fps_at_saturation
     saturated: bool | None  # frames were dropped in the saturation run (the worker was the limit)
     due_detections_ratio: float | None
     frame_age_p95_s: float | None
-    motion_skip_ratio: float | None  # on the still scene
+    # Still scenes: frames kept from the detector over frames sampled, on scenes without our
+    # objects; and on all still scenes (objects in view are detected at detect_fps by design).
+    motion_skip_ratio: float | None
+    motion_skip_ratio_with_objects: float | None
     alert_latency_p95_s: float | None
     alert_stored_latency_p95_s: float | None
     alert_latency_note: str = ALERT_LATENCY_NOTE
@@ -99,13 +105,15 @@ def format_summary(result: BenchResult) -> str:
             f"{run.scene} ({run.source}) x{run.cameras} @ {run.detect_fps:g} fps"
             f"{' gated' if run.motion_gate else ''}: {run.detections_per_s:.1f} det/s, "
             f"due run {_fmt(run.due_detections_ratio, '.1%')}, "
-            f"motion skipped {_fmt(run.motion_skip_ratio, '.1%')}, "
+            f"motion skipped {_fmt(run.motion_skip_ratio, '.1%')} "
+            f"({_fmt(run.motion_skip_ratio_empty, '.1%')} without objects in view), "
             f"frame age p95 {_fmt(run.frame_age_p95_s)} s, dropped {run.frames_dropped}, "
             f"events {run.events_raised} (alert p95 {_fmt(run.alert_latency_p95_s)} s), "
             f"RSS {run.rss_start_mb:.0f} -> {run.rss_end_mb:.0f} MiB"
         )
     lines.append(
-        f"pipeline {_fmt(result.pipeline_fps, '.1f')} det/s saturated, "
+        f"pipeline {_fmt(result.pipeline_fps, '.1f')} det/s saturated, model alone "
+        f"{_fmt(result.raw_fps_at_saturation, '.1f')} fps around it: "
         f"efficiency {_fmt(result.efficiency)}"
     )
     return "\n".join(lines)
