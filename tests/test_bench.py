@@ -71,6 +71,7 @@ def test_bench_writes_every_key(tmp_path: Path, clips: Path, capsys: pytest.Capt
     assert result["raw_fps"] > 0 and result["pipeline_fps"] > 0
     service, still = result["service"], result["still"]
     assert service["cameras"] == 2 and service["detections_run"] > 0
+    assert len(service["rss_timeline_mb"]) >= 2
     # The still scene is the clip's first frame: nothing moves, nothing is found.
     assert still["detections_skipped"] > 0 and still["cameras_with_objects"] == 0
     assert "model alone" in capsys.readouterr().out

@@ -49,7 +49,8 @@ class ServiceRun(_Frozen):
     alert_stored_latency_p95_s: float | None
     rss_start_mb: float
     rss_end_mb: float
-    rss_max_mb: float
+    rss_max_mb: float  # the highest of the timeline
+    rss_timeline_mb: list[float]  # after the warm-up, then every tenth of the run
 
 
 class BenchResult(_Frozen):

@@ -46,6 +46,7 @@ from vision.kinds import KindMapper, ObjectKind
 PHASES = ("model", "service", "still", "saturation")
 SATURATION_DEMAND = 1.5  # the saturation run asks for this many times what the model can do
 HANDOFF_GRACE_S = 1.0
+RSS_POINTS = 10  # the memory timeline: RSS at the start and at every tenth of a run
 
 
 @dataclass(frozen=True)
@@ -211,7 +212,7 @@ def _run_service(
         stored_before = len(alerts.stored_latencies())
         handed_before = len(alerts.channel.latencies())
         started = time.monotonic()
-        rss_max = _tick(service, scene.seconds, scene.name, options.progress)
+        timeline = _tick(service, scene.seconds, scene.name, options.progress)
         elapsed = time.monotonic() - started
         after, rss_end = service.health(), rss_mb()
         ages = sorted(service.worker.frame_ages_s)
@@ -225,7 +226,7 @@ def _run_service(
         handed=alerts.channel.latencies()[handed_before:],
     )
     return _service_run(
-        scene, before, after, elapsed, ages, latencies, (rss_start, rss_end, rss_max)
+        scene, before, after, elapsed, ages, latencies, [rss_start, *timeline[1:], rss_end]
     )
 
 
@@ -238,14 +239,19 @@ class _Latencies:
     handed: list[float]
 
 
-def _tick(service: Service, seconds: float, label: str, progress: bool) -> float:
-    """Wait ``seconds`` with a progress bar; returns the highest RSS seen (MiB)."""
-    rss_max = rss_mb()
-    end = time.monotonic() + seconds
+def _tick(service: Service, seconds: float, label: str, progress: bool) -> list[float]:
+    """Wait ``seconds`` with a progress bar; returns the RSS (MiB) at every tenth of them."""
+    timeline = [rss_mb()]
+    rss_max = timeline[0]
+    started = time.monotonic()
+    end = started + seconds
     with tqdm(total=round(seconds), unit="s", desc=label, disable=not progress) as bar:
         while (left := end - time.monotonic()) > 0:
             time.sleep(min(1.0, left))
-            rss_max = max(rss_max, rss_mb())
+            rss = rss_mb()
+            rss_max = max(rss_max, rss)
+            if time.monotonic() - started >= len(timeline) * seconds / RSS_POINTS:
+                timeline.append(rss)
             health = service.health()
             bar.set_postfix(
                 det=sum(h.detections_run for h in health),
@@ -253,7 +259,7 @@ def _tick(service: Service, seconds: float, label: str, progress: bool) -> float
                 rss=f"{rss_max:.0f}M",
             )
             bar.update(min(1, bar.total - bar.n))
-    return rss_max
+    return timeline
 
 
 def _service_run(
@@ -263,7 +269,7 @@ def _service_run(
     elapsed: float,
     ages: list[float],
     latencies: _Latencies,
-    rss: tuple[float, float, float],
+    rss: list[float],
 ) -> ServiceRun:
     def delta(name: str, cameras: Collection[str] | None = None) -> int:
         def total(snapshots: list[HealthSnapshot]) -> int:
@@ -276,7 +282,6 @@ def _service_run(
     empty = _empty_scene_cameras(scene, [h.camera_id for h in after])
 
     frames_in, due, run = delta("frames_in"), delta("detections_due"), delta("detections_run")
-    rss_start, rss_end, rss_max = rss
     return ServiceRun(
         scene=scene.name,
         source=_source(scene),
@@ -303,9 +308,10 @@ def _service_run(
         alerts_handed=len(latencies.handed),
         alert_latency_p95_s=_quantile(sorted(latencies.handed), 0.95),
         alert_stored_latency_p95_s=_quantile(sorted(latencies.stored), 0.95),
-        rss_start_mb=rss_start,
-        rss_end_mb=rss_end,
-        rss_max_mb=rss_max,
+        rss_start_mb=rss[0],
+        rss_end_mb=rss[-1],
+        rss_max_mb=max(rss),
+        rss_timeline_mb=rss,
     )
 
 
