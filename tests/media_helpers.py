@@ -5,13 +5,14 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from alerts.events import Box, EventRecord, EventType, Severity
+from alerts.events import EventType
 from alerts.snapshot import render_snapshot
 from alerts.store import EventStore
 from alerts.stored import CameraInfo, StoredEvent
 from stairwatch.media.encode import encode_mp4_bytes
 from stairwatch.media.ring import RingFrame, compress
 from streams.frame import Frame
+from tests.records import parked_record
 
 CAMERA = CameraInfo("cam-3f", "3F 楼梯间", "3号楼", "3F")
 
@@ -41,19 +42,7 @@ def raise_event(
     type_: EventType = EventType.EBIKE_PARKED,
 ) -> StoredEvent:
     """A stored event with a real snapshot; ended at ``end_ts`` when given."""
-    record = EventRecord(
-        key=f"k-{alert_ts}-{type_.value}",
-        camera_id=CAMERA.id,
-        zone="landing",
-        type=type_,
-        severity=Severity.HIGH,
-        track_id=1,
-        confidence=0.9,
-        start_ts=alert_ts - 30,
-        alert_ts=alert_ts,
-        box=Box(0.3, 0.3, 0.6, 0.9),
-        details=("dwell 30 s",),
-    )
+    record = parked_record(f"k-{alert_ts}-{type_.value}", CAMERA.id, "landing", alert_ts, type_)
     snapshot = render_snapshot(scene(alert_ts, 640, 360), None, [], f"{CAMERA.name} {type_}")
     stored = store.record_raised(record, CAMERA, snapshot)
     return stored if end_ts is None else store.record_end(stored.id, end_ts)

@@ -10,13 +10,14 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
-from alerts.events import Box, EventRecord, EventType, Severity
+from alerts.events import Box, EventType
 from alerts.snapshot import LabelledBox, render_snapshot
 from alerts.store import EventStore
 from alerts.stored import CameraInfo
 from dashboard.app import create_app
 from dashboard.i18n import pick_lang
 from dashboard.schemas import CameraState, CameraStatus, DashboardSettings
+from tests.records import parked_record
 
 T0 = 1_700_000_000.0
 SECRET = "hunter2"
@@ -51,19 +52,7 @@ def snapshot_jpeg(title: str) -> bytes:
 
 
 def add_event(store: EventStore, camera_id: str, alert_ts: float, type_: EventType) -> str:
-    record = EventRecord(
-        key=f"{camera_id}-{alert_ts}",
-        camera_id=camera_id,
-        zone="stair",
-        type=type_,
-        severity=Severity.HIGH,
-        track_id=1,
-        confidence=0.9,
-        start_ts=alert_ts - 30,
-        alert_ts=alert_ts,
-        box=Box(0.3, 0.3, 0.6, 0.9),
-        details=("dwell 30 s",),
-    )
+    record = parked_record(f"{camera_id}-{alert_ts}", camera_id, "stair", alert_ts, type_)
     info = CameraInfo(camera_id, f"{camera_id} name", "3号楼", "3F")
     return store.record_raised(record, info, snapshot_jpeg(camera_id)).id
 

@@ -12,13 +12,14 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
-from alerts.events import Box, EventRecord, EventStatus, EventType, Severity
+from alerts.events import Box, EventStatus, EventType
 from alerts.links import sign_link
 from alerts.snapshot import LabelledBox, render_snapshot
 from alerts.store import EventStore
 from alerts.stored import ActionKind, CameraInfo
 from dashboard.app import create_app
 from dashboard.schemas import DashboardSettings
+from tests.records import parked_record
 
 T0 = 1_700_000_000.0
 TZ = "Asia/Shanghai"
@@ -29,19 +30,7 @@ FAKE_MP4 = b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2" + b"\x00" * 64
 
 
 def add_event(store: EventStore, camera: CameraInfo, alert_ts: float, type_: EventType) -> str:
-    record = EventRecord(
-        key=f"{camera.id}-{alert_ts}",
-        camera_id=camera.id,
-        zone="landing",
-        type=type_,
-        severity=Severity.HIGH,
-        track_id=1,
-        confidence=0.9,
-        start_ts=alert_ts - 30,
-        alert_ts=alert_ts,
-        box=Box(0.3, 0.3, 0.6, 0.9),
-        details=("dwell 30 s",),
-    )
+    record = parked_record(f"{camera.id}-{alert_ts}", camera.id, "landing", alert_ts, type_)
     image = np.full((360, 640, 3), 80, np.uint8)
     boxes = [LabelledBox(Box(0.3, 0.3, 0.6, 0.9), "ebike", 0.9)]
     snapshot = render_snapshot(image, None, boxes, camera.name)
