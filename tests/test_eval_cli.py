@@ -10,11 +10,10 @@ from typing import Any
 
 import cv2
 import numpy as np
-import onnx
 import pytest
-from onnx import TensorProto, helper, numpy_helper
 
 from stairwatch.cli import main
+from tests.onnx_models import ultralytics_constant_model
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 FRAME_W, FRAME_H = 160, 120
@@ -38,34 +37,12 @@ def _input_box() -> list[float]:
 
 
 def build_constant_model(path: Path, class_names: tuple[str, ...]) -> Path:
-    """An Ultralytics-layout model [1, 4+nc, 1] whose one anchor is always OBJECT_XYXY of class 0
-    at 0.9. The input feeds the output (times zero), so onnxruntime really runs the image."""
-    nc = len(class_names)
-    row = np.array([*_input_box(), 0.9, *([0.0] * (nc - 1))], np.float32).reshape(1, 4 + nc, 1)
-    nodes = [
-        helper.make_node("ReduceMean", ["images"], ["mean"], axes=[1, 2, 3], keepdims=1),
-        helper.make_node("Mul", ["mean", "zero"], ["zeros"]),
-        helper.make_node("Reshape", ["zeros", "shape"], ["zeros3"]),
-        helper.make_node("Add", ["zeros3", "row"], ["output0"]),
-    ]
-    inits = [
-        numpy_helper.from_array(np.zeros(1, np.float32), "zero"),
-        numpy_helper.from_array(np.array([1, 1, 1], np.int64), "shape"),
-        numpy_helper.from_array(row, "row"),
-    ]
-    graph = helper.make_graph(
-        nodes,
-        "constant_box",
-        [helper.make_tensor_value_info("images", TensorProto.FLOAT, [1, 3, INPUT, INPUT])],
-        [helper.make_tensor_value_info("output0", TensorProto.FLOAT, [1, 4 + nc, 1])],
-        inits,
+    """An Ultralytics-layout model whose one anchor is always OBJECT_XYXY of class 0 at 0.9."""
+    cx, cy, w, h = _input_box()
+    box = (cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2)
+    return ultralytics_constant_model(
+        path, [box], [0], [0.9], class_names, input_size=(INPUT, INPUT), anchors=1
     )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=8)
-    names = {i: n for i, n in enumerate(class_names)}
-    model.metadata_props.add(key="names", value=repr(names))
-    onnx.checker.check_model(model)
-    onnx.save(model, str(path))
-    return path
 
 
 def write_clip(path: Path, seconds: float, fps: float = 10.0) -> Path:
