@@ -97,6 +97,12 @@ class CameraTamperedParams(_Params):
     )
     clear_after_s: float = Field(3.0, gt=0, description="seconds normal again before it ends")
     learn_s: float = Field(120.0, gt=0, description="the reference view is learned over this")
+    measure_every_s: float = Field(
+        1.0,
+        ge=0,
+        description="look at the view at most this often (seconds; 0: every frame); "
+        "tampering lasts far longer than a second and the measure costs CPU",
+    )
     adapt_s: float = Field(600.0, gt=0, description="time constant of the reference's slow update")
     blocked_std: float = Field(6.0, ge=0, description="grey std under this: view blocked")
     blocked_uniform_fraction: float = Field(
@@ -163,6 +169,7 @@ class CameraTamperedOverride(_Override):
     after_s: float | None = Field(None, gt=0)
     clear_after_s: float | None = Field(None, gt=0)
     learn_s: float | None = Field(None, gt=0)
+    measure_every_s: float | None = Field(None, ge=0)
     adapt_s: float | None = Field(None, gt=0)
     blocked_std: float | None = Field(None, ge=0)
     blocked_uniform_fraction: float | None = Field(None, gt=0, le=1)

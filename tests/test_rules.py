@@ -515,6 +515,28 @@ def test_short_tampering_does_not_alert() -> None:
     assert changes == []
 
 
+@pytest.mark.parametrize(
+    ("every_s", "measures"),
+    [
+        (0.0, 21),  # every frame of 10 s at 2 fps
+        (1.0, 11),
+        (2.0, 6),
+        (3.0, 4),
+    ],
+)
+def test_view_measured_at_most_every(
+    every_s: float, measures: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import alerts.rules.camera_tampered as rule
+
+    calls = []
+    real = rule.measure_image
+    monkeypatch.setattr(rule, "measure_image", lambda image: calls.append(1) or real(image))
+    params = with_params(camera_tampered={"learn_s": 10, "measure_every_s": every_s})
+    run(lambda t: [], 10, zones=(), params=params, image=tamper_frames(None))
+    assert len(calls) == measures
+
+
 def test_no_image_no_tamper_check() -> None:
     engine, changes = run(lambda t: [], 30, zones=(), params=TAMPER_PARAMS)
     assert changes == [] and engine.state.camera_tampered.reference is None

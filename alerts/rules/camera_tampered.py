@@ -3,7 +3,8 @@
 The normal view (sharpness, thumbnail) is learned from normal frames over ``learn_s`` and then
 follows slow changes (time constant ``adapt_s``); abnormal frames never teach it. Blur and
 "turned away" are judged only once the reference is learned; "blocked" from the first frame.
-Frames without an image are skipped. ENDED once normal for ``clear_after_s``.
+Frames without an image are skipped, and so are frames less than ``measure_every_s`` after the
+last measured one (the measure is the rule's whole cost). ENDED once normal for ``clear_after_s``.
 """
 
 from __future__ import annotations
@@ -27,13 +28,14 @@ from vision.tamper import (
 
 _FIRST_FRAME_S = 0.5  # how much time the very first frame stands for
 _MAX_FRAME_S = 5.0  # a longer gap between frames counts as this much learning
+_CLOCK_SLACK_S = 0.01  # frame times jitter: 0.999 s after the last measure counts as 1 s
 
 
 @dataclass(frozen=True, eq=False)
 class TamperState:
     """Attributes:
     reference: the learned normal view, or None before the first normal frame.
-    last_ts: time of the last frame with an image.
+    last_ts: time of the last measured frame.
     abnormal_since: start of the current abnormal run, or None.
     normal_since: start of the current normal run while an event is open, or None.
     event: the open event, or None.
@@ -51,10 +53,10 @@ class TamperState:
 def step(
     state: TamperState, obs: Observation, ctx: RuleContext
 ) -> tuple[TamperState, list[EventChange]]:
-    if obs.image is None:
-        return state, []
     p = ctx.params.camera_tampered
     ts = obs.timestamp
+    if obs.image is None or _too_soon(state.last_ts, ts, p.measure_every_s):
+        return state, []
     measures = measure_image(obs.image)
     ready = state.reference is not None and state.reference.learned_s >= p.learn_s
     verdict = assess(measures, state.reference if ready else None, _thresholds(p))
@@ -62,6 +64,12 @@ def step(
     if verdict.normal:
         return _normal(state, ts, p)
     return _abnormal(state, verdict, ts, ctx)
+
+
+def _too_soon(last_ts: float | None, ts: float, every_s: float) -> bool:
+    """Whether ``ts`` comes less than ``every_s`` after the last measure (a clock that went
+    backwards, as when a clip loops, measures at once)."""
+    return last_ts is not None and 0.0 <= ts - last_ts < every_s - _CLOCK_SLACK_S
 
 
 def flush(state: TamperState, ts: float) -> tuple[TamperState, list[EventChange]]:
