@@ -13,7 +13,9 @@ import av.container
 import av.error
 import av.video
 import av.video.frame
+import cv2
 import numpy as np
+from numpy.typing import NDArray
 
 from streams.errors import SourceOpenError, SourceReadError
 from streams.frame import Frame
@@ -109,7 +111,7 @@ class FileSource:
                     continue
                 if pacer is not None:
                     pacer.wait_until(last_position)
-                image = np.asarray(video_frame.to_ndarray(format="bgr24"), np.uint8)
+                image = to_bgr(video_frame)
                 yield Frame(
                     self.camera_id, image, self.start_time + last_position, last_position, index - 1
                 )
@@ -213,6 +215,15 @@ def _open_video(path: Path) -> tuple[av.container.InputContainer, av.video.Video
     if not container.streams.video:
         container.close()
         raise SourceOpenError(f"{path}: has no video stream")
-    stream = container.streams.video[0]
-    stream.thread_type = "AUTO"
-    return container, stream
+    # FFmpeg's default (slice threads) here: frame threads cost 50 % more CPU per frame on small
+    # streams, and a box plays many files at once.
+    return container, container.streams.video[0]
+
+
+def to_bgr(video_frame: av.video.frame.VideoFrame) -> NDArray[np.uint8]:
+    """(H, W, 3) uint8 BGR. The usual yuv420p goes through OpenCV, twice as fast as swscale."""
+    even = video_frame.width % 2 == 0 and video_frame.height % 2 == 0
+    if video_frame.format.name == "yuv420p" and even:
+        planes = video_frame.to_ndarray(format="yuv420p")
+        return np.asarray(cv2.cvtColor(planes, cv2.COLOR_YUV2BGR_I420), np.uint8)
+    return np.asarray(video_frame.to_ndarray(format="bgr24"), np.uint8)

@@ -163,3 +163,26 @@ def test_audio_only_file_has_no_video(tmp_path: Path) -> None:
             out.mux(packet)
     with pytest.raises(SourceOpenError, match="no video stream"):
         FileSource(path, "cam")
+
+
+@pytest.mark.parametrize(
+    ("pixel_format", "width", "height"),
+    [
+        ("yuv420p", 64, 48),  # the usual H.264 output: through OpenCV
+        ("yuv420p", 63, 47),  # odd sizes cannot be I420 planes: swscale
+        ("yuvj420p", 64, 48),  # full-range JPEG-style YUV: swscale
+        ("rgb24", 64, 48),
+    ],
+)
+def test_to_bgr_matches_swscale(pixel_format: str, width: int, height: int) -> None:
+    import av
+
+    from streams.file_source import to_bgr
+
+    rng = np.random.default_rng(0)
+    bgr = cv2.GaussianBlur(rng.integers(0, 255, (height, width, 3), dtype=np.uint8), (5, 5), 0)
+    frame = av.VideoFrame.from_ndarray(bgr, format="bgr24").reformat(format=pixel_format)
+    image = to_bgr(frame)
+    assert image.shape == (height, width, 3) and image.dtype == np.uint8
+    reference = frame.to_ndarray(format="bgr24").astype(int)
+    assert np.abs(image.astype(int) - reference).mean() < 2.0
