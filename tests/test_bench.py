@@ -72,6 +72,7 @@ def test_bench_writes_every_key(tmp_path: Path, clips: Path, capsys: pytest.Capt
     service, still = result["service"], result["still"]
     assert service["cameras"] == 2 and service["detections_run"] > 0
     assert len(service["rss_timeline_mb"]) >= 2
+    assert service["cpu_steal_ratio"] is None or 0.0 <= service["cpu_steal_ratio"] <= 1.0
     # The still scene is the clip's first frame: nothing moves, nothing is found.
     assert still["detections_skipped"] > 0 and still["cameras_with_objects"] == 0
     assert "model alone" in capsys.readouterr().out
@@ -92,6 +93,23 @@ def test_bench_reads_live_rtsp_cameras(tmp_path: Path, clips: Path) -> None:
     service = json.loads(out.read_text())["service"]
     assert service["source"] == "rtsp test pattern"
     assert service["frames_in"] > 0
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "ratio"),
+    [
+        ((10, 1000), (60, 2000), 0.05),
+        ((10, 1000), (10, 2000), 0.0),
+        (None, (10, 2000), None),  # no /proc/stat
+        ((10, 1000), (10, 1000), None),  # no time passed
+    ],
+)
+def test_steal_ratio(
+    start: tuple[int, int] | None, end: tuple[int, int] | None, ratio: float | None
+) -> None:
+    from stairwatch.bench.machine import steal_ratio
+
+    assert steal_ratio(start, end) == ratio
 
 
 @pytest.mark.parametrize(

@@ -43,6 +43,28 @@ def rss_mb() -> float:
     return 0.0
 
 
+def cpu_ticks() -> tuple[int, int] | None:
+    """(steal, total) clock ticks of all CPUs since boot from /proc/stat; None without it.
+
+    Steal is time the hypervisor gave this VM's virtual CPUs to others: a run that lost much of
+    it measured a slower machine than the runs it is compared with."""
+    try:
+        fields = Path("/proc/stat").read_text().splitlines()[0].split()
+    except (OSError, IndexError):
+        return None
+    if fields[0] != "cpu" or len(fields) < 9:
+        return None
+    ticks = [int(value) for value in fields[1:9]]  # user nice system idle iowait irq softirq steal
+    return ticks[7], sum(ticks)
+
+
+def steal_ratio(start: tuple[int, int] | None, end: tuple[int, int] | None) -> float | None:
+    """Share of CPU time stolen between two :func:`cpu_ticks` readings."""
+    if start is None or end is None or end[1] <= start[1]:
+        return None
+    return round((end[0] - start[0]) / (end[1] - start[1]), 3)
+
+
 def _cpu_model() -> str:
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():

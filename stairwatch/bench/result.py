@@ -51,6 +51,7 @@ class ServiceRun(_Frozen):
     rss_end_mb: float
     rss_max_mb: float  # the highest of the timeline
     rss_timeline_mb: list[float]  # after the warm-up, then every tenth of the run
+    cpu_steal_ratio: float | None = None  # CPU time the hypervisor took away during the run
 
 
 class BenchResult(_Frozen):
@@ -110,7 +111,8 @@ def format_summary(result: BenchResult) -> str:
             f"({_fmt(run.motion_skip_ratio_empty, '.1%')} without objects in view), "
             f"frame age p95 {_fmt(run.frame_age_p95_s)} s, dropped {run.frames_dropped}, "
             f"events {run.events_raised} (alert p95 {_fmt(run.alert_latency_p95_s)} s), "
-            f"RSS {run.rss_start_mb:.0f} -> {run.rss_end_mb:.0f} MiB"
+            f"RSS {run.rss_start_mb:.0f} -> {run.rss_end_mb:.0f} MiB, "
+            f"CPU stolen by the hypervisor {_fmt(run.cpu_steal_ratio, '.1%')}"
         )
     lines.append(
         f"pipeline {_fmt(result.pipeline_fps, '.1f')} det/s saturated, model alone "

@@ -26,7 +26,7 @@ from tqdm import tqdm
 from alerts.store import EventStore
 from stairwatch.bench.clips import BenchClip, ClipFormat, prepare_clips, still_clip
 from stairwatch.bench.handoff import AlertClock
-from stairwatch.bench.machine import rss_mb, this_machine
+from stairwatch.bench.machine import cpu_ticks, rss_mb, steal_ratio, this_machine
 from stairwatch.bench.result import BenchResult, ServiceRun
 from stairwatch.bench.rtsp import PatternServer
 from stairwatch.config import (
@@ -211,9 +211,9 @@ def _run_service(
         service.worker.frame_ages_s.clear()
         stored_before = len(alerts.stored_latencies())
         handed_before = len(alerts.channel.latencies())
-        started = time.monotonic()
+        started, ticks_start = time.monotonic(), cpu_ticks()
         timeline = _tick(service, scene.seconds, scene.name, options.progress)
-        elapsed = time.monotonic() - started
+        elapsed, steal = time.monotonic() - started, steal_ratio(ticks_start, cpu_ticks())
         after, rss_end = service.health(), rss_mb()
         ages = sorted(service.worker.frame_ages_s)
     finally:
@@ -225,9 +225,10 @@ def _run_service(
         stored=alerts.stored_latencies()[stored_before:],
         handed=alerts.channel.latencies()[handed_before:],
     )
-    return _service_run(
+    run = _service_run(
         scene, before, after, elapsed, ages, latencies, [rss_start, *timeline[1:], rss_end]
     )
+    return run.model_copy(update={"cpu_steal_ratio": steal})
 
 
 @dataclass(frozen=True)
