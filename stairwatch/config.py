@@ -136,12 +136,35 @@ class ModelConfig(_Strict):
     labels: Path | None = Field(
         None, description="class names, one a line (YOLOX and other exports without metadata)"
     )
-    confidence: float = Field(0.35, gt=0, lt=1)
+    confidence: float = Field(
+        0.35, gt=0, lt=1, description="score a detection needs to start tracking an object"
+    )
+    track_confidence: float = Field(
+        0.15,
+        gt=0,
+        lt=1,
+        description="score from which a detection may still extend an object already tracked "
+        "(ByteTrack's second association): a bike seen at 0.34 after 0.37 stays the same bike",
+    )
     iou: float = Field(0.5, gt=0, lt=1)
     class_map: dict[ObjectKind, list[str]] = Field(
         default_factory=dict,
         description="our kind -> the model's class names; a kind left out maps to its own name",
     )
+
+    @model_validator(mode="after")
+    def _track_confidence_at_most_confidence(self) -> ModelConfig:
+        if self.track_confidence > self.confidence:
+            raise ValueError(
+                f"track_confidence ({self.track_confidence}) must not exceed "
+                f"confidence ({self.confidence})"
+            )
+        return self
+
+    @property
+    def detector_confidence(self) -> float:
+        """What the detector must return: everything the tracker may use."""
+        return min(self.track_confidence, self.confidence)
 
     def kind_map(self) -> dict[ObjectKind, tuple[str, ...]]:
         return {kind: tuple(names) for kind, names in self.class_map.items()}

@@ -54,6 +54,7 @@ class CameraPipeline:
         self._tracker = ObjectTracker(tracking)
         self._engine = CameraRuleEngine(camera_id, zones, params, zone_params)
         self._last_model_detections: Detections | None = None
+        self._tracked_last_frame = False
 
     def process(self, frame: Frame, detections: Detections | None) -> PipelineStep:
         """Advance on one frame.
@@ -72,6 +73,7 @@ class CameraPipeline:
         self._last_model_detections = detections
         kinds = self._kind_mapper(detections)
         tracked = self._tracker.update(kinds, frame.timestamp)
+        self._tracked_last_frame = len(tracked) > 0
         observation = Observation(
             camera_id=self.camera_id,
             timestamp=frame.timestamp,
@@ -88,9 +90,10 @@ class CameraPipeline:
 
     @property
     def has_live_tracks(self) -> bool:
-        """Whether anything of ours was seen on the last frame (keeps motion gating open)."""
-        last = self._last_model_detections
-        return last is not None and len(self._kind_mapper(last)) > 0
+        """Whether an object of ours was tracked on the last frame (keeps motion gating open).
+
+        Low-score boxes that extend no track do not count: they are not objects yet."""
+        return self._tracked_last_frame
 
 
 __all__ = ["KIND_NAMES", "CameraPipeline", "PipelineStep"]

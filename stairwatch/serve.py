@@ -29,7 +29,7 @@ def serve(settings: Settings, duration_s: float | None = None) -> int:
     detector = load_detector(
         settings.model.path,
         labels=settings.model.labels,
-        confidence=settings.model.confidence,
+        confidence=settings.model.detector_confidence,
         iou=settings.model.iou,
         threads=settings.inference.threads,
     )

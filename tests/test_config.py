@@ -84,6 +84,11 @@ BROKEN = [
         "camera ids must be unique: cam1",
     ),
     (
+        "track confidence above confidence",
+        lambda d: d["model"].update(confidence=0.3, track_confidence=0.5),
+        "model: track_confidence (0.5) must not exceed confidence (0.3)",
+    ),
+    (
         "negative dwell",
         lambda d: d.update(rules={"ebike_parked": {"dwell_s": -1}}),
         "rules.ebike_parked.dwell_s",

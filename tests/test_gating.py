@@ -98,3 +98,38 @@ def test_should_detect(config: MotionConfig, live_tracks: bool, expected: list[b
     image = np.full((120, 160, 3), 90, np.uint8)
     frames = [Frame("c", image, float(t), float(t), t) for t in range(3)]
     assert [should_detect(gate, f, live_tracks) for f in frames] == expected
+
+
+@pytest.mark.parametrize(
+    ("scores", "live"),
+    [
+        ([0.2], False),  # faint and new: not an object yet, the gate may skip
+        ([0.5], True),
+        ([0.5, 0.2], True),  # a faint box extends the track
+        ([0.5, 0.05], False),  # below the tracker's floor: lost
+        ([], False),
+    ],
+)
+def test_only_tracked_objects_hold_the_gate_open(scores: list[float], live: bool) -> None:
+    from alerts.params import RuleParams
+    from stairwatch.pipeline import CameraPipeline
+    from vision.bytetrack import ByteTrackConfig
+    from vision.kinds import KindMapper
+
+    pipeline = CameraPipeline(
+        "cam",
+        [],
+        RuleParams(),
+        KindMapper(tuple(NAMES), {}),
+        tracking=ByteTrackConfig.following(0.35, 2.0, low_confidence=0.15),
+    )
+    image = np.zeros((90, 160, 3), np.uint8)
+    for i, score in enumerate(scores):
+        found = Detections(
+            xyxy=np.array([[40, 20, 90, 80]], np.float32),
+            confidence=np.array([score], np.float32),
+            class_id=np.array([0], np.int32),
+            class_names=tuple(NAMES),
+        )
+        pipeline.process(Frame("cam", image, i * 0.5, i * 0.5, i), found)
+    assert pipeline.has_live_tracks is live

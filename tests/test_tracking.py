@@ -134,6 +134,24 @@ def test_config_is_validated() -> None:
         ByteTrackConfig(frame_rate=0)
 
 
+@pytest.mark.parametrize(
+    ("scores", "tracked"),
+    [
+        ([0.37, 0.34, 0.36, 0.33], [1, 1, 1, 1]),  # hovering at the threshold: one object
+        ([0.37, 0.2, 0.16, 0.5], [1, 1, 1, 1]),  # faint for a while, kept
+        ([0.37, 0.1, 0.1, 0.1], [1, 0, 0, 0]),  # under track_confidence: lost
+        ([0.34, 0.34, 0.34, 0.34], [0, 0, 0, 0]),  # never strong enough to start
+    ],
+)
+def test_low_scores_keep_a_started_track(scores: list[float], tracked: list[int]) -> None:
+    tracker = ObjectTracker(ByteTrackConfig.following(0.35, 2.0, low_confidence=0.15))
+    counts = [
+        len(tracker.update(dets([("ebike", box(200 + 3 * i, 150), s)]), i * 0.5))
+        for i, s in enumerate(scores)
+    ]
+    assert counts == tracked
+
+
 @pytest.mark.parametrize("confidence", [0.2, 0.35, 0.6])
 def test_tracks_follow_the_configured_confidence(confidence: float) -> None:
     """A detection the detector reports (at or above its threshold) starts a track."""

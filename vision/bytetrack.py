@@ -44,15 +44,19 @@ class ByteTrackConfig:
     low_match_iou: float = 0.5
 
     @classmethod
-    def following(cls, confidence: float, frame_rate: float) -> ByteTrackConfig:
-        """Thresholds that follow the detector's: every detection it reports (score at or above
-        ``confidence``) may start a track, so the configured confidence is the one that counts."""
+    def following(
+        cls, confidence: float, frame_rate: float, low_confidence: float | None = None
+    ) -> ByteTrackConfig:
+        """Thresholds that follow the configured ones: a detection at or above ``confidence``
+        may start a track; one at or above ``low_confidence`` (default :attr:`low_threshold`)
+        only extends a track. The detector must return scores down to ``low_confidence``."""
         confidence = float(np.float32(confidence))  # scores are float32: 0.35f < 0.35
+        low = cls.low_threshold if low_confidence is None else float(np.float32(low_confidence))
         return cls(
             frame_rate=frame_rate,
             high_threshold=confidence,
             new_track_threshold=confidence,
-            low_threshold=min(cls.low_threshold, confidence),
+            low_threshold=min(low, confidence),
         )
 
     def __post_init__(self) -> None:

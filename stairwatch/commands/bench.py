@@ -87,6 +87,7 @@ def run(args: argparse.Namespace) -> int:
     from stairwatch.bench.result import format_summary
     from stairwatch.bench.run import BenchOptions, run_bench
     from stairwatch.commands.eval import parse_class_map
+    from stairwatch.config import ModelConfig
     from vision.detector import load_detector
     from vision.errors import VisionError
     from vision.kinds import ObjectKind
@@ -103,7 +104,9 @@ def run(args: argparse.Namespace) -> int:
         return _fail("; ".join(problems))
     model = args.model or default_model_path()
     try:
-        detector = load_detector(model, args.labels, threads=args.threads)
+        detector = load_detector(
+            model, args.labels, ModelConfig().detector_confidence, threads=args.threads
+        )
     except VisionError as exc:
         return _fail(f"{exc} (pass --model)")
     options = BenchOptions(

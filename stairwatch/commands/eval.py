@@ -113,12 +113,14 @@ def run(args: argparse.Namespace) -> int:
     except EvaluationError as exc:
         return _fail(str(exc))
     try:
-        detector = load_detector(model_path, labels, confidence, model_cfg.iou)
+        track_confidence = min(model_cfg.track_confidence, confidence)
+        detector = load_detector(model_path, labels, track_confidence, model_cfg.iou)
     except VisionError as exc:
         return _fail(str(exc))
     options = EvalOptions(
         model_name=str(model_path),
         confidence=confidence,
+        track_confidence=track_confidence,
         class_map=class_map,
         detect_fps=args.detect_fps,
         rules=rules,

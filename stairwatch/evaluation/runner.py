@@ -46,6 +46,7 @@ class EvalOptions:
 
     model_name: str
     confidence: float = 0.35
+    track_confidence: float = 0.15  # the detector must return scores down to this
     class_map: Mapping[ObjectKind, tuple[str, ...]] = field(default_factory=dict)
     detect_fps: float = 2.0
     rules: RuleParams = field(default_factory=RuleParams)
@@ -146,7 +147,11 @@ class Evaluator:
             params,
             self._mapper,
             zone_params=zone_params,
-            tracking=ByteTrackConfig.following(self._options.confidence, self._options.detect_fps),
+            tracking=ByteTrackConfig.following(
+                self._options.confidence,
+                self._options.detect_fps,
+                self._options.track_confidence,
+            ),
         )
         gate = motion_gate(MotionConfig(enabled=self._options.motion_gate))
         changes: list[EventChange] = []

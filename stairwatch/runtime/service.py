@@ -108,7 +108,11 @@ class Service:
             self.settings.rules_for(config),
             mapper,
             zone_params={z.name: self.settings.rules_for(config, z) for z in config.zones},
-            tracking=ByteTrackConfig.following(self.settings.model.confidence, config.detect_fps),
+            tracking=ByteTrackConfig.following(
+                self.settings.model.confidence,
+                config.detect_fps,
+                self.settings.model.track_confidence,
+            ),
         )
         intake = FrameIntake(
             self._pending, health, motion_gate(config.motion), lambda: pipeline.has_live_tracks
