@@ -2,8 +2,10 @@
 by ``stairwatch eval sample_videos``) and the command-level writer for them.
 
 Every sidecar sets ``ebike_parked.dwell_s = 10`` and ``flying_wire.persist_s = 5`` so the clips
-can stay short; backgrounds are fixed per clip (hand-picked scene seeds), the ``seed`` argument
-changes the actors' and cables' looks and the sensor noise.
+can stay short, and the ceiling cameras over elevator cars judge a bike in the car by its box's
+centre (seen from above, the bottom of a box is not where the bike stands). Backgrounds are fixed
+per clip (hand-picked scene seeds); the ``seed`` argument changes the actors' and cables' looks
+and the sensor noise.
 """
 
 from __future__ import annotations
@@ -12,7 +14,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from alerts.params import EbikeParkedOverride, FlyingWireOverride, RuleParamsOverride
+from alerts.params import (
+    Anchor,
+    EbikeInElevatorOverride,
+    EbikeParkedOverride,
+    FlyingWireOverride,
+    RuleParamsOverride,
+)
 from stairwatch.evaluation.sidecar import Sidecar
 from stairwatch.synth.clips import render_clip
 from stairwatch.synth.errors import SynthError
@@ -42,6 +50,9 @@ _DAY = 86400
 SHORT_RULES = RuleParamsOverride(
     ebike_parked=EbikeParkedOverride(dwell_s=10),
     flying_wire=FlyingWireOverride(persist_s=5),
+)
+TOP_DOWN_RULES = SHORT_RULES.model_copy(
+    update={"ebike_in_elevator": EbikeInElevatorOverride(anchor=Anchor.CENTER)}
 )
 
 
@@ -151,7 +162,7 @@ def _lift_ride(vehicle: Actor, scene_seed: int, clock_start: int, label: str) ->
         doorways=(Doorway("bottom", 0.5, width_m=0.9),),
         ceiling_scale=0.6,
         zones=(ZonePlan("car", ZoneKind.ELEVATOR, FloorArea(-0.12, 1.12, -0.05, 1.05)),),
-        rules=SHORT_RULES,
+        rules=TOP_DOWN_RULES,
         clock_start=clock_start,
         camera_label=label,
     )
