@@ -21,6 +21,7 @@ from pydantic import (
 
 from alerts.notify_config import NotificationsConfig
 from alerts.params import RuleParams, RuleParamsOverride
+from stairwatch.media.settings import ClipSettings
 from streams.redact import redact_url
 from vision.kinds import ObjectKind
 from vision.zones import Zone, ZoneKind
@@ -205,6 +206,7 @@ class Settings(_Strict):
     server: ServerConfig = ServerConfig()
     inference: InferenceConfig = InferenceConfig()
     notifications: NotificationsConfig = NotificationsConfig()
+    clips: ClipSettings = ClipSettings()
 
     @model_validator(mode="after")
     def _unique_camera_ids(self) -> Settings:

@@ -100,7 +100,7 @@ class FileSource:
     def _frames(self) -> Iterator[Frame]:
         index = 0
         loop_offset = 0.0
-        selector = _DueSelector(self.sample_fps, half_frame_s=0.5 / self.fps)
+        selector = DueSelector(self.sample_fps, half_frame_s=0.5 / self.fps)
         pacer = _Pacer(self._sleep, self._monotonic) if self.realtime else None
         while not self._closed:
             last_position = loop_offset
@@ -164,9 +164,10 @@ class FileSource:
         self.close()
 
 
-class _DueSelector:
-    """Picks the frames due at ``sample_fps``: the first frame at or after each due time
-    (within half a frame, so rounding in the PTS does not push a pick one frame late)."""
+class DueSelector:
+    """Picks the frames due at ``sample_fps`` (None: every frame): the first frame at or after
+    each due time (within ``half_frame_s``, so rounding in the PTS does not push a pick one frame
+    late). Positions are seconds and must not decrease."""
 
     def __init__(self, sample_fps: float | None, half_frame_s: float) -> None:
         self._period = None if sample_fps is None else 1.0 / sample_fps

@@ -6,6 +6,7 @@ sees an e-bike on the landing, and reads the event back over HTTP.
 
 from __future__ import annotations
 
+import io
 import json
 import socket
 import subprocess
@@ -13,6 +14,7 @@ import sys
 import time
 from pathlib import Path
 
+import av
 import cv2
 import httpx
 import numpy as np
@@ -72,6 +74,23 @@ def _wait_for_events(base: str, proc: subprocess.Popen[str], deadline_s: float) 
     return []
 
 
+def _assert_clip_at_camera_rate(base: str, event_id: str, proc: subprocess.Popen[str]) -> None:
+    """The event's clip (5 s before the alert to 5 s after, filed once the 5 s have passed) is
+    H.264 from the frames the reader saw at 8 fps, not the 2 fps that were detected."""
+    url, deadline = f"{base}/api/events/{event_id}/clip.mp4", time.monotonic() + 15
+    response = httpx.get(url, timeout=5)
+    while response.status_code == 404 and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.5)
+        response = httpx.get(url, timeout=5)
+    assert response.status_code == 200, "no clip filed for the event"
+    with av.open(io.BytesIO(response.content)) as container:
+        stream = container.streams.video[0]
+        assert stream.codec_context.name == "h264"
+        times = [float(f.time) for f in container.decode(stream) if f.time is not None]
+    gaps = np.diff(times)
+    assert len(times) >= 40 and float(np.median(gaps)) == pytest.approx(1 / 8, abs=0.02)
+
+
 def test_demo_raises_an_event_with_a_snapshot(tmp_path: Path, demo_clips: Path) -> None:
     # Input 320x320: the 320x180 frame is letterboxed to rows 70..250; the box sits on the landing.
     model = ultralytics_constant_model(
@@ -100,6 +119,7 @@ def test_demo_raises_an_event_with_a_snapshot(tmp_path: Path, demo_clips: Path) 
         cameras = httpx.get(f"{base}/api/cameras", timeout=5).json()
         assert [c["id"] for c in cameras] == ["landing"]
         assert event["id"] in httpx.get(base + "/", timeout=5).text
+        _assert_clip_at_camera_rate(base, event["id"], proc)
     finally:
         output, _ = proc.communicate(timeout=40)
     assert proc.returncode == 0, output

@@ -16,30 +16,16 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 
-from pydantic import BaseModel, ConfigDict, Field
-
 from alerts.errors import StoreError
 from alerts.store import EventStore
 from stairwatch.media.encode import encode_mp4_bytes
 from stairwatch.media.errors import ClipError
 from stairwatch.media.recording import ClipRecording, FinishedClip
 from stairwatch.media.ring import FrameRing, RingFrame, compress
+from stairwatch.media.settings import ClipSettings
 from streams.frame import Frame
 
 log = logging.getLogger(__name__)
-
-
-class ClipSettings(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    pre_s: float = Field(5.0, ge=0, le=60, description="seconds of video before the alert")
-    post_s: float = Field(5.0, ge=0, le=60, description="seconds of video after the alert")
-    fps: float = Field(8.0, gt=0, le=30, description="frames a second kept and encoded")
-    max_width: int = Field(640, ge=64, le=1920, description="frames are shrunk to this width")
-    jpeg_quality: int = Field(80, ge=30, le=95, description="of frames held in memory")
-    lag_s: float = Field(
-        10.0, ge=0, le=120, description="how far detection may lag the reader (ring slack)"
-    )
 
 
 class CameraClips:

@@ -2,7 +2,9 @@
 
 Files are played in real time by :class:`FileReader`; live cameras (RTSP, HTTP, devices) are
 read by :class:`~streams.live_source.LiveSource` threads that keep only the newest frame, and
-:class:`LiveReader` takes one of those per ``1 / detect_fps`` seconds.
+:class:`LiveReader` takes one of those per ``1 / detect_fps`` seconds. With a frame tap (the
+event clips), both sample at the tap's rate when it is higher, hand every sampled frame to the
+tap and only the due ones to detection.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
@@ -19,12 +22,13 @@ from numpy.typing import NDArray
 
 from stairwatch.config import StreamConfig
 from stairwatch.gating import should_detect
+from stairwatch.media.tap import FrameTap
 from stairwatch.runtime.health import CameraHealth
 from stairwatch.runtime.pending import PendingFrames
 from streams.camera_streams import CameraStreams
 from streams.capture import SourceKind, source_kind
 from streams.errors import StreamError
-from streams.file_source import FileSource
+from streams.file_source import DueSelector, FileSource
 from streams.frame import Frame
 from streams.live_source import LiveSourceConfig
 from vision.motion import MotionGate
@@ -93,6 +97,14 @@ class FrameIntake:
         return None if frame is None else frame.image
 
 
+@dataclass(frozen=True)
+class TapConfig:
+    """A frame tap and the most frames a second it wants."""
+
+    tap: FrameTap
+    fps: float
+
+
 class FileReader:
     """Plays a video file in real time (looping if asked) as if it were a camera."""
 
@@ -104,6 +116,7 @@ class FileReader:
         loop: bool,
         intake: FrameIntake,
         health: CameraHealth,
+        tap: TapConfig | None = None,
     ):
         self._camera_id = camera_id
         self._path = path
@@ -111,6 +124,7 @@ class FileReader:
         self._loop = loop
         self._intake = intake
         self._health = health
+        self._tap = tap
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"reader-{camera_id}", daemon=True)
 
@@ -122,18 +136,24 @@ class FileReader:
         self._thread.join(timeout_s)
 
     def _run(self) -> None:
+        tap = self._tap
+        sample_fps = self._detect_fps if tap is None else max(self._detect_fps, tap.fps)
         try:
             with FileSource(
                 self._path,
                 self._camera_id,
                 realtime=True,
                 loop=self._loop,
-                sample_fps=self._detect_fps,
+                sample_fps=sample_fps,
             ) as source:
+                due = DueSelector(self._detect_fps, half_frame_s=0.5 / source.fps)
                 for frame in source:
                     if self._stop.is_set():
                         return
-                    self._intake.accept(frame)
+                    if tap is not None:
+                        tap.tap.observe(frame)
+                    if due.due(frame.position_s):
+                        self._intake.accept(frame)
         except StreamError as exc:
             log.error("camera %s: %s", self._camera_id, exc)
             self._health.went_offline(str(exc))
@@ -145,10 +165,19 @@ class LiveReader:
     """A live camera: :class:`CameraStreams` read continuously (the sub-stream, when given, for
     detection; the main stream for evidence), sampled at ``detect_fps`` by one more thread."""
 
-    def __init__(self, streams: CameraStreams, detect_fps: float, intake: FrameIntake):
+    def __init__(
+        self,
+        streams: CameraStreams,
+        detect_fps: float,
+        intake: FrameIntake,
+        tap: TapConfig | None = None,
+    ):
         self.streams = streams
-        self._period_s = 1.0 / detect_fps
+        self._detect_fps = detect_fps
+        sample_fps = detect_fps if tap is None else max(detect_fps, tap.fps)
+        self._period_s = 1.0 / sample_fps
         self._intake = intake
+        self._tap = tap
         self._stop = threading.Event()
         self._thread = threading.Thread(
             target=self._run, name=f"sampler-{streams.camera_id}", daemon=True
@@ -168,6 +197,8 @@ class LiveReader:
 
     def _run(self) -> None:
         next_at = time.monotonic()
+        # Due by the monotonic clock: capture times are wall-clock and may step back.
+        due = DueSelector(self._detect_fps, half_frame_s=0.5 * self._period_s)
         while not self._stop.wait(max(0.0, next_at - time.monotonic())):
             frame = self.streams.detect.wait(timeout_s=0.5)
             if self.streams.has_substream:
@@ -177,6 +208,9 @@ class LiveReader:
             if frame is None:
                 next_at = time.monotonic()  # take the next frame as soon as it comes
                 continue
-            self._intake.accept(frame)
+            if self._tap is not None:
+                self._tap.tap.observe(frame)
+            if due.due(time.monotonic()):
+                self._intake.accept(frame)
             # Keep the cadence; after a gap (reconnect) start afresh rather than catch up.
             next_at = max(next_at + self._period_s, time.monotonic())

@@ -1,7 +1,7 @@
 """The running service: readers, one inference worker, per-camera pipelines and sinks.
 
 Threads: one reader per camera (live cameras add their stream readers), one inference worker,
-and one watch thread that raises and ends ``camera_offline`` events.
+one watch thread that raises and ends ``camera_offline`` events, and one clip encoder.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from alerts.events import EventChange
 from alerts.store import CameraInfo, EventStore
 from stairwatch.config import CameraConfig, Settings
 from stairwatch.gating import motion_gate
+from stairwatch.media.clips import ClipRecorder
 from stairwatch.pipeline import CameraPipeline
 from stairwatch.runtime.health import CameraHealth, HealthSnapshot
 from stairwatch.runtime.metrics import RuntimeMetrics
@@ -30,6 +31,7 @@ from stairwatch.runtime.readers import (
     FrameIntake,
     LiveReader,
     Reader,
+    TapConfig,
     is_live,
     live_source_config,
 )
@@ -80,6 +82,7 @@ class Service:
         self.metrics = RuntimeMetrics(self.health)
         self._on_raised = on_raised
         mapper = KindMapper(model_class_names, settings.model.kind_map())
+        self.clips = ClipRecorder(store, settings.clips) if settings.clips.enabled else None
         self._cameras = {c.id: self._camera(c, mapper, store) for c in settings.cameras}
         inference = settings.inference
         self.worker = InferenceWorker(
@@ -120,16 +123,23 @@ class Service:
         info = CameraInfo(
             id=config.id, name=config.display_name, building=config.building, floor=config.floor
         )
+        clips = self.clips.for_camera(config.id) if self.clips is not None else None
+        tap = TapConfig(clips, self.settings.clips.fps) if clips is not None else None
         sink = StoreSink(
-            store, info, tuple(zones), evidence=_evidence(intake), on_raised=self._raised
+            store,
+            info,
+            tuple(zones),
+            evidence=_evidence(intake),
+            on_raised=self._raised,
+            clips=clips,
         )
         reader: Reader
         if streams is not None:
-            reader = LiveReader(streams, config.detect_fps, intake)
+            reader = LiveReader(streams, config.detect_fps, intake, tap)
             watch = OfflineWatch(config.id, config.stream.offline_after_s)
         else:
             reader = FileReader(
-                config.id, Path(source), config.detect_fps, config.loop, intake, health
+                config.id, Path(source), config.detect_fps, config.loop, intake, health, tap
             )
             watch = None
         lane = CameraLane(pipeline=pipeline, sink=sink, health=health)
@@ -148,6 +158,8 @@ class Service:
             camera.reader.stop()
         self.worker.stop()
         self._watch_thread.join(5.0)
+        if self.clips is not None:
+            self.clips.close()  # files the clips still gathering, cut short
 
     def health(self) -> list[HealthSnapshot]:
         return [
