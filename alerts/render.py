@@ -23,6 +23,8 @@ from alerts.stored import StoredEvent
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 DIGEST_MAX_LINES = 20  # a phone screen or two; the full list is in the structured payload
+# The strictest robot (WeCom markdown, 4096 bytes) must get a digest whole, never cut mid-line.
+DIGEST_MAX_BYTES = 4000
 
 
 @dataclass(frozen=True)
@@ -108,20 +110,27 @@ class NoticeRenderer:
         language: Language,
         now: float,
     ) -> Notice:
-        """One message listing a group's new routine alerts (the text shows the first few)."""
+        """One message listing a group's new routine alerts: the first :data:`DIGEST_MAX_LINES`
+        as lines, fewer when that would pass :data:`DIGEST_MAX_BYTES`, and the count of the rest.
+        """
         briefs = [self.brief(entry.event, now) for entry in entries]
-        shown = [
+        lines = [
             {"e": b, "reminder": entry.reminder, "since": self.local_time(b.start_ts, now)}
-            for b, entry in zip(briefs[:DIGEST_MAX_LINES], entries, strict=False)
+            for b, entry in zip(briefs, entries, strict=True)
         ]
-        title, body = self._render(
-            f"{language}/digest.md.j2",
-            group=group,
-            total=len(entries),
-            shown=shown,
-            hidden=max(0, len(entries) - DIGEST_MAX_LINES),
-            still_open=still_open,
-        )
+        count = min(len(lines), DIGEST_MAX_LINES)
+        while True:
+            title, body = self._render(
+                f"{language}/digest.md.j2",
+                group=group,
+                total=len(entries),
+                shown=lines[:count],
+                hidden=len(entries) - count,
+                still_open=still_open,
+            )
+            if count == 0 or len(body.encode()) <= DIGEST_MAX_BYTES:
+                break
+            count -= 1
         return Notice(
             kind=NoticeKind.DIGEST,
             group=group,

@@ -288,10 +288,8 @@ def test_digest_lists_every_routine_alert_exactly_once(rig: Rig) -> None:
     rig.service.jobs.run_digest("b3-day", rig.clock.now)
     digests = [m for m in rig.deliver() if m["kind"] == "digest"]
     assert [[e["id"] for e in d["events"]] for d in digests] == [first, second]
-    assert (
-        "另有 5 条" in digests[0]["text"]
-        and digests[0]["text"].count("[查看](") == DIGEST_MAX_LINES
-    )
+    shown = digests[0]["text"].count("[查看](")  # as many as fit one WeCom message
+    assert 10 <= shown <= DIGEST_MAX_LINES and f"另有 {25 - shown} 条" in digests[0]["text"]
     assert "此前仍未处理：**25** 条" in digests[1]["text"]
     assert all(e["link"].startswith("https://dash.example/p/") for e in digests[0]["events"])
 
@@ -447,3 +445,31 @@ def test_signed_links(change: str | None, secret: str, now: float, error: type |
     else:
         with pytest.raises(error):
             verify_link(token, secret, now)
+
+
+@pytest.mark.parametrize(
+    ("language", "title", "more"),
+    [
+        ("zh-CN", "b3-day 汇总：新增 30 条告警", "另有 {} 条"),
+        ("en", "Digest for b3-day: 30 new alerts", "and {} more"),
+    ],
+)
+def test_digest_of_30_open_alerts_is_one_phone_sized_message(
+    rig: Rig, language: str, title: str, more: str
+) -> None:
+    """30 open alerts: one message with the first ones as short lines, a link each, and the
+    count of the rest; it fits a WeCom markdown message (4096 bytes) without being cut."""
+    from alerts.channels.robots import WECOM_MAX_BYTES
+    from alerts.render import DigestEntry
+
+    entries = [
+        DigestEntry(stored(id=f"ev{i:03d}", start_ts=at(8, i), camera_name=f"3号楼 {i}F"), False)
+        for i in range(30)
+    ]
+    renderer = rig.service.outbox.renderer
+    notice = renderer.digest(entries, 4, "b3-day", language, at(9))  # type: ignore[arg-type]
+    lines = [line for line in notice.markdown.splitlines() if line.startswith("- **")]
+    assert notice.title == title and len(notice.events) == 30
+    assert 15 <= len(lines) <= DIGEST_MAX_LINES and all(len(line) < 400 for line in lines)
+    assert more.format(30 - len(lines)) in notice.markdown and "**4**" in notice.markdown
+    assert len(notice.markdown.encode()) <= WECOM_MAX_BYTES
