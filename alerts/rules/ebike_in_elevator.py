@@ -6,20 +6,11 @@ Only the detector's ``ebike`` kind counts: bicycles, strollers and wheelchairs a
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from alerts.events import EventChange, EventType, Severity
 from alerts.observation import Observation
 from alerts.rules.context import RuleContext
-from alerts.rules.traces import Trace, drop_stale, follow, sightings, with_membership
-from alerts.rules.zone_objects import (
-    Due,
-    ObjectRuleState,
-    carry_events,
-    flush_objects,
-    raise_due,
-    without_event,
-)
+from alerts.rules.traces import Trace, follow, sightings, with_membership
+from alerts.rules.zone_objects import Due, ObjectRule, ObjectRuleState, flush_objects, settle
 from vision.kinds import ObjectKind
 from vision.zones import ZoneKind
 
@@ -37,26 +28,14 @@ def step(
         with_membership(t, zones, anchor, obs, camera.presence) if t.id in update.seen else t
         for t in update.traces.traces
     )
-    events, changes = carry_events(
-        state.events,
-        {t.id: t for t in traces},
-        update.seen,
-        obs.timestamp,
-        camera.events,
-        lambda z: ctx.for_zone(z).ebike_in_elevator.clear_after_s,
-        lambda z: None,
+    rule = ObjectRule(
+        EventType.EBIKE_IN_ELEVATOR,
+        clear_after_s=lambda z: ctx.for_zone(z).ebike_in_elevator.clear_after_s,
+        remind_after_s=lambda z: None,
+        forget_after_s=max(p.ebike_in_elevator.clear_after_s for p in ctx.all_params()),
+        due=lambda t: _due(t, obs.timestamp, ctx),
     )
-    ttl = max(p.ebike_in_elevator.clear_after_s for p in ctx.all_params())
-    state = replace(
-        state,
-        traces=drop_stale(replace(update.traces, traces=traces), obs.timestamp, ttl),
-        events=events,
-    )
-    due = [
-        d for t in without_event(traces, state, update.seen) if (d := _due(t, obs.timestamp, ctx))
-    ]
-    state, raised = raise_due(state, due, ctx.camera_id, EventType.EBIKE_IN_ELEVATOR, obs.timestamp)
-    return state, changes + raised
+    return settle(state, update, traces, obs.timestamp, camera.events, ctx.camera_id, rule)
 
 
 def flush(state: ObjectRuleState, ts: float) -> tuple[ObjectRuleState, list[EventChange]]:

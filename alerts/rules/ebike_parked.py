@@ -9,21 +9,12 @@ being wheeled). One event per stay, reminders while it stays, ENDED once it has 
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from alerts.events import EventChange, EventType, Severity
 from alerts.observation import Observation
 from alerts.rules.context import RuleContext
 from alerts.rules.geometry import overlap_of
-from alerts.rules.traces import Trace, drop_stale, follow, sightings, with_membership, with_rest
-from alerts.rules.zone_objects import (
-    Due,
-    ObjectRuleState,
-    carry_events,
-    flush_objects,
-    raise_due,
-    without_event,
-)
+from alerts.rules.traces import Trace, follow, sightings, with_membership, with_rest
+from alerts.rules.zone_objects import Due, ObjectRule, ObjectRuleState, flush_objects, settle
 from vision.kinds import ObjectKind
 from vision.zones import ZoneKind
 
@@ -44,27 +35,14 @@ def step(
         _advance(t, obs, ctx, people, zones) if t.id in update.seen else t
         for t in update.traces.traces
     )
-    by_id = {t.id: t for t in traces}
-    events, changes = carry_events(
-        state.events,
-        by_id,
-        update.seen,
-        obs.timestamp,
-        camera.events,
-        lambda z: ctx.for_zone(z).ebike_parked.clear_after_s,
-        lambda z: ctx.for_zone(z).ebike_parked.remind_after_s,
+    rule = ObjectRule(
+        EventType.EBIKE_PARKED,
+        clear_after_s=lambda z: ctx.for_zone(z).ebike_parked.clear_after_s,
+        remind_after_s=lambda z: ctx.for_zone(z).ebike_parked.remind_after_s,
+        forget_after_s=max(p.ebike_parked.clear_after_s for p in ctx.all_params()),
+        due=lambda t: _due(t, obs.timestamp, ctx),
     )
-    ttl = max(p.ebike_parked.clear_after_s for p in ctx.all_params())
-    state = replace(
-        state,
-        traces=drop_stale(replace(update.traces, traces=traces), obs.timestamp, ttl),
-        events=events,
-    )
-    due = [
-        d for t in without_event(traces, state, update.seen) if (d := _due(t, obs.timestamp, ctx))
-    ]
-    state, raised = raise_due(state, due, ctx.camera_id, EventType.EBIKE_PARKED, obs.timestamp)
-    return state, changes + raised
+    return settle(state, update, traces, obs.timestamp, camera.events, ctx.camera_id, rule)
 
 
 def flush(state: ObjectRuleState, ts: float) -> tuple[ObjectRuleState, list[EventChange]]:

@@ -10,7 +10,6 @@ otherwise; a high event is upgraded (UPDATED) as soon as its cable reaches an e-
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 
 import numpy as np
 from numpy.typing import NDArray
@@ -24,19 +23,11 @@ from alerts.rules.lifecycle import OpenEvent, escalate
 from alerts.rules.traces import (
     Sighting,
     Trace,
-    drop_stale,
     follow,
     sightings,
     with_membership,
 )
-from alerts.rules.zone_objects import (
-    Due,
-    ObjectRuleState,
-    carry_events,
-    flush_objects,
-    raise_due,
-    without_event,
-)
+from alerts.rules.zone_objects import Due, ObjectRule, ObjectRuleState, flush_objects, settle
 from vision.cable_geometry import measure_cable
 from vision.kinds import ObjectKind
 from vision.zones import ZoneKind
@@ -64,29 +55,15 @@ def step(
         for t in update.traces.traces
     )
     reaching = {t.id for t in traces if t.id in update.seen and _reaches(t, bikes, ctx)}
-    events, changes = carry_events(
-        state.events,
-        {t.id: t for t in traces},
-        update.seen,
-        obs.timestamp,
-        camera.events,
-        lambda z: ctx.for_zone(z).flying_wire.clear_after_s,
-        lambda z: None,
+    rule = ObjectRule(
+        EventType.FLYING_WIRE,
+        clear_after_s=lambda z: ctx.for_zone(z).flying_wire.clear_after_s,
+        remind_after_s=lambda z: None,
+        forget_after_s=max(p.flying_wire.clear_after_s for p in ctx.all_params()),
+        due=lambda t: _due(t, obs.timestamp, ctx, t.id in reaching),
+        adjust=lambda events: _escalate(events, reaching),
     )
-    events, upgrades = _escalate(events, reaching)
-    ttl = max(p.flying_wire.clear_after_s for p in ctx.all_params())
-    state = replace(
-        state,
-        traces=drop_stale(replace(update.traces, traces=traces), obs.timestamp, ttl),
-        events=events,
-    )
-    due = [
-        d
-        for t in without_event(traces, state, update.seen)
-        if (d := _due(t, obs.timestamp, ctx, t.id in reaching))
-    ]
-    state, raised = raise_due(state, due, ctx.camera_id, EventType.FLYING_WIRE, obs.timestamp)
-    return state, changes + upgrades + raised
+    return settle(state, update, traces, obs.timestamp, camera.events, ctx.camera_id, rule)
 
 
 def flush(state: ObjectRuleState, ts: float) -> tuple[ObjectRuleState, list[EventChange]]:

@@ -1,4 +1,5 @@
-"""What the per-object rules share: their state, and carrying open events from frame to frame."""
+"""What the per-object rules share: their state, carrying open events from frame to frame, and
+the steps every one of them ends a frame with (:func:`settle`)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from dataclasses import dataclass, field, replace
 from alerts.events import EventChange, EventRecord, EventType, Severity
 from alerts.params import EventParams
 from alerts.rules.lifecycle import OpenEvent, Sight, end_event, event_key, observe, raise_event
-from alerts.rules.traces import Trace, TraceSet
+from alerts.rules.traces import Trace, TraceSet, TraceUpdate, drop_stale
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,66 @@ class Due:
     start_ts: float
     severity: Severity
     details: tuple[str, ...] = ()
+
+
+EventsHook = Callable[[tuple[OpenEvent, ...]], tuple[tuple[OpenEvent, ...], list[EventChange]]]
+
+
+@dataclass(frozen=True)
+class ObjectRule:
+    """What sets one object rule apart in :func:`settle`.
+
+    Attributes:
+        event_type: the type of the events it raises.
+        clear_after_s: a zone's (None: no zone) seconds gone before an event ends.
+        remind_after_s: a zone's seconds before a reminder, None for none.
+        forget_after_s: seconds an unseen object is kept (the longest ``clear_after_s``).
+        due: whether a trace with no open event has met the condition, and how to raise it.
+        adjust: an optional last look at the carried events (e.g. raise their severity).
+    """
+
+    event_type: EventType
+    clear_after_s: Callable[[str | None], float]
+    remind_after_s: Callable[[str | None], float | None]
+    forget_after_s: float
+    due: Callable[[Trace], Due | None]
+    adjust: EventsHook | None = None
+
+
+def settle(
+    state: ObjectRuleState,
+    update: TraceUpdate,
+    traces: tuple[Trace, ...],
+    ts: float,
+    evidence: EventParams,
+    camera_id: str,
+    rule: ObjectRule,
+) -> tuple[ObjectRuleState, list[EventChange]]:
+    """End a frame: carry the open events (observe, remind, end), forget stale objects, and raise
+    an event for every trace that has become due.
+
+    ``update`` is this frame's :func:`~alerts.rules.traces.follow` result and ``traces`` its
+    traces after the rule's own per-trace work (zone membership, rest)."""
+    events, changes = carry_events(
+        state.events,
+        {t.id: t for t in traces},
+        update.seen,
+        ts,
+        evidence,
+        rule.clear_after_s,
+        rule.remind_after_s,
+    )
+    if rule.adjust is not None:
+        events, adjusted = rule.adjust(events)
+        changes += adjusted
+    state = replace(
+        state,
+        traces=drop_stale(replace(update.traces, traces=traces), ts, rule.forget_after_s),
+        events=events,
+    )
+    due = [d for t in without_event(traces, state, update.seen) if (d := rule.due(t))]
+    state, raised = raise_due(state, due, camera_id, rule.event_type, ts)
+    return state, changes + raised
 
 
 def carry_events(
