@@ -78,6 +78,13 @@ class StreamConfig(_Strict):
     offline_after_s: float = Field(
         30.0, gt=0, le=86400, description="offline this long: a camera_offline event"
     )
+    probe_interval_s: float = Field(
+        1.0,
+        ge=0,
+        le=60,
+        description="while a camera's server is away, check its port this often and reconnect "
+        "as soon as it answers (0: only the reconnect backoff)",
+    )
 
 
 class MotionConfig(_Strict):

@@ -29,6 +29,7 @@ from streams.errors import StreamError
 from streams.frame import Frame
 from streams.health import HealthSnapshot, HealthTracker
 from streams.latest import LatestFrame
+from streams.probe import accepts_connections, endpoint_of
 from streams.redact import redact_url
 from streams.stall import StallWatchdog, frame_fingerprint
 
@@ -42,6 +43,8 @@ class LiveSourceConfig:
         read_timeout_s: longest a read may wait for data before it fails.
         stall_after_s: no new frame for this long (even if reads succeed) means offline.
         backoff_base_s / backoff_cap_s: reconnect delays, see :func:`next_backoff`.
+        probe_interval_s: while waiting to reconnect to a server that did not answer, check its
+            port this often and reconnect as soon as it accepts (0: just wait).
         ffmpeg_options: OpenCV's FFmpeg options string (process-wide; keep it equal everywhere).
     """
 
@@ -50,6 +53,7 @@ class LiveSourceConfig:
     stall_after_s: float = 10.0
     backoff_base_s: float = 0.5
     backoff_cap_s: float = 30.0
+    probe_interval_s: float = 1.0
     ffmpeg_options: str = DEFAULT_FFMPEG_OPTIONS
 
     @property
@@ -84,6 +88,7 @@ class LiveSource:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._index = 0
+        self._endpoint = endpoint_of(source)
 
     @property
     def redacted_source(self) -> str:
@@ -151,7 +156,20 @@ class LiveSource:
                 attempt, self._rng, self.config.backoff_base_s, self.config.backoff_cap_s
             )
             attempt += 1
-            self._stop.wait(delay)
+            self._wait_to_reconnect(delay)
+
+    def _wait_to_reconnect(self, delay_s: float) -> None:
+        """Wait ``delay_s``, or less when the server was away and now accepts connections."""
+        interval = self.config.probe_interval_s
+        endpoint = self._endpoint
+        probe_timeout = min(1.0, interval)
+        if endpoint is None or interval <= 0 or accepts_connections(endpoint, probe_timeout):
+            self._stop.wait(delay_s)  # up but failing: back off in full
+            return
+        end = time.monotonic() + delay_s
+        while not self._stop.wait(max(0.0, min(interval, end - time.monotonic()))):
+            if time.monotonic() >= end or accepts_connections(endpoint, probe_timeout):
+                return
 
     def _read_one_connection(self) -> bool:
         """Open, read until failure or stop, release. True when any new frame arrived."""

@@ -220,3 +220,78 @@ def test_stop_is_idempotent_and_start_twice_fails(tmp_path: Path) -> None:
         source.start()
     source.stop()
     source.stop()
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("rtsp://admin:pw@10.0.0.5/Streaming/Channels/101", ("10.0.0.5", 554)),
+        ("rtsp://10.0.0.5:8554/live", ("10.0.0.5", 8554)),
+        ("rtsps://cam.local/live", ("cam.local", 322)),
+        ("http://10.0.0.7/mjpeg", ("10.0.0.7", 80)),
+        ("https://[fe80::1]:8443/video", ("fe80::1", 8443)),
+        ("rtsp://10.0.0.5:99999/live", None),  # malformed port: the open will say so
+        ("rtsp:///live", None),
+        ("/videos/cam.mp4", None),
+        ("/dev/video0", None),
+        (0, None),
+    ],
+)
+def test_endpoint_of(source: str | int, expected: tuple[str, int] | None) -> None:
+    from streams.probe import endpoint_of
+
+    found = endpoint_of(source)
+    assert (None if found is None else (found.host, found.port)) == expected
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_probe_tells_a_listening_port_from_a_closed_one() -> None:
+    import socket
+
+    from streams.probe import Endpoint, accepts_connections
+
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        port = int(server.getsockname()[1])
+        assert accepts_connections(Endpoint("127.0.0.1", port), 1.0)
+    assert not accepts_connections(Endpoint("127.0.0.1", port), 1.0)
+
+
+def test_reconnects_when_the_server_port_opens_not_after_the_backoff() -> None:
+    """The server is away (connection refused); the backoff says wait 20-40 s, but the reader
+    probes the port every 0.1 s and tries again as soon as something listens there."""
+    import socket
+
+    port = _free_port()
+    config = LiveSourceConfig(
+        open_timeout_s=1.0,
+        read_timeout_s=1.0,
+        backoff_base_s=40.0,
+        backoff_cap_s=40.0,
+        probe_interval_s=0.1,
+    )
+    source = LiveSource(f"rtsp://127.0.0.1:{port}/live", "cam", config)
+    with source:
+        deadline = time.monotonic() + 10
+        while source.health().last_error is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert source.health().last_error is not None  # the first open failed: refused
+        with socket.socket() as server:
+            server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            server.bind(("127.0.0.1", port))
+            server.listen()
+            server.settimeout(10)
+            accepted = []
+            while len(accepted) < 2:  # the probe, then the reader's own connection
+                conn, _ = server.accept()
+                accepted.append(conn)
+            for conn in accepted:
+                conn.close()

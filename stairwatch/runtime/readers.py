@@ -55,6 +55,7 @@ def live_source_config(stream: StreamConfig) -> LiveSourceConfig:
         open_timeout_s=stream.open_timeout_s,
         read_timeout_s=stream.read_timeout_s,
         stall_after_s=stream.stall_after_s,
+        probe_interval_s=stream.probe_interval_s,
     )
 
 
