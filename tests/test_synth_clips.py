@@ -17,7 +17,7 @@ from alerts.params import EbikeParkedOverride, FlyingWireOverride, RuleParams, R
 from stairwatch.cli import main
 from stairwatch.evaluation.matching import match_events
 from stairwatch.evaluation.runner import predicted_from
-from stairwatch.evaluation.sidecar import find_clips, load_sidecar
+from stairwatch.evaluation.sidecar import Sidecar, find_clips, load_sidecar
 from stairwatch.synth.clip_frames import ClipRenderer
 from stairwatch.synth.clips import clip_truth, render_clip, zone_polygon
 from stairwatch.synth.encode import EncodeOptions, H264Writer
@@ -199,7 +199,9 @@ def test_writer_refuses_to_exceed_its_budget(tmp_path: Path) -> None:
             writer.write(rng.integers(0, 256, (SIZE[1], SIZE[0], 3), dtype=np.uint8))
 
 
-def test_a_half_hour_parked_bike_is_cheap(tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def half_hour_clip(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Sidecar]:
+    """A bike parked in a corridor for 30 minutes, 2 fps (cheap: the scene never changes)."""
     board = Storyboard(
         SceneKind.CORRIDOR,
         10,
@@ -208,11 +210,64 @@ def test_a_half_hour_parked_bike_is_cheap(tmp_path: Path) -> None:
         actors=(parked("bike", ActorKind.EBIKE, 0.5, 0.5, 0.0, 1800.0),),
         zones=(ZonePlan("hall", ZoneKind.NO_PARKING, FloorArea()),),
     )
-    sidecar = render_clip(board, tmp_path / "long.mp4", 2, SIZE, 0, FAST)
+    path = tmp_path_factory.mktemp("long") / "long.mp4"
+    return path, render_clip(board, path, 2, SIZE, 0, FAST)
+
+
+def test_a_half_hour_parked_bike_is_cheap(half_hour_clip: tuple[Path, Sidecar]) -> None:
+    path, sidecar = half_hour_clip
     assert [(e.start_s, e.end_s) for e in sidecar.events] == [(0.0, 1800.0)]
     assert len(sidecar.boxes) == 1800
-    with FileSource(tmp_path / "long.mp4", "long") as source:
+    with FileSource(path, "long") as source:
         assert source.duration_s == pytest.approx(1800.0)
+
+
+# remind_after_s -> what the 30 minutes raise (reminders at dwell + k * remind_after_s)
+HALF_HOUR_REMINDERS: list[tuple[float | None, dict[str, int]]] = [
+    (None, {"raised": 1, "ended": 1}),
+    (600.0, {"raised": 1, "reminded": 2, "ended": 1}),
+    (300.0, {"raised": 1, "reminded": 5, "ended": 1}),
+]
+
+
+def test_a_half_hour_parked_bike_raises_one_event_and_its_reminders(
+    half_hour_clip: tuple[Path, Sidecar], tmp_path: Path
+) -> None:
+    """The whole clip through the service's pipeline (decoder, a real ONNX model that always sees
+    the bike where the clip draws it, tracking, rules), one pipeline per row of
+    :data:`HALF_HOUR_REMINDERS` on the same frames: one event, its reminders, one end."""
+    from collections import Counter
+
+    from stairwatch.pipeline import CameraPipeline
+    from tests.onnx_models import ultralytics_constant_model
+    from vision.detector import load_detector
+    from vision.kinds import KindMapper
+    from vision.letterbox import PadPlacement, Size, boxes_to_input, plan_letterbox
+
+    path, sidecar = half_hour_clip
+    plan = plan_letterbox(Size(*SIZE), Size(320, 320), PadPlacement.CENTRE)
+    x1, y1, x2, y2 = sidecar.boxes[0].xyxy
+    pixels = np.array([[x1 * SIZE[0], y1 * SIZE[1], x2 * SIZE[0], y2 * SIZE[1]]], np.float32)
+    box = tuple(float(v) for v in boxes_to_input(pixels, plan)[0])
+    model = ultralytics_constant_model(tmp_path / "bike.onnx", [box], [0], [0.9], ["ebike"])
+    detector = load_detector(model, confidence=0.15)
+
+    def pipeline(remind_after_s: float | None) -> CameraPipeline:
+        overrides = {"ebike_parked": {"dwell_s": 60, "remind_after_s": remind_after_s}}
+        params = RuleParams().merged(RuleParamsOverride.model_validate(overrides))
+        return CameraPipeline("long", sidecar.to_zones(), params, KindMapper(("ebike",), {}))
+
+    pipelines = [pipeline(remind) for remind, _ in HALF_HOUR_REMINDERS]
+    changes: list[list] = [[] for _ in pipelines]
+    with FileSource(path, "long", start_time=0.0) as source:
+        for frame in source:
+            (found,) = detector.detect([frame.image])
+            for each, out in zip(pipelines, changes, strict=True):
+                out += each.process(frame, found).changes
+    for each, out, (_, expected) in zip(pipelines, changes, HALF_HOUR_REMINDERS, strict=True):
+        out += each.finish(1800.0)
+        assert Counter(c.kind.value for c in out) == Counter(expected)
+        assert {c.event.key for c in out} == {out[0].event.key}
 
 
 @pytest.mark.parametrize(
