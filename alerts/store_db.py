@@ -29,7 +29,10 @@ def create_store_engine(database_url: str) -> Engine:
         return create_engine(url, pool_pre_ping=True)
     except (SQLAlchemyError, ImportError) as exc:
         shown = url.render_as_string(hide_password=True)
-        raise StoreError(f"cannot use database {shown}: {exc}") from exc
+        hint = ""
+        if isinstance(exc, ImportError) and url.get_backend_name() == "postgresql":
+            hint = " (install the driver: pip install 'stairwatch[postgres]')"
+        raise StoreError(f"cannot use database {shown}: {exc}{hint}") from exc
 
 
 def run_migrations(engine: Engine) -> None:
