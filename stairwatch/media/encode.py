@@ -45,10 +45,10 @@ def encode_mp4(frames: Sequence[RingFrame], fps: float, path: Path) -> None:
     """
     if not frames:
         raise ClipError("no frames to encode")
-    images = [_decode(f.jpeg) for f in frames]
-    height, width = images[0].shape[:2]
+    height, width = _decode(frames[0].jpeg).shape[:2]
     rate = max(1, round(fps))
     order = constant_rate([f.timestamp for f in frames], rate)
+    decoded: tuple[int, NDArray[np.uint8]] | None = None  # one picture at a time, not the clip
     try:
         with av.open(
             str(path), mode="w", format="mp4", container_options={"movflags": "+faststart"}
@@ -60,9 +60,9 @@ def encode_mp4(frames: Sequence[RingFrame], fps: float, path: Path) -> None:
                 raise ClipError(f"{CODEC} did not give a video stream")
             stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
             for index in order:
-                picture = av.VideoFrame.from_ndarray(
-                    _sized(images[index], width, height), format="bgr24"
-                )
+                if decoded is None or decoded[0] != index:  # a repeated tick reuses the picture
+                    decoded = (index, _sized(_decode(frames[index].jpeg), width, height))
+                picture = av.VideoFrame.from_ndarray(decoded[1], format="bgr24")
                 out.mux(stream.encode(picture))
             out.mux(stream.encode(None))
     except (av.FFmpegError, ValueError) as exc:
