@@ -244,14 +244,6 @@ def test_endpoint_of(source: str | int, expected: tuple[str, int] | None) -> Non
     assert (None if found is None else (found.host, found.port)) == expected
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def test_probe_tells_a_listening_port_from_a_closed_one() -> None:
     import socket
 
@@ -269,15 +261,12 @@ def test_reconnects_when_the_server_port_opens_not_after_the_backoff() -> None:
     """The server is away (connection refused); the backoff says wait 20-40 s, but the reader
     probes the port every 0.1 s and tries again as soon as something listens there."""
     import socket
+    from dataclasses import replace
 
-    port = _free_port()
-    config = LiveSourceConfig(
-        open_timeout_s=1.0,
-        read_timeout_s=1.0,
-        backoff_base_s=40.0,
-        backoff_cap_s=40.0,
-        probe_interval_s=0.1,
-    )
+    from tests.delivery_servers import free_port
+
+    port = free_port()
+    config = replace(FAST, backoff_base_s=40.0, backoff_cap_s=40.0, probe_interval_s=0.1)
     source = LiveSource(f"rtsp://127.0.0.1:{port}/live", "cam", config)
     with source:
         deadline = time.monotonic() + 10
