@@ -2,13 +2,15 @@
 
 Boxes: the tight box of each drawn outline after lens distortion, clipped to the frame, kept by
 the same rules as the training labels (at least 35 % inside the frame, not mostly hidden behind a
-nearer object). Events follow the rules' definitions on the sidecar's own zones and parameters:
+nearer object). Events follow the rules' definitions on the sidecar's own zones and parameters,
+"in a zone" meaning the rule's ``anchor`` of the box (defaults below) lies in it:
 
 - ``ebike_parked``: from the moment an e-bike stops (its keyframes stand still) with its box's
   bottom centre in a ``no_parking`` zone, to the moment it moves again (or the clip ends);
   only stays of at least ``dwell_s``.
-- ``ebike_in_elevator``: from the first frame the e-bike's bottom centre is in an ``elevator``
-  zone to the last; only stays of at least ``min_s``.
+- ``ebike_in_elevator``: from the first frame the e-bike's bottom centre (the box centre for the
+  ceiling cameras, whose sidecars set ``anchor: center``) is in an ``elevator`` zone to the last;
+  only stays of at least ``min_s``.
 - ``flying_wire``: from the frame a cable appears with any of its box's 3x3 grid points in a
   ``cable_watch`` or ``no_parking`` zone to the last such frame; only if at least ``persist_s``.
 """
@@ -21,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from alerts.events import EventType
-from alerts.params import RuleParams
+from alerts.params import Anchor, RuleParams
 from stairwatch.synth.clip_frames import DrawnObject
 from stairwatch.synth.motion import Track
 from vision.kinds import ObjectKind
@@ -117,6 +119,13 @@ def _grid(xyxy: tuple[float, float, float, float]) -> np.ndarray:
     return np.array([[x, y] for y in ys for x in xs])
 
 
+def _centre(xyxy: tuple[float, float, float, float]) -> np.ndarray:
+    return np.array([[(xyxy[0] + xyxy[2]) / 2, (xyxy[1] + xyxy[3]) / 2]])
+
+
+_ANCHOR_POINTS = {Anchor.BOTTOM_CENTER: _bottom_centre, Anchor.CENTER: _centre, Anchor.BOX: _grid}
+
+
 def _zone_of(points: np.ndarray, zones: Sequence[Zone], w: int, h: int) -> str | None:
     """The smallest zone holding any of the pixel ``points`` (the rules' tie-break)."""
     hits = [z for z in zones if bool(z.contains(points, w, h).any())]
@@ -193,7 +202,8 @@ def _parked(frames: Sequence[FrameTruth], ctx: EventContext) -> list[TruthEvent]
     dwell = ctx.params.ebike_parked.dwell_s
     out = []
     for name, track in ctx.ebike_tracks.items():
-        seen = _membership(frames, name, zones, _bottom_centre, ctx)
+        points = _ANCHOR_POINTS[ctx.params.ebike_parked.anchor]
+        seen = _membership(frames, name, zones, points, ctx)
         for a, b in track.rests():
             during = [(t, z) for t, z in seen if a - 1e-9 <= t <= b + 1e-9]
             end = b if b < ctx.duration_s - 1.0 / ctx.fps else ctx.duration_s
@@ -208,7 +218,8 @@ def _in_elevator(frames: Sequence[FrameTruth], ctx: EventContext) -> list[TruthE
     min_s = ctx.params.ebike_in_elevator.min_s
     out = []
     for name in ctx.ebike_tracks:
-        seen = _membership(frames, name, zones, _bottom_centre, ctx)
+        points = _ANCHOR_POINTS[ctx.params.ebike_in_elevator.anchor]
+        seen = _membership(frames, name, zones, points, ctx)
         for zone, start, end in _runs(seen, 1.0 / ctx.fps, ctx.duration_s):
             if end - start >= min_s:
                 out.append(TruthEvent(EventType.EBIKE_IN_ELEVATOR, zone, start, end))
@@ -220,7 +231,7 @@ def _wires(frames: Sequence[FrameTruth], ctx: EventContext) -> list[TruthEvent]:
     persist = ctx.params.flying_wire.persist_s
     out = []
     for name in ctx.cables:
-        seen = _membership(frames, name, zones, _grid, ctx)
+        seen = _membership(frames, name, zones, _ANCHOR_POINTS[ctx.params.flying_wire.anchor], ctx)
         for zone, start, end in _runs(seen, 1.0 / ctx.fps, ctx.duration_s):
             if end - start >= persist:
                 out.append(TruthEvent(EventType.FLYING_WIRE, zone, start, end))
