@@ -17,13 +17,14 @@ nearer object). Events follow the rules' definitions on the sidecar's own zones 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from alerts.events import EventType
+from alerts.events import Box, EventType
 from alerts.params import Anchor, RuleParams
+from alerts.rules.geometry import anchor_points
 from stairwatch.synth.clip_frames import DrawnObject
 from stairwatch.synth.motion import Track
 from vision.kinds import ObjectKind
@@ -109,21 +110,12 @@ def _pad(c: np.ndarray, side: float, w: int, h: int) -> np.ndarray:
 # -- events ------------------------------------------------------------------------------
 
 
-def _bottom_centre(xyxy: tuple[float, float, float, float]) -> np.ndarray:
-    return np.array([[(xyxy[0] + xyxy[2]) / 2, xyxy[3]]])
-
-
-def _grid(xyxy: tuple[float, float, float, float]) -> np.ndarray:
-    xs = np.linspace(xyxy[0], xyxy[2], 3)
-    ys = np.linspace(xyxy[1], xyxy[3], 3)
-    return np.array([[x, y] for y in ys for x in xs])
-
-
-def _centre(xyxy: tuple[float, float, float, float]) -> np.ndarray:
-    return np.array([[(xyxy[0] + xyxy[2]) / 2, (xyxy[1] + xyxy[3]) / 2]])
-
-
-_ANCHOR_POINTS = {Anchor.BOTTOM_CENTER: _bottom_centre, Anchor.CENTER: _centre, Anchor.BOX: _grid}
+def _anchor_px(
+    xyxy: tuple[float, float, float, float], anchor: Anchor, w: int, h: int
+) -> np.ndarray:
+    """(K, 2) pixel points of a pixel box that stand for its place, as the rules pick them."""
+    x1, y1, x2, y2 = xyxy
+    return anchor_points(Box(x1 / w, y1 / h, x2 / w, y2 / h), anchor) * np.array([w, h])
 
 
 def _zone_of(points: np.ndarray, zones: Sequence[Zone], w: int, h: int) -> str | None:
@@ -160,7 +152,7 @@ def _membership(
     frames: Sequence[FrameTruth],
     name: str,
     zones: Sequence[Zone],
-    points: Callable[[tuple[float, float, float, float]], np.ndarray],
+    anchor: Anchor,
     ctx: EventContext,
 ) -> list[tuple[float, str | None]]:
     """(t, zone or None) for each frame where ``name`` is inside the frame."""
@@ -168,7 +160,8 @@ def _membership(
     for f in frames:
         for b in f.boxes:
             if b.name == name:
-                out.append((f.t, _zone_of(points(b.xyxy), zones, ctx.width, ctx.height)))
+                points = _anchor_px(b.xyxy, anchor, ctx.width, ctx.height)
+                out.append((f.t, _zone_of(points, zones, ctx.width, ctx.height)))
     return out
 
 
@@ -202,8 +195,7 @@ def _parked(frames: Sequence[FrameTruth], ctx: EventContext) -> list[TruthEvent]
     dwell = ctx.params.ebike_parked.dwell_s
     out = []
     for name, track in ctx.ebike_tracks.items():
-        points = _ANCHOR_POINTS[ctx.params.ebike_parked.anchor]
-        seen = _membership(frames, name, zones, points, ctx)
+        seen = _membership(frames, name, zones, ctx.params.ebike_parked.anchor, ctx)
         for a, b in track.rests():
             during = [(t, z) for t, z in seen if a - 1e-9 <= t <= b + 1e-9]
             end = b if b < ctx.duration_s - 1.0 / ctx.fps else ctx.duration_s
@@ -218,8 +210,7 @@ def _in_elevator(frames: Sequence[FrameTruth], ctx: EventContext) -> list[TruthE
     min_s = ctx.params.ebike_in_elevator.min_s
     out = []
     for name in ctx.ebike_tracks:
-        points = _ANCHOR_POINTS[ctx.params.ebike_in_elevator.anchor]
-        seen = _membership(frames, name, zones, points, ctx)
+        seen = _membership(frames, name, zones, ctx.params.ebike_in_elevator.anchor, ctx)
         for zone, start, end in _runs(seen, 1.0 / ctx.fps, ctx.duration_s):
             if end - start >= min_s:
                 out.append(TruthEvent(EventType.EBIKE_IN_ELEVATOR, zone, start, end))
@@ -231,7 +222,7 @@ def _wires(frames: Sequence[FrameTruth], ctx: EventContext) -> list[TruthEvent]:
     persist = ctx.params.flying_wire.persist_s
     out = []
     for name in ctx.cables:
-        seen = _membership(frames, name, zones, _ANCHOR_POINTS[ctx.params.flying_wire.anchor], ctx)
+        seen = _membership(frames, name, zones, ctx.params.flying_wire.anchor, ctx)
         for zone, start, end in _runs(seen, 1.0 / ctx.fps, ctx.duration_s):
             if end - start >= persist:
                 out.append(TruthEvent(EventType.FLYING_WIRE, zone, start, end))
