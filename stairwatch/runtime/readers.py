@@ -106,6 +106,11 @@ class TapConfig:
     fps: float
 
 
+def sampling_fps(detect_fps: float, tap: TapConfig | None) -> float:
+    """How often a reader takes a frame: for detection, or for the tap when it wants more."""
+    return detect_fps if tap is None else max(detect_fps, tap.fps)
+
+
 class FileReader:
     """Plays a video file in real time (looping if asked) as if it were a camera."""
 
@@ -138,14 +143,13 @@ class FileReader:
 
     def _run(self) -> None:
         tap = self._tap
-        sample_fps = self._detect_fps if tap is None else max(self._detect_fps, tap.fps)
         try:
             with FileSource(
                 self._path,
                 self._camera_id,
                 realtime=True,
                 loop=self._loop,
-                sample_fps=sample_fps,
+                sample_fps=sampling_fps(self._detect_fps, tap),
             ) as source:
                 due = DueSelector(self._detect_fps, half_frame_s=0.5 / source.fps)
                 for frame in source:
@@ -175,8 +179,7 @@ class LiveReader:
     ):
         self.streams = streams
         self._detect_fps = detect_fps
-        sample_fps = detect_fps if tap is None else max(detect_fps, tap.fps)
-        self._period_s = 1.0 / sample_fps
+        self._period_s = 1.0 / sampling_fps(detect_fps, tap)
         self._intake = intake
         self._tap = tap
         self._stop = threading.Event()
