@@ -3,6 +3,8 @@ clip files, the recorder on a real store and the dashboard's clip endpoint with 
 
 from __future__ import annotations
 
+import os
+import threading
 from pathlib import Path
 
 import av
@@ -16,7 +18,8 @@ from alerts.events import ChangeKind, EventChange, EventRecord, EventType, Sever
 from alerts.observation import Observation
 from alerts.store import EventStore
 from dashboard.app import create_app
-from stairwatch.media.clips import CameraClips, ClipRecorder, ClipSettings
+from stairwatch.media import clips as clips_module
+from stairwatch.media.clips import ENCODER_NICENESS, CameraClips, ClipRecorder, ClipSettings
 from stairwatch.media.encode import constant_rate, encode_mp4
 from stairwatch.media.errors import ClipError
 from stairwatch.media.recording import ClipRecording, FinishedClip
@@ -284,6 +287,33 @@ def test_clip_of_a_deleted_event_is_dropped(store: EventStore) -> None:
     recorder.close()
     assert recorder.clips_filed == 0
     assert not any((store.media_dir / "clips").rglob("*.mp4"))
+
+
+@pytest.mark.skipif(not hasattr(os, "getpriority"), reason="per-thread nice values are Linux's")
+def test_encoder_thread_yields_the_cpu_to_detection(
+    store: EventStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def niceness() -> int:
+        return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    caller = niceness()
+    seen: list[int] = []
+    real_encode = clips_module.encode_mp4_bytes
+
+    def encode(frames: list[RingFrame], fps: float) -> bytes:
+        seen.append(niceness())
+        return real_encode(frames, fps)
+
+    monkeypatch.setattr(clips_module, "encode_mp4_bytes", encode)
+    recorder = ClipRecorder(store, ClipSettings(pre_s=1, post_s=1, fps=5))
+    clips = recorder.for_camera(CAMERA.id)
+    event = raise_event(store, T0)
+    clips.event_raised(event.id, T0)
+    feed(clips, T0 - 1, T0 + 2, fps=5)
+    recorder.close()
+    assert recorder.clips_filed == 1
+    assert seen == [max(ENCODER_NICENESS, caller)]
+    assert niceness() == caller  # only the encoder thread yields
 
 
 def test_finished_clip_callback_sees_frames_in_order() -> None:

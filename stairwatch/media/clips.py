@@ -12,6 +12,7 @@ Wiring (one :class:`ClipRecorder` per service)::
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -26,6 +27,10 @@ from stairwatch.media.settings import ClipSettings
 from streams.frame import Frame
 
 log = logging.getLogger(__name__)
+
+ENCODER_NICENESS = 15
+"""Nice value of the encoder thread. Clips are evidence that can wait a few seconds; detection
+cannot, so under full load the encoder gets only the CPU that detection leaves."""
 
 
 class CameraClips:
@@ -99,7 +104,9 @@ class ClipRecorder:
         self._store = store
         self.settings = settings or ClipSettings()
         self._cameras: dict[str, CameraClips] = {}
-        self._encoder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="clip-encoder")
+        self._encoder = ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix="clip-encoder", initializer=_yield_cpu
+        )
         self._pending: set[Future[None]] = set()
         self._lock = threading.Lock()
         self.clips_filed = 0
@@ -155,3 +162,14 @@ class ClipRecorder:
             len(data) // 1024,
             "" if clip.complete else " (cut short)",
         )
+
+
+def _yield_cpu() -> None:
+    """Lower the calling thread's priority to :data:`ENCODER_NICENESS` (Linux nice values are
+    per thread; threads it starts, such as the encoder's, inherit it). Elsewhere a no-op."""
+    try:
+        thread = threading.get_native_id()
+        if os.getpriority(os.PRIO_PROCESS, thread) < ENCODER_NICENESS:
+            os.setpriority(os.PRIO_PROCESS, thread, ENCODER_NICENESS)
+    except (AttributeError, OSError) as exc:
+        log.debug("clip encoder keeps normal priority: %s", exc)
