@@ -5,6 +5,7 @@ Validators do no I/O; :func:`check_paths` checks files exist, separately.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -195,12 +196,39 @@ class ServerConfig(_Strict):
     port: int = Field(8000, ge=1, le=65535)
 
 
+MAX_AUTO_WORKERS = 4
+
+
 class InferenceConfig(_Strict):
-    """The one inference worker: frames of all cameras batched on one onnxruntime session."""
+    """Frames of all cameras, batched on one onnxruntime session by ``workers`` threads."""
 
     batch_size: int = Field(4, ge=1, le=64, description="frames per detector call")
     max_wait_ms: float = Field(50.0, ge=0, le=1000, description="wait this long to fill a batch")
-    threads: int | None = Field(None, ge=1, le=256, description="onnxruntime threads; None: auto")
+    workers: int | None = Field(
+        None,
+        ge=1,
+        le=64,
+        description=f"detector calls at once; None: one per CPU core, at most {MAX_AUTO_WORKERS}",
+    )
+    threads: int | None = Field(
+        None, ge=1, le=256, description="onnxruntime threads per call; None: cores / workers"
+    )
+
+    def worker_count(self, cores: int) -> int:
+        """Detector calls running at once on a machine with ``cores`` usable CPU cores."""
+        return self.workers or max(1, min(cores, MAX_AUTO_WORKERS))
+
+    def threads_per_call(self, cores: int) -> int:
+        """onnxruntime intra-op threads of each call: the cores each worker may use."""
+        return self.threads or max(1, cores // self.worker_count(cores))
+
+
+def usable_cores() -> int:
+    """CPU cores this process may run on (its affinity, which containers narrow)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
 
 
 class Settings(_Strict):

@@ -10,7 +10,7 @@ import uvicorn
 from alerts.store import EventStore
 from dashboard.app import create_app
 from dashboard.schemas import DashboardSettings
-from stairwatch.config import Settings
+from stairwatch.config import Settings, usable_cores
 from stairwatch.media.retention_job import start_retention_job
 from stairwatch.runtime.delivery import DeliveryService
 from stairwatch.runtime.service import Service
@@ -31,7 +31,7 @@ def serve(settings: Settings, duration_s: float | None = None) -> int:
         labels=settings.model.labels,
         confidence=settings.model.detector_confidence,
         iou=settings.model.iou,
-        threads=settings.inference.threads,
+        threads=settings.inference.threads_per_call(usable_cores()),
     )
     # The outbox hooks into the store's transactions: built before any event can be written.
     delivery = DeliveryService(settings.notifications, store)

@@ -37,7 +37,10 @@ DEFAULT_MAX_DETECTIONS = 300
 
 
 class Detector(Protocol):
-    """Anything that turns BGR frames into detections over ``class_names``."""
+    """Anything that turns BGR frames into detections over ``class_names``.
+
+    ``detect`` may be called from several threads at once (the service's inference workers).
+    """
 
     @property
     def class_names(self) -> tuple[str, ...]: ...
@@ -47,6 +50,7 @@ class Detector(Protocol):
 
 class OnnxDetector:
     """A YOLO-family detector on one shared onnxruntime session; build with :func:`load_detector`.
+    Stateless between calls: concurrent ``detect`` calls are safe (onnxruntime allows them).
 
     Attributes:
         path: the model file.

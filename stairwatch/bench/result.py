@@ -59,6 +59,8 @@ class BenchResult(_Frozen):
     model: str
     model_input: tuple[int, int]
     batch: int
+    workers: int  # inference threads of the service; the model alone is called by as many
+    threads_per_call: int | None  # onnxruntime threads of each call (None: onnxruntime's choice)
     cameras: int
     width: int
     height: int
@@ -98,7 +100,8 @@ def format_summary(result: BenchResult) -> str:
         f"machine: {m.cpu_model}, {m.cores} cores, onnxruntime {m.onnxruntime}",
         f"model: {result.model} (input {result.model_input[0]}x{result.model_input[1]})",
         f"model alone: {_fmt(result.raw_fps_batch1, '.1f')} fps at batch 1, "
-        f"{_fmt(result.raw_fps, '.1f')} fps at batch {result.batch}",
+        f"{_fmt(result.raw_fps, '.1f')} fps at batch {result.batch} "
+        f"({result.workers} caller(s) at once, {result.threads_per_call or 'auto'} thread(s) each)",
     ]
     for run in (result.service, result.still, result.saturation):
         if run is None:

@@ -1,7 +1,8 @@
 """``stairwatch bench``: the model alone, then the whole service on looping file cameras.
 
 Phases (each optional):
-- ``model``: onnxruntime frames/s at batch 1 and at the pipeline's batch size;
+- ``model``: onnxruntime frames/s at batch 1 and at the pipeline's batch size, called by as many
+  threads at once as the service has inference workers;
 - ``service``: N cameras on the sample clips at ``detect_fps`` with motion gating, for S seconds:
   due detections run, frame age (capture -> detection done), memory;
 - ``still``: the same on still scenes (one frame of each clip plus sensor noise): how many
@@ -61,6 +62,8 @@ class BenchOptions:
     detect_fps: float = 2.0
     batch: int = 4
     max_wait_ms: float = 50.0
+    workers: int = 1  # inference threads of the service, and callers of the model alone
+    threads: int | None = None  # onnxruntime threads per call (informational: the detector's)
     fmt: ClipFormat = field(default_factory=ClipFormat)
     class_map: Mapping[ObjectKind, tuple[str, ...]] = field(default_factory=dict)
     phases: frozenset[str] = frozenset(PHASES)
@@ -101,15 +104,17 @@ def run_bench(detector: OnnxDetector, clips_dir: Path, options: BenchOptions) ->
 
 
 def _batch_fps(detector: OnnxDetector, clip: BenchClip, options: BenchOptions) -> float:
-    return measure_fps(detector, clip.first_frame, options.batch, options.model_seconds)
+    return measure_fps(
+        detector, clip.first_frame, options.batch, options.model_seconds, options.workers
+    )
 
 
 def _model_fps(
     detector: OnnxDetector, clip: BenchClip, options: BenchOptions
 ) -> tuple[float, float]:
     frame = clip.first_frame
-    batch1 = measure_fps(detector, frame, 1, options.model_seconds)
-    batched = measure_fps(detector, frame, options.batch, options.model_seconds)
+    batch1 = measure_fps(detector, frame, 1, options.model_seconds, options.workers)
+    batched = _batch_fps(detector, clip, options)
     return round(batch1, 2), round(batched, 2)
 
 
@@ -187,7 +192,9 @@ def bench_settings(
         cameras=cameras,
         model=ModelConfig(path=model, class_map={k: list(v) for k, v in options.class_map.items()}),
         storage=StorageConfig(data_dir=data_dir),
-        inference=InferenceConfig(batch_size=options.batch, max_wait_ms=options.max_wait_ms),
+        inference=InferenceConfig(
+            batch_size=options.batch, max_wait_ms=options.max_wait_ms, workers=options.workers
+        ),
     )
 
 
@@ -368,6 +375,8 @@ def _result(
         model=str(detector.path),
         model_input=(detector.input_size.width, detector.input_size.height),
         batch=options.batch,
+        workers=options.workers,
+        threads_per_call=options.threads,
         cameras=options.cameras,
         width=options.fmt.width,
         height=options.fmt.height,

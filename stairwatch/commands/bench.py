@@ -41,7 +41,12 @@ def register(sub: Any) -> None:
     p.add_argument("--model-seconds", type=float, default=5.0, help="per model measurement")
     p.add_argument("--batch", type=int, default=4, help="inference batch size (default 4)")
     p.add_argument("--max-wait-ms", type=float, default=50.0, help="batch fill wait (default 50)")
-    p.add_argument("--threads", type=int, help="onnxruntime threads (default: auto)")
+    p.add_argument(
+        "--workers", type=int, help="detector calls at once (default: as the service, auto)"
+    )
+    p.add_argument(
+        "--threads", type=int, help="onnxruntime threads per call (default: cores / workers)"
+    )
     p.add_argument("--detect-fps", type=float, default=2.0, help="per camera (default 2)")
     p.add_argument("--width", type=int, default=640)
     p.add_argument("--height", type=int, default=360)
@@ -77,6 +82,7 @@ def _problems(args: argparse.Namespace, phases: set[str]) -> list[str]:
         (0 < args.detect_fps <= 30, "--detect-fps must be in (0, 30]"),
         (args.width >= 16 and args.height >= 16 and 1 <= args.fps <= 60, "bad clip format"),
         (args.threads is None or args.threads >= 1, "--threads must be at least 1"),
+        (args.workers is None or 1 <= args.workers <= 64, "--workers must be in [1, 64]"),
     ]
     return problems + [message for ok, message in checks if not ok]
 
@@ -87,7 +93,7 @@ def run(args: argparse.Namespace) -> int:
     from stairwatch.bench.result import format_summary
     from stairwatch.bench.run import BenchOptions, run_bench
     from stairwatch.commands.eval import parse_class_map
-    from stairwatch.config import ModelConfig
+    from stairwatch.config import InferenceConfig, ModelConfig, usable_cores
     from vision.detector import load_detector
     from vision.errors import VisionError
     from vision.kinds import ObjectKind
@@ -103,9 +109,19 @@ def run(args: argparse.Namespace) -> int:
     if problems:
         return _fail("; ".join(problems))
     model = args.model or default_model_path()
+    inference = InferenceConfig(
+        batch_size=args.batch,
+        max_wait_ms=args.max_wait_ms,
+        workers=args.workers,
+        threads=args.threads,
+    )
+    cores = usable_cores()
     try:
         detector = load_detector(
-            model, args.labels, ModelConfig().detector_confidence, threads=args.threads
+            model,
+            args.labels,
+            ModelConfig().detector_confidence,
+            threads=inference.threads_per_call(cores),
         )
     except VisionError as exc:
         return _fail(f"{exc} (pass --model)")
@@ -117,6 +133,8 @@ def run(args: argparse.Namespace) -> int:
         detect_fps=args.detect_fps,
         batch=args.batch,
         max_wait_ms=args.max_wait_ms,
+        workers=inference.worker_count(cores),
+        threads=inference.threads_per_call(cores),
         fmt=ClipFormat(args.width, args.height, args.fps),
         class_map=class_map,
         phases=frozenset(phases),

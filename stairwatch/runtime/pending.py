@@ -1,9 +1,10 @@
-"""Latest-frame slots between camera readers and the inference worker."""
+"""Latest-frame slots between camera readers and the inference workers."""
 
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from streams.frame import Frame
@@ -11,7 +12,7 @@ from streams.frame import Frame
 
 @dataclass(frozen=True, eq=False)
 class PendingFrame:
-    """A frame waiting for the worker; ``detect`` False means the motion gate skipped it."""
+    """A frame waiting for a worker; ``detect`` False means the motion gate skipped it."""
 
     frame: Frame
     detect: bool
@@ -23,10 +24,15 @@ class PendingFrames:
 
     The pipeline therefore always works on the newest frame of each camera: back-pressure drops
     the oldest pending frame of that camera, never blocks the reader.
+
+    Several workers may take from the slots at once. A taken frame's camera is *in flight* until
+    :meth:`release`: its next frame waits in the slot, so each camera's frames are stepped one at
+    a time and in capture order (its tracker and rules are not thread-safe and need that order).
     """
 
     def __init__(self) -> None:
         self._slots: dict[str, PendingFrame] = {}
+        self._in_flight: set[str] = set()
         self._dropped: dict[str, int] = {}
         self._cond = threading.Condition()
         self._closed = False
@@ -39,31 +45,39 @@ class PendingFrames:
                 # If either frame needed detection, the newer one is looked at instead.
                 detect = detect or previous.detect
             self._slots[frame.camera_id] = PendingFrame(frame, detect, time.monotonic())
-            self._cond.notify()
+            self._cond.notify_all()
 
     def take(self, max_items: int, max_wait_s: float, timeout_s: float) -> list[PendingFrame]:
-        """Up to ``max_items`` frames, oldest first.
+        """Up to ``max_items`` frames of cameras not in flight, oldest first; their cameras are
+        in flight until :meth:`release`.
 
         Waits up to ``timeout_s`` for a first frame, then up to ``max_wait_s`` more for the batch
         to fill. Returns [] only when nothing arrived in time or the slots are closed.
         """
         deadline = time.monotonic() + timeout_s
         with self._cond:
-            while not self._slots and not self._closed:
+            while not self._ready() and not self._closed:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     return []
                 self._cond.wait(left)
             fill_deadline = time.monotonic() + max_wait_s
-            while len(self._slots) < max_items and not self._closed:
+            while len(self._ready()) < max_items and not self._closed:
                 left = fill_deadline - time.monotonic()
                 if left <= 0:
                     break
                 self._cond.wait(left)
-            items = sorted(self._slots.values(), key=lambda p: p.queued_at)[:max_items]
+            items = sorted(self._ready(), key=lambda p: p.queued_at)[:max_items]
             for item in items:
                 del self._slots[item.frame.camera_id]
+                self._in_flight.add(item.frame.camera_id)
             return items
+
+    def release(self, items: Iterable[PendingFrame]) -> None:
+        """The frames taken with ``items`` are done with: their cameras' next frames may go."""
+        with self._cond:
+            self._in_flight.difference_update(item.frame.camera_id for item in items)
+            self._cond.notify_all()
 
     def dropped(self, camera_id: str) -> int:
         with self._cond:
@@ -73,3 +87,6 @@ class PendingFrames:
         with self._cond:
             self._closed = True
             self._cond.notify_all()
+
+    def _ready(self) -> list[PendingFrame]:
+        return [p for camera, p in self._slots.items() if camera not in self._in_flight]

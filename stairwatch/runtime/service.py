@@ -1,7 +1,8 @@
-"""The running service: readers, one inference worker, per-camera pipelines and sinks.
+"""The running service: readers, the inference workers, per-camera pipelines and sinks.
 
-Threads: one reader per camera (live cameras add their stream readers), one inference worker,
-one watch thread that raises and ends ``camera_offline`` events, and one clip encoder.
+Threads: one reader per camera (live cameras add their stream readers), ``inference.workers``
+inference threads on one detector, one watch thread that raises and ends ``camera_offline``
+events, and one clip encoder.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from numpy.typing import NDArray
 
 from alerts.events import EventChange
 from alerts.store import CameraInfo, EventStore
-from stairwatch.config import CameraConfig, Settings
+from stairwatch.config import CameraConfig, Settings, usable_cores
 from stairwatch.gating import motion_gate
 from stairwatch.media.clips import ClipRecorder
 from stairwatch.pipeline import CameraPipeline
@@ -93,6 +94,7 @@ class Service:
             max_wait_s=inference.max_wait_ms / 1000.0,
             age_window=age_window,
             metrics=self.metrics,
+            threads=inference.worker_count(usable_cores()),
         )
         self._stop = threading.Event()
         self._watch_thread = threading.Thread(target=self._watch, name="camera-watch", daemon=True)

@@ -1,4 +1,4 @@
-"""The inference worker: batches pending frames across cameras on one shared detector."""
+"""The inference workers: batch pending frames across cameras on one shared detector."""
 
 from __future__ import annotations
 
@@ -52,7 +52,12 @@ class CameraLane:
 
 
 class InferenceWorker:
-    """One thread; each round takes up to ``batch_size`` frames and runs the detector once.
+    """``threads`` threads; each round of each takes up to ``batch_size`` frames and runs the
+    detector once. The detector must allow concurrent calls (an onnxruntime session does).
+
+    Several threads with one onnxruntime thread each keep a small model's CPU cores busier than
+    one call spread over all of them (measured on 2 cores: 88 against 63 frames/s at batch 4).
+    :class:`PendingFrames` keeps each camera's frames in order across the threads.
 
     Frame ages (capture to detection done, seconds) of the last ``age_window`` frames are kept
     for the benchmark and metrics.
@@ -67,6 +72,7 @@ class InferenceWorker:
         max_wait_s: float = 0.05,
         age_window: int = 2000,
         metrics: WorkerMetrics | None = None,
+        threads: int = 1,
     ):
         self._detector = detector
         self._lanes = lanes
@@ -75,23 +81,35 @@ class InferenceWorker:
         self._max_wait_s = max_wait_s
         self._metrics = metrics
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="inference", daemon=True)
+        if threads < 1:
+            raise ValueError(f"an inference worker needs at least one thread, got {threads}")
+        self._threads = [
+            threading.Thread(target=self._run, name=f"inference-{i + 1}", daemon=True)
+            for i in range(threads)
+        ]
         self.frame_ages_s: deque[float] = deque(maxlen=age_window)
+        self._count_lock = threading.Lock()
         self.batches = 0
 
     def start(self) -> None:
-        self._thread.start()
+        for thread in self._threads:
+            thread.start()
 
     def stop(self, timeout_s: float = 10.0) -> None:
         self._stop.set()
         self._pending.close()
-        self._thread.join(timeout_s)
+        deadline = time.monotonic() + timeout_s
+        for thread in self._threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
 
     def _run(self) -> None:
         while not self._stop.is_set():
             items = self._pending.take(self._batch_size, self._max_wait_s, timeout_s=0.5)
             if items:
-                self.run_batch(items)
+                try:
+                    self.run_batch(items)
+                finally:
+                    self._pending.release(items)
 
     def run_batch(self, items: list[PendingFrame]) -> None:
         """Detect on the frames that need it, then step every camera's pipeline in frame order.
@@ -124,7 +142,8 @@ class InferenceWorker:
         if len(found) != len(items):
             self._detector_failed(items, f"{len(found)} results for {len(items)} frames")
             return None
-        self.batches += 1
+        with self._count_lock:
+            self.batches += 1
         if self._metrics is not None:
             self._metrics.batch_done(len(items), time.perf_counter() - started)
         return found
