@@ -73,6 +73,8 @@ def test_bench_writes_every_key(tmp_path: Path, clips: Path, capsys: pytest.Capt
     assert service["cameras"] == 2 and service["detections_run"] > 0
     assert len(service["rss_timeline_mb"]) >= 2
     assert service["cpu_steal_ratio"] is None or 0.0 <= service["cpu_steal_ratio"] <= 1.0
+    assert {"reader", "inference"} <= set(service["cores_by_thread"])
+    assert result["workers"] >= 1 and result["threads_per_call"] >= 1
     # The still scene is the clip's first frame: nothing moves, nothing is found.
     assert still["detections_skipped"] > 0 and still["cameras_with_objects"] == 0
     assert "model alone" in capsys.readouterr().out
@@ -118,6 +120,7 @@ def test_steal_ratio(
         (["--cameras", "0"], "--cameras must be at least 1"),
         (["--phases", "model,warp"], "unknown phase 'warp'"),
         (["--map", "ebike"], "expected KIND=NAME"),
+        (["--workers", "0"], "--workers must be in [1, 64]"),
     ],
 )
 def test_bench_rejects_bad_arguments(
@@ -125,6 +128,37 @@ def test_bench_rejects_bad_arguments(
 ) -> None:
     assert main(["bench", *args]) == 2
     assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("thread", "group"),
+    [
+        ("reader-cam03", "reader"),
+        ("reader-stairs-2", "reader"),  # the camera id is dropped whatever it is
+        ("sampler-lobby", "sampler"),
+        ("stairwatch-reader-lobby", "stairwatch-reader"),
+        ("inference-2", "inference"),
+        ("clip-encoder_0", "clip-encoder"),
+        ("ThreadPoolExecutor-0_1", "ThreadPoolExecutor"),
+        ("MainThread", "MainThread"),
+    ],
+)
+def test_thread_groups(thread: str, group: str) -> None:
+    from stairwatch.bench.threads_cpu import group_name
+
+    assert group_name(thread) == group
+
+
+def test_cores_by_group_counts_living_native_and_exited_threads() -> None:
+    from stairwatch.bench.threads_cpu import CpuReading, cores_by_group
+
+    start = CpuReading(10.0, {1: 1.0, 2: 2.0, 3: 0.5}, {1: "MainThread", 2: "reader"})
+    end = CpuReading(16.0, {1: 1.5, 2: 4.0, 3: 1.5, 4: 1.0}, {1: "MainThread", 2: "reader"})
+    # Threads 3 and 4 are native (unknown to Python; 4 started during the run). Of the 6 s the
+    # process used, the living threads account for 4.5 s: 1.5 s went to threads that ended.
+    cores = cores_by_group(start, end, 2.0)
+    assert cores == {"native": 1.0, "reader": 1.0, "exited": 0.75, "MainThread": 0.25}
+    assert list(cores.values()) == sorted(cores.values(), reverse=True)
 
 
 def test_alert_clock_times_the_hand_off_through_the_real_outbox(tmp_path: Path) -> None:

@@ -52,6 +52,9 @@ class ServiceRun(_Frozen):
     rss_max_mb: float  # the highest of the timeline
     rss_timeline_mb: list[float]  # after the warm-up, then every tenth of the run
     cpu_steal_ratio: float | None = None  # CPU time the hypervisor took away during the run
+    # Cores each thread group kept busy on average (reader, inference, clip-encoder, native:
+    # onnxruntime's and FFmpeg's own threads, exited: threads that ended during the run).
+    cores_by_thread: dict[str, float] | None = None
 
 
 class BenchResult(_Frozen):
@@ -117,6 +120,9 @@ def format_summary(result: BenchResult) -> str:
             f"RSS {run.rss_start_mb:.0f} -> {run.rss_end_mb:.0f} MiB, "
             f"CPU stolen by the hypervisor {_fmt(run.cpu_steal_ratio, '.1%')}"
         )
+        if run.cores_by_thread:
+            busy = ", ".join(f"{name} {cores:.2f}" for name, cores in run.cores_by_thread.items())
+            lines.append(f"  cores busy by thread: {busy}")
     lines.append(
         f"pipeline {_fmt(result.pipeline_fps, '.1f')} det/s saturated, model alone "
         f"{_fmt(result.raw_fps_at_saturation, '.1f')} fps around it: "

@@ -30,6 +30,7 @@ from stairwatch.bench.handoff import AlertClock
 from stairwatch.bench.machine import cpu_ticks, rss_mb, steal_ratio, this_machine
 from stairwatch.bench.result import BenchResult, ServiceRun
 from stairwatch.bench.rtsp import PatternServer
+from stairwatch.bench.threads_cpu import cores_by_group, read_cpu
 from stairwatch.config import (
     CameraConfig,
     InferenceConfig,
@@ -218,9 +219,10 @@ def _run_service(
         service.worker.frame_ages_s.clear()
         stored_before = len(alerts.stored_latencies())
         handed_before = len(alerts.channel.latencies())
-        started, ticks_start = time.monotonic(), cpu_ticks()
+        started, ticks_start, cpu_start = time.monotonic(), cpu_ticks(), read_cpu()
         timeline = _tick(service, scene.seconds, scene.name, options.progress)
         elapsed, steal = time.monotonic() - started, steal_ratio(ticks_start, cpu_ticks())
+        cpu_end = read_cpu()
         after, rss_end = service.health(), rss_mb()
         ages = sorted(service.worker.frame_ages_s)
     finally:
@@ -235,7 +237,8 @@ def _run_service(
     run = _service_run(
         scene, before, after, elapsed, ages, latencies, [rss_start, *timeline[1:], rss_end]
     )
-    return run.model_copy(update={"cpu_steal_ratio": steal})
+    cores = cores_by_group(cpu_start, cpu_end, elapsed) if cpu_start and cpu_end else None
+    return run.model_copy(update={"cpu_steal_ratio": steal, "cores_by_thread": cores})
 
 
 @dataclass(frozen=True)
