@@ -4,22 +4,29 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.responses import FileResponse, JSONResponse
 
 from alerts.errors import StoreError
 from alerts.events import EventStatus, EventType
 from alerts.store import EventStore
 from alerts.stored import EventAction, StoredEvent
+from dashboard.access import Operator, Viewer
+from dashboard.auth import User
 from dashboard.schemas import ActorNote, Assignment, CameraStatus, CameraStatusProvider, Health
 
 Responses = dict[int | str, dict[str, Any]]
 NOT_FOUND: Responses = {404: {"description": "no such event"}}
 CONFLICT: Responses = {409: {"description": "the event's status does not allow it"}}
+SIGNED_IN: Responses = {
+    401: {"description": "nobody signed in (session cookie or HTTP Basic)"},
+    403: {"description": "the user's role does not allow it"},
+}
 
 
 def api_router(store: EventStore, cameras: CameraStatusProvider | None) -> APIRouter:
     router = APIRouter()
+    viewer = [Depends(_signed_in)]
 
     @router.get("/healthz", response_model=Health)
     def healthz() -> Health | JSONResponse:
@@ -30,7 +37,7 @@ def api_router(store: EventStore, cameras: CameraStatusProvider | None) -> APIRo
         camera_count = len(cameras.camera_statuses()) if cameras is not None else 0
         return Health(status="ok", events_open=open_events, cameras=camera_count)
 
-    @router.get("/api/events", response_model=list[StoredEvent])
+    @router.get("/api/events", response_model=list[StoredEvent], dependencies=viewer)
     def list_events(
         limit: Annotated[int, Query(ge=1, le=500)] = 50,
         offset: Annotated[int, Query(ge=0)] = 0,
@@ -44,12 +51,20 @@ def api_router(store: EventStore, cameras: CameraStatusProvider | None) -> APIRo
             limit, offset, camera_id=camera, type=type, status=status, since=since
         )
 
-    @router.get("/api/events/{event_id}", response_model=StoredEvent, responses=NOT_FOUND)
+    @router.get(
+        "/api/events/{event_id}",
+        response_model=StoredEvent,
+        responses=NOT_FOUND,
+        dependencies=viewer,
+    )
     def get_event(event_id: str) -> StoredEvent:
         return store.get(event_id)
 
     @router.get(
-        "/api/events/{event_id}/actions", response_model=list[EventAction], responses=NOT_FOUND
+        "/api/events/{event_id}/actions",
+        response_model=list[EventAction],
+        responses=NOT_FOUND,
+        dependencies=viewer,
     )
     def event_actions(event_id: str) -> list[EventAction]:
         """The audit trail, oldest first."""
@@ -59,6 +74,7 @@ def api_router(store: EventStore, cameras: CameraStatusProvider | None) -> APIRo
         "/api/events/{event_id}/snapshot.jpg",
         response_class=FileResponse,
         responses={**NOT_FOUND, 200: {"content": {"image/jpeg": {}}}},
+        dependencies=viewer,
     )
     def snapshot(event_id: str) -> FileResponse:
         # Revalidate every time: a better snapshot may replace the file while the event goes on.
@@ -76,6 +92,7 @@ def api_router(store: EventStore, cameras: CameraStatusProvider | None) -> APIRo
             200: {"content": {"video/mp4": {}}},
             206: {"description": "the byte range asked for (Range header)"},
         },
+        dependencies=viewer,
     )
     def clip(event_id: str) -> FileResponse:
         # FileResponse answers Range requests (206), which browsers use to seek and stream.
@@ -84,29 +101,42 @@ def api_router(store: EventStore, cameras: CameraStatusProvider | None) -> APIRo
     @router.post(
         "/api/events/{event_id}/acknowledge",
         response_model=StoredEvent,
-        responses={**NOT_FOUND, **CONFLICT},
+        responses={**NOT_FOUND, **CONFLICT, **SIGNED_IN},
     )
-    def acknowledge(event_id: str, body: ActorNote) -> StoredEvent:
-        return store.acknowledge(event_id, body.actor, body.note)
+    def acknowledge(event_id: str, body: ActorNote, user: Operator) -> StoredEvent:
+        return store.acknowledge(event_id, _actor(user, body.actor), body.note)
 
     @router.post(
         "/api/events/{event_id}/assign",
         response_model=StoredEvent,
-        responses={**NOT_FOUND, **CONFLICT},
+        responses={**NOT_FOUND, **CONFLICT, **SIGNED_IN},
     )
-    def assign(event_id: str, body: Assignment) -> StoredEvent:
-        return store.assign(event_id, body.actor, body.assignee)
+    def assign(event_id: str, body: Assignment, user: Operator) -> StoredEvent:
+        return store.assign(event_id, _actor(user, body.actor), body.assignee)
 
     @router.post(
         "/api/events/{event_id}/resolve",
         response_model=StoredEvent,
-        responses={**NOT_FOUND, **CONFLICT},
+        responses={**NOT_FOUND, **CONFLICT, **SIGNED_IN},
     )
-    def resolve(event_id: str, body: ActorNote) -> StoredEvent:
-        return store.resolve(event_id, body.actor, body.note)
+    def resolve(event_id: str, body: ActorNote, user: Operator) -> StoredEvent:
+        return store.resolve(event_id, _actor(user, body.actor), body.note)
 
-    @router.get("/api/cameras", response_model=list[CameraStatus])
+    @router.get("/api/cameras", response_model=list[CameraStatus], dependencies=viewer)
     def camera_list() -> list[CameraStatus]:
         return cameras.camera_statuses() if cameras is not None else []
 
     return router
+
+
+def _signed_in(user: Viewer) -> None:
+    """A dependency: any signed-in user (viewer or more) may read."""
+
+
+def _actor(user: User, named: str | None) -> str:
+    """Who acts: the signed-in user (whatever the body says), else the name in the body."""
+    if user.name:
+        return user.name
+    if not named:
+        raise HTTPException(422, "actor is required: nobody is signed in to act as")
+    return named

@@ -6,6 +6,7 @@ FastAPI runs the (blocking) store calls in its thread pool.
 
 from __future__ import annotations
 
+import secrets
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -24,7 +25,10 @@ from alerts.errors import (
     StoreError,
 )
 from alerts.store import EventStore
+from dashboard.access import Access, install_access
 from dashboard.api import api_router
+from dashboard.auth import Account, Authenticator
+from dashboard.login import add_login_routes
 from dashboard.pages import PageContext, page_router
 from dashboard.patrol import add_patrol_routes
 from dashboard.schemas import CameraStatusProvider, DashboardSettings
@@ -52,7 +56,8 @@ def create_app(
 ) -> FastAPI:
     """The dashboard over ``store``; ``cameras`` reports stream health (None: no cameras shown);
     ``metrics`` returns the Prometheus text served at ``GET /metrics`` (None: no such route);
-    ``settings.link_secret`` turns on the patrollers' signed one-alert pages under ``/p/``."""
+    ``settings.link_secret`` turns on the patrollers' signed one-alert pages under ``/p/``;
+    ``settings.users`` turns on signing in (pages need a viewer, actions an operator)."""
     settings = settings or DashboardSettings()
     context = PageContext(
         store=store,
@@ -64,9 +69,12 @@ def create_app(
     )
     # Swagger/ReDoc pages load their scripts from a CDN, so they are off; /openapi.json stays.
     app = FastAPI(title="stairwatch dashboard", docs_url=None, redoc_url=None)
+    access = Access(_authenticator(settings))
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    install_access(app, access)
     app.include_router(api_router(store, cameras))
-    app.include_router(page_router(context))
+    app.include_router(page_router(context, access))
+    add_login_routes(app, context, access)
     if metrics is not None:
         _add_metrics_route(app, metrics)
     if settings.link_secret is not None:
@@ -74,6 +82,20 @@ def create_app(
     _add_error_handlers(app)
     app.middleware("http")(_security_headers)
     return app
+
+
+def _authenticator(settings: DashboardSettings) -> Authenticator | None:
+    if not settings.users:
+        return None
+    secret = settings.session_secret
+    accounts = {
+        u.name: Account(u.name, u.role, u.password_hash.get_secret_value()) for u in settings.users
+    }
+    return Authenticator(
+        accounts,
+        secret.get_secret_value().encode() if secret else secrets.token_bytes(32),
+        settings.session_hours * 3600,
+    )
 
 
 def _add_metrics_route(app: FastAPI, metrics: Callable[[], bytes]) -> None:

@@ -84,6 +84,16 @@ MESSAGES: dict[Lang, dict[str, str]] = {
         "last_frame": "最后画面",
         "seconds_ago": "秒前",
         "language": "English",
+        # Signing in (when the dashboard has users).
+        "sign_in": "登录",
+        "sign_out": "退出",
+        "user_name": "用户名",
+        "password": "密码",
+        "login_failed": "用户名或密码错误。",
+        "login_locked": "密码错误次数过多，请一分钟后再试。",
+        "role_viewer": "只读",
+        "role_operator": "值班员",
+        "role_admin": "管理员",
         # The patroller's page (/p/{token}).
         "patrol_title": "巡查告警",
         "camera": "摄像头",
@@ -145,6 +155,16 @@ MESSAGES: dict[Lang, dict[str, str]] = {
         "last_frame": "last frame",
         "seconds_ago": "s ago",
         "language": "中文",
+        # Signing in (when the dashboard has users).
+        "sign_in": "Sign in",
+        "sign_out": "Sign out",
+        "user_name": "User name",
+        "password": "Password",
+        "login_failed": "Wrong user name or password.",
+        "login_locked": "Too many wrong passwords; please try again in a minute.",
+        "role_viewer": "viewer",
+        "role_operator": "operator",
+        "role_admin": "admin",
         # The patroller's page (/p/{token}).
         "patrol_title": "Patrol alert",
         "camera": "Camera",

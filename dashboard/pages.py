@@ -18,6 +18,8 @@ from fastapi.templating import Jinja2Templates
 
 from alerts.events import EventStatus
 from alerts.store import EventStore
+from dashboard.access import Access
+from dashboard.auth import Role, User
 from dashboard.i18n import Lang, Texts, pick_lang
 from dashboard.schemas import CameraStatusProvider, DashboardSettings
 from dashboard.views import camera_view, event_view, format_time
@@ -44,15 +46,17 @@ class FilterLink:
     active: bool
 
 
-def page_router(ctx: PageContext) -> APIRouter:
+def page_router(ctx: PageContext, access: Access) -> APIRouter:
     router = APIRouter(include_in_schema=False)
+    viewer = access.require(Role.VIEWER)  # raises NotSignedIn: pages redirect to the login
 
     def render(
         request: Request, name: str, lang: str | None, status: EventStatus | None
     ) -> HTMLResponse:
         chosen = pick_lang(lang, request.headers.get("accept-language"), ctx.settings.default_lang)
+        user = viewer(request)
         response = ctx.templates.TemplateResponse(
-            request, name, _context(ctx, request, chosen, status)
+            request, name, _context(ctx, request, chosen, status, user)
         )
         response.headers["Vary"] = "Accept-Language"
         response.headers["Cache-Control"] = "no-store"
@@ -76,7 +80,7 @@ def page_router(ctx: PageContext) -> APIRouter:
 
 
 def _context(
-    ctx: PageContext, request: Request, lang: Lang, status: EventStatus | None
+    ctx: PageContext, request: Request, lang: Lang, status: EventStatus | None, user: User
 ) -> dict[str, Any]:
     texts = Texts(lang)
     base = str(request.scope.get("root_path", "")).rstrip("/")
@@ -96,6 +100,9 @@ def _context(
         "cameras": [camera_view(c, texts) for c in statuses],
         "filters": _filters(ctx.store, texts, status),
         "other_lang_href": "?" + urlencode(_query(texts.other_lang(), status)),
+        "user_name": user.name,  # empty without login
+        "user_role": user.role.value,
+        "can_act": user.role.allows(Role.OPERATOR),
     }
 
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from enum import StrEnum
 from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
+from dashboard.auth import Role, check_password_hash
 from dashboard.i18n import Lang
 
 _URL_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^\s/@]+@")
@@ -55,6 +57,22 @@ class CameraStatusProvider(Protocol):
     def camera_statuses(self) -> list[CameraStatus]: ...
 
 
+class DashboardUser(BaseModel):
+    """Someone who may sign in to the dashboard."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = Field(min_length=1, max_length=64, pattern=r"^[^\s:|]+$")
+    role: Role = Role.OPERATOR
+    password_hash: SecretStr = Field(description="from stairwatch hash-password")
+
+    @field_validator("password_hash")
+    @classmethod
+    def _a_hash(cls, value: SecretStr) -> SecretStr:
+        check_password_hash(value.get_secret_value())
+        return value
+
+
 class DashboardSettings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -70,6 +88,29 @@ class DashboardSettings(BaseModel):
         exclude=True,
         description="verifies the signed /p/{token} links to one alert; None: no such pages",
     )
+    users: tuple[DashboardUser, ...] = Field(
+        (), description="who may sign in; none: no login, everyone may act (loopback only)"
+    )
+    session_secret: SecretStr | None = Field(
+        None,
+        min_length=16,
+        exclude=True,
+        description="signs session cookies; None: a new random one at each start",
+    )
+    session_hours: float = Field(12.0, gt=0, le=24 * 30, description="a sign-in lasts this long")
+
+    @field_validator("users")
+    @classmethod
+    def _unique_names(cls, users: tuple[DashboardUser, ...]) -> tuple[DashboardUser, ...]:
+        check_unique_names(users)
+        return users
+
+
+def check_unique_names(users: Sequence[DashboardUser]) -> None:
+    names = [u.name for u in users]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise ValueError(f"user names must be unique: {', '.join(twice)}")
 
 
 class _Body(BaseModel):
@@ -77,16 +118,17 @@ class _Body(BaseModel):
 
 
 class ActorNote(_Body):
-    """Body of acknowledge and resolve."""
+    """Body of acknowledge and resolve. ``actor`` is needed only without login: a signed-in
+    user always acts as themselves."""
 
-    actor: str = Field(min_length=1, max_length=200)
+    actor: str | None = Field(None, min_length=1, max_length=200)
     note: str | None = Field(None, max_length=2000)
 
 
 class Assignment(_Body):
-    """Body of assign."""
+    """Body of assign (``actor`` as in :class:`ActorNote`)."""
 
-    actor: str = Field(min_length=1, max_length=200)
+    actor: str | None = Field(None, min_length=1, max_length=200)
     assignee: str = Field(min_length=1, max_length=200)
 
 

@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "synth",
     "train",
     "export",
+    "hash_password",
 )
 
 

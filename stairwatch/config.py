@@ -5,6 +5,7 @@ Validators do no I/O; :func:`check_paths` checks files exist, separately.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from pydantic import (
 
 from alerts.notify_config import NotificationsConfig
 from alerts.params import RuleParams, RuleParamsOverride
+from dashboard.schemas import DashboardUser, check_unique_names
 from stairwatch.media.settings import ClipSettings
 from streams.redact import redact_url
 from vision.kinds import ObjectKind
@@ -192,8 +194,45 @@ class StorageConfig(_Strict):
 
 
 class ServerConfig(_Strict):
+    """The dashboard's address and who may sign in to it."""
+
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
+    users: list[DashboardUser] = Field(
+        default_factory=list, description="who may sign in; none: no sign-in (loopback only)"
+    )
+    session_secret: SecretStr | None = Field(
+        None, min_length=16, description="signs sign-in cookies; None: new at each start"
+    )
+    session_hours: float = Field(12.0, gt=0, le=24 * 30)
+    allow_anonymous: bool = Field(
+        False, description="no users on a non-loopback host: anyone reaching the port may act"
+    )
+
+    @field_validator("users")
+    @classmethod
+    def _unique_users(cls, users: list[DashboardUser]) -> list[DashboardUser]:
+        check_unique_names(users)
+        return users
+
+    @model_validator(mode="after")
+    def _sign_in_beyond_this_machine(self) -> ServerConfig:
+        if not self.users and not self.allow_anonymous and not _is_loopback(self.host):
+            raise ValueError(
+                f"host {self.host} serves the dashboard beyond this machine with no sign-in: "
+                "add users (password_hash from `stairwatch hash-password`) or set "
+                "allow_anonymous: true"
+            )
+        return self
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a host name: it may resolve anywhere
+        return False
 
 
 MAX_AUTO_WORKERS = 4
@@ -284,9 +323,25 @@ def validation_problems(error: ValidationError) -> list[str]:
             and isinstance(value, str | int | float)
             and len(str(value)) < 60
         ):
-            msg = f"{msg} (got {value!r})"
+            msg = f"{msg} (got {_shown(loc, value)})"
         lines.append(f"{format_location(loc)}: {msg}")
     return lines
+
+
+_SECRET_KEYS = frozenset(
+    {"password", "password_hash", "secret", "session_secret", "link_secret", "url"}  # url: a token
+)
+_URL_KEYS = frozenset({"source", "substream"})  # may carry credentials
+
+
+def _shown(loc: tuple[int | str, ...], value: str | int | float) -> str:
+    """The offending value as an error message may show it: never a secret."""
+    key = next((p for p in reversed(loc) if isinstance(p, str)), "")
+    if key in _SECRET_KEYS:
+        return "a value not shown: it is secret"
+    if key in _URL_KEYS:
+        return repr(redact_url(str(value)))
+    return repr(value)
 
 
 def parse_settings(data: Any, source: str) -> Settings:

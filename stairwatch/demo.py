@@ -45,5 +45,6 @@ def demo_settings(
         cameras=cameras,
         model=ModelConfig(path=model),
         storage=StorageConfig(data_dir=data_dir),
-        server=ServerConfig(host=host, port=port),
+        # The demo shows sample clips: no sign-in, wherever it listens.
+        server=ServerConfig(host=host, port=port, allow_anonymous=True),
     )

@@ -39,6 +39,9 @@ def serve(settings: Settings, duration_s: float | None = None) -> int:
     dashboard_settings = DashboardSettings(
         timezone=settings.notifications.timezone,  # page times match the messages' times
         link_secret=settings.notifications.link_secret,
+        users=tuple(settings.server.users),
+        session_secret=settings.server.session_secret,
+        session_hours=settings.server.session_hours,
     )
     app = create_app(
         store,

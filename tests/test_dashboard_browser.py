@@ -11,6 +11,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,10 +19,13 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
+from pydantic import SecretStr
 
 from alerts.events import EventType
 from alerts.store import EventStore
 from dashboard.app import create_app
+from dashboard.auth import Role, hash_password
+from dashboard.schemas import DashboardSettings, DashboardUser
 from tests.media_helpers import clip_bytes, raise_event
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is missing")
@@ -55,6 +59,25 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+@contextmanager
+def _serving(app: Any) -> Iterator[str]:
+    """``app`` under uvicorn on a free local port; yields its base URL."""
+    port = _free_port()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name="dashboard-under-test", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     root = tmp_path_factory.mktemp("browser")
@@ -67,20 +90,10 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         "newer": raise_event(store, now - 1800, type_=EventType.EBIKE_IN_ELEVATOR).id,
         "newest": raise_event(store, now - 600, type_=EventType.FLYING_WIRE).id,
     }
-    port = _free_port()
-    config = uvicorn.Config(create_app(store), host="127.0.0.1", port=port, log_level="warning")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="dashboard-under-test", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
     try:
-        yield Site(f"http://127.0.0.1:{port}", ids)
+        with _serving(create_app(store)) as base:
+            yield Site(base, ids)
     finally:
-        server.should_exit = True
-        thread.join(10)
         store.close()
 
 
@@ -205,3 +218,46 @@ def test_the_clip_plays_in_the_browser(page: Any, site: Site, tmp_path: Path) ->
     shot = tmp_path / "dashboard.png"
     page.screenshot(path=str(shot), full_page=True)
     assert shot.stat().st_size > 10_000
+
+
+def test_sign_in_act_as_yourself_and_sign_out(
+    browser: Any, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    root = tmp_path_factory.mktemp("signed")
+    store = EventStore.open(f"sqlite:///{root / 'events.db'}", root / "media")
+    event_id = raise_event(store, time.time() - 60).id
+    otto = DashboardUser(
+        name="otto", role=Role.OPERATOR, password_hash=SecretStr(hash_password("pw-otto-1", 1000))
+    )
+    settings = DashboardSettings(default_lang="en", users=(otto,))
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="en-GB")
+    page = context.new_page()
+    page.set_default_timeout(WAIT_MS)
+    prompts: list[str] = []
+    page.on("dialog", lambda dialog: (prompts.append(dialog.message), dialog.dismiss()))
+    try:
+        with _serving(create_app(store, settings=settings)) as base:
+            page.goto(f"{base}/?status=open")
+            assert "/login?next=" in page.url  # strangers go to the sign-in page first
+            page.fill('input[name="name"]', "otto")
+            page.fill('input[name="password"]', "wrong")
+            page.click('button[type="submit"]')
+            assert page.locator(".problem").inner_text() == "Wrong user name or password."
+            page.fill('input[name="name"]', "otto")
+            page.fill('input[name="password"]', "pw-otto-1")
+            page.click('button[type="submit"]')
+            page.wait_for_selector("article.event")
+            assert page.url == f"{base}/?status=open"
+            assert "otto" in page.locator(".who").inner_text()
+            card = f'article.event[data-id="{event_id}"]'
+            page.click(f'{card} button[data-action="acknowledge"]')
+            page.wait_for_function(
+                'id => !document.querySelector(`article.event[data-id="${id}"]`)', arg=event_id
+            )  # acknowledged: it leaves the list of open events
+            assert prompts == [], "a signed-in operator is not asked for a name"
+            assert store.get(event_id).acknowledged_by == "otto"
+            page.click('.who button[type="submit"]')
+            page.wait_for_url(f"{base}/login")
+    finally:
+        context.close()
+        store.close()

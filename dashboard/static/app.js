@@ -12,6 +12,7 @@
   const refreshMs = Number(body.dataset.refreshMs) || 5000;
   const RERENDER_MS = 60000;
   const ACTOR_KEY = "stairwatch.actor";
+  const user = body.dataset.user || ""; // signed in: actions are theirs, nobody asks a name
   const messages = JSON.parse(document.getElementById("messages").textContent);
   const eventsEl = document.getElementById("events");
   const camerasEl = document.getElementById("cameras");
@@ -30,6 +31,7 @@
 
   async function fetchOk(url, options) {
     const response = await fetch(url, options);
+    if (response.status === 401) window.location.reload(); // signed out: to the sign-in page
     if (!response.ok) throw new Error(`${response.status} ${response.statusText}`);
     return response;
   }
@@ -77,6 +79,7 @@
   }
 
   function askActor() {
+    if (user) return user;
     const answer = window.prompt(messages.prompt_actor, localStorage.getItem(ACTOR_KEY) || "");
     const name = answer === null ? "" : answer.trim();
     if (name) localStorage.setItem(ACTOR_KEY, name);
@@ -118,7 +121,8 @@
         headers: { "Content-Type": "application/json" },
         body: JSON.stringify(payload),
       });
-      if (!response.ok) window.alert(`${messages.action_failed}: ${await errorText(response)}`);
+      if (response.status === 401) window.location.reload();
+      else if (!response.ok) window.alert(`${messages.action_failed}: ${await errorText(response)}`);
     } catch (err) {
       window.alert(`${messages.action_failed}: ${err.message}`);
     }

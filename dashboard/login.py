@@ -1,0 +1,102 @@
+"""The sign-in page, sign-out, and the signed-in user's place on the page (when users exist)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated
+
+from fastapi import APIRouter, FastAPI, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from dashboard.access import SESSION_COOKIE, Access
+from dashboard.auth import Authenticator
+from dashboard.i18n import Lang, Texts, pick_lang
+from dashboard.pages import LangParam, PageContext
+
+log = logging.getLogger(__name__)
+
+FormText = Annotated[str, Form(max_length=2000)]
+
+
+def add_login_routes(app: FastAPI, ctx: PageContext, access: Access) -> None:
+    if access.authenticator is not None:
+        app.include_router(_login_router(ctx, access.authenticator))
+
+
+def safe_next(target: str) -> str:
+    """Where to go after signing in: a path on this site, never another site."""
+    if target.startswith("/") and not target.startswith(("//", "/\\")):
+        return target
+    return "/"
+
+
+def _login_router(ctx: PageContext, auth: Authenticator) -> APIRouter:
+    router = APIRouter(include_in_schema=False)
+
+    def page(
+        request: Request, texts: Texts, target: str, problem: str | None, status_code: int
+    ) -> HTMLResponse:
+        context = {
+            "texts": texts,
+            "base": _base(request),
+            "next": safe_next(target),
+            "problem": texts(problem) if problem else None,
+        }
+        response = ctx.templates.TemplateResponse(
+            request, "login.html", context, status_code=status_code
+        )
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+    @router.get("/login", response_class=HTMLResponse)
+    def login_page(request: Request, lang: LangParam = None, next: str = "/") -> HTMLResponse:
+        return page(request, _texts(ctx, request, lang), next, None, 200)
+
+    @router.post("/login", response_class=HTMLResponse)
+    def login(
+        request: Request,
+        lang: LangParam = None,
+        name: FormText = "",
+        password: FormText = "",
+        next: FormText = "/",
+    ) -> Response:
+        texts = _texts(ctx, request, lang)
+        name = name.strip()
+        if auth.locked_out(name):
+            log.warning("dashboard: sign-in of %r refused: too many wrong passwords", name)
+            return page(request, texts, next, "login_locked", 429)
+        user = auth.check(name, password)
+        if user is None:
+            log.warning("dashboard: wrong name or password for %r", name)
+            return page(request, texts, next, "login_failed", 401)
+        log.info("dashboard: %s (%s) signed in", user.name, user.role.value)
+        response = RedirectResponse(_base(request) + safe_next(next), status_code=303)
+        response.set_cookie(
+            SESSION_COOKIE,
+            auth.session_cookie(user),
+            max_age=int(auth.session_s),
+            path="/",
+            httponly=True,
+            samesite="strict",
+            secure=request.url.scheme == "https",
+        )
+        return response
+
+    @router.post("/logout")
+    def logout(request: Request) -> RedirectResponse:
+        response = RedirectResponse(f"{_base(request)}/login", status_code=303)
+        response.delete_cookie(SESSION_COOKIE, path="/")
+        return response
+
+    return router
+
+
+def _texts(ctx: PageContext, request: Request, lang: str | None) -> Texts:
+    chosen: Lang = pick_lang(
+        lang, request.headers.get("accept-language"), ctx.settings.default_lang
+    )
+    return Texts(chosen)
+
+
+def _base(request: Request) -> str:
+    return str(request.scope.get("root_path", "")).rstrip("/")
