@@ -149,6 +149,26 @@ def test_end_to_end_json_and_report(
         assert f'id="{section}"' in html
 
 
+def test_clips_at_once_give_the_same_result(
+    tiny_model: Path, clips_dir: Path, tmp_path: Path
+) -> None:
+    write_clip(clips_dir / "corridor_parked.mp4", 5.0)
+    write_json(clips_dir / "corridor_parked.json", parked_sidecar(5.0))
+    results = []
+    for workers in ("1", "3"):
+        out = tmp_path / f"w{workers}.json"
+        assert run_eval(clips_dir, "--model", tiny_model, "--workers", workers, "--json", out) == 0
+        data = json.loads(out.read_text(encoding="utf-8"))
+        assert data.pop("speed")["frames"] == 34  # 8 + 4 + 5 s at 2 fps
+        results.append(data)
+    assert results[0] == results[1]
+    assert [c["clip"] for c in results[0]["per_clip"]] == [
+        "corridor_parked.mp4",
+        "hall_negative.mp4",
+        "stairwell_parked.mp4",
+    ]
+
+
 def test_false_alarm_and_miss_are_counted(
     tiny_model: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -241,6 +261,7 @@ def _no_sidecar(clips: Path) -> str:
         pytest.param(None, ("--map", "car=motorbike"), "unknown kind 'car'", id="bad-map-kind"),
         pytest.param(None, ("--map", "ebike"), "expected KIND=NAME", id="bad-map-form"),
         pytest.param(None, ("--detect-fps", "0"), "--detect-fps must be > 0", id="bad-fps"),
+        pytest.param(None, ("--workers", "0"), r"--workers must be in \[1, 64\]", id="workers"),
     ],
 )
 def test_errors_exit_nonzero_with_a_clear_message(

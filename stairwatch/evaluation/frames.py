@@ -71,6 +71,12 @@ class FrameScorer:
         self._targets.append(_to_supervision(truth))
         self._boxes += len(truth)
 
+    def extend(self, other: FrameScorer) -> None:
+        """Add every image ``other`` collected (after this one's)."""
+        self._predictions.extend(other._predictions)
+        self._targets.extend(other._targets)
+        self._boxes += other._boxes
+
     @property
     def images(self) -> int:
         return len(self._targets)

@@ -8,8 +8,10 @@ rule time is the video's own time, never the wall clock (which only measures spe
 from __future__ import annotations
 
 import math
+import threading
 import time
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from tqdm import tqdm
@@ -53,6 +55,7 @@ class EvalOptions:
     thumbnails: bool = False
     progress: bool = True
     motion_gate: bool = True
+    workers: int = 1  # clips evaluated at once
 
 
 @dataclass(frozen=True)
@@ -82,8 +85,17 @@ def predicted_from(changes: Sequence[EventChange]) -> list[PredictedEvent]:
     ]
 
 
+@dataclass(frozen=True)
+class _ClipOutcome:
+    row: ClipResult
+    thumbnails: list[Thumbnail]
+    frames: int
+    scorer: FrameScorer
+
+
 class Evaluator:
-    """Evaluates clips one after another with one detector."""
+    """Evaluates clips with one detector, ``options.workers`` clips at a time (the detector
+    must allow concurrent calls, as onnxruntime sessions do). Results do not depend on it."""
 
     def __init__(self, detector: Detector, options: EvalOptions):
         self._detector = detector
@@ -91,39 +103,39 @@ class Evaluator:
         self._mapper = KindMapper(detector.class_names, dict(options.class_map))
 
     def run(self, clips: Sequence[LabeledClip]) -> EvalRun:
-        rows: list[ClipResult] = []
-        thumbs: list[Thumbnail] = []
-        scorer = FrameScorer()
-        frames = 0
-        wall = 0.0
         expected = sum(math.ceil(probe_duration(c) * self._options.detect_fps) for c in clips)
         with tqdm(
             total=expected, unit="frame", disable=not self._options.progress, dynamic_ncols=True
         ) as bar:
-            for clip in clips:
-                bar.set_postfix_str(clip.name)
-                started = time.perf_counter()
-                run = self._run_pipeline(clip, bar, scorer)
-                truth = clip.sidecar.truth()
-                matching = self._match(clip, run.predicted, truth)
-                rows.append(
-                    clip_result(
-                        clip.name, run.duration_s, run.frames, run.predicted, truth, matching
-                    )
-                )
-                thumbs.extend(
-                    self._frame_pass(clip, run.predicted, truth, matching, scorer, run.scored_times)
-                )
-                frames += run.frames
-                wall += time.perf_counter() - started
+            progress = _SharedBar(bar)
+            started = time.perf_counter()
+            if self._options.workers == 1 or len(clips) < 2:
+                outcomes = [self._clip(clip, progress) for clip in clips]
+            else:
+                with ThreadPoolExecutor(self._options.workers, thread_name_prefix="eval") as pool:
+                    outcomes = list(pool.map(lambda clip: self._clip(clip, progress), clips))
+            wall = time.perf_counter() - started
+        scorer = FrameScorer()
+        for outcome in outcomes:  # in clip order, whatever order they finished in
+            scorer.extend(outcome.scorer)
+        rows = [o.row for o in outcomes]
         duration = sum(r.duration_s for r in rows)
         speed = Speed(
-            frames=frames,
+            frames=sum(o.frames for o in outcomes),
             wall_s=round(wall, 3),
             x_realtime=round(duration / wall, 2) if wall > 0 else None,
         )
         result = summarize(rows, self._options.model_name, scorer.compute(), speed)
-        return EvalRun(result, tuple(thumbs))
+        return EvalRun(result, tuple(t for o in outcomes for t in o.thumbnails))
+
+    def _clip(self, clip: LabeledClip, bar: _SharedBar) -> _ClipOutcome:
+        scorer = FrameScorer()
+        run = self._run_pipeline(clip, bar, scorer)
+        truth = clip.sidecar.truth()
+        matching = self._match(clip, run.predicted, truth)
+        row = clip_result(clip.name, run.duration_s, run.frames, run.predicted, truth, matching)
+        thumbs = self._frame_pass(clip, run.predicted, truth, matching, scorer, run.scored_times)
+        return _ClipOutcome(row, thumbs, run.frames, scorer)
 
     def _params(self, clip: LabeledClip) -> tuple[RuleParams, dict[str, RuleParams]]:
         sidecar = clip.sidecar
@@ -135,7 +147,9 @@ class Evaluator:
         params, zone_params = self._params(clip)
         return match_events(predicted, truth, params, zone_params)
 
-    def _run_pipeline(self, clip: LabeledClip, bar: tqdm, scorer: FrameScorer) -> _PipelineRun:
+    def _run_pipeline(
+        self, clip: LabeledClip, bar: _SharedBar, scorer: FrameScorer
+    ) -> _PipelineRun:
         """The service's pipeline over the clip; boxed frames that this pass decodes anyway are
         scored here, so most clips need no second decode."""
         params, zone_params = self._params(clip)
@@ -186,7 +200,7 @@ class Evaluator:
                     changes.extend(pipeline.process(frame, detections).changes)
                     frames += 1
                     last_ts = frame.timestamp
-                    bar.update(1)
+                    bar.update(clip.name)
         except StreamError as exc:
             raise ClipError(f"cannot read clip: {exc}") from exc
         if frames == 0:
@@ -267,3 +281,20 @@ def evaluate(clips: Sequence[LabeledClip], detector: Detector, options: EvalOpti
 
 
 __all__ = ["EvalOptions", "EvalRun", "Evaluator", "evaluate", "predicted_from"]
+
+
+class _SharedBar:
+    """One progress bar that several clip threads advance."""
+
+    def __init__(self, bar: tqdm):
+        self._bar = bar
+        self._lock = threading.Lock()
+        self._shown = ""
+
+    def update(self, clip_name: str) -> None:
+        """One more frame done, of ``clip_name``."""
+        with self._lock:
+            if clip_name != self._shown:
+                self._bar.set_postfix_str(clip_name, refresh=False)
+                self._shown = clip_name
+            self._bar.update(1)
