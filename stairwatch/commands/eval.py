@@ -103,8 +103,6 @@ def run(args: argparse.Namespace) -> int:
         return _fail(f"--confidence must be in (0, 1), got {args.confidence}")
     if args.workers is not None and not 1 <= args.workers <= 64:
         return _fail(f"--workers must be in [1, 64], got {args.workers}")
-    parallel = InferenceConfig(workers=args.workers)
-    cores = usable_cores()
     try:
         cli_map = parse_class_map(args.map)
     except ValueError as exc:
@@ -127,6 +125,10 @@ def run(args: argparse.Namespace) -> int:
         return _fail("invalid sidecar\n" + "\n".join(f"{exc.path}: {p}" for p in exc.problems))
     except EvaluationError as exc:
         return _fail(str(exc))
+    cores = usable_cores()
+    # No more workers than clips: the cores a lone clip leaves go to its detector calls.
+    workers = min(InferenceConfig(workers=args.workers).worker_count(cores), len(clips))
+    parallel = InferenceConfig(workers=workers)
     try:
         track_confidence = min(model_cfg.track_confidence, confidence)
         detector = load_detector(
@@ -148,7 +150,7 @@ def run(args: argparse.Namespace) -> int:
         thumbnails=args.report is not None,
         progress=not args.no_progress,
         motion_gate=args.motion_gate,
-        workers=parallel.worker_count(cores),
+        workers=workers,
     )
     try:
         outcome = evaluate(clips, detector, options)
