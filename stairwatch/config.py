@@ -247,19 +247,22 @@ class InferenceConfig(_Strict):
         None,
         ge=1,
         le=64,
-        description=f"detector calls at once; None: one per CPU core, at most {MAX_AUTO_WORKERS}",
+        description=f"detector calls at once; None: one per CPU core (at most {MAX_AUTO_WORKERS}, "
+        "at most one per camera)",
     )
     threads: int | None = Field(
         None, ge=1, le=256, description="onnxruntime threads per call; None: cores / workers"
     )
 
-    def worker_count(self, cores: int) -> int:
-        """Detector calls running at once on a machine with ``cores`` usable CPU cores."""
-        return self.workers or max(1, min(cores, MAX_AUTO_WORKERS))
+    def worker_count(self, cores: int, cameras: int | None = None) -> int:
+        """Detector calls running at once on a machine with ``cores`` usable CPU cores; by
+        default no more than ``cameras`` (a camera's frames are detected one at a time)."""
+        auto = min(cores, MAX_AUTO_WORKERS, cameras or MAX_AUTO_WORKERS)
+        return self.workers or max(1, auto)
 
-    def threads_per_call(self, cores: int) -> int:
+    def threads_per_call(self, cores: int, cameras: int | None = None) -> int:
         """onnxruntime intra-op threads of each call: the cores each worker may use."""
-        return self.threads or max(1, cores // self.worker_count(cores))
+        return self.threads or max(1, cores // self.worker_count(cores, cameras))
 
 
 def usable_cores() -> int:

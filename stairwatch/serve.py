@@ -31,7 +31,7 @@ def serve(settings: Settings, duration_s: float | None = None) -> int:
         labels=settings.model.labels,
         confidence=settings.model.detector_confidence,
         iou=settings.model.iou,
-        threads=settings.inference.threads_per_call(usable_cores()),
+        threads=settings.inference.threads_per_call(usable_cores(), len(settings.cameras)),
     )
     # The outbox hooks into the store's transactions: built before any event can be written.
     delivery = DeliveryService(settings.notifications, store)

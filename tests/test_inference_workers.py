@@ -143,27 +143,30 @@ def test_a_worker_needs_a_thread() -> None:
 
 
 @pytest.mark.parametrize(
-    ("workers", "threads", "cores", "expected_workers", "expected_threads"),
+    ("workers", "threads", "cores", "cameras", "expected_workers", "expected_threads"),
     [
-        (None, None, 1, 1, 1),
-        (None, None, 2, 2, 1),  # this project's machine: two single-threaded calls
-        (None, None, 16, 4, 4),  # at most 4 workers by default; the cores shared among them
-        (1, None, 8, 1, 8),  # one call spread over every core, as before workers existed
-        (3, None, 8, 3, 2),
-        (2, 3, 8, 2, 3),  # both set: taken as they are
-        (8, None, 2, 8, 1),  # more workers than cores still get one thread each
+        (None, None, 1, 8, 1, 1),
+        (None, None, 2, 8, 2, 1),  # this project's machine: two single-threaded calls
+        (None, None, 16, 8, 4, 4),  # at most 4 workers by default; the cores shared among them
+        (None, None, 2, 1, 1, 2),  # one camera is detected one frame at a time: one call
+        (None, None, 16, 3, 3, 5),
+        (1, None, 8, 8, 1, 8),  # one call spread over every core, as before workers existed
+        (3, None, 8, 1, 3, 2),  # set: taken as it is
+        (2, 3, 8, 8, 2, 3),
+        (8, None, 2, 8, 8, 1),  # more workers than cores still get one thread each
     ],
 )
 def test_workers_and_threads_follow_the_cores(
     workers: int | None,
     threads: int | None,
     cores: int,
+    cameras: int,
     expected_workers: int,
     expected_threads: int,
 ) -> None:
     config = InferenceConfig(workers=workers, threads=threads)
-    assert config.worker_count(cores) == expected_workers
-    assert config.threads_per_call(cores) == expected_threads
+    assert config.worker_count(cores, cameras) == expected_workers
+    assert config.threads_per_call(cores, cameras) == expected_threads
 
 
 @pytest.mark.parametrize("callers", [1, 3])

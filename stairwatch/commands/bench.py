@@ -121,7 +121,7 @@ def run(args: argparse.Namespace) -> int:
             model,
             args.labels,
             ModelConfig().detector_confidence,
-            threads=inference.threads_per_call(cores),
+            threads=inference.threads_per_call(cores, args.cameras),
         )
     except VisionError as exc:
         return _fail(f"{exc} (pass --model)")
@@ -133,8 +133,8 @@ def run(args: argparse.Namespace) -> int:
         detect_fps=args.detect_fps,
         batch=args.batch,
         max_wait_ms=args.max_wait_ms,
-        workers=inference.worker_count(cores),
-        threads=inference.threads_per_call(cores),
+        workers=inference.worker_count(cores, args.cameras),
+        threads=inference.threads_per_call(cores, args.cameras),
         fmt=ClipFormat(args.width, args.height, args.fps),
         class_map=class_map,
         phases=frozenset(phases),

@@ -126,9 +126,7 @@ def run(args: argparse.Namespace) -> int:
     except EvaluationError as exc:
         return _fail(str(exc))
     cores = usable_cores()
-    # No more workers than clips: the cores a lone clip leaves go to its detector calls.
-    workers = min(InferenceConfig(workers=args.workers).worker_count(cores), len(clips))
-    parallel = InferenceConfig(workers=workers)
+    parallel = InferenceConfig(workers=args.workers)
     try:
         track_confidence = min(model_cfg.track_confidence, confidence)
         detector = load_detector(
@@ -136,7 +134,7 @@ def run(args: argparse.Namespace) -> int:
             labels,
             track_confidence,
             model_cfg.iou,
-            threads=parallel.threads_per_call(cores),
+            threads=parallel.threads_per_call(cores, len(clips)),
         )
     except VisionError as exc:
         return _fail(str(exc))
@@ -150,7 +148,7 @@ def run(args: argparse.Namespace) -> int:
         thumbnails=args.report is not None,
         progress=not args.no_progress,
         motion_gate=args.motion_gate,
-        workers=workers,
+        workers=parallel.worker_count(cores, len(clips)),
     )
     try:
         outcome = evaluate(clips, detector, options)

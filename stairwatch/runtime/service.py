@@ -94,7 +94,7 @@ class Service:
             max_wait_s=inference.max_wait_ms / 1000.0,
             age_window=age_window,
             metrics=self.metrics,
-            threads=inference.worker_count(usable_cores()),
+            threads=inference.worker_count(usable_cores(), len(settings.cameras)),
         )
         self._stop = threading.Event()
         self._watch_thread = threading.Thread(target=self._watch, name="camera-watch", daemon=True)
