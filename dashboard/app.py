@@ -28,10 +28,11 @@ from alerts.store import EventStore
 from dashboard.access import Access, install_access
 from dashboard.api import api_router
 from dashboard.auth import Account, Authenticator
+from dashboard.live import add_live_routes
 from dashboard.login import add_login_routes
 from dashboard.pages import PageContext, page_router
 from dashboard.patrol import add_patrol_routes
-from dashboard.schemas import CameraStatusProvider, DashboardSettings
+from dashboard.schemas import CameraPictureProvider, CameraStatusProvider, DashboardSettings
 from dashboard.views import resolve_timezone
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -53,11 +54,13 @@ def create_app(
     cameras: CameraStatusProvider | None = None,
     settings: DashboardSettings | None = None,
     metrics: Callable[[], bytes] | None = None,
+    pictures: CameraPictureProvider | None = None,
 ) -> FastAPI:
     """The dashboard over ``store``; ``cameras`` reports stream health (None: no cameras shown);
     ``metrics`` returns the Prometheus text served at ``GET /metrics`` (None: no such route);
     ``settings.link_secret`` turns on the patrollers' signed one-alert pages under ``/p/``;
-    ``settings.users`` turns on signing in (pages need a viewer, actions an operator)."""
+    ``settings.users`` turns on signing in (pages need a viewer, actions an operator);
+    ``pictures`` (with ``cameras``) turns on the live view at ``/live``."""
     settings = settings or DashboardSettings()
     context = PageContext(
         store=store,
@@ -66,6 +69,7 @@ def create_app(
         tz=resolve_timezone(settings.timezone),
         templates=Jinja2Templates(directory=TEMPLATES_DIR),
         clock=time.time,
+        live=pictures is not None and cameras is not None,
     )
     # Swagger/ReDoc pages load their scripts from a CDN, so they are off; /openapi.json stays.
     app = FastAPI(title="stairwatch dashboard", docs_url=None, redoc_url=None)
@@ -75,6 +79,8 @@ def create_app(
     app.include_router(api_router(store, cameras))
     app.include_router(page_router(context, access))
     add_login_routes(app, context, access)
+    if pictures is not None and cameras is not None:
+        add_live_routes(app, context, pictures)
     if metrics is not None:
         _add_metrics_route(app, metrics)
     if settings.link_secret is not None:

@@ -94,6 +94,8 @@ MESSAGES: dict[Lang, dict[str, str]] = {
         "role_viewer": "只读",
         "role_operator": "值班员",
         "role_admin": "管理员",
+        "live": "实时画面",
+        "no_picture": "暂无画面",
         # The patroller's page (/p/{token}).
         "patrol_title": "巡查告警",
         "camera": "摄像头",
@@ -165,6 +167,8 @@ MESSAGES: dict[Lang, dict[str, str]] = {
         "role_viewer": "viewer",
         "role_operator": "operator",
         "role_admin": "admin",
+        "live": "Live view",
+        "no_picture": "No picture yet",
         # The patroller's page (/p/{token}).
         "patrol_title": "Patrol alert",
         "camera": "Camera",

@@ -36,6 +36,7 @@ class PageContext:
     tz: tzinfo | None
     templates: Jinja2Templates
     clock: Callable[[], float]
+    live: bool = False  # the live view exists
 
 
 @dataclass(frozen=True)
@@ -103,6 +104,7 @@ def _context(
         "user_name": user.name,  # empty without login
         "user_role": user.role.value,
         "can_act": user.role.allows(Role.OPERATOR),
+        "live_href": f"{base}/live?lang={lang}" if ctx.live else None,
     }
 
 

@@ -57,6 +57,14 @@ class CameraStatusProvider(Protocol):
     def camera_statuses(self) -> list[CameraStatus]: ...
 
 
+class CameraPictureProvider(Protocol):
+    """Implemented by the runtime; called from the dashboard's request threads."""
+
+    def latest_picture(self, camera_id: str) -> bytes | None:
+        """The camera's newest picture as a JPEG, or None when it has none (yet)."""
+        ...
+
+
 class DashboardUser(BaseModel):
     """Someone who may sign in to the dashboard."""
 

@@ -43,11 +43,13 @@ def serve(settings: Settings, duration_s: float | None = None) -> int:
         session_secret=settings.server.session_secret,
         session_hours=settings.server.session_hours,
     )
+    cameras = ServiceCameraStatuses(service)
     app = create_app(
         store,
-        cameras=ServiceCameraStatuses(service),
+        cameras=cameras,
         settings=dashboard_settings,
         metrics=service.metrics.exposition,
+        pictures=cameras,
     )
     config = uvicorn.Config(
         app, host=settings.server.host, port=settings.server.port, log_level="warning"

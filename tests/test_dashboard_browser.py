@@ -26,6 +26,7 @@ from alerts.store import EventStore
 from dashboard.app import create_app
 from dashboard.auth import Role, hash_password
 from dashboard.schemas import DashboardSettings, DashboardUser
+from tests.camera_fakes import Cameras
 from tests.media_helpers import clip_bytes, raise_event
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is missing")
@@ -261,3 +262,34 @@ def test_sign_in_act_as_yourself_and_sign_out(
     finally:
         context.close()
         store.close()
+
+
+def test_live_view_shows_pictures_and_says_which_camera_has_none(
+    browser: Any, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    root = tmp_path_factory.mktemp("live")
+    store = EventStore.open(f"sqlite:///{root / 'events.db'}", root / "media")
+    cameras = Cameras()
+    context = browser.new_context(viewport={"width": 1400, "height": 900}, locale="en-GB")
+    page = context.new_page()
+    page.set_default_timeout(WAIT_MS)
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    try:
+        with _serving(create_app(store, cameras, pictures=cameras)) as base:
+            page.goto(f"{base}/live?lang=en")
+            page.wait_for_function(
+                "() => { const i = document.querySelector('[data-camera=\"cam-3f\"] img');"
+                " return i.complete && i.naturalWidth === 320; }"
+            )
+            page.wait_for_selector('[data-camera="cam-lift"] .no-picture', state="visible")
+            assert page.is_hidden('[data-camera="cam-lift"] img')
+            first = page.get_attribute('[data-camera="cam-3f"] img', "src")
+            page.wait_for_function(
+                "src => document.querySelector('[data-camera=\"cam-3f\"] img').src !== src",
+                arg=f"{base}{first}" if first and first.startswith("/") else first,
+            )  # reloaded with a fresh query, every few seconds
+    finally:
+        context.close()
+        store.close()
+    assert errors == []

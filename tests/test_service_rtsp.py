@@ -40,6 +40,7 @@ from vision.kinds import KindMapper
 
 DEADLINE_S = 20.0
 NAMES = ["ebike", "person"]
+MAIN_WIDTH = 320  # the test server's main stream; its sub-stream is half as wide
 LANDING = {"name": "landing", "kind": "no_parking", "polygon": [[0, 0.4], [1, 0.4], [1, 1], [0, 1]]}
 FAST_RULES = {"ebike_parked": {"dwell_s": 1.0, "clear_after_s": 1.0}}
 FAST_STREAM = {"open_timeout_s": 2, "read_timeout_s": 2, "stall_after_s": 2, "offline_after_s": 2}
@@ -92,9 +93,8 @@ def running(settings: Settings, detector: Detector | None = None) -> Iterator[Te
         settings.storage.resolved_database_url(), settings.storage.data_dir / "media"
     )
     service = Service(settings, detector or model, model.class_names, store)
-    app = create_app(
-        store, cameras=ServiceCameraStatuses(service), metrics=service.metrics.exposition
-    )
+    cameras = ServiceCameraStatuses(service)
+    app = create_app(store, cameras=cameras, metrics=service.metrics.exposition, pictures=cameras)
     service.start()
     try:
         with TestClient(app) as client:
@@ -120,6 +120,16 @@ def camera(client: TestClient) -> dict[str, Any]:
     return dict(status)
 
 
+def live_width(client: TestClient) -> int | None:
+    """Width of the dashboard's live picture of the camera (None: none yet)."""
+    live = client.get("/api/cameras/stairs/latest.jpg")
+    if live.status_code != 200:
+        return None
+    assert live.headers["cache-control"] == "no-store"
+    picture = cv2.imdecode(np.frombuffer(live.content, np.uint8), cv2.IMREAD_COLOR)
+    return int(picture.shape[1])
+
+
 def events_of(client: TestClient, type_: EventType) -> list[dict[str, Any]]:
     return list(client.get("/api/events", params={"type": type_.value}).json())
 
@@ -137,6 +147,8 @@ def test_rtsp_camera_online_events_offline_and_back(
     source = {"source": server.url, "substream": server.sub_url, "stream": FAST_STREAM}
     with running(settings_for(tmp_path, ebike_model, source)) as client:
         wait_for("online", lambda: camera(client)["state"] == "online")
+        wait_for("a live picture from the main stream", lambda: live_width(client) == MAIN_WIDTH)
+        assert client.get("/api/cameras/nope/latest.jpg").status_code == 404
         parked = wait_for("an e-bike event", lambda: events_of(client, EventType.EBIKE_PARKED))
         assert parked[0]["zone"] == "landing"
         assert metric(client, 'stairwatch_camera_up{camera="stairs"}') == 1.0

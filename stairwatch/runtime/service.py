@@ -172,6 +172,12 @@ class Service:
     def camera(self, camera_id: str) -> CameraConfig:
         return self._cameras[camera_id].config
 
+    def latest_image(self, camera_id: str) -> NDArray[np.uint8] | None:
+        """The camera's newest picture (its main stream's, when it has one); None when the camera
+        is unknown or has sent nothing yet."""
+        camera = self._cameras.get(camera_id)
+        return camera.intake.evidence_image(None) if camera is not None else None
+
     def _raised(self, change: EventChange) -> None:
         self.metrics.event_raised(change)
         if self._on_raised is not None:

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 from dashboard.schemas import CameraStatus
+from stairwatch.media.errors import ClipError
+from stairwatch.media.ring import compress
 from stairwatch.runtime.service import Service
+
+LIVE_MAX_WIDTH = 640
+LIVE_JPEG_QUALITY = 75
 
 
 class ServiceCameraStatuses:
-    """Implements the dashboard's camera-status provider over a running :class:`Service`."""
+    """Implements the dashboard's camera-status and camera-picture providers over a running
+    :class:`Service`."""
 
     def __init__(self, service: Service):
         self._service = service
@@ -34,3 +40,12 @@ class ServiceCameraStatuses:
                 )
             )
         return statuses
+
+    def latest_picture(self, camera_id: str) -> bytes | None:
+        image = self._service.latest_image(camera_id)
+        if image is None:
+            return None
+        try:
+            return compress(image, LIVE_MAX_WIDTH, LIVE_JPEG_QUALITY)
+        except ClipError:
+            return None
