@@ -44,10 +44,6 @@ class Access:
     def __init__(self, authenticator: Authenticator | None):
         self.authenticator = authenticator
 
-    @property
-    def enabled(self) -> bool:
-        return self.authenticator is not None
-
     def current(self, request: Request) -> User | None:
         """The signed-in user (cookie, or Basic credentials), :data:`ANONYMOUS` without login,
         or None."""

@@ -33,6 +33,7 @@ BASIC_CACHE_S = 300.0
 MAX_FAILURES = 5  # wrong passwords for one name ...
 FAILURE_WINDOW_S = 300.0  # ... within this many seconds lock that name ...
 LOCKOUT_S = 60.0  # ... for this long
+_MAX_TRACKED_NAMES = 1000  # beyond this, names without recent failures are forgotten
 
 
 class Role(StrEnum):
@@ -150,8 +151,7 @@ class Authenticator:
         encoded = account.password_hash if account else self._decoy_hash
         matches = verify_password(password, encoded)
         if account is None or not matches:
-            with self._lock:
-                self._failures.setdefault(name, []).append(self._clock())
+            self._failed(name)
             return None
         with self._lock:
             self._failures.pop(name, None)
@@ -173,6 +173,17 @@ class Authenticator:
                 }
                 self._basic_ok[key] = now
         return user
+
+    def _failed(self, name: str) -> None:
+        now = self._clock()
+        with self._lock:
+            if len(self._failures) >= _MAX_TRACKED_NAMES:  # guessed names must not pile up
+                self._failures = {
+                    n: times
+                    for n, times in self._failures.items()
+                    if times and now - times[-1] < FAILURE_WINDOW_S
+                }
+            self._failures.setdefault(name, []).append(now)
 
     def session_cookie(self, user: User) -> str:
         payload = f"{user.name}|{int(self._clock() + self.session_s)}".encode()

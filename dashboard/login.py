@@ -1,4 +1,4 @@
-"""The sign-in page, sign-out, and the signed-in user's place on the page (when users exist)."""
+"""The sign-in page and signing out (only when the dashboard has users)."""
 
 from __future__ import annotations
 

@@ -19,6 +19,7 @@ from alerts.stored import CameraInfo
 from dashboard.access import SESSION_COOKIE
 from dashboard.app import create_app
 from dashboard.auth import (
+    FAILURE_WINDOW_S,
     LOCKOUT_S,
     MAX_FAILURES,
     Account,
@@ -146,6 +147,17 @@ def test_wrong_passwords_lock_the_name_for_a_while() -> None:
     clock.now += LOCKOUT_S
     assert auth.check("otto", PASSWORDS["otto"]) == User("otto", Role.OPERATOR)
     assert not auth.locked_out("otto")
+
+
+def test_guessed_names_do_not_pile_up(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("dashboard.auth._MAX_TRACKED_NAMES", 10)
+    clock = Clock()
+    auth = authenticator(clock)
+    for i in range(10):
+        auth.check(f"guess-{i}", "x")
+    clock.now += FAILURE_WINDOW_S
+    auth.check("guess-late", "x")
+    assert set(auth._failures) == {"guess-late"}  # the stale names were forgotten
 
 
 def test_unknown_names_fail_like_wrong_passwords() -> None:
