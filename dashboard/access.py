@@ -1,8 +1,8 @@
 """Who is asking, and may they: FastAPI dependencies over an :class:`Authenticator`.
 
-With no users configured there is no login and every visitor is the anonymous operator (the
-service refuses that on a non-loopback address unless told otherwise). With users, pages need a
-signed-in viewer, actions an operator; the JSON API also takes HTTP Basic credentials.
+With no users configured there is no login and every visitor may do everything (the service
+refuses that on a non-loopback address unless told otherwise). With users, pages need a signed-in
+viewer, actions an operator, the zone page an admin; the JSON API also takes HTTP Basic.
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ from dashboard.auth import Authenticator, Role, User
 log = logging.getLogger(__name__)
 
 SESSION_COOKIE = "stairwatch_session"
-ANONYMOUS = User(name="", role=Role.OPERATOR)  # no login configured: actions name their actor
+# No sign-in configured: everyone may do everything, and actions name their actor.
+ANONYMOUS = User(name="", role=Role.ADMIN)
 
 
 class NotSignedIn(Exception):
@@ -83,6 +84,7 @@ def _app_requires(role: Role) -> Callable[[Request], User]:
 
 Viewer = Annotated[User, Depends(_app_requires(Role.VIEWER))]
 Operator = Annotated[User, Depends(_app_requires(Role.OPERATOR))]
+Admin = Annotated[User, Depends(_app_requires(Role.ADMIN))]
 
 
 def _basic_user(auth: Authenticator, header: str) -> User | None:

@@ -32,8 +32,14 @@ from dashboard.live import add_live_routes
 from dashboard.login import add_login_routes
 from dashboard.pages import PageContext, page_router
 from dashboard.patrol import add_patrol_routes
-from dashboard.schemas import CameraPictureProvider, CameraStatusProvider, DashboardSettings
+from dashboard.schemas import (
+    CameraPictureProvider,
+    CameraStatusProvider,
+    CameraZonesProvider,
+    DashboardSettings,
+)
 from dashboard.views import resolve_timezone
+from dashboard.zones import add_zone_routes
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 TEMPLATES_DIR = PACKAGE_DIR / "templates"
@@ -55,12 +61,14 @@ def create_app(
     settings: DashboardSettings | None = None,
     metrics: Callable[[], bytes] | None = None,
     pictures: CameraPictureProvider | None = None,
+    zones: CameraZonesProvider | None = None,
 ) -> FastAPI:
     """The dashboard over ``store``; ``cameras`` reports stream health (None: no cameras shown);
     ``metrics`` returns the Prometheus text served at ``GET /metrics`` (None: no such route);
     ``settings.link_secret`` turns on the patrollers' signed one-alert pages under ``/p/``;
     ``settings.users`` turns on signing in (pages need a viewer, actions an operator);
-    ``pictures`` (with ``cameras``) turns on the live view at ``/live``."""
+    ``pictures`` (with ``cameras``) turns on the live view at ``/live``, and ``zones`` (with
+    both) the zone drawing pages at ``/cameras/{id}/zones``."""
     settings = settings or DashboardSettings()
     context = PageContext(
         store=store,
@@ -70,6 +78,7 @@ def create_app(
         templates=Jinja2Templates(directory=TEMPLATES_DIR),
         clock=time.time,
         live=pictures is not None and cameras is not None,
+        zone_pages=zones is not None and pictures is not None and cameras is not None,
     )
     # Swagger/ReDoc pages load their scripts from a CDN, so they are off; /openapi.json stays.
     app = FastAPI(title="stairwatch dashboard", docs_url=None, redoc_url=None)
@@ -81,6 +90,8 @@ def create_app(
     add_login_routes(app, context, access)
     if pictures is not None and cameras is not None:
         add_live_routes(app, context, pictures)
+    if zones is not None and context.zone_pages:
+        add_zone_routes(app, context, zones)
     if metrics is not None:
         _add_metrics_route(app, metrics)
     if settings.link_secret is not None:

@@ -1,8 +1,8 @@
 """Who may use the dashboard: users with roles, password hashes and signed session cookies.
 
 - Roles, weakest first: ``viewer`` (sees events, snapshots, clips, cameras), ``operator`` (also
-  acknowledges, assigns and resolves), ``admin`` (everything an operator does, and what comes:
-  cameras and zones).
+  acknowledges, assigns and resolves), ``admin`` (everything an operator does, and draws zones;
+  more to come: cameras).
 - Passwords are stored as PBKDF2-HMAC-SHA256 hashes (``stairwatch hash-password`` makes one):
   ``pbkdf2_sha256$<iterations>$<salt>$<hash>``, salt and hash unpadded base64url.
 - A signed-in browser holds a cookie ``<payload>.<signature>`` (unpadded base64url): the payload
@@ -49,7 +49,7 @@ class Role(StrEnum):
 
 @dataclass(frozen=True)
 class User:
-    """A signed-in person (or, with no users configured, the anonymous operator)."""
+    """A signed-in person (or, with no users configured, the anonymous admin: name "")."""
 
     name: str
     role: Role

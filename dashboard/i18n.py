@@ -96,6 +96,21 @@ MESSAGES: dict[Lang, dict[str, str]] = {
         "role_admin": "管理员",
         "live": "实时画面",
         "no_picture": "暂无画面",
+        "zones_title": "划定区域",
+        "draw_zones": "划定区域",
+        "zones_help": (
+            "在画面上依次点击新区域的各个顶点（至少三个），"
+            "再把下方的 YAML 复制到配置文件中该摄像头的 zones 下。蓝色为已配置的区域。"
+        ),
+        "zone_name": "区域名称",
+        "zone_kind": "区域类型",
+        "undo_point": "撤销一点",
+        "clear_points": "清除",
+        "zone_yaml": "配置（YAML）",
+        "kind_no_parking": "禁停区（楼道、楼梯）",
+        "kind_elevator": "电梯轿厢",
+        "kind_shed": "车棚",
+        "kind_cable_watch": "飞线监视（外墙、走廊）",
         # The patroller's page (/p/{token}).
         "patrol_title": "巡查告警",
         "camera": "摄像头",
@@ -169,6 +184,21 @@ MESSAGES: dict[Lang, dict[str, str]] = {
         "role_admin": "admin",
         "live": "Live view",
         "no_picture": "No picture yet",
+        "zones_title": "Draw zones",
+        "draw_zones": "Zones",
+        "zones_help": (
+            "Click the corners of a new zone on the picture (at least three), then copy the YAML "
+            "below under this camera's zones in the configuration. Configured zones are blue."
+        ),
+        "zone_name": "Zone name",
+        "zone_kind": "Zone kind",
+        "undo_point": "Undo point",
+        "clear_points": "Clear",
+        "zone_yaml": "Configuration (YAML)",
+        "kind_no_parking": "No parking (corridor, stairs)",
+        "kind_elevator": "Elevator car",
+        "kind_shed": "Bike shed",
+        "kind_cable_watch": "Cable watch (facade, corridor)",
         # The patroller's page (/p/{token}).
         "patrol_title": "Patrol alert",
         "camera": "Camera",

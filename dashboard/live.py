@@ -10,6 +10,7 @@ from fastapi import APIRouter, FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 
 from dashboard.access import Viewer
+from dashboard.auth import Role
 from dashboard.i18n import Texts, pick_lang
 from dashboard.pages import LangParam, PageContext
 from dashboard.schemas import CameraPictureProvider
@@ -57,6 +58,7 @@ def _live_router(ctx: PageContext, pictures: CameraPictureProvider) -> APIRouter
             "refresh_ms": round(PICTURE_REFRESH_S * 1000),
             "user_name": user.name,
             "user_role": user.role.value,
+            "zone_pages": ctx.zone_pages and user.role.allows(Role.ADMIN),
         }
         response = ctx.templates.TemplateResponse(request, "live.html", context)
         response.headers["Cache-Control"] = "no-store"

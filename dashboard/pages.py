@@ -37,6 +37,7 @@ class PageContext:
     templates: Jinja2Templates
     clock: Callable[[], float]
     live: bool = False  # the live view exists
+    zone_pages: bool = False  # so do the zone drawing pages
 
 
 @dataclass(frozen=True)

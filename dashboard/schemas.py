@@ -65,6 +65,24 @@ class CameraPictureProvider(Protocol):
         ...
 
 
+class ZoneOutline(BaseModel):
+    """A configured zone as the zone page draws it: polygon normalized to [0, 1]."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    kind: str
+    polygon: list[tuple[float, float]]
+
+
+class CameraZonesProvider(Protocol):
+    """Implemented by the runtime; called from the dashboard's request threads."""
+
+    def camera_zones(self, camera_id: str) -> list[ZoneOutline] | None:
+        """The camera's configured zones, or None when there is no such camera."""
+        ...
+
+
 class DashboardUser(BaseModel):
     """Someone who may sign in to the dashboard."""
 

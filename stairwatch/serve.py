@@ -50,6 +50,7 @@ def serve(settings: Settings, duration_s: float | None = None) -> int:
         settings=dashboard_settings,
         metrics=service.metrics.exposition,
         pictures=cameras,
+        zones=cameras,
     )
     config = uvicorn.Config(
         app, host=settings.server.host, port=settings.server.port, log_level="warning"

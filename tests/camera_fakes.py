@@ -1,15 +1,16 @@
-"""A camera provider with canned statuses and pictures, for dashboard tests."""
+"""A camera provider with canned statuses, pictures and zones, for dashboard tests."""
 
 from __future__ import annotations
 
 import cv2
 import numpy as np
 
-from dashboard.schemas import CameraState, CameraStatus
+from dashboard.schemas import CameraState, CameraStatus, ZoneOutline
 
 
 class Cameras:
-    """Two cameras: the stairwell has a picture, the lift has sent nothing yet."""
+    """Two cameras: the stairwell has a picture and a landing zone, the lift has sent nothing
+    yet and has no zones."""
 
     def camera_statuses(self) -> list[CameraStatus]:
         return [
@@ -23,3 +24,9 @@ class Cameras:
         ok, jpeg = cv2.imencode(".jpg", np.full((180, 320, 3), 90, np.uint8))
         assert ok
         return jpeg.tobytes()
+
+    def camera_zones(self, camera_id: str) -> list[ZoneOutline] | None:
+        if camera_id == "cam-3f":
+            landing = [(0.05, 0.55), (0.95, 0.55), (0.95, 1.0), (0.05, 1.0)]
+            return [ZoneOutline(name="landing", kind="no_parking", polygon=landing)]
+        return [] if camera_id == "cam-lift" else None

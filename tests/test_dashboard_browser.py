@@ -7,6 +7,7 @@ browser downloads are never used).
 
 from __future__ import annotations
 
+import json
 import socket
 import threading
 import time
@@ -289,6 +290,45 @@ def test_live_view_shows_pictures_and_says_which_camera_has_none(
                 "src => document.querySelector('[data-camera=\"cam-3f\"] img').src !== src",
                 arg=f"{base}{first}" if first and first.startswith("/") else first,
             )  # reloaded with a fresh query, every few seconds
+    finally:
+        context.close()
+        store.close()
+    assert errors == []
+
+
+def test_drawing_a_zone_gives_its_yaml(
+    browser: Any, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    root = tmp_path_factory.mktemp("zones")
+    store = EventStore.open(f"sqlite:///{root / 'events.db'}", root / "media")
+    cameras = Cameras()
+    context = browser.new_context(viewport={"width": 1400, "height": 900}, locale="en-GB")
+    page = context.new_page()
+    page.set_default_timeout(WAIT_MS)
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    try:
+        app = create_app(store, cameras, pictures=cameras, zones=cameras)
+        with _serving(app) as base:
+            page.goto(f"{base}/cameras/cam-3f/zones?lang=en")
+            page.wait_for_function("() => document.getElementById('canvas').width > 0")
+            box = page.locator("#canvas").bounding_box()
+            corners = [(0.1, 0.2), (0.9, 0.2), (0.9, 0.8), (0.1, 0.8)]
+            for x, y in corners[:2]:
+                page.mouse.click(box["x"] + x * box["width"], box["y"] + y * box["height"])
+            assert page.input_value("#yaml") == "", "two points are not a zone yet"
+            for x, y in corners[2:]:
+                page.mouse.click(box["x"] + x * box["width"], box["y"] + y * box["height"])
+            page.fill("#zone-name", "lift door")
+            page.select_option("#zone-kind", "elevator")
+            text = page.input_value("#yaml")
+            lines = text.splitlines()
+            assert lines[:2] == ['- name: "lift door"', "  kind: elevator"]
+            polygon = json.loads(lines[2].removeprefix("  polygon: "))
+            assert polygon == [pytest.approx(list(c), abs=0.01) for c in corners]
+            page.click("#undo")
+            undone = page.input_value("#yaml").splitlines()[2]
+            assert len(json.loads(undone.removeprefix("  polygon: "))) == 3
     finally:
         context.close()
         store.close()

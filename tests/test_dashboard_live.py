@@ -1,6 +1,6 @@
-"""The live view: the newest picture of each camera (``/api/cameras/{id}/latest.jpg``) and the
-``/live`` page, with a canned camera provider; the running service's pictures are tested in
-``test_service_rtsp.py``."""
+"""The live view (the newest picture of each camera, ``/api/cameras/{id}/latest.jpg``, and the
+``/live`` page) and the zone drawing page, with a canned camera provider; the running service's
+pictures are tested in ``test_service_rtsp.py``, drawing in ``test_dashboard_browser.py``."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ def store(tmp_path: Path) -> Iterator[EventStore]:
 def client(store: EventStore) -> Iterator[TestClient]:
     cameras = Cameras()
     settings = DashboardSettings(default_lang="en")
-    with TestClient(create_app(store, cameras, settings, pictures=cameras)) as c:
+    with TestClient(create_app(store, cameras, settings, pictures=cameras, zones=cameras)) as c:
         yield c
 
 
@@ -91,3 +91,28 @@ def test_live_view_needs_a_signed_in_viewer(store: EventStore) -> None:
         client.post("/login", data={"name": "vera", "password": "viewer-1"})
         assert client.get("/api/cameras/cam-3f/latest.jpg").status_code == 200
         assert "vera" in client.get("/live").text
+
+
+def test_zone_page_shows_the_configured_zones(client: TestClient) -> None:
+    page = client.get("/cameras/cam-3f/zones?lang=en")
+    assert page.status_code == 200
+    assert "<h1>Draw zones · cam-3f</h1>" in page.text
+    assert '"name": "landing"' in page.text and '"kind": "no_parking"' in page.text
+    assert page.text.count("<option ") == 4  # every zone kind
+    assert "/api/cameras/cam-3f/latest.jpg" in page.text
+    assert 'href="/cameras/cam-3f/zones?lang=en"' in client.get("/live?lang=en").text
+    assert client.get("/cameras/cam-9/zones").status_code == 404
+
+
+@pytest.mark.parametrize(("role", "status"), [(Role.OPERATOR, 403), (Role.ADMIN, 200)])
+def test_zone_page_is_for_admins(store: EventStore, role: Role, status: int) -> None:
+    user = DashboardUser(
+        name="ivan", role=role, password_hash=SecretStr(hash_password("install-1", 1000))
+    )
+    cameras = Cameras()
+    settings = DashboardSettings(default_lang="en", users=(user,))
+    app = create_app(store, cameras, settings, pictures=cameras, zones=cameras)
+    with TestClient(app) as client:
+        client.post("/login", data={"name": "ivan", "password": "install-1"})
+        assert client.get("/cameras/cam-3f/zones").status_code == status
+        assert ("/zones?" in client.get("/live").text) is (role == Role.ADMIN)

@@ -94,7 +94,9 @@ def running(settings: Settings, detector: Detector | None = None) -> Iterator[Te
     )
     service = Service(settings, detector or model, model.class_names, store)
     cameras = ServiceCameraStatuses(service)
-    app = create_app(store, cameras=cameras, metrics=service.metrics.exposition, pictures=cameras)
+    app = create_app(
+        store, cameras, metrics=service.metrics.exposition, pictures=cameras, zones=cameras
+    )
     service.start()
     try:
         with TestClient(app) as client:
@@ -148,6 +150,7 @@ def test_rtsp_camera_online_events_offline_and_back(
     with running(settings_for(tmp_path, ebike_model, source)) as client:
         wait_for("online", lambda: camera(client)["state"] == "online")
         wait_for("a live picture from the main stream", lambda: live_width(client) == MAIN_WIDTH)
+        assert '"name": "landing"' in client.get("/cameras/stairs/zones").text
         assert client.get("/api/cameras/nope/latest.jpg").status_code == 404
         parked = wait_for("an e-bike event", lambda: events_of(client, EventType.EBIKE_PARKED))
         assert parked[0]["zone"] == "landing"

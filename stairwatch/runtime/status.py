@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dashboard.schemas import CameraStatus
+from dashboard.schemas import CameraStatus, ZoneOutline
 from stairwatch.media.errors import ClipError
 from stairwatch.media.ring import compress
 from stairwatch.runtime.service import Service
@@ -12,7 +12,7 @@ LIVE_JPEG_QUALITY = 75
 
 
 class ServiceCameraStatuses:
-    """Implements the dashboard's camera-status and camera-picture providers over a running
+    """Implements the dashboard's camera-status, picture and zone providers over a running
     :class:`Service`."""
 
     def __init__(self, service: Service):
@@ -49,3 +49,13 @@ class ServiceCameraStatuses:
             return compress(image, LIVE_MAX_WIDTH, LIVE_JPEG_QUALITY)
         except ClipError:
             return None
+
+    def camera_zones(self, camera_id: str) -> list[ZoneOutline] | None:
+        try:
+            camera = self._service.camera(camera_id)
+        except KeyError:
+            return None
+        return [
+            ZoneOutline(name=z.name, kind=z.kind.value, polygon=[(x, y) for x, y in z.polygon])
+            for z in camera.zones
+        ]
