@@ -6,6 +6,7 @@ Text uses OpenCV 5's built-in Unicode font, so Chinese camera and zone names sho
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import cv2
@@ -24,6 +25,7 @@ LABEL_COLOUR = (90, 90, 255)  # BGR light red, behind black text
 ZONE_ALPHA = 0.25
 WHITE = (255, 255, 255)
 BLACK = (0, 0, 0)
+MOSAIC_CELLS = 8  # a pixelated region keeps at most this many cells along its longer side
 
 
 @dataclass(frozen=True)
@@ -44,15 +46,19 @@ def render_snapshot(
     boxes: list[LabelledBox],
     title: str,
     quality: int = JPEG_QUALITY,
+    redact: Sequence[Box] = (),
 ) -> bytes:
-    """JPEG bytes of ``image`` ((H, W, 3) uint8 BGR, not modified) with the zone drawn translucent
-    and named, each box outlined and labelled, and a caption bar with ``title`` below the picture.
+    """JPEG bytes of ``image`` ((H, W, 3) uint8 BGR, not modified) with the ``redact`` regions
+    pixelated, the zone drawn translucent and named, each box outlined and labelled, and a
+    caption bar with ``title`` below the picture.
     """
     _check_image(image)
     height, width = image.shape[:2]
     scale = _text_scale(width, height)
     pen = _Pen()
     canvas = image.copy()
+    for region in redact:
+        _pixelate(canvas, region)
     if zone is not None:
         _draw_zone(canvas, pen, zone, scale)
     for labelled in boxes:
@@ -149,6 +155,24 @@ def _draw_zone(canvas: NDArray[np.uint8], pen: _Pen, zone: Zone, scale: float) -
     cv2.polylines(canvas, [poly], True, ZONE_COLOUR, _thickness(scale), cv2.LINE_AA)
     top = poly[np.argmin(poly[:, 1])]
     _draw_label(canvas, pen, zone.name, int(top[0]), int(top[1]), ZONE_COLOUR, scale)
+
+
+def _pixelate(canvas: NDArray[np.uint8], box: Box) -> None:
+    """Replace ``box`` (normalized) of ``canvas`` in place by a coarse mosaic of itself."""
+    height, width = canvas.shape[:2]
+    x1, x2 = int(np.floor(box.x1 * width)), int(np.ceil(box.x2 * width))
+    y1, y2 = int(np.floor(box.y1 * height)), int(np.ceil(box.y2 * height))
+    x1, y1, x2, y2 = max(x1, 0), max(y1, 0), min(x2, width), min(y2, height)
+    if x2 - x1 < 2 or y2 - y1 < 2:
+        return
+    region = canvas[y1:y2, x1:x2]
+    cell = max(2, max(x2 - x1, y2 - y1) // MOSAIC_CELLS)
+    small = cv2.resize(
+        region,
+        (max(1, (x2 - x1) // cell), max(1, (y2 - y1) // cell)),
+        interpolation=cv2.INTER_AREA,
+    )
+    region[:] = cv2.resize(small, (x2 - x1, y2 - y1), interpolation=cv2.INTER_NEAREST)
 
 
 def _draw_box(canvas: NDArray[np.uint8], pen: _Pen, labelled: LabelledBox, scale: float) -> None:

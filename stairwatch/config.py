@@ -23,6 +23,7 @@ from pydantic import (
 
 from alerts.notify_config import NotificationsConfig
 from alerts.params import RuleParams, RuleParamsOverride
+from alerts.privacy import PeopleRedaction
 from dashboard.schemas import DashboardUser, check_unique_names
 from stairwatch.media.settings import ClipSettings
 from streams.redact import redact_url
@@ -273,6 +274,20 @@ def usable_cores() -> int:
         return os.cpu_count() or 1
 
 
+class PrivacyConfig(_Strict):
+    """What evidence pictures hide before they are stored and sent (see alerts/privacy.py)."""
+
+    redact_people: PeopleRedaction = Field(
+        PeopleRedaction.OFF, description="pixelate people in snapshots: off, head or body"
+    )
+
+    @field_validator("redact_people", mode="before")
+    @classmethod
+    def _yaml_off(cls, value: object) -> object:
+        # YAML reads a bare `off` as false (and `on` as true, which says neither head nor body).
+        return "off" if value is False else value
+
+
 class Settings(_Strict):
     """The whole configuration file."""
 
@@ -284,6 +299,7 @@ class Settings(_Strict):
     inference: InferenceConfig = InferenceConfig()
     notifications: NotificationsConfig = NotificationsConfig()
     clips: ClipSettings = ClipSettings()
+    privacy: PrivacyConfig = PrivacyConfig()
 
     @model_validator(mode="after")
     def _unique_camera_ids(self) -> Settings:

@@ -134,6 +134,7 @@ class Service:
             evidence=_evidence(intake),
             on_raised=self._raised,
             clips=clips,
+            redact_people=self.settings.privacy.redact_people,
         )
         reader: Reader
         if streams is not None:

@@ -10,11 +10,14 @@ import numpy as np
 from numpy.typing import NDArray
 
 from alerts.events import Box, ChangeKind, EventChange
+from alerts.observation import Observation
+from alerts.privacy import PeopleRedaction, redaction_boxes
 from alerts.snapshot import LabelledBox, render_snapshot
 from alerts.store import CameraInfo, EventStore
 from stairwatch.media.tap import EventClips
 from stairwatch.pipeline import PipelineStep
 from streams.frame import Frame
+from vision.kinds import KIND_NAMES, ObjectKind
 from vision.zones import Zone
 
 log = logging.getLogger(__name__)
@@ -41,6 +44,7 @@ class StoreSink:
         evidence: EvidenceImage | None = None,
         on_raised: Callable[[EventChange], None] | None = None,
         clips: EventClips | None = None,
+        redact_people: PeopleRedaction = PeopleRedaction.OFF,
     ):
         self._store = store
         self._camera = camera
@@ -50,28 +54,42 @@ class StoreSink:
         self._ids: dict[str, str] = {}
         self._lock = threading.Lock()
         self._clips = clips
+        self._redact_people = redact_people
 
     def handle(self, frame: Frame, step: PipelineStep) -> None:
         if self._clips is not None:
             self._clips.observe(frame)
         if step.changes:
-            self.record(step.changes, self._evidence(frame))
+            people = (
+                _people(step.observation) if self._redact_people is not PeopleRedaction.OFF else []
+            )
+            self.record(step.changes, self._evidence(frame), people)
 
     def finish(self, changes: list[EventChange]) -> None:
         self.record(changes, None)
 
-    def record(self, changes: list[EventChange], image: NDArray[np.uint8] | None) -> None:
-        """Store ``changes``; ``image`` ((H, W, 3) BGR) is the evidence (None: keep the last)."""
+    def record(
+        self,
+        changes: list[EventChange],
+        image: NDArray[np.uint8] | None,
+        people: list[Box] | None = None,
+    ) -> None:
+        """Store ``changes``; ``image`` ((H, W, 3) BGR) is the evidence (None: keep the last),
+        ``people`` the person boxes in it (normalized), pixelated as the privacy setting says."""
+        redact = redaction_boxes(people or [], self._redact_people)
         with self._lock:
             for change in changes:
-                self._apply(change, image)
+                self._apply(change, image, redact)
 
-    def _apply(self, change: EventChange, image: NDArray[np.uint8] | None) -> None:
+    def _apply(
+        self, change: EventChange, image: NDArray[np.uint8] | None, redact: list[Box]
+    ) -> None:
         event = change.event
         if change.kind is ChangeKind.RAISED:
             if image is None:
                 return
-            stored = self._store.record_raised(event, self._camera, self._snapshot(change, image))
+            snapshot = self._snapshot(change, image, redact)
+            stored = self._store.record_raised(event, self._camera, snapshot)
             self._ids[event.key] = stored.id
             if self._clips is not None:
                 self._clips.event_raised(stored.id, event.alert_ts)
@@ -83,22 +101,22 @@ class StoreSink:
         if event_id is None:
             return
         if change.kind is ChangeKind.UPDATED:
-            snapshot = self._snapshot(change, image) if image is not None else None
-            self._store.record_update(event_id, event, snapshot)
+            better = self._snapshot(change, image, redact) if image is not None else None
+            self._store.record_update(event_id, event, better)
         elif change.kind is ChangeKind.REMINDED:
             self._store.record_reminder(event_id)
         elif change.kind is ChangeKind.ENDED:
             self._store.record_end(event_id, event.end_ts if event.end_ts is not None else 0.0)
             del self._ids[event.key]
 
-    def _snapshot(self, change: EventChange, image: NDArray[np.uint8]) -> bytes:
+    def _snapshot(self, change: EventChange, image: NDArray[np.uint8], redact: list[Box]) -> bytes:
         event = change.event
         zone = self._zones.get(event.zone) if event.zone else None
         boxes = (
             [] if event.box is None else [_labelled(event.box, event.type.value, event.confidence)]
         )
         title = f"{self._camera.name or self._camera.id} · {event.type.value}"
-        return render_snapshot(image, zone, boxes, title)
+        return render_snapshot(image, zone, boxes, title, redact=redact)
 
 
 def _own_image(frame: Frame) -> NDArray[np.uint8]:
@@ -107,3 +125,16 @@ def _own_image(frame: Frame) -> NDArray[np.uint8]:
 
 def _labelled(box: Box, label: str, confidence: float) -> LabelledBox:
     return LabelledBox(box=box, label=label, confidence=confidence)
+
+
+_PERSON = KIND_NAMES.index(ObjectKind.PERSON.value)
+
+
+def _people(observation: Observation) -> list[Box]:
+    """The person boxes of a processed frame, normalized."""
+    d, w, h = observation.detections, observation.width, observation.height
+    return [
+        Box(float(x1) / w, float(y1) / h, float(x2) / w, float(y2) / h)
+        for (x1, y1, x2, y2), kind in zip(d.xyxy, d.class_id, strict=True)
+        if kind == _PERSON
+    ]
