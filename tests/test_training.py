@@ -206,6 +206,18 @@ def test_missing_extra_names_modules_and_install_command() -> None:
     assert INSTALL_HINT in str(raised.value)
 
 
+def test_validate_names_what_is_missing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Without the train extra it names the extra; with it, the missing weights."""
+    from stairwatch.training.validate import main as validate_main
+
+    data = tmp_path / "data.yaml"
+    data.write_text("path: .\ntrain: images\nval: images\nnames: [ebike]\n", encoding="utf-8")
+    (tmp_path / "images").mkdir()
+    assert validate_main([str(tmp_path / "nope.pt"), "--data", str(data)]) == 2
+    err = capsys.readouterr().err
+    assert INSTALL_HINT in err or "nope.pt do not exist" in err
+
+
 def test_prepare_offline_sets_switches_and_places_fonts(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -56,7 +56,7 @@ class InferenceWorker:
     detector once. The detector must allow concurrent calls (an onnxruntime session does).
 
     Several threads with one onnxruntime thread each keep a small model's CPU cores busier than
-    one call spread over all of them (measured on 2 cores: 88 against 63 frames/s at batch 4).
+    one call spread over all of them (measured on 2 cores: 85 against 63 frames/s at batch 4).
     :class:`PendingFrames` keeps each camera's frames in order across the threads.
 
     Frame ages (capture to detection done, seconds) of the last ``age_window`` frames are kept
