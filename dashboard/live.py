@@ -11,8 +11,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from dashboard.access import Viewer
 from dashboard.auth import Role
-from dashboard.i18n import Texts, pick_lang
-from dashboard.pages import LangParam, PageContext
+from dashboard.pages import LangParam, PageContext, base_path, request_texts
 from dashboard.schemas import CameraPictureProvider
 from dashboard.views import camera_view
 
@@ -48,12 +47,11 @@ def _live_router(ctx: PageContext, pictures: CameraPictureProvider) -> APIRouter
 
     @router.get("/live", response_class=HTMLResponse, include_in_schema=False)
     def live_page(request: Request, user: Viewer, lang: LangParam = None) -> HTMLResponse:
-        chosen = pick_lang(lang, request.headers.get("accept-language"), ctx.settings.default_lang)
-        texts = Texts(chosen)
+        texts = request_texts(ctx, request, lang)
         statuses = ctx.cameras.camera_statuses() if ctx.cameras else []
         context = {
             "texts": texts,
-            "base": str(request.scope.get("root_path", "")).rstrip("/"),
+            "base": base_path(request),
             "cameras": [camera_view(c, texts) for c in statuses],
             "refresh_ms": round(PICTURE_REFRESH_S * 1000),
             "user_name": user.name,

@@ -10,8 +10,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from dashboard.access import SESSION_COOKIE, Access
 from dashboard.auth import Authenticator
-from dashboard.i18n import Lang, Texts, pick_lang
-from dashboard.pages import LangParam, PageContext
+from dashboard.i18n import Texts
+from dashboard.pages import LangParam, PageContext, base_path, request_texts
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +38,7 @@ def _login_router(ctx: PageContext, auth: Authenticator) -> APIRouter:
     ) -> HTMLResponse:
         context = {
             "texts": texts,
-            "base": _base(request),
+            "base": base_path(request),
             "next": safe_next(target),
             "problem": texts(problem) if problem else None,
         }
@@ -50,7 +50,7 @@ def _login_router(ctx: PageContext, auth: Authenticator) -> APIRouter:
 
     @router.get("/login", response_class=HTMLResponse)
     def login_page(request: Request, lang: LangParam = None, next: str = "/") -> HTMLResponse:
-        return page(request, _texts(ctx, request, lang), next, None, 200)
+        return page(request, request_texts(ctx, request, lang), next, None, 200)
 
     @router.post("/login", response_class=HTMLResponse)
     def login(
@@ -60,7 +60,7 @@ def _login_router(ctx: PageContext, auth: Authenticator) -> APIRouter:
         password: FormText = "",
         next: FormText = "/",
     ) -> Response:
-        texts = _texts(ctx, request, lang)
+        texts = request_texts(ctx, request, lang)
         name = name.strip()
         if auth.locked_out(name):
             log.warning("dashboard: sign-in of %r refused: too many wrong passwords", name)
@@ -70,7 +70,7 @@ def _login_router(ctx: PageContext, auth: Authenticator) -> APIRouter:
             log.warning("dashboard: wrong name or password for %r", name)
             return page(request, texts, next, "login_failed", 401)
         log.info("dashboard: %s (%s) signed in", user.name, user.role.value)
-        response = RedirectResponse(_base(request) + safe_next(next), status_code=303)
+        response = RedirectResponse(base_path(request) + safe_next(next), status_code=303)
         response.set_cookie(
             SESSION_COOKIE,
             auth.session_cookie(user),
@@ -84,19 +84,8 @@ def _login_router(ctx: PageContext, auth: Authenticator) -> APIRouter:
 
     @router.post("/logout")
     def logout(request: Request) -> RedirectResponse:
-        response = RedirectResponse(f"{_base(request)}/login", status_code=303)
+        response = RedirectResponse(f"{base_path(request)}/login", status_code=303)
         response.delete_cookie(SESSION_COOKIE, path="/")
         return response
 
     return router
-
-
-def _texts(ctx: PageContext, request: Request, lang: str | None) -> Texts:
-    chosen: Lang = pick_lang(
-        lang, request.headers.get("accept-language"), ctx.settings.default_lang
-    )
-    return Texts(chosen)
-
-
-def _base(request: Request) -> str:
-    return str(request.scope.get("root_path", "")).rstrip("/")

@@ -48,6 +48,19 @@ class FilterLink:
     active: bool
 
 
+def request_texts(ctx: PageContext, request: Request, lang: str | None) -> Texts:
+    """The catalogue for ``lang`` (a query parameter), else the browser's, else the default."""
+    chosen: Lang = pick_lang(
+        lang, request.headers.get("accept-language"), ctx.settings.default_lang
+    )
+    return Texts(chosen)
+
+
+def base_path(request: Request) -> str:
+    """Where the app is mounted ("" at the root), for links and redirects."""
+    return str(request.scope.get("root_path", "")).rstrip("/")
+
+
 def page_router(ctx: PageContext, access: Access) -> APIRouter:
     router = APIRouter(include_in_schema=False)
     viewer = access.require(Role.VIEWER)  # raises NotSignedIn: pages redirect to the login
@@ -55,10 +68,9 @@ def page_router(ctx: PageContext, access: Access) -> APIRouter:
     def render(
         request: Request, name: str, lang: str | None, status: EventStatus | None
     ) -> HTMLResponse:
-        chosen = pick_lang(lang, request.headers.get("accept-language"), ctx.settings.default_lang)
         user = viewer(request)
         response = ctx.templates.TemplateResponse(
-            request, name, _context(ctx, request, chosen, status, user)
+            request, name, _context(ctx, request, request_texts(ctx, request, lang), status, user)
         )
         response.headers["Vary"] = "Accept-Language"
         response.headers["Cache-Control"] = "no-store"
@@ -82,10 +94,10 @@ def page_router(ctx: PageContext, access: Access) -> APIRouter:
 
 
 def _context(
-    ctx: PageContext, request: Request, lang: Lang, status: EventStatus | None, user: User
+    ctx: PageContext, request: Request, texts: Texts, status: EventStatus | None, user: User
 ) -> dict[str, Any]:
-    texts = Texts(lang)
-    base = str(request.scope.get("root_path", "")).rstrip("/")
+    lang = texts.lang
+    base = base_path(request)
     now = ctx.clock()
     limit = ctx.settings.page_size
     events = ctx.store.list_events(limit=limit, status=status)

@@ -22,8 +22,8 @@ from alerts.errors import EventNotFound, EventStateError
 from alerts.links import LinkClaim, LinkError, LinkExpired, verify_link
 from alerts.store_checks import MAX_NOTE_LEN
 from alerts.stored import StoredEvent
-from dashboard.i18n import Lang, Texts, pick_lang
-from dashboard.pages import LangParam, PageContext
+from dashboard.i18n import Texts
+from dashboard.pages import LangParam, PageContext, base_path, request_texts
 from dashboard.views import EventView, event_view, format_time
 
 PATROLLER_PREFIX = "patroller:"  # the audit trail's actor is "patroller:<name>"
@@ -91,7 +91,7 @@ def _patrol_router(ctx: PageContext, claim_of: Callable[[str], LinkClaim]) -> AP
     @router.get("/p/{token}", response_class=HTMLResponse)
     def page(request: Request, token: str, lang: LangParam = None, done: str = "") -> Response:
         claim = claim_of(token)
-        texts = _texts(ctx, request, lang)
+        texts = request_texts(ctx, request, lang)
         flash = texts(DONE_TEXTS[done]) if done in DONE_TEXTS else None
         return _render(ctx, request, texts, token, claim, FormState(), flash=flash)
 
@@ -111,7 +111,7 @@ def _patrol_router(ctx: PageContext, claim_of: Callable[[str], LinkClaim]) -> AP
         request: Request, token: str, lang: str | None, action: Action, name: str, note: str
     ) -> Response:
         claim = claim_of(token)
-        texts = _texts(ctx, request, lang)
+        texts = request_texts(ctx, request, lang)
         form = _checked_form(texts, name, note)
         if form.problem is not None:
             return _render(ctx, request, texts, token, claim, form, status_code=422)
@@ -122,7 +122,7 @@ def _patrol_router(ctx: PageContext, claim_of: Callable[[str], LinkClaim]) -> AP
             changed = dataclasses.replace(form, problem=texts("changed_meanwhile"))
             return _render(ctx, request, texts, token, claim, changed, status_code=409)
         query = urlencode({"lang": texts.lang, "done": action})
-        return RedirectResponse(f"{_base(request)}/p/{token}?{query}", status_code=303)
+        return RedirectResponse(f"{base_path(request)}/p/{token}?{query}", status_code=303)
 
     @router.post("/p/{token}/acknowledge", response_class=HTMLResponse)
     def acknowledge(
@@ -176,10 +176,10 @@ def _render(
     status_code: int = 200,
 ) -> HTMLResponse:
     event = _existing(lambda: ctx.store.get(claim.event_id))
-    link = f"{_base(request)}/p/{token}"
+    link = f"{base_path(request)}/p/{token}"
     context: dict[str, Any] = {
         "texts": texts,
-        "base": _base(request),
+        "base": base_path(request),
         "e": _patrol_view(ctx, texts, event, link),
         "form": form,
         "flash": flash,
@@ -203,9 +203,9 @@ def _patrol_view(ctx: PageContext, texts: Texts, event: StoredEvent, link: str) 
 def _denied_handler(ctx: PageContext) -> Callable[[Request, Exception], Response]:
     def handler(request: Request, exc: Exception) -> Response:
         reason: DenyReason = exc.reason if isinstance(exc, LinkDenied) else "invalid"
-        texts = _texts(ctx, request, request.query_params.get("lang"))
+        texts = request_texts(ctx, request, request.query_params.get("lang"))
         title, text = DENY_TEXTS[reason]
-        context = {"texts": texts, "base": _base(request), "title": title, "text": text}
+        context = {"texts": texts, "base": base_path(request), "title": title, "text": text}
         return ctx.templates.TemplateResponse(
             request,
             "patrol_error.html",
@@ -215,14 +215,3 @@ def _denied_handler(ctx: PageContext) -> Callable[[Request, Exception], Response
         )
 
     return handler
-
-
-def _texts(ctx: PageContext, request: Request, lang: str | None) -> Texts:
-    chosen: Lang = pick_lang(
-        lang, request.headers.get("accept-language"), ctx.settings.default_lang
-    )
-    return Texts(chosen)
-
-
-def _base(request: Request) -> str:
-    return str(request.scope.get("root_path", "")).rstrip("/")

@@ -7,8 +7,7 @@ from fastapi import APIRouter, FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse
 
 from dashboard.access import Admin
-from dashboard.i18n import Texts, pick_lang
-from dashboard.pages import LangParam, PageContext
+from dashboard.pages import LangParam, PageContext, base_path, request_texts
 from dashboard.schemas import CameraZonesProvider
 from vision.zones import ZoneKind
 
@@ -27,11 +26,10 @@ def _zone_router(ctx: PageContext, zones: CameraZonesProvider) -> APIRouter:
         outlines = zones.camera_zones(camera_id)
         if outlines is None:
             raise HTTPException(404, f"no camera {camera_id!r}")
-        chosen = pick_lang(lang, request.headers.get("accept-language"), ctx.settings.default_lang)
-        texts = Texts(chosen)
+        texts = request_texts(ctx, request, lang)
         context = {
             "texts": texts,
-            "base": str(request.scope.get("root_path", "")).rstrip("/"),
+            "base": base_path(request),
             "camera_id": camera_id,
             "zones": [z.model_dump() for z in outlines],
             "kinds": [(k.value, texts(f"kind_{k.value}")) for k in ZoneKind],
