@@ -1,10 +1,14 @@
-"""Shared fixtures. ``shared_dir``: third-party data beside the repository (may be absent)."""
+"""Shared fixtures. ``shared_dir``: third-party data beside the repository (may be absent);
+``store``: an empty event store."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from alerts.store import EventStore
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DIR = REPO_ROOT.parent / "shared"
@@ -21,3 +25,11 @@ def shared_dir() -> Path:
     if not SHARED_DIR.is_dir():
         pytest.skip("../shared is absent (third-party test data is not shipped)")
     return SHARED_DIR
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[EventStore]:
+    """An empty SQLite event store with its media folder under ``tmp_path``."""
+    s = EventStore.open(f"sqlite:///{tmp_path / 'events.db'}", tmp_path / "media")
+    yield s
+    s.close()

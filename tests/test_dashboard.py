@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from pathlib import Path
 
 import cv2
 import numpy as np
@@ -55,13 +54,6 @@ def add_event(store: EventStore, camera_id: str, alert_ts: float, type_: EventTy
     record = parked_record(f"{camera_id}-{alert_ts}", camera_id, "stair", alert_ts, type_)
     info = CameraInfo(camera_id, f"{camera_id} name", "3号楼", "3F")
     return store.record_raised(record, info, snapshot_jpeg(camera_id)).id
-
-
-@pytest.fixture
-def store(tmp_path: Path):
-    s = EventStore.open(f"sqlite:///{tmp_path / 'events.db'}", tmp_path / "media")
-    yield s
-    s.close()
 
 
 @pytest.fixture

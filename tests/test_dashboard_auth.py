@@ -7,7 +7,6 @@ from __future__ import annotations
 import base64
 import io
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -166,13 +165,6 @@ def test_unknown_names_fail_like_wrong_passwords() -> None:
 
 
 # -- the app with users ----------------------------------------------------------------------
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[EventStore]:
-    s = EventStore.open(f"sqlite:///{tmp_path / 'events.db'}", tmp_path / "media")
-    yield s
-    s.close()
 
 
 @pytest.fixture

@@ -111,9 +111,10 @@ def browser() -> Iterator[Any]:
             chromium.close()
 
 
-@pytest.fixture
-def page(browser: Any, site: Site) -> Iterator[Any]:
-    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
+@contextmanager
+def _browser_page(browser: Any, locale: str) -> Iterator[Any]:
+    """A page in a fresh browser context; no script may fail on it."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale=locale)
     page = context.new_page()
     page.set_default_timeout(WAIT_MS)
     errors: list[str] = []
@@ -123,6 +124,12 @@ def page(browser: Any, site: Site) -> Iterator[Any]:
     finally:
         context.close()
     assert errors == [], f"script errors on the page: {errors}"
+
+
+@pytest.fixture
+def page(browser: Any, site: Site) -> Iterator[Any]:
+    with _browser_page(browser, "zh-CN") as page:
+        yield page
 
 
 def _card_ids(page: Any) -> list[str]:
@@ -222,114 +229,81 @@ def test_the_clip_plays_in_the_browser(page: Any, site: Site, tmp_path: Path) ->
     assert shot.stat().st_size > 10_000
 
 
-def test_sign_in_act_as_yourself_and_sign_out(
-    browser: Any, tmp_path_factory: pytest.TempPathFactory
-) -> None:
-    root = tmp_path_factory.mktemp("signed")
-    store = EventStore.open(f"sqlite:///{root / 'events.db'}", root / "media")
+def test_sign_in_act_as_yourself_and_sign_out(browser: Any, store: EventStore) -> None:
     event_id = raise_event(store, time.time() - 60).id
     otto = DashboardUser(
         name="otto", role=Role.OPERATOR, password_hash=SecretStr(hash_password("pw-otto-1", 1000))
     )
     settings = DashboardSettings(default_lang="en", users=(otto,))
-    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="en-GB")
-    page = context.new_page()
-    page.set_default_timeout(WAIT_MS)
     prompts: list[str] = []
-    page.on("dialog", lambda dialog: (prompts.append(dialog.message), dialog.dismiss()))
-    try:
-        with _serving(create_app(store, settings=settings)) as base:
-            page.goto(f"{base}/?status=open")
-            assert "/login?next=" in page.url  # strangers go to the sign-in page first
-            page.fill('input[name="name"]', "otto")
-            page.fill('input[name="password"]', "wrong")
-            page.click('button[type="submit"]')
-            assert page.locator(".problem").inner_text() == "Wrong user name or password."
-            page.fill('input[name="name"]', "otto")
-            page.fill('input[name="password"]', "pw-otto-1")
-            page.click('button[type="submit"]')
-            page.wait_for_selector("article.event")
-            assert page.url == f"{base}/?status=open"
-            assert "otto" in page.locator(".who").inner_text()
-            card = f'article.event[data-id="{event_id}"]'
-            page.click(f'{card} button[data-action="acknowledge"]')
-            page.wait_for_function(
-                'id => !document.querySelector(`article.event[data-id="${id}"]`)', arg=event_id
-            )  # acknowledged: it leaves the list of open events
-            assert prompts == [], "a signed-in operator is not asked for a name"
-            assert store.get(event_id).acknowledged_by == "otto"
-            page.click('.who button[type="submit"]')
-            page.wait_for_url(f"{base}/login")
-    finally:
-        context.close()
-        store.close()
+    with (
+        _browser_page(browser, "en-GB") as page,
+        _serving(create_app(store, settings=settings)) as base,
+    ):
+        page.on("dialog", lambda dialog: (prompts.append(dialog.message), dialog.dismiss()))
+        page.goto(f"{base}/?status=open")
+        assert "/login?next=" in page.url  # strangers go to the sign-in page first
+        page.fill('input[name="name"]', "otto")
+        page.fill('input[name="password"]', "wrong")
+        page.click('button[type="submit"]')
+        assert page.locator(".problem").inner_text() == "Wrong user name or password."
+        page.fill('input[name="name"]', "otto")
+        page.fill('input[name="password"]', "pw-otto-1")
+        page.click('button[type="submit"]')
+        page.wait_for_selector("article.event")
+        assert page.url == f"{base}/?status=open"
+        assert "otto" in page.locator(".who").inner_text()
+        card = f'article.event[data-id="{event_id}"]'
+        page.click(f'{card} button[data-action="acknowledge"]')
+        page.wait_for_function(
+            'id => !document.querySelector(`article.event[data-id="${id}"]`)', arg=event_id
+        )  # acknowledged: it leaves the list of open events
+        assert prompts == [], "a signed-in operator is not asked for a name"
+        assert store.get(event_id).acknowledged_by == "otto"
+        page.click('.who button[type="submit"]')
+        page.wait_for_url(f"{base}/login")
 
 
 def test_live_view_shows_pictures_and_says_which_camera_has_none(
-    browser: Any, tmp_path_factory: pytest.TempPathFactory
+    browser: Any, store: EventStore
 ) -> None:
-    root = tmp_path_factory.mktemp("live")
-    store = EventStore.open(f"sqlite:///{root / 'events.db'}", root / "media")
     cameras = Cameras()
-    context = browser.new_context(viewport={"width": 1400, "height": 900}, locale="en-GB")
-    page = context.new_page()
-    page.set_default_timeout(WAIT_MS)
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    try:
-        with _serving(create_app(store, cameras, pictures=cameras)) as base:
-            page.goto(f"{base}/live?lang=en")
-            page.wait_for_function(
-                "() => { const i = document.querySelector('[data-camera=\"cam-3f\"] img');"
-                " return i.complete && i.naturalWidth === 320; }"
-            )
-            page.wait_for_selector('[data-camera="cam-lift"] .no-picture', state="visible")
-            assert page.is_hidden('[data-camera="cam-lift"] img')
-            first = page.get_attribute('[data-camera="cam-3f"] img', "src")
-            page.wait_for_function(
-                "src => document.querySelector('[data-camera=\"cam-3f\"] img').src !== src",
-                arg=f"{base}{first}" if first and first.startswith("/") else first,
-            )  # reloaded with a fresh query, every few seconds
-    finally:
-        context.close()
-        store.close()
-    assert errors == []
+    app = create_app(store, cameras, pictures=cameras)
+    with _browser_page(browser, "en-GB") as page, _serving(app) as base:
+        page.goto(f"{base}/live?lang=en")
+        page.wait_for_function(
+            "() => { const i = document.querySelector('[data-camera=\"cam-3f\"] img');"
+            " return i.complete && i.naturalWidth === 320; }"
+        )
+        page.wait_for_selector('[data-camera="cam-lift"] .no-picture', state="visible")
+        assert page.is_hidden('[data-camera="cam-lift"] img')
+        first = page.get_attribute('[data-camera="cam-3f"] img', "src")
+        page.wait_for_function(
+            "src => document.querySelector('[data-camera=\"cam-3f\"] img').src !== src",
+            arg=f"{base}{first}" if first and first.startswith("/") else first,
+        )  # reloaded with a fresh query, every few seconds
 
 
-def test_drawing_a_zone_gives_its_yaml(
-    browser: Any, tmp_path_factory: pytest.TempPathFactory
-) -> None:
-    root = tmp_path_factory.mktemp("zones")
-    store = EventStore.open(f"sqlite:///{root / 'events.db'}", root / "media")
+def test_drawing_a_zone_gives_its_yaml(browser: Any, store: EventStore) -> None:
     cameras = Cameras()
-    context = browser.new_context(viewport={"width": 1400, "height": 900}, locale="en-GB")
-    page = context.new_page()
-    page.set_default_timeout(WAIT_MS)
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    try:
-        app = create_app(store, cameras, pictures=cameras, zones=cameras)
-        with _serving(app) as base:
-            page.goto(f"{base}/cameras/cam-3f/zones?lang=en")
-            page.wait_for_function("() => document.getElementById('canvas').width > 0")
-            box = page.locator("#canvas").bounding_box()
-            corners = [(0.1, 0.2), (0.9, 0.2), (0.9, 0.8), (0.1, 0.8)]
-            for x, y in corners[:2]:
-                page.mouse.click(box["x"] + x * box["width"], box["y"] + y * box["height"])
-            assert page.input_value("#yaml") == "", "two points are not a zone yet"
-            for x, y in corners[2:]:
-                page.mouse.click(box["x"] + x * box["width"], box["y"] + y * box["height"])
-            page.fill("#zone-name", "lift door")
-            page.select_option("#zone-kind", "elevator")
-            text = page.input_value("#yaml")
-            lines = text.splitlines()
-            assert lines[:2] == ['- name: "lift door"', "  kind: elevator"]
-            polygon = json.loads(lines[2].removeprefix("  polygon: "))
-            assert polygon == [pytest.approx(list(c), abs=0.01) for c in corners]
-            page.click("#undo")
-            undone = page.input_value("#yaml").splitlines()[2]
-            assert len(json.loads(undone.removeprefix("  polygon: "))) == 3
-    finally:
-        context.close()
-        store.close()
-    assert errors == []
+    app = create_app(store, cameras, pictures=cameras, zones=cameras)
+    with _browser_page(browser, "en-GB") as page, _serving(app) as base:
+        page.goto(f"{base}/cameras/cam-3f/zones?lang=en")
+        page.wait_for_function("() => document.getElementById('canvas').width > 0")
+        box = page.locator("#canvas").bounding_box()
+        corners = [(0.1, 0.2), (0.9, 0.2), (0.9, 0.8), (0.1, 0.8)]
+        for x, y in corners[:2]:
+            page.mouse.click(box["x"] + x * box["width"], box["y"] + y * box["height"])
+        assert page.input_value("#yaml") == "", "two points are not a zone yet"
+        for x, y in corners[2:]:
+            page.mouse.click(box["x"] + x * box["width"], box["y"] + y * box["height"])
+        page.fill("#zone-name", "lift door")
+        page.select_option("#zone-kind", "elevator")
+        text = page.input_value("#yaml")
+        lines = text.splitlines()
+        assert lines[:2] == ['- name: "lift door"', "  kind: elevator"]
+        polygon = json.loads(lines[2].removeprefix("  polygon: "))
+        assert polygon == [pytest.approx(list(c), abs=0.01) for c in corners]
+        page.click("#undo")
+        undone = page.input_value("#yaml").splitlines()[2]
+        assert len(json.loads(undone.removeprefix("  polygon: "))) == 3

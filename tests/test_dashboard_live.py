@@ -5,7 +5,6 @@ pictures are tested in ``test_service_rtsp.py``, drawing in ``test_dashboard_bro
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import cv2
 import numpy as np
@@ -18,13 +17,6 @@ from dashboard.app import create_app
 from dashboard.auth import Role, hash_password
 from dashboard.schemas import DashboardSettings, DashboardUser
 from tests.camera_fakes import Cameras
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[EventStore]:
-    s = EventStore.open(f"sqlite:///{tmp_path / 'events.db'}", tmp_path / "media")
-    yield s
-    s.close()
 
 
 @pytest.fixture

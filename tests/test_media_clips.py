@@ -33,13 +33,6 @@ from vision.detections import Detections
 T0 = 1_700_000_000.0
 
 
-@pytest.fixture
-def store(tmp_path: Path):
-    s = EventStore.open(f"sqlite:///{tmp_path / 'events.db'}", tmp_path / "media")
-    yield s
-    s.close()
-
-
 def ring_frame(t: float) -> RingFrame:
     return RingFrame(t, b"\xff\xd8\xff")
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from datetime import datetime
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -35,13 +34,6 @@ def add_event(store: EventStore, camera: CameraInfo, alert_ts: float, type_: Eve
     boxes = [LabelledBox(Box(0.3, 0.3, 0.6, 0.9), "ebike", 0.9)]
     snapshot = render_snapshot(image, None, boxes, camera.name)
     return store.record_raised(record, camera, snapshot).id
-
-
-@pytest.fixture
-def store(tmp_path: Path):
-    s = EventStore.open(f"sqlite:///{tmp_path / 'events.db'}", tmp_path / "media")
-    yield s
-    s.close()
 
 
 @pytest.fixture

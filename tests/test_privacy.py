@@ -3,15 +3,14 @@ and the service's sink storing pixelated snapshots when the configuration asks f
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
+from dataclasses import replace
 
 import cv2
 import numpy as np
 import pytest
 from numpy.typing import NDArray
 
-from alerts.events import Box, ChangeKind, EventChange, EventRecord, EventType, Severity
+from alerts.events import Box, ChangeKind, EventChange, EventType
 from alerts.observation import Observation
 from alerts.privacy import PeopleRedaction, redaction_boxes
 from alerts.snapshot import render_snapshot
@@ -21,6 +20,7 @@ from stairwatch.pipeline import PipelineStep
 from stairwatch.runtime.sink import StoreSink
 from streams.frame import Frame
 from tests.media_helpers import CAMERA
+from tests.records import parked_record
 from vision.detections import Detections
 from vision.kinds import KIND_NAMES
 
@@ -75,13 +75,6 @@ def test_snapshot_pixelates_only_the_redacted_region() -> None:
     assert np.array_equal(image, noise()), "the frame itself is not modified"
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[EventStore]:
-    s = EventStore.open(f"sqlite:///{tmp_path / 'events.db'}", tmp_path / "media")
-    yield s
-    s.close()
-
-
 def raised_with_a_person(sink: StoreSink) -> None:
     frame = Frame(CAMERA.id, noise(), timestamp=1000.0, position_s=0.0, index=0)
     xyxy = np.array([[PERSON.x1 * W, PERSON.y1 * H, PERSON.x2 * W, PERSON.y2 * H]], np.float32)
@@ -92,17 +85,8 @@ def raised_with_a_person(sink: StoreSink) -> None:
         class_names=KIND_NAMES,
         tracker_id=np.array([1], np.int64),
     )
-    record = EventRecord(
-        key="k1",
-        camera_id=CAMERA.id,
-        zone=None,
-        type=EventType.EBIKE_PARKED,
-        severity=Severity.HIGH,
-        track_id=2,
-        confidence=0.9,
-        start_ts=970.0,
-        alert_ts=1000.0,
-    )
+    # No event box: its outline would cross the regions measured below.
+    record = replace(parked_record("k1", CAMERA.id, "", 1000.0, EventType.EBIKE_PARKED), box=None)
     observation = Observation(CAMERA.id, 1000.0, W, H, people, frame.image)
     sink.handle(frame, PipelineStep(observation, [EventChange(ChangeKind.RAISED, record)], True))
 

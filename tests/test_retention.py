@@ -176,13 +176,6 @@ def test_limits_from_config() -> None:
 # -- on a real store ------------------------------------------------------------------------
 
 
-@pytest.fixture
-def store(tmp_path: Path):
-    s = EventStore.open(f"sqlite:///{tmp_path / 'events.db'}", tmp_path / "media")
-    yield s
-    s.close()
-
-
 def _files(store: EventStore) -> set[str]:
     return {p.relative_to(store.media_dir).as_posix() for p in store.media_dir.rglob("*.*")}
 
