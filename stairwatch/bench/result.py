@@ -55,6 +55,7 @@ class ServiceRun(_Frozen):
     # Cores each thread group kept busy on average (reader, inference, clip-encoder, native:
     # onnxruntime's and FFmpeg's own threads, exited: threads that ended during the run).
     cores_by_thread: dict[str, float] | None = None
+    mean_batch: float | None = None  # frames per detector call (the model alone runs full ones)
 
 
 class BenchResult(_Frozen):

@@ -217,6 +217,7 @@ def _run_service(
         _tick(service, warmup, f"{scene.name} warm-up", options.progress)
         before, rss_start = service.health(), rss_mb()
         service.worker.frame_ages_s.clear()
+        batches_before = service.worker.batches
         stored_before = len(alerts.stored_latencies())
         handed_before = len(alerts.channel.latencies())
         started, ticks_start, cpu_start = time.monotonic(), cpu_ticks(), read_cpu()
@@ -225,6 +226,7 @@ def _run_service(
         cpu_end = read_cpu()
         after, rss_end = service.health(), rss_mb()
         ages = sorted(service.worker.frame_ages_s)
+        batches = service.worker.batches - batches_before
     finally:
         service.stop()
         time.sleep(HANDOFF_GRACE_S)  # alerts raised at the very end are still handed over
@@ -238,7 +240,10 @@ def _run_service(
         scene, before, after, elapsed, ages, latencies, [rss_start, *timeline[1:], rss_end]
     )
     cores = cores_by_group(cpu_start, cpu_end, elapsed) if cpu_start and cpu_end else None
-    return run.model_copy(update={"cpu_steal_ratio": steal, "cores_by_thread": cores})
+    mean_batch = round(run.detections_run / batches, 2) if batches else None
+    return run.model_copy(
+        update={"cpu_steal_ratio": steal, "cores_by_thread": cores, "mean_batch": mean_batch}
+    )
 
 
 @dataclass(frozen=True)
