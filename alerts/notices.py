@@ -29,6 +29,7 @@ class NoticeKind(StrEnum):
     DIGEST = "digest"  # routine alerts of one group, batched
     SUMMARY = "summary"  # the daily counts with a chart
     FEED = "feed"  # machine feed (MQTT): every change of every event
+    RESPONSE = "response"  # an on-site device's start or end action (feed_type "new" or "end")
 
 
 class EventBrief(BaseModel):

@@ -24,6 +24,8 @@ from pydantic import (
     model_validator,
 )
 
+from alerts.response_config import ResponseConfig
+
 Language = Literal["zh-CN", "en"]
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|m|min|h|d)?\s*$")
@@ -205,7 +207,8 @@ class DeliveryPolicy(_Strict):
 
 
 class NotificationsConfig(_Strict):
-    """The ``notifications:`` section. With no groups nothing is sent (and nothing is queued)."""
+    """The ``notifications:`` section. With no groups and no responses nothing is sent (and
+    nothing is queued); with responses only, only the responses."""
 
     channels: dict[str, ChannelConfig] = Field(default_factory=dict)
     groups: list[PatrolGroupConfig] = Field(default_factory=list)
@@ -220,6 +223,10 @@ class NotificationsConfig(_Strict):
     link_ttl: Duration = timedelta(days=2)
     delivery: DeliveryPolicy = DeliveryPolicy()
     keep_delivered: Duration = timedelta(days=7)
+    responses: list[ResponseConfig] = Field(
+        default_factory=list,
+        description="on-site devices told at once (see alerts.response_config)",
+    )
 
     @field_validator("daily_summary_at")
     @classmethod
@@ -254,11 +261,27 @@ class NotificationsConfig(_Strict):
                 )
         if self.public_url is not None and self.link_secret is None:
             raise ValueError("public_url needs link_secret (links to alerts are signed)")
+        self._check_responses()
         return self
+
+    def _check_responses(self) -> None:
+        names = [r.name for r in self.responses]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"response names must be unique: {', '.join(dupes)}")
+        for response in self.responses:
+            for channel in response.mqtt_channels():
+                config = self.channels.get(channel)
+                if config is None or config.type != "mqtt":
+                    raise ValueError(
+                        f"response {response.name!r} publishes through {channel!r}, "
+                        "which is not an mqtt channel of notifications.channels"
+                    )
 
     @property
     def enabled(self) -> bool:
-        return bool(self.groups)
+        """Anything to deliver at all: patrol groups or on-site responses."""
+        return bool(self.groups or self.responses)
 
     def tzinfo(self) -> ZoneInfo | None:
         """The configured zone, or None for the machine's local time."""

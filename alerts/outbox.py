@@ -30,7 +30,14 @@ from alerts.notices import Delivery, EventBrief, Notice, NoticeKind, idempotency
 from alerts.notify_config import DeliveryPolicy, NotificationsConfig
 from alerts.outbox_models import DeliveryStatus, DigestItemRow, OutboxRow
 from alerts.render import NoticeRenderer
-from alerts.routing import FEED_TYPES, PlannedNotice, is_critical, plan_change, subject_kind
+from alerts.routing import (
+    FEED_TYPES,
+    PlannedNotice,
+    is_critical,
+    plan_change,
+    plan_responses,
+    subject_kind,
+)
 from alerts.stored import ActionKind, StoredEvent
 
 log = logging.getLogger(__name__)
@@ -74,7 +81,7 @@ class Outbox:
         )
         plan = plan_change(self.config, action, event, now, last_alert, alerted)
         notices: dict[tuple[NoticeKind, str], Notice] = {}
-        for planned in plan.notices:
+        for planned in (*plan.notices, *plan_responses(self.config, action, event)):
             key = (planned.kind, planned.group)
             if key not in notices:
                 notices[key] = self._notice(session, planned, action, event, now)
@@ -107,6 +114,9 @@ class Outbox:
     ) -> Notice:
         if planned.kind is NoticeKind.FEED:
             return self.feed_notice(action, event, _last_feed_state(session, event.id), now)
+        if planned.kind is NoticeKind.RESPONSE:
+            notice = self.feed_notice(action, event, None, now)
+            return notice.model_copy(update={"kind": NoticeKind.RESPONSE})
         language = self.config.group(planned.group).language
         return self.renderer.event_notice(planned.kind, event, planned.group, language, now)
 

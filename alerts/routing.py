@@ -12,6 +12,8 @@ Policy (documented for patrollers):
 * Feed channels (MQTT) get every change of every event of their groups at once, with no batching
   or quiet hours: they are for machines.
 * Acknowledging, assigning and resolving only reach the feed.
+* On-site responses (``responses``) hear of their cameras' matching events at once when they
+  start and end, in every hour, with no cooldown: a held elevator door must also be released.
 """
 
 from __future__ import annotations
@@ -127,6 +129,24 @@ def plan_change(
     return Plan(feed)
 
 
+def plan_responses(
+    config: NotificationsConfig, action: ActionKind, event: StoredEvent
+) -> tuple[PlannedNotice, ...]:
+    """The on-site responses a change owes: start actions when a matching event is raised,
+    end actions (where configured) when it ends."""
+    if action is ActionKind.RAISED:
+        wanted = config.responses
+    elif action is ActionKind.ENDED:
+        wanted = [r for r in config.responses if r.end is not None]
+    else:
+        return ()
+    return tuple(
+        PlannedNotice(NoticeKind.RESPONSE, FEED_GROUP, response.channel)
+        for response in wanted
+        if response.matches(event.type, event.camera_id, event.zone)
+    )
+
+
 def _to_people(
     config: NotificationsConfig, groups: list[PatrolGroupConfig], kind: NoticeKind
 ) -> tuple[PlannedNotice, ...]:
@@ -144,6 +164,8 @@ def subject_kind(kind: NoticeKind, action: ActionKind, event: StoredEvent) -> st
         return f"feed:{action.value}{suffix}"
     if kind is NoticeKind.REMINDER:
         return f"reminder:{event.reminder_count}"
+    if kind is NoticeKind.RESPONSE:
+        return f"response:{action.value}"
     return kind.value
 
 

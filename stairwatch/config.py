@@ -309,6 +309,20 @@ class Settings(_Strict):
             raise ValueError(f"camera ids must be unique: {', '.join(dupes)}")
         return self
 
+    @model_validator(mode="after")
+    def _responses_name_cameras_and_zones(self) -> Settings:
+        cameras = {c.id: c for c in self.cameras}
+        for index, response in enumerate(self.notifications.responses):
+            where = f"notifications.responses[{index}] ({response.name})"
+            unknown = [c for c in response.cameras if c not in cameras]
+            if unknown:
+                raise ValueError(f"{where} names unknown cameras: {', '.join(unknown)}")
+            zones = {z.name for c in response.cameras for z in cameras[c].zones}
+            missing = [z for z in response.zones or [] if z not in zones]
+            if missing:
+                raise ValueError(f"{where} names zones its cameras lack: {', '.join(missing)}")
+        return self
+
     def rules_for(self, camera: CameraConfig, zone: ZoneConfig | None = None) -> RuleParams:
         """Global rules, then the camera's overrides, then the zone's."""
         params = self.rules.merged(camera.rules)
@@ -348,7 +362,9 @@ def validation_problems(error: ValidationError) -> list[str]:
 
 
 _SECRET_KEYS = frozenset(
-    {"password", "password_hash", "secret", "session_secret", "link_secret", "url"}  # url: a token
+    # url: may carry a token; headers, body, payload: a device's password (on-site responses)
+    {"password", "password_hash", "secret", "session_secret", "link_secret", "url", "headers"}
+    | {"body", "payload"}
 )
 _URL_KEYS = frozenset({"source", "substream"})  # may carry credentials
 
@@ -356,7 +372,7 @@ _URL_KEYS = frozenset({"source", "substream"})  # may carry credentials
 def _shown(loc: tuple[int | str, ...], value: str | int | float) -> str:
     """The offending value as an error message may show it: never a secret."""
     key = next((p for p in reversed(loc) if isinstance(p, str)), "")
-    if key in _SECRET_KEYS:
+    if key in _SECRET_KEYS or "headers" in loc:
         return "a value not shown: it is secret"
     if key in _URL_KEYS:
         return repr(redact_url(str(value)))

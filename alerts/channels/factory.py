@@ -8,6 +8,7 @@ from pathlib import Path
 
 from alerts.channels.base import Channel
 from alerts.channels.email import EmailSender
+from alerts.channels.response import ResponseSender
 from alerts.channels.robots import DingtalkSender, FeishuSender, WecomSender
 from alerts.channels.webhook import WebhookSender
 from alerts.notify_config import (
@@ -45,10 +46,15 @@ def build_channel(
 def build_channels(
     config: NotificationsConfig, media_dir: Path, clock: Callable[[], float] = time.time
 ) -> dict[str, Channel]:
-    """Every channel some group uses, by name."""
+    """Every channel some group uses, by name, and one channel per on-site response
+    (``response:<name>``)."""
     used = {name for group in config.groups for name in group.channels}
-    return {
+    channels = {
         name: build_channel(name, channel, media_dir, clock)
         for name, channel in config.channels.items()
         if name in used
     }
+    brokers = {n: c for n, c in config.channels.items() if isinstance(c, MqttChannel)}
+    for response in config.responses:
+        channels[response.channel] = ResponseSender(response, brokers, clock)
+    return channels

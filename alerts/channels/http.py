@@ -1,4 +1,5 @@
-"""One JSON POST with the standard library, mapped onto retryable and permanent errors.
+"""One HTTP request (a JSON POST, mostly) with the standard library, mapped onto retryable
+and permanent errors.
 
 URLs of chat robots carry their access keys, so errors name only the scheme and host.
 """
@@ -44,10 +45,17 @@ def host_of(url: str) -> str:
 
 
 def post(url: str, body: bytes, headers: Mapping[str, str], timeout_s: float) -> HttpReply:
-    """POST ``body``; 2xx returns, 408/425/429/5xx and network trouble raise NotifierError,
+    """POST ``body``; see :func:`send`."""
+    return send("POST", url, body, headers, timeout_s)
+
+
+def send(
+    method: str, url: str, body: bytes | None, headers: Mapping[str, str], timeout_s: float
+) -> HttpReply:
+    """One request; 2xx returns, 408/425/429/5xx and network trouble raise NotifierError,
     other statuses raise DeliveryRefused."""
     all_headers = {"User-Agent": USER_AGENT, **headers}
-    request = urllib.request.Request(url, data=body, headers=all_headers, method="POST")
+    request = urllib.request.Request(url, data=body, headers=all_headers, method=method)
     where = host_of(url)
     try:
         with urllib.request.urlopen(request, timeout=timeout_s) as response:

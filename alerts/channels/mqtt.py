@@ -80,10 +80,13 @@ class MqttSender:
         return f"{self._config.topic_prefix.rstrip('/')}/events"
 
     def send(self, delivery: Delivery) -> None:
-        body = json_body(feed_payload(delivery))
+        self.publish(self.topic, json_body(feed_payload(delivery)))
+
+    def publish(self, topic: str, payload: bytes, retain: bool = False) -> None:
+        """Publish at QoS 1 and wait for the broker's PUBACK (``timeout_s``)."""
         deadline = time.monotonic() + self._config.timeout_s
         client = self._connected_client(deadline)
-        info = client.publish(self.topic, body, qos=1)
+        info = client.publish(topic, payload, qos=1, retain=retain)
         if info.rc != mqtt.MQTT_ERR_SUCCESS:
             self._reset()
             raise NotifierError(f"MQTT publish failed: {mqtt.error_string(info.rc)}")

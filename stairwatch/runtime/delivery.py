@@ -64,7 +64,9 @@ class DeliveryService:
         self.outbox = Outbox(store.engine, config, renderer, clock)
         self.jobs = DeliveryJobs(self.outbox, store.media_dir)
         self.channels = (
-            dict(channels) if channels is not None else build_channels(config, store.media_dir)
+            dict(channels)
+            if channels is not None
+            else build_channels(config, store.media_dir, clock)
         )
         self.dispatcher = Dispatcher(
             self.outbox, self.channels, config.delivery, on_delivered=on_delivered

@@ -111,6 +111,15 @@ class WebhookReceiver:
             protocol_version = "HTTP/1.1"
 
             def do_POST(self) -> None:
+                self._handle("POST")
+
+            def do_PUT(self) -> None:
+                self._handle("PUT")
+
+            def do_GET(self) -> None:
+                self._handle("GET")
+
+            def _handle(self, method: str) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length)
                 reply = receiver.reply
@@ -119,7 +128,7 @@ class WebhookReceiver:
                 parts = urlsplit(self.path)
                 receiver._record(
                     Received(
-                        method="POST",
+                        method=method,
                         path=parts.path,
                         query=parse_qs(parts.query),
                         headers={k: v for k, v in self.headers.items()},
