@@ -23,6 +23,7 @@ from sqlalchemy import Engine, Select, delete, func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from alerts.access_log import AccessLog
 from alerts.errors import ClipMissing, EventNotFound, EventStateError, SnapshotMissing, StoreError
 from alerts.events import Box, EventRecord, EventStatus, EventType, Severity
 from alerts.media import (
@@ -64,6 +65,7 @@ class EventStore:
         self.media_dir = media_dir
         self._clock = clock
         self._hooks: list[ChangeHook] = []
+        self.access = AccessLog(engine, clock)
 
     @classmethod
     def open(cls, database_url: str, media_dir: Path, *, clock: Clock = time.time) -> EventStore:

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import FileResponse, JSONResponse
 
+from alerts.access_log import AccessAction
 from alerts.errors import StoreError
 from alerts.events import EventStatus, EventType
 from alerts.store import EventStore
 from alerts.stored import EventAction, StoredEvent
 from dashboard.access import Operator, Viewer
+from dashboard.audit import log_access
 from dashboard.auth import User
 from dashboard.schemas import ActorNote, Assignment, CameraStatus, CameraStatusProvider, Health
 
@@ -74,12 +76,13 @@ def api_router(store: EventStore, cameras: CameraStatusProvider | None) -> APIRo
         "/api/events/{event_id}/snapshot.jpg",
         response_class=FileResponse,
         responses={**NOT_FOUND, 200: {"content": {"image/jpeg": {}}}},
-        dependencies=viewer,
     )
-    def snapshot(event_id: str) -> FileResponse:
+    def snapshot(event_id: str, request: Request, user: Viewer) -> FileResponse:
+        path = store.snapshot_path(event_id)
+        log_access(store, request, user.name, AccessAction.VIEWED_SNAPSHOT, event_id)
         # Revalidate every time: a better snapshot may replace the file while the event goes on.
         return FileResponse(
-            store.snapshot_path(event_id),
+            path,
             media_type="image/jpeg",
             headers={"Cache-Control": "no-cache"},
         )
@@ -92,11 +95,12 @@ def api_router(store: EventStore, cameras: CameraStatusProvider | None) -> APIRo
             200: {"content": {"video/mp4": {}}},
             206: {"description": "the byte range asked for (Range header)"},
         },
-        dependencies=viewer,
     )
-    def clip(event_id: str) -> FileResponse:
+    def clip(event_id: str, request: Request, user: Viewer) -> FileResponse:
+        path = store.clip_path(event_id)
+        log_access(store, request, user.name, AccessAction.VIEWED_CLIP, event_id)
         # FileResponse answers Range requests (206), which browsers use to seek and stream.
-        return FileResponse(store.clip_path(event_id), media_type="video/mp4")
+        return FileResponse(path, media_type="video/mp4")
 
     @router.post(
         "/api/events/{event_id}/acknowledge",

@@ -27,6 +27,7 @@ from alerts.errors import (
 from alerts.store import EventStore
 from dashboard.access import Access, install_access
 from dashboard.api import api_router
+from dashboard.audit import add_audit_routes
 from dashboard.auth import Account, Authenticator
 from dashboard.live import add_live_routes
 from dashboard.login import add_login_routes
@@ -88,6 +89,7 @@ def create_app(
     app.include_router(api_router(store, cameras))
     app.include_router(page_router(context, access))
     add_login_routes(app, context, access)
+    add_audit_routes(app, context)
     if pictures is not None and cameras is not None:
         add_live_routes(app, context, pictures)
     if zones is not None and context.zone_pages:

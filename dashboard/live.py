@@ -9,7 +9,9 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 
+from alerts.access_log import AccessAction
 from dashboard.access import Viewer
+from dashboard.audit import log_access
 from dashboard.auth import Role
 from dashboard.pages import LangParam, PageContext, base_path, request_texts
 from dashboard.schemas import CameraPictureProvider
@@ -36,13 +38,14 @@ def _live_router(ctx: PageContext, pictures: CameraPictureProvider) -> APIRouter
             404: {"description": "no such camera, or no picture from it yet"},
         },
     )
-    def latest_picture(camera_id: str, user: Viewer) -> Response:
+    def latest_picture(camera_id: str, request: Request, user: Viewer) -> Response:
         """The camera's newest picture (JPEG, at most 640 px wide), never cached."""
         if camera_id not in camera_ids():
             raise HTTPException(404, f"no camera {camera_id!r}")
         jpeg = pictures.latest_picture(camera_id)
         if jpeg is None:
             raise HTTPException(404, f"no picture from camera {camera_id!r} yet")
+        log_access(ctx.store, request, user.name, AccessAction.VIEWED_LIVE, camera_id)
         return Response(jpeg, media_type="image/jpeg", headers={"Cache-Control": "no-store"})
 
     @router.get("/live", response_class=HTMLResponse, include_in_schema=False)

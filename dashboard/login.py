@@ -8,7 +8,9 @@ from typing import Annotated
 from fastapi import APIRouter, FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from alerts.access_log import AccessAction
 from dashboard.access import SESSION_COOKIE, Access
+from dashboard.audit import log_access
 from dashboard.auth import Authenticator
 from dashboard.i18n import Texts
 from dashboard.pages import LangParam, PageContext, base_path, request_texts
@@ -64,12 +66,15 @@ def _login_router(ctx: PageContext, auth: Authenticator) -> APIRouter:
         name = name.strip()
         if auth.locked_out(name):
             log.warning("dashboard: sign-in of %r refused: too many wrong passwords", name)
+            log_access(ctx.store, request, name, AccessAction.SIGN_IN_LOCKED, None)
             return page(request, texts, next, "login_locked", 429)
         user = auth.check(name, password)
         if user is None:
             log.warning("dashboard: wrong name or password for %r", name)
+            log_access(ctx.store, request, name, AccessAction.SIGN_IN_FAILED, None)
             return page(request, texts, next, "login_failed", 401)
         log.info("dashboard: %s (%s) signed in", user.name, user.role.value)
+        log_access(ctx.store, request, user.name, AccessAction.SIGNED_IN, None)
         response = RedirectResponse(base_path(request) + safe_next(next), status_code=303)
         response.set_cookie(
             SESSION_COOKIE,
@@ -84,6 +89,10 @@ def _login_router(ctx: PageContext, auth: Authenticator) -> APIRouter:
 
     @router.post("/logout")
     def logout(request: Request) -> RedirectResponse:
+        cookie = request.cookies.get(SESSION_COOKIE)
+        user = auth.session_user(cookie) if cookie else None
+        if user is not None:
+            log_access(ctx.store, request, user.name, AccessAction.SIGNED_OUT, None)
         response = RedirectResponse(f"{base_path(request)}/login", status_code=303)
         response.delete_cookie(SESSION_COOKIE, path="/")
         return response

@@ -118,6 +118,7 @@ def _context(
         "user_role": user.role.value,
         "can_act": user.role.allows(Role.OPERATOR),
         "live_href": f"{base}/live?lang={lang}" if ctx.live else None,
+        "audit_href": f"{base}/audit?lang={lang}" if user.role.allows(Role.ADMIN) else None,
     }
 
 

@@ -18,10 +18,12 @@ from fastapi import APIRouter, FastAPI, Form, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from pydantic import SecretStr
 
+from alerts.access_log import AccessAction
 from alerts.errors import EventNotFound, EventStateError
 from alerts.links import LinkClaim, LinkError, LinkExpired, verify_link
 from alerts.store_checks import MAX_NOTE_LEN
 from alerts.stored import StoredEvent
+from dashboard.audit import PATROL_LINK_ACTOR, log_access
 from dashboard.i18n import Texts
 from dashboard.pages import LangParam, PageContext, base_path, request_texts
 from dashboard.views import EventView, event_view, format_time
@@ -96,15 +98,17 @@ def _patrol_router(ctx: PageContext, claim_of: Callable[[str], LinkClaim]) -> AP
         return _render(ctx, request, texts, token, claim, FormState(), flash=flash)
 
     @router.get("/p/{token}/snapshot.jpg", response_class=FileResponse)
-    def snapshot(token: str) -> FileResponse:
+    def snapshot(request: Request, token: str) -> FileResponse:
         event_id = claim_of(token).event_id
         path = _existing(lambda: ctx.store.snapshot_path(event_id))
+        log_access(ctx.store, request, PATROL_LINK_ACTOR, AccessAction.VIEWED_SNAPSHOT, event_id)
         return FileResponse(path, media_type="image/jpeg", headers=PRIVATE_HEADERS)
 
     @router.get("/p/{token}/clip.mp4", response_class=FileResponse)
-    def clip(token: str) -> FileResponse:
+    def clip(request: Request, token: str) -> FileResponse:
         event_id = claim_of(token).event_id
         path = _existing(lambda: ctx.store.clip_path(event_id))  # ClipMissing: JSON 404
+        log_access(ctx.store, request, PATROL_LINK_ACTOR, AccessAction.VIEWED_CLIP, event_id)
         return FileResponse(path, media_type="video/mp4", headers=PRIVATE_HEADERS)
 
     def act(

@@ -189,6 +189,9 @@ class StorageConfig(_Strict):
     )
     retention_days: float = Field(30.0, gt=0)
     max_media_gb: float = Field(10.0, gt=0)
+    access_log_days: float = Field(
+        180.0, gt=0, description="keep the dashboard's access log (sign-ins, views) this long"
+    )
 
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'stairwatch.db'}"

@@ -10,6 +10,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection, create_engine
 
+import alerts.access_log
 import alerts.outbox_models  # noqa: F401  (registers the outbox tables on Base.metadata)
 from alerts.models import Base
 

@@ -31,11 +31,15 @@ def run_retention(
     store: EventStore, storage: StorageConfig, clock: Callable[[], float] = time.time
 ) -> RetentionReport | None:
     """One pass; a store failure is logged (the next hour tries again), never raised."""
+    now = clock()
     try:
-        report = apply_retention(store, clock(), storage.retention_days, storage.max_media_gb)
+        report = apply_retention(store, now, storage.retention_days, storage.max_media_gb)
+        purged = store.access.purge(now - storage.access_log_days * 86400.0)
     except StoreError as exc:
         log.error("retention failed: %s", exc)
         return None
+    if purged:
+        log.info("retention: deleted %d access log entries", purged)
     if report.events_deleted or report.clips_dropped:
         log.info(
             "retention: deleted %d event(s), dropped %d clip(s); media %.1f -> %.1f MB",
