@@ -25,6 +25,7 @@ DT = 0.5  # 2 fps
 CORRIDOR = Zone("corridor", ZoneKind.NO_PARKING, ((0.1, 0.3), (0.9, 0.3), (0.9, 0.95), (0.1, 0.95)))
 LANDING = Zone("landing", ZoneKind.NO_PARKING, ((0.3, 0.6), (0.7, 0.6), (0.7, 0.95), (0.3, 0.95)))
 ELEVATOR = Zone("lift", ZoneKind.ELEVATOR, ((0.0, 0.0), (1.0, 0.0), (1.0, 1.0), (0.0, 1.0)))
+SHED = Zone("shed", ZoneKind.SHED, ((0.6, 0.55), (0.9, 0.55), (0.9, 0.95), (0.6, 0.95)))
 CABLE_WATCH = Zone("wall", ZoneKind.CABLE_WATCH, ((0.0, 0.0), (0.5, 0.0), (0.5, 0.7), (0.0, 0.7)))
 
 
@@ -170,6 +171,39 @@ def test_ebike_parked(scene: Scene, duration: float, expected: dict, raised_at: 
     for _, change in changes:
         assert change.event.type is EventType.EBIKE_PARKED
         assert change.event.severity is Severity.HIGH
+
+
+def wheeled_out_of_the_shed(t: float) -> list[Obj]:
+    return [bike_at(480 if t < 30 else max(480 - 60 * (t - 30), 200))]  # at rest from 34.7 s
+
+
+SHED_CASES = [
+    # id, scene, zones, expected RAISED times
+    ("at rest in the shed", lambda t: [bike_at(480)], (CORRIDOR, SHED), []),
+    ("at rest beside the shed", lambda t: [bike_at(200)], (CORRIDOR, SHED), [60.0]),
+    (
+        "across the corridor into the shed",
+        lambda t: [bike_at(min(100 + 60 * t, 480))],
+        (CORRIDOR, SHED),
+        [],
+    ),
+    ("just outside the shed, within the margin", lambda t: [bike_at(375)], (CORRIDOR, SHED), []),
+    ("wheeled out and left", wheeled_out_of_the_shed, (CORRIDOR, SHED), [94.5]),
+    ("a shed and no no_parking zone", lambda t: [bike_at(200)], (SHED,), []),
+]
+
+
+@pytest.mark.parametrize(
+    ("scene", "zones", "raised_at"),
+    [c[1:] for c in SHED_CASES],
+    ids=[c[0] for c in SHED_CASES],
+)
+def test_sheds_are_carved_out_of_no_parking_zones(
+    scene: Scene, zones: tuple[Zone, ...], raised_at: list[float]
+) -> None:
+    _, changes = run(scene, 120, zones=zones)
+    assert when(changes, ChangeKind.RAISED) == raised_at
+    assert all(c.event.zone == "corridor" for _, c in changes)
 
 
 def test_parked_event_record_fields() -> None:

@@ -5,6 +5,11 @@ The timer belongs to the stay (this e-bike at this spot), so missed frames short
 one moving with a person on or beside it counts as moving even at half ``max_speed`` (it is
 being wheeled). One event per stay, reminders while it stays, ENDED once it has been gone
 ``clear_after_s``.
+
+``shed`` zones are where e-bikes belong: drawn inside a ``no_parking`` zone (a courtyard, a
+ground-floor lobby), they carve the charging shed out of it. An e-bike whose anchor stands in a
+shed (with the zone-leaving margin, so one parked at the shed's edge does not flicker out) is
+never due, however long it rests; wheeled out of the shed and left beside it, it is.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ from __future__ import annotations
 from alerts.events import EventChange, EventType, Severity
 from alerts.observation import Observation
 from alerts.rules.context import RuleContext
-from alerts.rules.geometry import overlap_of
+from alerts.rules.geometry import anchor_points, box_height_px, overlap_of, zone_depth_px
 from alerts.rules.traces import Trace, follow, sightings, with_membership, with_rest
 from alerts.rules.zone_objects import Due, ObjectRule, ObjectRuleState, flush_objects, settle
 from vision.kinds import ObjectKind
@@ -35,12 +40,13 @@ def step(
         _advance(t, obs, ctx, people, zones) if t.id in update.seen else t
         for t in update.traces.traces
     )
+    sheltered = _in_shed(traces, obs, ctx)
     rule = ObjectRule(
         EventType.EBIKE_PARKED,
         clear_after_s=lambda z: ctx.for_zone(z).ebike_parked.clear_after_s,
         remind_after_s=lambda z: ctx.for_zone(z).ebike_parked.remind_after_s,
         forget_after_s=max(p.ebike_parked.clear_after_s for p in ctx.all_params()),
-        due=lambda t: _due(t, obs.timestamp, ctx),
+        due=lambda t: None if t.id in sheltered else _due(t, obs.timestamp, ctx),
     )
     return settle(state, update, traces, obs.timestamp, camera.events, ctx.camera_id, rule)
 
@@ -66,3 +72,18 @@ def _due(trace: Trace, ts: float, ctx: RuleContext) -> Due | None:
     if ts - start < ctx.for_zone(trace.membership.zone).ebike_parked.dwell_s:
         return None
     return Due(trace, start, Severity.HIGH)
+
+
+def _in_shed(traces: tuple[Trace, ...], obs: Observation, ctx: RuleContext) -> set[int]:
+    """Ids of the traces whose anchor, where last seen, stands in a shed zone."""
+    sheds = ctx.zones_of(ZoneKind.SHED)
+    if not sheds:
+        return set()
+    anchor, presence = ctx.params.ebike_parked.anchor, ctx.params.presence
+    out = set()
+    for trace in traces:
+        points = anchor_points(trace.box, anchor)
+        margin = presence.leave_margin * box_height_px(trace.box, obs.height)
+        if any(zone_depth_px(z, points, obs.width, obs.height) >= -margin for z in sheds):
+            out.add(trace.id)
+    return out
