@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import FileResponse, JSONResponse
 
 from alerts.access_log import AccessAction
+from alerts.deliveries import DeliveryRecord, event_deliveries
 from alerts.errors import StoreError
 from alerts.events import EventStatus, EventType
 from alerts.store import EventStore
@@ -71,6 +72,18 @@ def api_router(store: EventStore, cameras: CameraStatusProvider | None) -> APIRo
     def event_actions(event_id: str) -> list[EventAction]:
         """The audit trail, oldest first."""
         return store.actions(event_id)
+
+    @router.get(
+        "/api/events/{event_id}/deliveries",
+        response_model=list[DeliveryRecord],
+        responses=NOT_FOUND,
+        dependencies=viewer,
+    )
+    def deliveries(event_id: str) -> list[DeliveryRecord]:
+        """The messages owed for the event (alerts, reminders, ends, escalations to patrol
+        groups, on-site responses) and their delivery state, oldest first."""
+        store.get(event_id)
+        return event_deliveries(store.engine, event_id)
 
     @router.get(
         "/api/events/{event_id}/snapshot.jpg",

@@ -97,6 +97,10 @@ MESSAGES: dict[Lang, dict[str, str]] = {
         "live": "实时画面",
         "no_picture": "暂无画面",
         "audit": "访问记录",
+        "notified": "通知",
+        "delivery_sent": "已送达",
+        "delivery_waiting": "待发送",
+        "delivery_failed": "失败",
         "audit_title": "访问记录",
         "audit_help": (
             "谁在何时登录、查看了哪条告警的截图或录像、哪路摄像头的实时画面"
@@ -208,6 +212,10 @@ MESSAGES: dict[Lang, dict[str, str]] = {
         "live": "Live view",
         "no_picture": "No picture yet",
         "audit": "Access log",
+        "notified": "Notified",
+        "delivery_sent": "sent",
+        "delivery_waiting": "waiting",
+        "delivery_failed": "failed",
         "audit_title": "Access log",
         "audit_help": (
             "Who signed in, and who viewed which alert's snapshot or clip and which camera's "

@@ -16,6 +16,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from alerts.deliveries import delivery_counts
 from alerts.events import EventStatus
 from alerts.store import EventStore
 from dashboard.access import Access
@@ -111,6 +112,7 @@ def _context(
         "now_text": format_time(now, ctx.tz)[11:],  # the clock time; the script keeps it current
         "script_messages": texts.script_messages(),
         "events": [event_view(e, texts, ctx.tz, now, base) for e in events],
+        "deliveries": _delivery_texts(ctx.store, texts, [e.id for e in events]),
         "cameras": [camera_view(c, texts) for c in statuses],
         "filters": _filters(ctx.store, texts, status),
         "other_lang_href": "?" + urlencode(_query(texts.other_lang(), status)),
@@ -120,6 +122,23 @@ def _context(
         "live_href": f"{base}/live?lang={lang}" if ctx.live else None,
         "audit_href": f"{base}/audit?lang={lang}" if user.role.allows(Role.ADMIN) else None,
     }
+
+
+def _delivery_texts(store: EventStore, texts: Texts, event_ids: list[str]) -> dict[str, str]:
+    """Per event, e.g. "sent 2 · failed 1": its immediate messages and on-site responses."""
+    out = {}
+    for event_id, counts in delivery_counts(store.engine, event_ids).items():
+        parts = [
+            f"{texts(key)} {n}"
+            for key, n in (
+                ("delivery_sent", counts.delivered),
+                ("delivery_waiting", counts.waiting),
+                ("delivery_failed", counts.failed),
+            )
+            if n
+        ]
+        out[event_id] = " · ".join(parts)
+    return out
 
 
 def _filters(store: EventStore, texts: Texts, current: EventStatus | None) -> list[FilterLink]:

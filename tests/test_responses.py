@@ -343,3 +343,34 @@ def test_mqtt_action_publishes_through_the_broker(
         client.disconnect()
     topic = f"lift/{LIFT.id}/hold"
     assert got == [(topic, b"ON"), (topic, b"OFF")]
+
+
+def test_the_dashboard_shows_what_went_out(tmp_path: Path, receiver: WebhookReceiver) -> None:
+    from fastapi.testclient import TestClient
+
+    from dashboard.app import create_app
+    from dashboard.schemas import DashboardSettings
+
+    rig = site(tmp_path, relay(receiver))
+    try:
+        delivered_id = rig.raise_event()
+        rig.dispatch()
+        receiver.reply = Reply(status=400)  # the device refuses: failed for good
+        rig.clock.now += 1
+        failed_id = rig.raise_event()
+        rig.dispatch()
+        with TestClient(create_app(rig.store, settings=DashboardSettings(default_lang="en"))) as c:
+            (record,) = c.get(f"/api/events/{delivered_id}/deliveries").json()
+            (refused,) = c.get(f"/api/events/{failed_id}/deliveries").json()
+            page = c.get("/").text
+            assert c.get("/api/events/nope/deliveries").status_code == 404
+    finally:
+        rig.store.close()
+    assert (record["channel"], record["kind"], record["status"]) == (
+        "response:lift-1-hold",
+        "response",
+        "delivered",
+    )
+    assert (refused["status"], refused["attempts"]) == ("failed", 1)
+    assert "HTTP 400" in refused["last_error"]
+    assert page.count("sent 1") == 1 and page.count("failed 1") == 1
