@@ -24,7 +24,7 @@ from pydantic import (
     model_validator,
 )
 
-from alerts.response_config import ResponseConfig
+from alerts.response_config import RESPONSE_CHANNEL_PREFIX, ResponseConfig
 
 Language = Literal["zh-CN", "en"]
 
@@ -265,6 +265,12 @@ class NotificationsConfig(_Strict):
         return self
 
     def _check_responses(self) -> None:
+        taken = sorted(c for c in self.channels if c.startswith(RESPONSE_CHANNEL_PREFIX))
+        if taken:
+            raise ValueError(
+                f"channel names may not start with {RESPONSE_CHANNEL_PREFIX!r} (the responses' "
+                f"own): {', '.join(taken)}"
+            )
         names = [r.name for r in self.responses]
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:

@@ -83,6 +83,12 @@ def test_response_names_are_unique() -> None:
         config(response(), response())
 
 
+def test_channel_names_keep_clear_of_the_responses() -> None:
+    hook = {"type": "webhook", "url": "http://h/x"}
+    with pytest.raises(ValueError, match="may not start with 'response:'"):
+        config(response(), channels={"response:lift-1-hold": hook})
+
+
 @pytest.mark.parametrize(
     ("changes", "problem"),
     [
