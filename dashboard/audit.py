@@ -21,6 +21,7 @@ from dashboard.pages import LangParam, PageContext, base_path, request_texts
 ANONYMOUS_ACTOR = "-"  # the dashboard has no sign-in
 PATROL_LINK_ACTOR = "patrol-link"  # a patroller's signed link (no account, no name yet)
 PAGE_ROWS = 200
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def client_address(request: Request) -> str | None:
@@ -37,6 +38,12 @@ def log_access(
 ActorParam = Annotated[str | None, Query(max_length=200)]
 ActionParam = Annotated[AccessAction | None, Query()]
 DayParam = Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}-\d{2}$", description="local day")]
+
+
+def _inert(cell: str) -> str:
+    """A cell a spreadsheet will not run as a formula (a failed sign-in's name is anyone's)."""
+    risky = cell.startswith(FORMULA_STARTS) and cell != ANONYMOUS_ACTOR
+    return "'" + cell if risky else cell
 
 
 def add_audit_routes(app: FastAPI, ctx: PageContext) -> None:
@@ -79,7 +86,8 @@ def _audit_router(ctx: PageContext) -> APIRouter:
         writer.writerow(["time", "actor", "action", "target", "address"])
         for e in entries(actor, action, day, 100_000):
             when = datetime.fromtimestamp(e.at, ctx.tz).isoformat(timespec="seconds")
-            writer.writerow([when, e.actor, e.action.value, e.target or "", e.address or ""])
+            cells = [when, e.actor, e.action.value, e.target or "", e.address or ""]
+            writer.writerow([_inert(c) for c in cells])
         headers = {
             "Content-Disposition": 'attachment; filename="stairwatch-access-log.csv"',
             "Cache-Control": "no-store",

@@ -193,6 +193,13 @@ def test_admin_reads_filters_and_downloads_the_log(
     assert "/audit?lang=" in client.get("/").text  # the admin's way there
 
 
+def test_csv_cells_never_run_as_formulas(client: TestClient) -> None:
+    assert sign_in(client, "=HYPERLINK(1)", "guess") == 401
+    sign_in(client, "ada")
+    lines = client.get("/api/access-log.csv").content.decode("utf-8").splitlines()
+    assert lines[-1].split(",")[1:3] == ["'=HYPERLINK(1)", "sign_in_failed"]
+
+
 def test_an_event_list_page_links_no_log_for_viewers(client: TestClient) -> None:
     sign_in(client, "vera")
     assert "/audit" not in client.get("/").text
