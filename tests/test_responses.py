@@ -14,8 +14,13 @@ from typing import Any
 
 import cv2
 import numpy as np
+import paho.mqtt.client as mqtt
 import pytest
+from fastapi.testclient import TestClient
+from paho.mqtt.enums import CallbackAPIVersion
+from sqlalchemy import select
 
+from alerts.channels.response import ResponseSender
 from alerts.errors import DeliveryRefused
 from alerts.events import EventType, Severity
 from alerts.notices import NoticeKind
@@ -24,11 +29,14 @@ from alerts.outbox_models import DeliveryStatus, OutboxRow
 from alerts.routing import plan_responses
 from alerts.store import EventStore
 from alerts.stored import ActionKind, CameraInfo
+from dashboard.app import create_app
+from dashboard.schemas import DashboardSettings
 from stairwatch.config import ConfigError, parse_settings
 from stairwatch.runtime.delivery import DeliveryService
 from stairwatch.tools.webhook_receiver import Reply, WebhookReceiver
 from tests.delivery_servers import mosquitto_port  # noqa: F401
 from tests.records import parked_record
+from tests.test_channels import alert_delivery, make_event
 
 LIFT = CameraInfo(id="b3-lift-1", name="3号楼 1号电梯", building="3", floor="1")
 STAIR = CameraInfo(id="b3-stair-4f", name="3号楼 4层楼梯间", building="3", floor="4")
@@ -155,8 +163,6 @@ class Change:
     ],
 )
 def test_plan_responses(changes: dict[str, Any], change: Change, planned: int) -> None:
-    from tests.test_channels import make_event
-
     event = make_event(
         type=change.type, camera_id=change.camera, zone=change.zone, severity=Severity.CRITICAL
     )
@@ -195,8 +201,6 @@ class Site:
         return self.service.dispatcher.run_once(channel, self.clock.now)
 
     def rows(self) -> list[OutboxRow]:
-        from sqlalchemy import select
-
         with self.service.outbox.transaction() as session:
             return list(session.scalars(select(OutboxRow).order_by(OutboxRow.id)).all())
 
@@ -302,9 +306,6 @@ def test_a_late_start_is_given_up(tmp_path: Path, receiver: WebhookReceiver) -> 
 
 
 def test_refuses_other_notices(tmp_path: Path) -> None:
-    from alerts.channels.response import ResponseSender
-    from tests.test_channels import alert_delivery
-
     sender = ResponseSender(config(response()).responses[0], {})
     with pytest.raises(DeliveryRefused, match="start and end notices"):
         sender.send(alert_delivery())
@@ -314,9 +315,6 @@ def test_mqtt_action_publishes_through_the_broker(
     tmp_path: Path,
     mosquitto_port: int,  # noqa: F811
 ) -> None:
-    import paho.mqtt.client as mqtt
-    from paho.mqtt.enums import CallbackAPIVersion
-
     notifications = config(
         response(
             start={"mqtt": {"channel": "mq", "topic": "lift/{camera_id}/hold", "payload": "ON"}},
@@ -352,11 +350,6 @@ def test_mqtt_action_publishes_through_the_broker(
 
 
 def test_the_dashboard_shows_what_went_out(tmp_path: Path, receiver: WebhookReceiver) -> None:
-    from fastapi.testclient import TestClient
-
-    from dashboard.app import create_app
-    from dashboard.schemas import DashboardSettings
-
     rig = site(tmp_path, relay(receiver))
     try:
         delivered_id = rig.raise_event()
