@@ -438,6 +438,20 @@ def test_cable_in_no_parking_zone_counts() -> None:
     assert [c.event.zone for _, c in changes] == ["corridor"]
 
 
+@pytest.mark.parametrize(
+    ("shed", "raised"),
+    [
+        ((0.0, 0.0, 0.5, 0.5), 0),  # the cable's centre (160, 130) px is in the shed
+        ((0.0, 0.0, 0.2, 0.5), 1),  # only its left end is: a wire run into the shed
+    ],
+)
+def test_a_cable_in_a_shed_is_a_chargers(shed: tuple[float, ...], raised: int) -> None:
+    x1, y1, x2, y2 = shed
+    zone = Zone("shed", ZoneKind.SHED, ((x1, y1), (x2, y1), (x2, y2), (x1, y2)))
+    _, changes = run(wire_scene(bike_from=0), 20, zones=(CABLE_WATCH, zone))
+    assert kinds(changes)["raised"] == raised
+
+
 def test_upgrade_says_why() -> None:
     _, changes = run(wire_scene(bike_from=20), 25, zones=(CABLE_WATCH,))
     (update,) = [c.event for _, c in changes if c.kind is ChangeKind.UPDATED]

@@ -17,8 +17,8 @@ from __future__ import annotations
 from alerts.events import EventChange, EventType, Severity
 from alerts.observation import Observation
 from alerts.rules.context import RuleContext
-from alerts.rules.geometry import anchor_points, box_height_px, overlap_of, zone_depth_px
-from alerts.rules.traces import Trace, follow, sightings, with_membership, with_rest
+from alerts.rules.geometry import overlap_of
+from alerts.rules.traces import Trace, follow, in_sheds, sightings, with_membership, with_rest
 from alerts.rules.zone_objects import Due, ObjectRule, ObjectRuleState, flush_objects, settle
 from vision.kinds import ObjectKind
 from vision.zones import ZoneKind
@@ -40,7 +40,9 @@ def step(
         _advance(t, obs, ctx, people, zones) if t.id in update.seen else t
         for t in update.traces.traces
     )
-    sheltered = _in_shed(traces, obs, ctx)
+    sheltered = in_sheds(
+        traces, ctx.zones_of(ZoneKind.SHED), camera.ebike_parked.anchor, obs, camera.presence
+    )
     rule = ObjectRule(
         EventType.EBIKE_PARKED,
         clear_after_s=lambda z: ctx.for_zone(z).ebike_parked.clear_after_s,
@@ -72,18 +74,3 @@ def _due(trace: Trace, ts: float, ctx: RuleContext) -> Due | None:
     if ts - start < ctx.for_zone(trace.membership.zone).ebike_parked.dwell_s:
         return None
     return Due(trace, start, Severity.HIGH)
-
-
-def _in_shed(traces: tuple[Trace, ...], obs: Observation, ctx: RuleContext) -> set[int]:
-    """Ids of the traces whose anchor, where last seen, stands in a shed zone."""
-    sheds = ctx.zones_of(ZoneKind.SHED)
-    if not sheds:
-        return set()
-    anchor, presence = ctx.params.ebike_parked.anchor, ctx.params.presence
-    out = set()
-    for trace in traces:
-        points = anchor_points(trace.box, anchor)
-        margin = presence.leave_margin * box_height_px(trace.box, obs.height)
-        if any(zone_depth_px(z, points, obs.width, obs.height) >= -margin for z in sheds):
-            out.add(trace.id)
-    return out

@@ -4,7 +4,8 @@ A detection of the ``cable`` kind counts only if, when an image is given and
 ``geometry_check`` is on, the picture inside its box holds a thin, long structure
 (:func:`vision.cable_geometry.measure_cable`). Severity is critical when the cable reaches an
 e-bike (its box touches the e-bike's box grown by ``reach_margin`` e-bike heights), high
-otherwise; a high event is upgraded (UPDATED) as soon as its cable reaches an e-bike.
+otherwise; a high event is upgraded (UPDATED) as soon as its cable reaches an e-bike. A cable
+whose box centre lies in a ``shed`` zone is a charger's, not a flying wire: never due.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from numpy.typing import NDArray
 
 from alerts.events import Box, EventChange, EventType, Severity
 from alerts.observation import Observation
-from alerts.params import FlyingWireParams
+from alerts.params import Anchor, FlyingWireParams
 from alerts.rules.context import RuleContext
 from alerts.rules.geometry import expanded, touches
 from alerts.rules.lifecycle import OpenEvent, escalate
@@ -24,6 +25,7 @@ from alerts.rules.traces import (
     Sighting,
     Trace,
     follow,
+    in_sheds,
     sightings,
     with_membership,
 )
@@ -55,12 +57,15 @@ def step(
         for t in update.traces.traces
     )
     reaching = {t.id for t in traces if t.id in update.seen and _reaches(t, bikes, ctx)}
+    # The cable's centre, not any point of it: a wire run from a window into the shed is still one.
+    sheds = ctx.zones_of(ZoneKind.SHED)
+    sheltered = in_sheds(traces, sheds, Anchor.CENTER, obs, camera.presence)
     rule = ObjectRule(
         EventType.FLYING_WIRE,
         clear_after_s=lambda z: ctx.for_zone(z).flying_wire.clear_after_s,
         remind_after_s=lambda z: None,
         forget_after_s=max(p.flying_wire.clear_after_s for p in ctx.all_params()),
-        due=lambda t: _due(t, obs.timestamp, ctx, t.id in reaching),
+        due=lambda t: None if t.id in sheltered else _due(t, obs.timestamp, ctx, t.id in reaching),
         adjust=lambda events: _escalate(events, reaching),
     )
     return settle(state, update, traces, obs.timestamp, camera.events, ctx.camera_id, rule)

@@ -198,6 +198,28 @@ def with_membership(
     return replace(trace, membership=Membership(m.zone, m.since, target, count, since))
 
 
+def in_sheds(
+    traces: Sequence[Trace],
+    sheds: Sequence[Zone],
+    anchor: Anchor,
+    obs: Observation,
+    presence: PresenceParams,
+) -> set[int]:
+    """Ids of the traces whose anchor, where last seen, stands in one of the ``shed`` zones
+    (within ``leave_margin`` box heights of it, so one at a shed's edge does not flicker out).
+
+    Sheds are where e-bikes, their chargers and cables belong: drawn inside a ``no_parking`` or
+    ``cable_watch`` zone they carve the shed out of it, and the rules never call such a trace due.
+    """
+    out = set()
+    for trace in traces:
+        points = anchor_points(trace.box, anchor)
+        margin = presence.leave_margin * box_height_px(trace.box, obs.height)
+        if any(zone_depth_px(z, points, obs.width, obs.height) >= -margin for z in sheds):
+            out.add(trace.id)
+    return out
+
+
 def with_rest(
     trace: Trace,
     obs: Observation,
