@@ -16,12 +16,11 @@ from collections.abc import Callable
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import Engine, Float, Index, Integer, String, delete, func, select
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import Engine, Float, Index, Integer, String, delete, select
 from sqlalchemy.orm import Mapped, mapped_column, sessionmaker
 
-from alerts.errors import StoreError
 from alerts.models import NAME_LEN, SHORT_LEN, Base
+from alerts.store_db import transaction
 
 ADDRESS_LEN = 64
 REPEAT_WINDOW_S = 600.0
@@ -51,7 +50,7 @@ ONCE_PER_WINDOW = frozenset(
 
 
 class AccessEntry(BaseModel):
-    """One line of the access log. ``actor`` is a user name, ``link:<group>`` for a patroller's
+    """One line of the access log. ``actor`` is a user name, ``patrol-link`` for a patroller's
     signed link, or ``-`` when the dashboard has no sign-in; ``target`` an event or camera id."""
 
     model_config = ConfigDict(frozen=True)
@@ -114,11 +113,8 @@ class AccessLog:
             target=None if target is None else target[:NAME_LEN],
             address=None if address is None else address[:ADDRESS_LEN],
         )
-        try:
-            with self._sessions.begin() as session:
-                session.add(row)
-        except SQLAlchemyError as exc:
-            raise StoreError(f"cannot write the access log: {exc}") from exc
+        with transaction(self._sessions, "access log ") as session:
+            session.add(row)
         return True
 
     def entries(
@@ -140,24 +136,15 @@ class AccessLog:
             query = query.where(AccessRow.at >= since)
         if until is not None:
             query = query.where(AccessRow.at < until)
-        try:
-            with self._sessions() as session:
-                rows = session.scalars(query.limit(limit).offset(offset)).all()
-        except SQLAlchemyError as exc:
-            raise StoreError(f"cannot read the access log: {exc}") from exc
+        with transaction(self._sessions, "access log ") as session:
+            rows = session.scalars(query.limit(limit).offset(offset)).all()
         return [_to_entry(r) for r in rows]
 
     def purge(self, before: float) -> int:
         """Delete entries older than ``before``; returns how many."""
-        try:
-            with self._sessions.begin() as session:
-                count = session.scalar(
-                    select(func.count()).select_from(AccessRow).where(AccessRow.at < before)
-                )
-                session.execute(delete(AccessRow).where(AccessRow.at < before))
-        except SQLAlchemyError as exc:
-            raise StoreError(f"cannot purge the access log: {exc}") from exc
-        return int(count or 0)
+        with transaction(self._sessions, "access log ") as session:
+            result = session.execute(delete(AccessRow).where(AccessRow.at < before))
+        return int(getattr(result, "rowcount", 0))
 
     def _first_view(self, key: tuple[str, AccessAction, str | None], now: float) -> bool:
         with self._lock:

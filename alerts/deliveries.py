@@ -4,18 +4,16 @@ The machine feed (MQTT) and digests (one message for many events) are left out."
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import Engine, func, select
-from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import sessionmaker
 
-from alerts.errors import StoreError
 from alerts.notices import NoticeKind
 from alerts.outbox_models import DeliveryStatus, OutboxRow
+from alerts.store_db import transaction
 
 SHOWN_KINDS = tuple(
     k.value
@@ -60,7 +58,7 @@ def event_deliveries(engine: Engine, event_id: str) -> list[DeliveryRecord]:
         .where(OutboxRow.event_id == event_id, OutboxRow.kind.in_(SHOWN_KINDS))
         .order_by(OutboxRow.id)
     )
-    with _session(engine) as session:
+    with transaction(sessionmaker(engine), "deliveries ") as session:
         rows = session.scalars(query).all()
         return [
             DeliveryRecord(
@@ -87,7 +85,7 @@ def delivery_counts(engine: Engine, event_ids: Sequence[str]) -> dict[str, Deliv
         .group_by(OutboxRow.event_id, OutboxRow.status)
     )
     tallies: dict[str, dict[str, int]] = {}
-    with _session(engine) as session:
+    with transaction(sessionmaker(engine), "deliveries ") as session:
         for event_id, status, count in session.execute(query).all():
             if event_id is not None:
                 tallies.setdefault(event_id, {})[status] = int(count)
@@ -100,13 +98,3 @@ def delivery_counts(engine: Engine, event_ids: Sequence[str]) -> dict[str, Deliv
         )
         for event_id, t in tallies.items()
     }
-
-
-@contextmanager
-def _session(engine: Engine) -> Iterator[Session]:
-    """A read-only session whose database errors become :class:`StoreError`."""
-    try:
-        with Session(engine) as session:
-            yield session
-    except SQLAlchemyError as exc:
-        raise StoreError(f"cannot read deliveries: {exc}") from exc

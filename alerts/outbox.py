@@ -16,16 +16,15 @@ from __future__ import annotations
 import logging
 import random
 import uuid
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, Engine, and_, func, or_, select, update
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from alerts.channels.base import Channel
-from alerts.errors import DeliveryRefused, NotifierError, StoreError
+from alerts.errors import DeliveryRefused, NotifierError
 from alerts.notices import Delivery, EventBrief, Notice, NoticeKind, idempotency_key
 from alerts.notify_config import DeliveryPolicy, NotificationsConfig
 from alerts.outbox_models import DeliveryStatus, DigestItemRow, OutboxRow
@@ -38,6 +37,7 @@ from alerts.routing import (
     plan_responses,
     subject_kind,
 )
+from alerts.store_db import transaction as store_transaction
 from alerts.stored import ActionKind, StoredEvent
 
 log = logging.getLogger(__name__)
@@ -205,15 +205,9 @@ class Outbox:
                 session.delete(row)
             return len(rows)
 
-    @contextmanager
-    def transaction(self) -> Iterator[Session]:
+    def transaction(self) -> AbstractContextManager[Session]:
         """A session in a transaction on the outbox's database; errors become StoreError."""
-        try:
-            with self._sessions.begin() as session:
-                yield session
-        except SQLAlchemyError as exc:
-            cause = getattr(exc, "orig", None) or exc
-            raise StoreError(f"outbox database error: {type(cause).__name__}: {cause}") from exc
+        return store_transaction(self._sessions, "outbox ")
 
 
 def new_row(

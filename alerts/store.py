@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 from sqlalchemy import Engine, Select, delete, func, select
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from alerts.access_log import AccessLog
@@ -48,7 +47,7 @@ from alerts.store_checks import (
     check_text,
     check_time,
 )
-from alerts.store_db import create_store_engine, run_migrations
+from alerts.store_db import create_store_engine, run_migrations, transaction
 from alerts.stored import SYSTEM_ACTOR, ActionKind, CameraInfo, EventAction, StoredEvent
 
 Clock = Callable[[], float]
@@ -371,15 +370,8 @@ class EventStore:
         with self._transaction() as session:
             return {key: int(n) for key, n in session.execute(query.group_by(column)).all()}
 
-    @contextmanager
-    def _transaction(self) -> Iterator[Session]:
-        """A session in a transaction, committed on success; database errors become StoreError."""
-        try:
-            with self._sessions.begin() as session:
-                yield session
-        except SQLAlchemyError as exc:
-            cause = getattr(exc, "orig", None) or exc
-            raise StoreError(f"database error: {type(cause).__name__}: {cause}") from exc
+    def _transaction(self) -> AbstractContextManager[Session]:
+        return transaction(self._sessions)
 
 
 def _filtered(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -9,12 +11,25 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import URL, Engine, create_engine, event, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
 from alerts.errors import StoreError
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_S = 10.0
+
+
+@contextmanager
+def transaction(sessions: sessionmaker[Session], label: str = "") -> Iterator[Session]:
+    """A session in a transaction, committed on success; database errors become StoreError
+    (``"{label}database error: ..."``). Every table kept in the store's database uses it."""
+    try:
+        with sessions.begin() as session:
+            yield session
+    except SQLAlchemyError as exc:
+        cause = getattr(exc, "orig", None) or exc
+        raise StoreError(f"{label}database error: {type(cause).__name__}: {cause}") from exc
 
 
 def create_store_engine(database_url: str) -> Engine:
