@@ -211,7 +211,9 @@ def in_sheds(
     Sheds are where e-bikes, their chargers and cables belong: drawn inside a ``no_parking`` or
     ``cable_watch`` zone they carve the shed out of it, and the rules never call such a trace due.
     """
-    out = set()
+    out: set[int] = set()
+    if not sheds:  # most cameras: no geometry on every frame for nothing
+        return out
     for trace in traces:
         points = anchor_points(trace.box, anchor)
         margin = presence.leave_margin * box_height_px(trace.box, obs.height)
