@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, FastAPI, Query, Request
+from fastapi import APIRouter, FastAPI, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from alerts.access_log import AccessAction, AccessEntry
@@ -58,9 +58,12 @@ def _audit_router(ctx: PageContext) -> APIRouter:
     ) -> list[AccessEntry]:
         since = until = None
         if day is not None:
-            start = datetime.strptime(day, "%Y-%m-%d").replace(tzinfo=ctx.tz)
+            try:
+                start = datetime.strptime(day, "%Y-%m-%d").replace(tzinfo=ctx.tz)
+            except ValueError:
+                raise HTTPException(422, f"day {day!r} is not a date (YYYY-MM-DD)") from None
             since = start.timestamp()
-            until = since + 86400.0
+            until = (start + timedelta(days=1)).timestamp()  # wall-clock day, DST included
         return ctx.store.access.entries(
             limit, actor=actor or None, action=action, since=since, until=until
         )

@@ -181,6 +181,8 @@ def test_admin_reads_filters_and_downloads_the_log(
     today = time.strftime("%Y-%m-%d")
     assert len(client.get("/api/access-log", params={"day": today}).json()) == 3
     assert client.get("/api/access-log", params={"day": "2001-01-01"}).json() == []
+    bad_day = client.get("/api/access-log", params={"day": "2026-13-45"})
+    assert bad_day.status_code == 422 and "2026-13-45" in bad_day.json()["detail"]
     csv = client.get("/api/access-log.csv", params={"actor": "vera"})
     assert csv.headers["content-type"].startswith("text/csv")
     lines = csv.content.decode("utf-8").splitlines()
