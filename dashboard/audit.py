@@ -17,6 +17,7 @@ from alerts.access_log import AccessAction, AccessEntry
 from alerts.store import EventStore
 from dashboard.access import Admin
 from dashboard.pages import LangParam, PageContext, base_path, request_texts
+from dashboard.views import format_time
 
 ANONYMOUS_ACTOR = "-"  # the dashboard has no sign-in
 PATROL_LINK_ACTOR = "patrol-link"  # a patroller's signed link (no account, no name yet)
@@ -110,7 +111,7 @@ def _audit_router(ctx: PageContext) -> APIRouter:
         filters = {"actor": actor or "", "action": action.value if action else "", "day": day or ""}
         rows = [
             {
-                "time": datetime.fromtimestamp(e.at, ctx.tz).strftime("%Y-%m-%d %H:%M:%S"),
+                "time": format_time(e.at, ctx.tz),
                 "actor": e.actor,
                 "action": texts(f"access_{e.action.value}"),
                 "target": e.target or "",
