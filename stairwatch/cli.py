@@ -1,4 +1,6 @@
-"""The ``stairwatch`` command. Each sub-command lives in :mod:`stairwatch.commands`.
+"""The ``stairwatch`` command. Each service sub-command lives in :mod:`stairwatch.commands`; the
+model lab's (``synth``, ``train``, ``export``) live in :mod:`lab.commands` and register here only
+where the lab is installed.
 
 Command modules import only :mod:`argparse` at the top, so ``stairwatch --help`` stays fast;
 heavy imports happen inside each command's ``run``.
@@ -15,15 +17,15 @@ from collections.abc import Sequence
 from stairwatch import __version__
 
 COMMAND_MODULES = (
-    "check_config",
-    "demo",
-    "run",
-    "eval",
-    "bench",
-    "synth",
-    "train",
-    "export",
-    "hash_password",
+    "stairwatch.commands.check_config",
+    "stairwatch.commands.demo",
+    "stairwatch.commands.run",
+    "stairwatch.commands.eval",
+    "stairwatch.commands.bench",
+    "lab.commands.synth",
+    "lab.commands.train",
+    "lab.commands.export",
+    "stairwatch.commands.hash_password",
 )
 
 
@@ -37,9 +39,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in COMMAND_MODULES:
         try:
-            module = importlib.import_module(f"stairwatch.commands.{name}")
+            module = importlib.import_module(name)
         except ModuleNotFoundError as exc:
-            if exc.name != f"stairwatch.commands.{name}":
+            if exc.name not in (name, name.split(".")[0]):
                 raise
             continue
         module.register(sub)

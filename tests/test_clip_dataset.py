@@ -6,7 +6,7 @@ from pathlib import Path
 
 import cv2
 
-from stairwatch.synth.clip_dataset import write_clip_frames
+from lab.synth.clip_dataset import write_clip_frames
 
 
 def test_frames_are_labelled_with_our_kinds(tmp_path: Path) -> None:

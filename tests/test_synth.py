@@ -9,17 +9,17 @@ import numpy as np
 import pytest
 import yaml
 
+from lab.synth.camera import CameraSpec, apply_camera, distort_points
+from lab.synth.compose import SampleOptions, render_sample
+from lab.synth.dataset import DatasetOptions, write_dataset
+from lab.synth.errors import DatasetSourceError, SynthError
+from lab.synth.mix import parse_mix_map
+from lab.synth.people import draw_person
+from lab.synth.scenes import SceneKind, SceneSpec, render_scene
+from lab.synth.shapes import Facing
+from lab.synth.specs import sample_bicycle, sample_ebike, sample_person
+from lab.synth.vehicles import draw_bicycle, draw_ebike
 from stairwatch.cli import main
-from stairwatch.synth.camera import CameraSpec, apply_camera, distort_points
-from stairwatch.synth.compose import SampleOptions, render_sample
-from stairwatch.synth.dataset import DatasetOptions, write_dataset
-from stairwatch.synth.errors import DatasetSourceError, SynthError
-from stairwatch.synth.mix import parse_mix_map
-from stairwatch.synth.people import draw_person
-from stairwatch.synth.scenes import SceneKind, SceneSpec, render_scene
-from stairwatch.synth.shapes import Facing
-from stairwatch.synth.specs import sample_bicycle, sample_ebike, sample_person
-from stairwatch.synth.vehicles import draw_bicycle, draw_ebike
 from vision.kinds import KIND_NAMES
 
 SMALL = SampleOptions(width=320, height=180)

@@ -14,18 +14,14 @@ import pytest
 from alerts.engine import CameraRuleEngine
 from alerts.observation import Observation
 from alerts.params import EbikeParkedOverride, FlyingWireOverride, RuleParams, RuleParamsOverride
-from stairwatch.cli import main
-from stairwatch.evaluation.matching import match_events
-from stairwatch.evaluation.runner import predicted_from
-from stairwatch.evaluation.sidecar import Sidecar, find_clips, load_sidecar
-from stairwatch.synth.clip_frames import ClipRenderer
-from stairwatch.synth.clips import clip_truth, render_clip, zone_polygon
-from stairwatch.synth.encode import EncodeOptions, H264Writer
-from stairwatch.synth.errors import SynthError
-from stairwatch.synth.motion import Key, Track
-from stairwatch.synth.sample_clips import SAMPLE_CLIPS, write_sample_clips
-from stairwatch.synth.scenes import SceneKind
-from stairwatch.synth.storyboard import (
+from lab.synth.clip_frames import ClipRenderer
+from lab.synth.clips import clip_truth, render_clip, zone_polygon
+from lab.synth.encode import EncodeOptions, H264Writer
+from lab.synth.errors import SynthError
+from lab.synth.motion import Key, Track
+from lab.synth.sample_clips import SAMPLE_CLIPS, write_sample_clips
+from lab.synth.scenes import SceneKind
+from lab.synth.storyboard import (
     Actor,
     ActorKind,
     CableRun,
@@ -40,6 +36,10 @@ from stairwatch.synth.storyboard import (
     clip_camera,
     parked,
 )
+from stairwatch.cli import main
+from stairwatch.evaluation.matching import match_events
+from stairwatch.evaluation.runner import predicted_from
+from stairwatch.evaluation.sidecar import Sidecar, find_clips, load_sidecar
 from streams.file_source import FileSource
 from vision.detections import Detections
 from vision.kinds import KIND_NAMES, ObjectKind

@@ -1,4 +1,4 @@
-"""stairwatch.training: dataset resolution, ONNX graph edits, int8 quantization, and (when the
+"""lab.training: dataset resolution, ONNX graph edits, int8 quantization, and (when the
 ``train`` extra is installed) a real 1-epoch Ultralytics training with an ONNX export round trip.
 
 The ONNX tests use a tiny detector built with ``onnx.helper`` that has the Ultralytics output
@@ -19,23 +19,23 @@ import pytest
 import yaml
 from onnx import TensorProto, helper, numpy_helper
 
-from stairwatch.cli import main
-from stairwatch.training.dataset import DatasetError, resolve_dataset, write_resolved
-from stairwatch.training.errors import INSTALL_HINT, TrainExtraMissingError
-from stairwatch.training.offline import prepare_offline, require_modules
-from stairwatch.training.onnx_check import check_batches, describe_onnx
-from stairwatch.training.onnx_graph import (
+from lab.training.dataset import DatasetError, resolve_dataset, write_resolved
+from lab.training.errors import INSTALL_HINT, TrainExtraMissingError
+from lab.training.offline import prepare_offline, require_modules
+from lab.training.onnx_check import check_batches, describe_onnx
+from lab.training.onnx_graph import (
     copy_metadata,
     fix_spatial_size,
     float_tail_nodes,
     read_metadata,
 )
-from stairwatch.training.quantize import (
+from lab.training.quantize import (
     LetterboxCalibrationReader,
     QuantizationError,
     list_calibration_images,
     quantize_int8,
 )
+from stairwatch.cli import main
 from vision.letterbox import PAD_VALUE, Size
 
 NAMES = ("ebike", "bicycle", "person", "cable")
@@ -208,7 +208,7 @@ def test_missing_extra_names_modules_and_install_command() -> None:
 
 def test_validate_names_what_is_missing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """Without the train extra it names the extra; with it, the missing weights."""
-    from stairwatch.training.validate import main as validate_main
+    from lab.training.validate import main as validate_main
 
     data = tmp_path / "data.yaml"
     data.write_text("path: .\ntrain: images\nval: images\nnames: [ebike]\n", encoding="utf-8")
@@ -413,7 +413,7 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     environment = prepare_offline(base / "yolo_config")  # before ultralytics is imported
     pytest.importorskip("torch")
     pytest.importorskip("ultralytics")
-    from stairwatch.training.train import TrainConfig, train_detector
+    from lab.training.train import TrainConfig, train_detector
 
     data = make_tiny_dataset(base / "ds")
     config = TrainConfig(
@@ -436,7 +436,7 @@ def test_training_writes_weights_and_summary(trained: tuple[Path, Path]) -> None
 
 @pytest.mark.slow
 def test_export_round_trip_fp32_and_int8(trained: tuple[Path, Path]) -> None:
-    from stairwatch.training.export import export_fp32
+    from lab.training.export import export_fp32
 
     run, dataset = trained
     fp32 = export_fp32(run / "weights" / "best.pt", run / "model.onnx", imgsz=64)
@@ -462,8 +462,8 @@ def test_train_refuses_models_that_would_download_or_cannot_train(
     tmp_path: Path, model: str, message: str
 ) -> None:
     pytest.importorskip("ultralytics")
-    from stairwatch.training.errors import TrainingError
-    from stairwatch.training.train import TrainConfig, _load_model
+    from lab.training.errors import TrainingError
+    from lab.training.train import TrainConfig, _load_model
 
     config = TrainConfig(data=tmp_path / "data.yaml", out=tmp_path / "run", model=model)
     with pytest.raises(TrainingError, match=message):

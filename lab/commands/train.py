@@ -1,0 +1,104 @@
+"""``stairwatch train``: train the default detector from its architecture YAML, offline."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser(
+        "train",
+        help="train a detector (needs the 'train' extra)",
+        description="Train a YOLO detector from random init on an Ultralytics dataset, offline. "
+        "Writes weights/best.pt and train_summary.json into --out.",
+    )
+    p.add_argument("--data", type=Path, required=True, help="the dataset's data.yaml")
+    p.add_argument(
+        "--model",
+        default="yolo11n.yaml",
+        help="architecture YAML (yolo11n.yaml, yolo26n.yaml: random init), or a local .pt of an "
+        "earlier run to continue training from its weights",
+    )
+    p.add_argument("--imgsz", type=int, default=320, help="square training size in pixels")
+    p.add_argument("--epochs", type=int, default=30)
+    p.add_argument(
+        "--time-hours",
+        type=float,
+        default=None,
+        help="wall-clock budget in hours; overrides --epochs and fits the schedule to it",
+    )
+    p.add_argument("--cache", action="store_true", help="keep decoded training images in RAM")
+    p.add_argument(
+        "--warmup-epochs", type=float, default=3.0, help="learning-rate warm-up (short to continue)"
+    )
+    p.add_argument("--batch", type=int, default=32)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--workers", type=int, default=2, help="dataloader processes")
+    p.add_argument("--device", default="cpu", help="cpu, or a CUDA device such as 0")
+    p.add_argument("--out", type=Path, default=Path("runs/stairwatch"), help="run folder")
+    p.add_argument(
+        "--patience", type=int, default=100, help="epochs without improvement before stopping"
+    )
+    p.add_argument(
+        "--fraction", type=float, default=1.0, help="share of the training images to use"
+    )
+    p.add_argument(
+        "--resume", action="store_true", help="continue the run in --out from weights/last.pt"
+    )
+    p.add_argument(
+        "--plots",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="write Ultralytics plots (default: when offline fonts are available)",
+    )
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from lab.training.errors import TrainingError
+    from lab.training.offline import prepare_offline, require_modules
+
+    try:
+        require_modules()
+        environment = prepare_offline()
+        return _train(args, environment)
+    except TrainingError as exc:
+        print(f"stairwatch train: {exc}", file=sys.stderr)
+        return 2
+
+
+def _train(args: argparse.Namespace, environment: Any) -> int:
+    from lab.training.train import TrainConfig, train_detector
+
+    config = TrainConfig(
+        data=args.data,
+        out=args.out,
+        model=args.model,
+        imgsz=args.imgsz,
+        epochs=args.epochs,
+        batch=args.batch,
+        seed=args.seed,
+        workers=args.workers,
+        device=args.device,
+        patience=args.patience,
+        fraction=args.fraction,
+        resume=args.resume,
+        plots=args.plots,
+        time_hours=args.time_hours,
+        cache=args.cache,
+        warmup_epochs=args.warmup_epochs,
+    )
+    result = train_detector(config, environment, command=["stairwatch", *sys.argv[1:]])
+    summary = result.summary
+    print(f"best weights: {result.best_weights}")
+    print(f"summary:      {result.summary_path}")
+    print(f"mAP50 {summary.metrics.map50:.3f}  mAP50-95 {summary.metrics.map50_95:.3f}")
+    for name, ap50 in summary.metrics.map50_per_class.items():
+        print(f"  {name:<10} mAP50 {'n/a (not in val)' if ap50 is None else f'{ap50:.3f}'}")
+    if summary.seconds_per_100_images is not None:
+        speed = summary.seconds_per_100_images
+        print(f"speed: {speed:.1f} s per 100 images per epoch (training pass)")
+    return 0
