@@ -15,10 +15,13 @@ from lab.synth.dataset import DatasetOptions, write_dataset
 from lab.synth.errors import DatasetSourceError, SynthError
 from lab.synth.mix import parse_mix_map
 from lab.synth.people import draw_person
+from lab.synth.photo_cables import draw_photo_cables
 from lab.synth.scenes import SceneKind, SceneSpec, render_scene
 from lab.synth.shapes import Facing
 from lab.synth.specs import sample_bicycle, sample_ebike, sample_person
 from lab.synth.vehicles import draw_bicycle, draw_ebike
+from lab.training.real_mix import draw_cables_on_split
+from lab.training.real_mix import main as real_mix_main
 from stairwatch.cli import main
 from vision.kinds import KIND_NAMES
 
@@ -206,3 +209,61 @@ def test_data_yaml_points_at_the_splits(tmp_path: Path) -> None:
 def test_bad_mix_maps_are_refused(items: list[str]) -> None:
     with pytest.raises(DatasetSourceError):
         parse_mix_map(items)
+
+
+def test_real_mix_adds_a_second_source_under_its_own_prefix_and_split(tmp_path: Path) -> None:
+    _tiny_yolo(tmp_path / "real")
+    out = tmp_path / "ds"
+    source = str(tmp_path / "real")
+    args = ["add", str(out), "--source", source, "--map", "car=person", "--prefix", "cctv_"]
+    code = real_mix_main([*args, "--held-out", "val_people"])
+    assert code == 0
+    person = KIND_NAMES.index("person")
+    assert (out / "labels/train/cctv_a.txt").read_text() == (
+        f"{person} 0.100000 0.100000 0.100000 0.100000\n"
+    )
+    assert (out / "images/val_people/cctv_c.jpg").is_file()
+    assert not (out / "images/val_real").exists()
+
+
+@pytest.mark.parametrize(
+    ("bikes", "count"),
+    [
+        (np.zeros((0, 4)), 1),
+        (np.array([[200.0, 150.0, 320.0, 300.0]]), 1),
+        (np.array([[20.0, 200.0, 120.0, 330.0], [400.0, 180.0, 560.0, 340.0]]), 2),
+    ],
+)
+def test_cables_on_a_photo_are_boxed_where_they_were_drawn(bikes: np.ndarray, count: int) -> None:
+    for seed in range(8):
+        image = np.full((360, 640, 3), 127, np.uint8)
+        boxes = draw_photo_cables(np.random.default_rng(seed), image, bikes, count)
+        assert boxes.shape == (count, 4)
+        changed = np.argwhere(np.abs(image.astype(int) - 127).sum(axis=2) > 30)
+        assert len(changed) > 50, "a cable was drawn"
+        inside = np.zeros(len(changed), bool)
+        for x1, y1, x2, y2 in boxes:
+            assert 0 <= x1 < x2 <= 640 and 0 <= y1 < y2 <= 360
+            ys, xs = changed[:, 0], changed[:, 1]
+            inside |= (xs >= x1 - 2) & (xs <= x2 + 2) & (ys >= y1 - 2) & (ys <= y2 + 2)
+        assert inside.all(), "every drawn pixel lies in a truth box"
+
+
+def test_cables_land_on_the_share_of_real_photos_asked_for(tmp_path: Path) -> None:
+    ds = tmp_path / "ds"
+    (ds / "images/train").mkdir(parents=True)
+    (ds / "labels/train").mkdir(parents=True)
+    for i in range(20):
+        name = f"real_{i}" if i < 10 else f"synth_{i}"
+        cv2.imwrite(str(ds / f"images/train/{name}.jpg"), np.full((180, 320, 3), 90, np.uint8))
+        (ds / f"labels/train/{name}.txt").write_text("0 0.5 0.6 0.3 0.4\n")
+    counts = draw_cables_on_split(ds, "train", ("real_",), share=1.0, seed=3)
+    assert (counts.images_seen, counts.images_drawn) == (10, 10)
+    cable = f"{KIND_NAMES.index('cable')} "
+    for i in range(20):
+        name = f"real_{i}" if i < 10 else f"synth_{i}"
+        lines = (ds / f"labels/train/{name}.txt").read_text().splitlines()
+        assert lines[0] == "0 0.5 0.6 0.3 0.4"
+        assert any(x.startswith(cable) for x in lines) == (i < 10)
+    with pytest.raises(DatasetSourceError, match="no image starts with"):
+        draw_cables_on_split(ds, "train", ("cctv_",), share=1.0, seed=3)

@@ -12,6 +12,7 @@ from lab.synth.shapes import ObjectRender, box_of
 from lab.synth.specs import CableSpec
 
 _SAMPLES_PER_SEGMENT = 24
+MIN_CABLE_SIDE_PX = 6.0  # a cable's truth box is padded to this size at 640 px wide
 
 
 def cable_path(spec: CableSpec, waypoints: np.ndarray) -> np.ndarray:

@@ -8,7 +8,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from lab.synth.cables import draw_cable
+from lab.synth.cables import MIN_CABLE_SIDE_PX, draw_cable
 from lab.synth.camera import apply_camera, sample_camera
 from lab.synth.clutter import clutter_model, draw_wall_pipes
 from lab.synth.layout import SceneLayout, draw_foreground
@@ -26,6 +26,7 @@ from lab.synth.placement import (
     vehicle_group,
 )
 from lab.synth.scenes import Scene, SceneKind, SceneSpec, render_photo_scene, render_scene
+from lab.synth.shapes import pad_box
 from lab.synth.specs import sample_cable
 from vision.kinds import ObjectKind
 
@@ -47,7 +48,6 @@ _CABLE_CHANCE = {
     "photo": 0.55,
 }
 _MIN_VISIBLE = 0.35
-_MIN_CABLE_SIDE_PX = 6.0
 
 
 @dataclass(frozen=True)
@@ -233,7 +233,7 @@ def _labels(drawn: list[Drawn], outlines: list[np.ndarray], w: int, h: int) -> t
         if d.class_id != class_id(ObjectKind.CABLE) and _hidden(d, b, drawn, boxes):
             continue
         if d.class_id == class_id(ObjectKind.CABLE):
-            c = _pad(c, _MIN_CABLE_SIDE_PX, w, h)
+            c = pad_box(c, MIN_CABLE_SIDE_PX, w, h)
         labels.append(Label(d.class_id, (float(c[0]), float(c[1]), float(c[2]), float(c[3]))))
     return tuple(labels)
 
@@ -253,12 +253,6 @@ def _hidden(d: Drawn, b: np.ndarray, drawn: list[Drawn], boxes: list[np.ndarray]
         if iw > 0 and ih > 0 and iw * ih / area > 0.7:
             return True
     return False
-
-
-def _pad(c: np.ndarray, side: float, w: int, h: int) -> np.ndarray:
-    cx, cy = (c[0] + c[2]) / 2, (c[1] + c[3]) / 2
-    hw, hh = max(side, c[2] - c[0]) / 2, max(side, c[3] - c[1]) / 2
-    return np.array([max(0, cx - hw), max(0, cy - hh), min(w, cx + hw), min(h, cy + hh)])
 
 
 def render_sample(seed: int, index: int, opts: SampleOptions) -> Sample:

@@ -78,7 +78,12 @@ def _convert_line(line: str, table: dict[int, int]) -> str | None:
 
 
 def _copy_split(
-    images: Path, labels: Path, dest_images: Path, dest_labels: Path, table: dict[int, int]
+    images: Path,
+    labels: Path,
+    dest_images: Path,
+    dest_labels: Path,
+    table: dict[int, int],
+    prefix: str,
 ) -> tuple[int, int]:
     dest_images.mkdir(parents=True, exist_ok=True)
     dest_labels.mkdir(parents=True, exist_ok=True)
@@ -87,16 +92,23 @@ def _copy_split(
         src_label = labels / f"{img.stem}.txt"
         lines = src_label.read_text().splitlines() if src_label.is_file() else []
         out = [c for c in (_convert_line(x, table) for x in lines) if c is not None]
-        shutil.copyfile(img, dest_images / f"real_{img.name}")
-        (dest_labels / f"real_{img.stem}.txt").write_text("".join(f"{x}\n" for x in out))
+        shutil.copyfile(img, dest_images / f"{prefix}{img.name}")
+        (dest_labels / f"{prefix}{img.stem}.txt").write_text("".join(f"{x}\n" for x in out))
         n_images += 1
         n_boxes += len(out)
     return n_images, n_boxes
 
 
-def mix_yolo(source: Path, mapping: dict[str, str], out: Path) -> MixCounts:
+def mix_yolo(
+    source: Path,
+    mapping: dict[str, str],
+    out: Path,
+    prefix: str = "real_",
+    held_out: str = "val_real",
+) -> MixCounts:
     """Copy ``source``'s train split into ``out``'s train and its valid/test splits into
-    ``val_real``, keeping only classes in ``mapping`` (images without them stay as negatives)."""
+    ``held_out``, keeping only classes in ``mapping`` (images without them stay as negatives).
+    Copied files are named ``prefix`` + the source's name."""
     names = read_class_names(source)
     table = {i: KIND_NAMES.index(mapping[n]) for i, n in enumerate(names) if n in mapping}
     if not table:
@@ -106,8 +118,10 @@ def mix_yolo(source: Path, mapping: dict[str, str], out: Path) -> MixCounts:
         dirs = _split_dirs(source, split)
         if dirs is None:
             continue
-        dest = "train" if split in _TRAIN_SPLITS else "val_real"
-        n, b = _copy_split(dirs[0], dirs[1], out / "images" / dest, out / "labels" / dest, table)
+        dest = "train" if split in _TRAIN_SPLITS else held_out
+        n, b = _copy_split(
+            dirs[0], dirs[1], out / "images" / dest, out / "labels" / dest, table, prefix
+        )
         boxes += b
         if dest == "train":
             train += n

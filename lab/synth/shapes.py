@@ -327,3 +327,11 @@ def render_group(
         hull = cv2.convexHull(allpts)[:, 0]
         renders.append(ObjectRender(box_of(allpts), hull))
     return tuple(renders)
+
+
+def pad_box(box: np.ndarray, side: float, w: int, h: int) -> np.ndarray:
+    """An xyxy pixel box grown to at least ``side`` px each way about its centre, clipped to
+    the ``w`` x ``h`` image."""
+    cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+    hw, hh = max(side, box[2] - box[0]) / 2, max(side, box[3] - box[1]) / 2
+    return np.array([max(0, cx - hw), max(0, cy - hh), min(w, cx + hw), min(h, cy + hh)])
