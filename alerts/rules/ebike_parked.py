@@ -1,13 +1,12 @@
 """ebike_parked: an e-bike at rest in a no_parking zone for ``dwell_s``.
 
 The timer belongs to the stay (this e-bike at this spot), so missed frames shorter than
-``clear_after_s`` and tracker id switches do not reset it, and an e-bike lost for less than
-``clear_after_s`` and found again in its zone a little further on (within
-``presence.refind_distance`` box widths, or overlapping its last box) is the same stay: no
-second event. A moving e-bike never counts, and
+``clear_after_s`` and tracker id switches do not reset it. A moving e-bike never counts, and
 one moving with a person on or beside it counts as moving even at half ``max_speed`` (it is
 being wheeled). One event per stay, reminders while it stays, ENDED once it has been gone
-``clear_after_s``.
+``clear_after_s``; an e-bike lost for less than ``clear_after_s`` and found again in its zone a
+little further on (its box overlapping its last one, or within ``presence.refind_distance`` box
+widths) is the same stay: no second event.
 
 ``shed`` zones are where e-bikes belong: drawn inside a ``no_parking`` zone (a courtyard, a
 ground-floor lobby), they carve the charging shed out of it. An e-bike whose anchor stands in a

@@ -5,9 +5,9 @@ A detection of the ``cable`` kind counts only if, when an image is given and
 (:func:`vision.cable_geometry.measure_cable`). Severity is critical when the cable reaches an
 e-bike (its box touches the e-bike's box grown by ``reach_margin`` e-bike heights), high
 otherwise; a high event is upgraded (UPDATED) as soon as its cable reaches an e-bike. A cable
-lost for less than ``clear_after_s`` and found again in its zone near its last box is the same
-event. A cable
-whose box centre lies in a ``shed`` zone is a charger's, not a flying wire: never due.
+whose box centre lies in a ``shed`` zone is a charger's, not a flying wire: never due. A cable
+lost for less than ``clear_after_s`` and found again in its zone near its last box (a detector
+that flickers on a thin wire) is the same event.
 """
 
 from __future__ import annotations

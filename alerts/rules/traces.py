@@ -333,7 +333,7 @@ def _refound_pairs(
     zones = {z.name: z for z in stays.zones}
     pairs = []
     for ti, trace in enumerate(traces):
-        zone = zones.get(trace.membership.zone or "")
+        zone = zones.get(trace.membership.zone) if trace.membership.zone else None
         if zone is None or trace.id in seen:
             continue
         if obs.timestamp - trace.last_seen_ts > stays.clear_after_s(zone.name):
