@@ -36,6 +36,12 @@ class PresenceParams(_Params):
     match_distance: float = Field(
         0.5, gt=0, description="... or whose box centre lies within this many box heights of it"
     )
+    refind_distance: float = Field(
+        1.0,
+        ge=0,
+        description="an object lost in a zone and found there again within clear_after_s, its "
+        "anchor this many box widths away (or its box overlapping), is the same stay",
+    )
 
 
 class EventParams(_Params):
@@ -183,6 +189,7 @@ class PresenceOverride(_Override):
     leave_margin: float | None = Field(None, ge=0)
     match_iou: float | None = Field(None, gt=0, le=1)
     match_distance: float | None = Field(None, gt=0)
+    refind_distance: float | None = Field(None, ge=0)
 
 
 class EventOverride(_Override):

@@ -1,7 +1,9 @@
 """ByteTrack (Zhang et al., ECCV 2022), written for low, uneven frame rates.
 
-Supervision 0.31 no longer ships a tracker and its successor package (``trackers``) pulls in the
-GUI build of OpenCV, which clashes with ``opencv-python-headless``; hence this compact version.
+Supervision 0.31 no longer ships a tracker and its successor package (``trackers``, 2.3 and
+later: ByteTrack, OC-SORT) requires the GUI build of OpenCV (``opencv-python``), which clashes
+with ``opencv-python-headless`` (both own ``cv2``); its trackers also give a new track no id on
+its first frame, which at 2 fps delays every alert by half a second. Hence this compact version.
 
 Differences from the reference implementation, all for ~2 fps detection:
 * the Kalman filter steps by the real time between frames (``frame_rate`` only scales its noise),

@@ -4,7 +4,9 @@ The timer belongs to the stay (this e-bike at this spot), so missed frames short
 ``clear_after_s`` and tracker id switches do not reset it. A moving e-bike never counts, and
 one moving with a person on or beside it counts as moving even at half ``max_speed`` (it is
 being wheeled). One event per stay, reminders while it stays, ENDED once it has been gone
-``clear_after_s``.
+``clear_after_s``; an e-bike lost for less than ``clear_after_s`` and found again in its zone a
+little further on (its box overlapping its last one, or within ``presence.refind_distance`` box
+widths) is the same stay: no second event.
 
 ``shed`` zones are where e-bikes belong: drawn inside a ``no_parking`` zone (a courtyard, a
 ground-floor lobby), they carve the charging shed out of it. An e-bike whose anchor stands in a
@@ -14,11 +16,21 @@ never due, however long it rests; wheeled out of the shed and left beside it, it
 
 from __future__ import annotations
 
+from functools import partial
+
 from alerts.events import EventChange, EventType, Severity
 from alerts.observation import Observation
 from alerts.rules.context import RuleContext
 from alerts.rules.geometry import overlap_of
-from alerts.rules.traces import Trace, follow, in_sheds, sightings, with_membership, with_rest
+from alerts.rules.traces import (
+    Stays,
+    Trace,
+    follow,
+    in_sheds,
+    sightings,
+    with_membership,
+    with_rest,
+)
 from alerts.rules.zone_objects import Due, ObjectRule, ObjectRuleState, flush_objects, settle
 from vision.kinds import ObjectKind
 from vision.zones import ZoneKind
@@ -35,7 +47,10 @@ def step(
     camera = ctx.params
     people = [s.box for s in sightings(obs, ObjectKind.PERSON)]
     history = max(p.ebike_parked.rest_window_s for p in ctx.all_params())
-    update = follow(state.traces, sightings(obs, ObjectKind.EBIKE), obs, camera.presence, history)
+    clear_after = partial(_clear_after_s, ctx)
+    stays = Stays(zones, camera.ebike_parked.anchor, clear_after)
+    bikes = sightings(obs, ObjectKind.EBIKE)
+    update = follow(state.traces, bikes, obs, camera.presence, history, stays)
     traces = tuple(
         _advance(t, obs, ctx, people, zones) if t.id in update.seen else t
         for t in update.traces.traces
@@ -45,7 +60,7 @@ def step(
     )
     rule = ObjectRule(
         EventType.EBIKE_PARKED,
-        clear_after_s=lambda z: ctx.for_zone(z).ebike_parked.clear_after_s,
+        clear_after_s=clear_after,
         remind_after_s=lambda z: ctx.for_zone(z).ebike_parked.remind_after_s,
         forget_after_s=max(p.ebike_parked.clear_after_s for p in ctx.all_params()),
         due=lambda t: None if t.id in sheltered else _due(t, obs.timestamp, ctx),
@@ -55,6 +70,10 @@ def step(
 
 def flush(state: ObjectRuleState, ts: float) -> tuple[ObjectRuleState, list[EventChange]]:
     return flush_objects(state, ts)
+
+
+def _clear_after_s(ctx: RuleContext, zone: str | None) -> float:
+    return ctx.for_zone(zone).ebike_parked.clear_after_s
 
 
 def _advance(trace: Trace, obs: Observation, ctx: RuleContext, people: list, zones: tuple) -> Trace:

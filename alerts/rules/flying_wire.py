@@ -5,12 +5,15 @@ A detection of the ``cable`` kind counts only if, when an image is given and
 (:func:`vision.cable_geometry.measure_cable`). Severity is critical when the cable reaches an
 e-bike (its box touches the e-bike's box grown by ``reach_margin`` e-bike heights), high
 otherwise; a high event is upgraded (UPDATED) as soon as its cable reaches an e-bike. A cable
-whose box centre lies in a ``shed`` zone is a charger's, not a flying wire: never due.
+whose box centre lies in a ``shed`` zone is a charger's, not a flying wire: never due. A cable
+lost for less than ``clear_after_s`` and found again in its zone near its last box (a detector
+that flickers on a thin wire) is the same event.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 
 import numpy as np
 from numpy.typing import NDArray
@@ -23,6 +26,7 @@ from alerts.rules.geometry import expanded, touches
 from alerts.rules.lifecycle import OpenEvent, escalate
 from alerts.rules.traces import (
     Sighting,
+    Stays,
     Trace,
     follow,
     in_sheds,
@@ -49,7 +53,9 @@ def step(
         s for s in sightings(obs, ObjectKind.CABLE) if _looks_like_cable(s, obs, camera.flying_wire)
     ]
     bikes = [s.box for s in sightings(obs, ObjectKind.EBIKE)]
-    update = follow(state.traces, cables, obs, camera.presence, 0.0)
+    clear_after = partial(_clear_after_s, ctx)
+    stays = Stays(zones, camera.flying_wire.anchor, clear_after)
+    update = follow(state.traces, cables, obs, camera.presence, 0.0, stays)
     traces = tuple(
         with_membership(t, zones, camera.flying_wire.anchor, obs, camera.presence)
         if t.id in update.seen
@@ -62,7 +68,7 @@ def step(
     sheltered = in_sheds(traces, sheds, Anchor.CENTER, obs, camera.presence)
     rule = ObjectRule(
         EventType.FLYING_WIRE,
-        clear_after_s=lambda z: ctx.for_zone(z).flying_wire.clear_after_s,
+        clear_after_s=clear_after,
         remind_after_s=lambda z: None,
         forget_after_s=max(p.flying_wire.clear_after_s for p in ctx.all_params()),
         due=lambda t: None if t.id in sheltered else _due(t, obs.timestamp, ctx, t.id in reaching),
@@ -73,6 +79,10 @@ def step(
 
 def flush(state: ObjectRuleState, ts: float) -> tuple[ObjectRuleState, list[EventChange]]:
     return flush_objects(state, ts)
+
+
+def _clear_after_s(ctx: RuleContext, zone: str | None) -> float:
+    return ctx.for_zone(zone).flying_wire.clear_after_s
 
 
 def _looks_like_cable(s: Sighting, obs: Observation, p: FlyingWireParams) -> bool:

@@ -24,6 +24,10 @@ def box_height_px(box: Box, height: int) -> float:
     return max((box.y2 - box.y1) * height, 1.0)
 
 
+def box_width_px(box: Box, width: int) -> float:
+    return max((box.x2 - box.x1) * width, 1.0)
+
+
 def box_area(box: Box) -> float:
     return max(box.x2 - box.x1, 0.0) * max(box.y2 - box.y1, 0.0)
 

@@ -2,14 +2,17 @@
 
 A :class:`Trace` is one physical object as the rules see it: it continues across missed frames
 (occlusion, detector flicker) and across tracker id switches, because a detection is matched to
-a trace by its tracker id *or* by overlap / nearness to the trace's last box. Rules own their
-traces; everything here is a pure function returning new values.
+a trace by its tracker id *or* by overlap / nearness to the trace's last box. A trace lost in a
+zone is also found again a little further on (its :class:`Stays`): one stay, one trace, one
+event. Rules own their traces; everything here is a pure function returning new values.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+
+import numpy as np
 
 from alerts.events import Box
 from alerts.observation import Observation
@@ -17,6 +20,7 @@ from alerts.params import Anchor, PresenceParams
 from alerts.rules.geometry import (
     anchor_points,
     box_height_px,
+    box_width_px,
     centre_distance_px,
     iou,
     normalized_boxes,
@@ -101,6 +105,21 @@ class Trace:
 
 
 @dataclass(frozen=True)
+class Stays:
+    """Where a rule's objects stay, so one lost for a moment is found again there.
+
+    Attributes:
+        zones: the rule's zones.
+        anchor: the point(s) of a box that decide whether it is in a zone.
+        clear_after_s: a zone's seconds gone before a stay there is over.
+    """
+
+    zones: Sequence[Zone]
+    anchor: Anchor
+    clear_after_s: Callable[[str], float]
+
+
+@dataclass(frozen=True)
 class TraceSet:
     traces: tuple[Trace, ...] = ()
     next_id: int = 1
@@ -131,21 +150,24 @@ def follow(
     obs: Observation,
     presence: PresenceParams,
     history_s: float,
+    stays: Stays,
 ) -> TraceUpdate:
     """Match this frame's sightings to traces (greedy, best first) and start traces for the rest.
 
     A sighting may continue a trace when it has the trace's tracker id, overlaps its last box by
-    ``presence.match_iou``, or lies within ``presence.match_distance`` box heights of it.
-    ``history_s``: how many seconds of samples to keep.
+    ``presence.match_iou``, or lies within ``presence.match_distance`` box heights of it. A
+    sighting left over may then continue a trace lost in a zone (not seen this frame, gone at
+    most that zone's ``clear_after_s``) when it stands in that zone and its box overlaps the
+    trace's last box or its anchor lies within ``presence.refind_distance`` box widths of it:
+    the object was lost for a moment and found again, perhaps moved, perhaps under a new
+    tracker id. ``history_s``: how many seconds of samples to keep.
     """
     pairs = _candidate_pairs(traces.traces, seen_now, obs, presence)
     seen: dict[int, int] = {}
     used: set[int] = set()
-    for _, trace_index, row in sorted(pairs, key=lambda p: -p[0]):
-        trace_id = traces.traces[trace_index].id
-        if trace_id not in seen and row not in used:
-            seen[trace_id] = row
-            used.add(row)
+    _match_greedily(traces.traces, pairs, seen, used)
+    refound = _refound_pairs(traces.traces, seen_now, seen, used, obs, presence, stays)
+    _match_greedily(traces.traces, refound, seen, used)
     updated = [
         _sighted(t, seen_now[seen[t.id]], obs.timestamp, history_s) if t.id in seen else t
         for t in traces.traces
@@ -280,6 +302,61 @@ def _candidate_pairs(
                 score = overlap - _DISTANCE_PENALTY * min(distance, 10.0)
                 pairs.append((score + (_SAME_TRACK_BONUS if same_track else 0.0), ti, row))
     return pairs
+
+
+def _match_greedily(
+    traces: Sequence[Trace],
+    pairs: Sequence[tuple[float, int, int]],
+    seen: dict[int, int],
+    used: set[int],
+) -> None:
+    """Take (score, trace index, sighting index) pairs best score first, each trace and sighting
+    once, into ``seen`` (trace id -> sighting index) and ``used`` (sighting indices)."""
+    for _, trace_index, row in sorted(pairs, key=lambda p: -p[0]):
+        trace_id = traces[trace_index].id
+        if trace_id not in seen and row not in used:
+            seen[trace_id] = row
+            used.add(row)
+
+
+def _refound_pairs(
+    traces: Sequence[Trace],
+    seen_now: Sequence[Sighting],
+    seen: Mapping[int, int],
+    used: set[int],
+    obs: Observation,
+    presence: PresenceParams,
+    stays: Stays,
+) -> list[tuple[float, int, int]]:
+    """(score, trace index, sighting index) of every lost trace a left-over sighting may
+    continue; the score falls with the distance."""
+    zones = {z.name: z for z in stays.zones}
+    pairs = []
+    for ti, trace in enumerate(traces):
+        zone = zones.get(trace.membership.zone) if trace.membership.zone else None
+        if zone is None or trace.id in seen:
+            continue
+        if obs.timestamp - trace.last_seen_ts > stays.clear_after_s(zone.name):
+            continue
+        for row, s in enumerate(seen_now):
+            if row in used:
+                continue
+            gap = _gap_widths(trace.box, s.box, stays.anchor, obs)
+            near = gap <= presence.refind_distance or iou(trace.box, s.box) > 0
+            points = anchor_points(s.box, stays.anchor)
+            margin = presence.leave_margin * box_height_px(s.box, obs.height)
+            if near and zone_depth_px(zone, points, obs.width, obs.height) >= -margin:
+                pairs.append((-gap, ti, row))
+    return pairs
+
+
+def _gap_widths(a: Box, b: Box, anchor: Anchor, obs: Observation) -> float:
+    """Distance between the boxes' places (anchor; centre for long objects), in widths of the
+    wider box."""
+    place = Anchor.CENTER if anchor is Anchor.BOX else anchor
+    (ax, ay), (bx, by) = anchor_points(a, place)[0], anchor_points(b, place)[0]
+    dist = float(np.hypot((ax - bx) * obs.width, (ay - by) * obs.height))
+    return dist / max(box_width_px(a, obs.width), box_width_px(b, obs.width))
 
 
 def _sighted(trace: Trace, s: Sighting, ts: float, history_s: float) -> Trace:
