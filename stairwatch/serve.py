@@ -33,8 +33,9 @@ def serve(settings: Settings, duration_s: float | None = None) -> int:
         iou=settings.model.iou,
         threads=settings.inference.threads_per_call(usable_cores(), len(settings.cameras)),
     )
-    # The outbox hooks into the store's transactions: built before any event can be written.
     delivery = DeliveryService(settings.notifications, store)
+    # Notifications are owed in the same transaction as the change: hooked before any write.
+    store.add_change_hook(delivery.outbox.on_event_change)
     service = Service(settings, detector, detector.class_names, store)
     dashboard_settings = DashboardSettings(
         timezone=settings.notifications.timezone,  # page times match the messages' times

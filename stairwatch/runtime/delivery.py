@@ -1,10 +1,11 @@
 """The notification runner: dispatcher threads (one per channel) and the APScheduler jobs.
 
 All decisions live in :mod:`alerts.outbox`, :mod:`alerts.routing` and :mod:`alerts.scheduling`;
-this module only calls them with the wall clock. Wiring::
+this module only calls them with the wall clock. Wiring (done by the caller, in the open)::
 
     store = EventStore.open(url, media_dir)
-    delivery = DeliveryService(settings.notifications, store)  # hooks the outbox into the store
+    delivery = DeliveryService(settings.notifications, store)
+    store.add_change_hook(delivery.outbox.on_event_change)  # before any event is written
     delivery.start()
     ...
     delivery.stop()
@@ -46,8 +47,9 @@ def link_maker(config: NotificationsConfig) -> LinkMaker | None:
 
 
 class DeliveryService:
-    """Owns the outbox for one store: hooks it into the store's transactions on construction,
-    then ``start()`` runs the dispatchers and the scheduler until ``stop()``."""
+    """Owns the outbox for one store; ``start()`` runs the dispatchers and the scheduler until
+    ``stop()``. Building it changes nothing else: the caller hooks ``outbox.on_event_change``
+    into the store's transactions (see the module docstring)."""
 
     def __init__(
         self,
@@ -71,7 +73,6 @@ class DeliveryService:
         self.dispatcher = Dispatcher(
             self.outbox, self.channels, config.delivery, on_delivered=on_delivered
         )
-        store.add_change_hook(self.outbox.on_event_change)
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._scheduler: BackgroundScheduler | None = None
