@@ -32,6 +32,7 @@ from alerts.outbox import Dispatcher, Outbox
 from alerts.render import LinkMaker, NoticeRenderer
 from alerts.scheduling import DeliveryJobs
 from alerts.store import EventStore
+from stairwatch.runtime.threads import GuardedThread
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +75,7 @@ class DeliveryService:
             self.outbox, self.channels, config.delivery, on_delivered=on_delivered
         )
         self._stop = threading.Event()
-        self._threads: list[threading.Thread] = []
+        self.threads: list[GuardedThread] = []
         self._scheduler: BackgroundScheduler | None = None
 
     def start(self, schedule: bool = True) -> None:
@@ -84,11 +85,9 @@ class DeliveryService:
             return
         self._stop.clear()
         for name in self.channels:
-            thread = threading.Thread(
-                target=self._dispatch_loop, args=(name,), name=f"notify-{name}", daemon=True
-            )
+            thread = GuardedThread(f"notify-{name}", functools.partial(self._dispatch_loop, name))
             thread.start()
-            self._threads.append(thread)
+            self.threads.append(thread)
         if schedule:
             self._scheduler = self._build_scheduler()
             self._scheduler.start()
@@ -101,9 +100,9 @@ class DeliveryService:
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=False)
             self._scheduler = None
-        for thread in self._threads:
+        for thread in self.threads:
             thread.join(timeout_s)
-        self._threads.clear()
+        self.threads.clear()
         for channel in self.channels.values():
             channel.close()
 
