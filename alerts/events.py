@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 
@@ -49,7 +49,8 @@ class Box:
 
 @dataclass(frozen=True)
 class EventRecord:
-    """One event as the rules see it. Times are seconds on the frames' clock.
+    """One event as the rules see it. Times are seconds: inside a rule engine on its clock (the
+    frames' steady clock), once out of the camera pipeline on the wall clock (Unix time).
 
     Attributes:
         key: stable id of the event within its camera's rule engine (unique per stay).
@@ -86,3 +87,14 @@ class EventChange:
 
     kind: ChangeKind
     event: EventRecord
+
+    def shifted(self, offset_s: float) -> EventChange:
+        """The same change with every time moved by ``offset_s`` (rule clock -> wall clock)."""
+        if offset_s == 0.0:
+            return self
+        e = self.event
+        end = None if e.end_ts is None else e.end_ts + offset_s
+        moved = replace(
+            e, start_ts=e.start_ts + offset_s, alert_ts=e.alert_ts + offset_s, end_ts=end
+        )
+        return EventChange(self.kind, moved)

@@ -214,7 +214,9 @@ class NotificationsConfig(_Strict):
     groups: list[PatrolGroupConfig] = Field(default_factory=list)
     escalate_after: Duration = timedelta(minutes=15)
     critical_cooldown_s: float = Field(
-        60.0, ge=0, description="per camera, between immediate alerts"
+        60.0,
+        ge=0,
+        description="no longer used: critical alerts always go out at once (kept so configs load)",
     )
     daily_summary_at: str | None = Field("08:00", pattern=r"^\d{1,2}:\d{2}$")
     timezone: str | None = Field(None, description="IANA name, e.g. Asia/Shanghai (default: local)")

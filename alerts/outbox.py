@@ -69,17 +69,12 @@ class Outbox:
             return
         now = self._clock()
         critical = is_critical(event.type, event.severity)
-        last_alert = (
-            _last_alert_at(session, event.camera_id)
-            if action is ActionKind.RAISED and critical
-            else None
-        )
         alerted = (
             _alerted_groups(session, event.id)
             if action is ActionKind.ENDED and critical
             else frozenset()
         )
-        plan = plan_change(self.config, action, event, now, last_alert, alerted)
+        plan = plan_change(self.config, action, event, alerted)
         notices: dict[tuple[NoticeKind, str], Notice] = {}
         for planned in (*plan.notices, *plan_responses(self.config, action, event)):
             key = (planned.kind, planned.group)
@@ -243,14 +238,6 @@ def _due(now: float) -> ColumnElement[bool]:
         and_(OutboxRow.status == DeliveryStatus.PENDING.value, OutboxRow.next_attempt_at <= now),
         and_(OutboxRow.status == DeliveryStatus.IN_FLIGHT.value, OutboxRow.lease_until < now),
     )
-
-
-def _last_alert_at(session: Session, camera_id: str) -> float | None:
-    query = select(func.max(OutboxRow.created_at)).where(
-        OutboxRow.camera_id == camera_id, OutboxRow.kind == NoticeKind.ALERT.value
-    )
-    value = session.scalar(query)
-    return None if value is None else float(value)
 
 
 def _alerted_groups(session: Session, event_id: str) -> frozenset[str]:

@@ -4,8 +4,8 @@ Policy (documented for patrollers):
 
 * Critical alerts (``flying_wire`` with severity critical, ``ebike_in_elevator``) go out at once
   to every channel of every group owning the camera's building/floor, **even in quiet hours and
-  outside duty hours**. Per camera, a second critical alert within ``critical_cooldown_s`` of the
-  last immediate one goes into the groups' next digest instead (nothing is dropped).
+  outside duty hours**. A critical alert is never demoted: a second one on the same camera soon
+  after the first (a second e-bike entering the elevator) goes out at once too.
 * Routine alerts wait for their group's digest. Reminders of critical events go out at once,
   reminders of routine ones join the digest. A critical event's end is announced to the groups
   that got its alert.
@@ -88,22 +88,15 @@ def feed_channels(config: NotificationsConfig, groups: list[PatrolGroupConfig]) 
     return list(seen)
 
 
-def in_cooldown(last_alert_at: float | None, now: float, cooldown_s: float) -> bool:
-    return last_alert_at is not None and now - last_alert_at < cooldown_s
-
-
 def plan_change(
     config: NotificationsConfig,
     action: ActionKind,
     event: StoredEvent,
-    now: float,
-    last_alert_at: float | None = None,
     alerted_groups: frozenset[str] = frozenset(),
 ) -> Plan:
     """What to write for one change.
 
     Args:
-        last_alert_at: when this camera's last immediate critical alert was written (raised only).
         alerted_groups: groups that got this event's immediate alert (ended only).
     """
     groups = owning_groups(config, event.building, event.floor)
@@ -115,7 +108,7 @@ def plan_change(
     )
     critical = is_critical(event.type, event.severity)
     if action is ActionKind.RAISED:
-        if critical and not in_cooldown(last_alert_at, now, config.critical_cooldown_s):
+        if critical:
             return Plan(feed + _to_people(config, groups, NoticeKind.ALERT))
         return Plan(feed, tuple(PlannedEntry(g.name, "raised") for g in groups))
     if action is ActionKind.REMINDED:

@@ -153,9 +153,11 @@ class EventStore:
                 commit_temp(write_temp(path, jpeg), path)
             return _to_stored(row)
 
-    def record_end(self, event_id: str, end_ts: float) -> StoredEvent:
-        """The condition is over (the bike left, the cable is gone)."""
+    def record_end(self, event_id: str, end_ts: float, reason: str | None = None) -> StoredEvent:
+        """The condition is over (the bike left, the cable is gone); ``reason``, when the
+        condition was not seen to end (``service restarted``), is the audit line's note."""
         end = check_time("end_ts", end_ts)
+        reason = check_optional_text("reason", reason, MAX_NOTE_LEN)
         with self._transaction() as session:
             row = _get_row(session, event_id)
             if row.end_ts is not None:
@@ -163,7 +165,7 @@ class EventStore:
             now = self._clock()
             row.end_ts = end
             row.updated_at = now
-            session.add(_action_row(event_id, ActionKind.ENDED, SYSTEM_ACTOR, now))
+            session.add(_action_row(event_id, ActionKind.ENDED, SYSTEM_ACTOR, now, reason))
             return self._changed(session, ActionKind.ENDED, row)
 
     def record_reminder(self, event_id: str) -> StoredEvent:
@@ -300,6 +302,16 @@ class EventStore:
         with self._transaction() as session:
             rows = session.scalars(query.limit(limit).offset(offset)).all()
             return [_to_stored(r) for r in rows]
+
+    def unended(self, camera_ids: list[str]) -> list[StoredEvent]:
+        """Events of these cameras whose condition has no end yet, oldest alert first."""
+        query = (
+            select(EventRow)
+            .where(EventRow.camera_id.in_(camera_ids), EventRow.end_ts.is_(None))
+            .order_by(EventRow.alert_ts, EventRow.id)
+        )
+        with self._transaction() as session:
+            return [_to_stored(row) for row in session.scalars(query).all()]
 
     def count(
         self,

@@ -16,7 +16,15 @@ from alerts.stored import EventAction, StoredEvent
 from dashboard.access import Operator, Viewer
 from dashboard.audit import log_access
 from dashboard.auth import User
-from dashboard.schemas import ActorNote, Assignment, CameraStatus, CameraStatusProvider, Health
+from dashboard.schemas import (
+    ActorNote,
+    Assignment,
+    CameraStatus,
+    CameraStatusProvider,
+    Health,
+    ServiceHealth,
+    ServiceHealthProvider,
+)
 
 Responses = dict[int | str, dict[str, Any]]
 NOT_FOUND: Responses = {404: {"description": "no such event"}}
@@ -27,9 +35,20 @@ SIGNED_IN: Responses = {
 }
 
 
-def api_router(store: EventStore, cameras: CameraStatusProvider | None) -> APIRouter:
+def api_router(
+    store: EventStore,
+    cameras: CameraStatusProvider | None,
+    service: ServiceHealthProvider | None = None,
+) -> APIRouter:
     router = APIRouter()
     viewer = [Depends(_signed_in)]
+
+    if service is not None:
+
+        @router.get("/api/health", response_model=ServiceHealth, dependencies=viewer)
+        def service_health() -> ServiceHealth:
+            """What is wrong with the running service (cameras, threads, the recorder)."""
+            return service.service_health()
 
     @router.get("/healthz", response_model=Health)
     def healthz() -> Health | JSONResponse:

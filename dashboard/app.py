@@ -38,6 +38,7 @@ from dashboard.schemas import (
     CameraStatusProvider,
     CameraZonesProvider,
     DashboardSettings,
+    ServiceHealthProvider,
 )
 from dashboard.views import resolve_timezone
 from dashboard.zones import add_zone_routes
@@ -63,13 +64,15 @@ def create_app(
     metrics: Callable[[], bytes] | None = None,
     pictures: CameraPictureProvider | None = None,
     zones: CameraZonesProvider | None = None,
+    service: ServiceHealthProvider | None = None,
 ) -> FastAPI:
     """The dashboard over ``store``; ``cameras`` reports stream health (None: no cameras shown);
     ``metrics`` returns the Prometheus text served at ``GET /metrics`` (None: no such route);
     ``settings.link_secret`` turns on the patrollers' signed one-alert pages under ``/p/``;
     ``settings.users`` turns on signing in (pages need a viewer, actions an operator);
     ``pictures`` (with ``cameras``) turns on the live view at ``/live``, and ``zones`` (with
-    both) the zone drawing pages at ``/cameras/{id}/zones``."""
+    both) the zone drawing pages at ``/cameras/{id}/zones``; ``service`` the viewers' ``GET
+    /api/health`` (health problems, thread restarts, the recorder's queue)."""
     settings = settings or DashboardSettings()
     context = PageContext(
         store=store,
@@ -86,7 +89,7 @@ def create_app(
     access = Access(_authenticator(settings))
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     install_access(app, access)
-    app.include_router(api_router(store, cameras))
+    app.include_router(api_router(store, cameras, service))
     app.include_router(page_router(context, access))
     add_login_routes(app, context, access)
     add_audit_routes(app, context)

@@ -57,6 +57,27 @@ class CameraStatusProvider(Protocol):
     def camera_statuses(self) -> list[CameraStatus]: ...
 
 
+class HealthProblemOut(BaseModel):
+    subject: str
+    message: str
+
+
+class ServiceHealth(BaseModel):
+    """``GET /api/health``: ``degraded`` while anything is wrong, and what."""
+
+    status: str
+    problems: list[HealthProblemOut]
+    thread_restarts: dict[str, int]
+    recorder_queued: int
+    recorder_dropped: int
+
+
+class ServiceHealthProvider(Protocol):
+    """Implemented by the runtime; called from the dashboard's request threads."""
+
+    def service_health(self) -> ServiceHealth: ...
+
+
 class CameraPictureProvider(Protocol):
     """Implemented by the runtime; called from the dashboard's request threads."""
 

@@ -188,6 +188,9 @@ class StorageConfig(_Strict):
         None, description="SQLAlchemy URL; default SQLite under data_dir"
     )
     retention_days: float = Field(30.0, gt=0)
+    recorder_queue: int = Field(
+        256, ge=1, le=100_000, description="event changes waiting for the store, at most"
+    )
     max_media_gb: float = Field(10.0, gt=0)
     access_log_days: float = Field(
         180.0, gt=0, description="keep the dashboard's access log (sign-ins, views) this long"
@@ -256,6 +259,13 @@ class InferenceConfig(_Strict):
     )
     threads: int | None = Field(
         None, ge=1, le=256, description="onnxruntime threads per call; None: cores / workers"
+    )
+    stall_after_s: float = Field(
+        30.0,
+        gt=0,
+        le=3600,
+        description="an online camera whose frames have gone through no detection for this "
+        "long is a health problem",
     )
 
     def worker_count(self, cores: int, cameras: int | None = None) -> int:

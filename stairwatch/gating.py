@@ -23,4 +23,4 @@ def should_detect(gate: MotionGate | None, frame: Frame, has_live_tracks: bool) 
     """Whether the detector must look at ``frame``; False means the scene is unchanged."""
     if gate is None:
         return True
-    return gate.step(frame.image, frame.timestamp, has_live_tracks).run_detector
+    return gate.step(frame.image, frame.steady_ts, has_live_tracks).run_detector

@@ -1,7 +1,9 @@
 """One camera's per-frame logic: model classes -> our kinds -> tracks -> rules -> event changes.
 
 The service and ``stairwatch eval`` both run exactly this code; only the frame source, the
-clock and the event sink differ.
+clock and the event sink differ. Tracking and rules run on the frames' steady clock
+(:attr:`Frame.steady_ts`: monotonic for live cameras), so a wall clock stepped back by NTP changes
+nothing; the event changes handed out carry wall-clock times, for display and storage.
 """
 
 from __future__ import annotations
@@ -51,16 +53,19 @@ class CameraPipeline:
         self.camera_id = camera_id
         self.zones = tuple(zones)
         self._kind_mapper = kind_mapper
+        self._tracking = tracking
+        self._rules = (params, dict(zone_params or {}))
         self._tracker = ObjectTracker(tracking)
         self._engine = CameraRuleEngine(camera_id, zones, params, zone_params)
         self._last_model_detections: Detections | None = None
         self._tracked_last_frame = False
+        self._wall_offset_s = 0.0
 
     def process(self, frame: Frame, detections: Detections | None) -> PipelineStep:
         """Advance on one frame.
 
         Args:
-            frame: the frame (its timestamp is the clock of every rule).
+            frame: the frame (its ``steady_ts`` is the clock of every rule).
             detections: the detector's output for this frame in the model's classes, or None when
                 the detector was skipped because nothing moved: the scene is then taken as
                 unchanged (the last detections again), never as empty.
@@ -72,21 +77,39 @@ class CameraPipeline:
             )
         self._last_model_detections = detections
         kinds = self._kind_mapper(detections)
-        tracked = self._tracker.update(kinds, frame.timestamp)
+        tracked = self._tracker.update(kinds, frame.steady_ts)
         self._tracked_last_frame = len(tracked) > 0
+        self._wall_offset_s = frame.wall_offset_s
         observation = Observation(
             camera_id=self.camera_id,
-            timestamp=frame.timestamp,
+            timestamp=frame.steady_ts,
             width=frame.width,
             height=frame.height,
             detections=tracked,
             image=frame.image,
         )
-        return PipelineStep(observation, self._engine.step(observation), detected)
+        changes = self._engine.step(observation)
+        return PipelineStep(observation, self._on_wall_clock(changes), detected)
 
     def finish(self, timestamp: float) -> list[EventChange]:
-        """End every open event (end of a clip, or shutdown)."""
-        return self._engine.flush(timestamp)
+        """End every open event at ``timestamp`` (on the frames' steady clock): end of a clip,
+        or shutdown."""
+        return self._on_wall_clock(self._engine.flush(timestamp))
+
+    def reset(self) -> list[EventChange]:
+        """Start afresh after a step failed: end every open event at the last good frame, then
+        forget the tracks and the rules' state (the camera's view is learned again)."""
+        last = self._engine.state.last_ts
+        changes = [] if last is None else self.finish(last)
+        params, zone_params = self._rules
+        self._tracker = ObjectTracker(self._tracking)
+        self._engine = CameraRuleEngine(self.camera_id, self.zones, params, zone_params)
+        self._last_model_detections = None
+        self._tracked_last_frame = False
+        return changes
+
+    def _on_wall_clock(self, changes: list[EventChange]) -> list[EventChange]:
+        return [change.shifted(self._wall_offset_s) for change in changes]
 
     @property
     def has_live_tracks(self) -> bool:

@@ -33,9 +33,12 @@ def serve(settings: Settings, duration_s: float | None = None) -> int:
         iou=settings.model.iou,
         threads=settings.inference.threads_per_call(usable_cores(), len(settings.cameras)),
     )
-    # The outbox hooks into the store's transactions: built before any event can be written.
     delivery = DeliveryService(settings.notifications, store)
-    service = Service(settings, detector, detector.class_names, store)
+    # Notifications are owed in the same transaction as the change: hooked before any write.
+    store.add_change_hook(delivery.outbox.on_event_change)
+    service = Service(
+        settings, detector, detector.class_names, store, supervise=lambda: delivery.threads
+    )
     dashboard_settings = DashboardSettings(
         timezone=settings.notifications.timezone,  # page times match the messages' times
         link_secret=settings.notifications.link_secret,
@@ -51,6 +54,7 @@ def serve(settings: Settings, duration_s: float | None = None) -> int:
         metrics=service.metrics.exposition,
         pictures=cameras,
         zones=cameras,
+        service=cameras,
     )
     config = uvicorn.Config(
         app, host=settings.server.host, port=settings.server.port, log_level="warning"

@@ -20,6 +20,9 @@ class Frame:
         position_s: seconds from the start of the source (the video's own timestamps for files;
             time since connection for live sources).
         index: frame number since the source was opened (keeps counting across loops).
+        monotonic_ts: capture time on a clock that never steps back (``time.monotonic()``), for
+            live sources, whose ``timestamp`` is the wall clock NTP may step; None where
+            ``timestamp`` never steps back already (files: the video's own timeline).
     """
 
     camera_id: str
@@ -27,6 +30,17 @@ class Frame:
     timestamp: float
     position_s: float
     index: int
+    monotonic_ts: float | None = None
+
+    @property
+    def steady_ts(self) -> float:
+        """The capture time decisions run on (seconds): ``monotonic_ts`` when there is one."""
+        return self.timestamp if self.monotonic_ts is None else self.monotonic_ts
+
+    @property
+    def wall_offset_s(self) -> float:
+        """What to add to a time on the ``steady_ts`` clock to get wall-clock (Unix) time."""
+        return self.timestamp - self.steady_ts
 
     @property
     def width(self) -> int:

@@ -65,7 +65,8 @@ class LiveSource:
     """One camera stream. ``start()`` launches the reader thread; the consumer calls ``take()``
     (or ``wait()``) for the newest frame and ``health()`` for a snapshot; ``stop()`` joins.
 
-    Frames carry the wall clock at read as ``timestamp`` and seconds since the current
+    Frames carry the wall clock at read as ``timestamp`` (and the monotonic clock as
+    ``monotonic_ts``, which decisions run on) and seconds since the current
     connection opened as ``position_s``; ``index`` keeps counting across reconnects. Local files
     are paced to their own timestamps and start again at their end (a reconnect).
     """
@@ -206,7 +207,7 @@ class LiveSource:
             pixels = np.asarray(image, np.uint8)
             if watchdog.observe(now_mono, pts, frame_fingerprint(pixels)):
                 got_any = True
-                self._publish(pixels, now_wall, now_wall - opened_wall)
+                self._publish(pixels, now_wall, now_wall - opened_wall, now_mono)
                 if self._kind is SourceKind.FILE and pts is not None:
                     self._stop.wait(max(0.0, opened_mono + pts - time.monotonic()))
             elif watchdog.stalled(now_mono):
@@ -217,8 +218,10 @@ class LiveSource:
                 return got_any
         return got_any
 
-    def _publish(self, image: NDArray[np.uint8], timestamp: float, position: float) -> None:
-        frame = Frame(self.camera_id, image, timestamp, position, self._index)
+    def _publish(
+        self, image: NDArray[np.uint8], timestamp: float, position: float, monotonic_ts: float
+    ) -> None:
+        frame = Frame(self.camera_id, image, timestamp, position, self._index, monotonic_ts)
         self._index += 1
         replaced = self._latest.put(frame)
         with self._health_lock:

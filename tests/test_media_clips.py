@@ -25,6 +25,7 @@ from stairwatch.media.errors import ClipError
 from stairwatch.media.recording import ClipRecording, FinishedClip
 from stairwatch.media.ring import FrameRing, RingFrame, compress
 from stairwatch.pipeline import PipelineStep
+from stairwatch.runtime.recorder import write_at_once
 from stairwatch.runtime.sink import StoreSink
 from streams.frame import Frame
 from tests.media_helpers import CAMERA, camera_frame, clip_bytes, raise_event, scene
@@ -325,7 +326,7 @@ def test_finished_clip_callback_sees_frames_in_order() -> None:
 
 def test_sink_starts_a_clip_for_each_raised_event(store: EventStore) -> None:
     recorder = ClipRecorder(store, ClipSettings(pre_s=1, post_s=1, fps=5))
-    sink = StoreSink(store, CAMERA, (), clips=recorder.for_camera(CAMERA.id))
+    sink = StoreSink(store, write_at_once, CAMERA, (), clips=recorder.for_camera(CAMERA.id))
     record = EventRecord(
         key="k1",
         camera_id=CAMERA.id,

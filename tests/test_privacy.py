@@ -17,6 +17,7 @@ from alerts.snapshot import render_snapshot
 from alerts.store import EventStore
 from stairwatch.config import ConfigError, parse_settings
 from stairwatch.pipeline import PipelineStep
+from stairwatch.runtime.recorder import write_at_once
 from stairwatch.runtime.sink import StoreSink
 from streams.frame import Frame
 from tests.media_helpers import CAMERA
@@ -102,7 +103,7 @@ def raised_with_a_person(sink: StoreSink) -> None:
 def test_sink_stores_snapshots_with_people_pixelated(
     store: EventStore, mode: PeopleRedaction, head_hidden: bool, body_hidden: bool
 ) -> None:
-    raised_with_a_person(StoreSink(store, CAMERA, (), redact_people=mode))
+    raised_with_a_person(StoreSink(store, write_at_once, CAMERA, (), redact_people=mode))
     (event,) = store.list_events()
     snapshot = decoded(store.snapshot_path(event.id).read_bytes())
     legs = (PERSON.x1, 0.6, PERSON.x2, PERSON.y2)

@@ -214,7 +214,9 @@ def receiver() -> Iterator[WebhookReceiver]:
 def site(tmp_path: Path, notifications: NotificationsConfig) -> Site:
     clock = Clock()
     store = EventStore.open(f"sqlite:///{tmp_path / 'sw.db'}", tmp_path / "media", clock=clock)
-    return Site(store, DeliveryService(notifications, store, clock=clock), clock)
+    delivery = DeliveryService(notifications, store, clock=clock)
+    store.add_change_hook(delivery.outbox.on_event_change)
+    return Site(store, delivery, clock)
 
 
 def relay(receiver: WebhookReceiver, **changes: Any) -> NotificationsConfig:

@@ -20,6 +20,7 @@ from fastapi.testclient import TestClient
 from numpy.typing import NDArray
 
 from alerts.events import ChangeKind, EventType
+from alerts.rules import camera_offline
 from alerts.store import EventStore
 from dashboard.app import create_app
 from stairwatch.config import Settings
@@ -311,10 +312,21 @@ OFFLINE_STEPS = [
 ]
 
 
-def test_offline_watch_raises_after_the_delay_and_ends_when_back() -> None:
-    watch = OfflineWatch("stairs", offline_after_s=2.0)
-    changes = [watch.step(CameraState(state), since, now) for state, since, now, _ in OFFLINE_STEPS]
+def test_the_offline_rule_raises_after_the_delay_and_ends_when_back() -> None:
+    state, changes = camera_offline.OfflineState(), []
+    for name, since, now, _ in OFFLINE_STEPS:
+        offline_for = now - since if name == "offline" and since is not None else None
+        state, found = camera_offline.step(state, "stairs", name == "online", offline_for, now, 2.0)
+        changes.append(found[0] if found else None)
     assert [c and c.kind for c in changes] == [expected for *_, expected in OFFLINE_STEPS]
     raised = [c.event for c in changes if c is not None and c.kind is ChangeKind.RAISED]
     assert [e.type for e in raised] == [EventType.CAMERA_OFFLINE] * 2
-    assert raised[0].key != raised[1].key and raised[0].start_ts == 100.0
+    assert [e.key for e in raised] == ["stairs:camera_offline:-:1", "stairs:camera_offline:-:2"]
+    assert raised[0].start_ts == 100.0
+
+
+def test_the_offline_watch_hands_out_wall_clock_times() -> None:
+    watch = OfflineWatch("stairs", offline_after_s=2.0)
+    (raised,) = watch.step(CameraState.OFFLINE, time.time() - 5.0)
+    assert raised.event.start_ts == pytest.approx(time.time() - 5.0, abs=1.0)
+    assert raised.event.alert_ts == pytest.approx(time.time(), abs=1.0)

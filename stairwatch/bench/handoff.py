@@ -60,6 +60,7 @@ class AlertClock:
         self._delivery = DeliveryService(
             bench_notifications(), store, channels={CHANNEL: self.channel}
         )
+        store.add_change_hook(self._delivery.outbox.on_event_change)
         self._lock = threading.Lock()
         self._stored: list[float] = []
 

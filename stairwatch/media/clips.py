@@ -4,7 +4,7 @@ Wiring (one :class:`ClipRecorder` per service)::
 
     recorder = ClipRecorder(store, ClipSettings())
     clips = recorder.for_camera(camera_id)     # a FrameTap: the reader calls clips.observe(frame)
-    sink = StoreSink(store, info, zones, clips=clips)  # calls clips.event_raised(...)
+    sink = StoreSink(store, recorder.submit, info, zones, clips=clips)  # calls event_raised
     ...
     recorder.close()                           # after the readers stopped: files what is left
 """

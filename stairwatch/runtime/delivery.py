@@ -1,10 +1,11 @@
 """The notification runner: dispatcher threads (one per channel) and the APScheduler jobs.
 
 All decisions live in :mod:`alerts.outbox`, :mod:`alerts.routing` and :mod:`alerts.scheduling`;
-this module only calls them with the wall clock. Wiring::
+this module only calls them with the wall clock. Wiring (done by the caller, in the open)::
 
     store = EventStore.open(url, media_dir)
-    delivery = DeliveryService(settings.notifications, store)  # hooks the outbox into the store
+    delivery = DeliveryService(settings.notifications, store)
+    store.add_change_hook(delivery.outbox.on_event_change)  # before any event is written
     delivery.start()
     ...
     delivery.stop()
@@ -31,6 +32,7 @@ from alerts.outbox import Dispatcher, Outbox
 from alerts.render import LinkMaker, NoticeRenderer
 from alerts.scheduling import DeliveryJobs
 from alerts.store import EventStore
+from stairwatch.runtime.threads import GuardedThread
 
 log = logging.getLogger(__name__)
 
@@ -46,8 +48,9 @@ def link_maker(config: NotificationsConfig) -> LinkMaker | None:
 
 
 class DeliveryService:
-    """Owns the outbox for one store: hooks it into the store's transactions on construction,
-    then ``start()`` runs the dispatchers and the scheduler until ``stop()``."""
+    """Owns the outbox for one store; ``start()`` runs the dispatchers and the scheduler until
+    ``stop()``. Building it changes nothing else: the caller hooks ``outbox.on_event_change``
+    into the store's transactions (see the module docstring)."""
 
     def __init__(
         self,
@@ -71,9 +74,8 @@ class DeliveryService:
         self.dispatcher = Dispatcher(
             self.outbox, self.channels, config.delivery, on_delivered=on_delivered
         )
-        store.add_change_hook(self.outbox.on_event_change)
         self._stop = threading.Event()
-        self._threads: list[threading.Thread] = []
+        self.threads: list[GuardedThread] = []
         self._scheduler: BackgroundScheduler | None = None
 
     def start(self, schedule: bool = True) -> None:
@@ -83,11 +85,9 @@ class DeliveryService:
             return
         self._stop.clear()
         for name in self.channels:
-            thread = threading.Thread(
-                target=self._dispatch_loop, args=(name,), name=f"notify-{name}", daemon=True
-            )
+            thread = GuardedThread(f"notify-{name}", functools.partial(self._dispatch_loop, name))
             thread.start()
-            self._threads.append(thread)
+            self.threads.append(thread)
         if schedule:
             self._scheduler = self._build_scheduler()
             self._scheduler.start()
@@ -100,9 +100,9 @@ class DeliveryService:
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=False)
             self._scheduler = None
-        for thread in self._threads:
+        for thread in self.threads:
             thread.join(timeout_s)
-        self._threads.clear()
+        self.threads.clear()
         for channel in self.channels.values():
             channel.close()
 

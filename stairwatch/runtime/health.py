@@ -29,6 +29,8 @@ class HealthSnapshot:
         detections_run: frames the detector actually looked at.
         detections_skipped: sampled frames the motion gate kept from the detector (scene still).
         detector_errors: detector calls that failed on this camera's frames.
+        frames_stepped: frames that went through tracking and the rules.
+        pipeline_errors: frames whose tracking or rules raised (the pipeline was reset).
         reconnects: reconnect attempts (live cameras).
         last_frame_age_s: seconds since the last frame arrived; None before the first.
         last_error: the latest problem, credentials redacted; None if none.
@@ -44,6 +46,8 @@ class HealthSnapshot:
     detections_run: int
     detections_skipped: int
     detector_errors: int
+    frames_stepped: int
+    pipeline_errors: int
     reconnects: int
     last_frame_age_s: float | None
     last_error: str | None
@@ -68,6 +72,8 @@ class CameraHealth:
         self._run = 0
         self._skipped = 0
         self._detector_errors = 0
+        self._stepped = 0
+        self._pipeline_errors = 0
         self._last_frame_at: float | None = None  # wall clock
         self._offline_since: float | None = None
         self._error: str | None = None
@@ -89,6 +95,15 @@ class CameraHealth:
     def detection_ran(self) -> None:
         with self._lock:
             self._run += 1
+
+    def frame_stepped(self) -> None:
+        with self._lock:
+            self._stepped += 1
+
+    def pipeline_failed(self, message: str) -> None:
+        with self._lock:
+            self._pipeline_errors += 1
+            self._error = redact_text(message)
 
     def detector_failed(self, message: str) -> None:
         with self._lock:
@@ -119,6 +134,8 @@ class CameraHealth:
                 detections_run=self._run,
                 detections_skipped=self._skipped,
                 detector_errors=self._detector_errors,
+                frames_stepped=self._stepped,
+                pipeline_errors=self._pipeline_errors,
                 reconnects=0,
                 last_frame_age_s=None if age is None else round(age, 3),
                 last_error=self._error,
@@ -142,6 +159,8 @@ def _with_stream(own: HealthSnapshot, stream: StreamHealth) -> HealthSnapshot:
         detections_run=own.detections_run,
         detections_skipped=own.detections_skipped,
         detector_errors=own.detector_errors,
+        frames_stepped=own.frames_stepped,
+        pipeline_errors=own.pipeline_errors,
         reconnects=stream.reconnects,
         last_frame_age_s=None if age is None else round(age, 3),
         last_error=error,

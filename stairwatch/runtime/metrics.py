@@ -6,7 +6,7 @@ histograms as it goes.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
@@ -14,6 +14,8 @@ from prometheus_client.registry import Collector
 
 from alerts.events import EventChange
 from stairwatch.runtime.health import CameraState, HealthSnapshot
+from stairwatch.runtime.recorder import RecorderStats
+from stairwatch.runtime.threads import GuardedThread
 
 BATCH_BUCKETS = (1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 64)
 LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 2.0, 5.0)
@@ -28,6 +30,8 @@ _CAMERA_COUNTERS = (
     ("detections_run", "frames the detector looked at", "detections_run"),
     ("detections_skipped", "frames the motion gate kept from the detector", "detections_skipped"),
     ("detector_errors", "failed detector calls on this camera's frames", "detector_errors"),
+    ("frames_stepped", "frames through tracking and the rules", "frames_stepped"),
+    ("pipeline_errors", "frames whose tracking or rules raised", "pipeline_errors"),
 )
 
 
@@ -70,10 +74,45 @@ class CameraCollector(Collector):
             yield counter
 
 
+class ServiceCollector(Collector):
+    """The recorder's counters and the supervised threads' restarts, at scrape time."""
+
+    def __init__(
+        self,
+        recorder: Callable[[], RecorderStats],
+        threads: Callable[[], Sequence[GuardedThread]],
+    ):
+        self._recorder = recorder
+        self._threads = threads
+
+    def collect(self) -> Iterator[Metric]:
+        stats = self._recorder()
+        yield GaugeMetricFamily(
+            "stairwatch_recorder_queued", "event changes waiting for the store", stats.queued
+        )
+        for name, doc, value in (
+            ("dropped", "event changes refused: the recorder queue was full", stats.dropped),
+            ("written", "event changes written to the store", stats.written),
+            ("failed", "event changes the store refused or that were given up", stats.failed),
+        ):
+            yield CounterMetricFamily(f"stairwatch_recorder_{name}", doc, value)
+        restarts = CounterMetricFamily(
+            "stairwatch_thread_restarts", "supervised threads restarted", labels=["thread"]
+        )
+        for thread in self._threads():
+            restarts.add_metric([thread.name], float(thread.health().restarts))
+        yield restarts
+
+
 class RuntimeMetrics:
     """The service's registry; :meth:`exposition` is the body of ``GET /metrics``."""
 
-    def __init__(self, health: Callable[[], list[HealthSnapshot]]):
+    def __init__(
+        self,
+        health: Callable[[], list[HealthSnapshot]],
+        recorder: Callable[[], RecorderStats] | None = None,
+        threads: Callable[[], Sequence[GuardedThread]] | None = None,
+    ):
         self.registry = CollectorRegistry(auto_describe=False)
         self._batch_size = Histogram(
             "stairwatch_inference_batch_size",
@@ -97,6 +136,8 @@ class RuntimeMetrics:
             "stairwatch_events_raised", "events raised, by type", ["type"], registry=self.registry
         )
         self.registry.register(CameraCollector(health))
+        if recorder is not None and threads is not None:
+            self.registry.register(ServiceCollector(recorder, threads))
 
     def batch_done(self, size: int, latency_s: float) -> None:
         self._batch_size.observe(size)

@@ -25,6 +25,7 @@ from stairwatch.gating import should_detect
 from stairwatch.media.tap import FrameTap
 from stairwatch.runtime.health import CameraHealth
 from stairwatch.runtime.pending import PendingFrames
+from stairwatch.runtime.threads import GuardedThread
 from streams.camera_streams import CameraStreams
 from streams.capture import SourceKind, source_kind
 from streams.errors import StreamError
@@ -40,6 +41,8 @@ MAIN_FRAME_MAX_SKEW_S = 2.0
 
 
 class Reader(Protocol):
+    thread: GuardedThread
+
     def start(self) -> None: ...
 
     def stop(self, timeout_s: float = 5.0) -> None: ...
@@ -132,14 +135,14 @@ class FileReader:
         self._health = health
         self._tap = tap
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=f"reader-{camera_id}", daemon=True)
+        self.thread = GuardedThread(f"reader-{camera_id}", self._run)
 
     def start(self) -> None:
-        self._thread.start()
+        self.thread.start()
 
     def stop(self, timeout_s: float = 5.0) -> None:
         self._stop.set()
-        self._thread.join(timeout_s)
+        self.thread.join(timeout_s)
 
     def _run(self) -> None:
         tap = self._tap
@@ -183,17 +186,15 @@ class LiveReader:
         self._intake = intake
         self._tap = tap
         self._stop = threading.Event()
-        self._thread = threading.Thread(
-            target=self._run, name=f"sampler-{streams.camera_id}", daemon=True
-        )
+        self.thread = GuardedThread(f"sampler-{streams.camera_id}", self._run)
 
     def start(self) -> None:
         self.streams.start()
-        self._thread.start()
+        self.thread.start()
 
     def stop(self, timeout_s: float = 5.0) -> None:
         self._stop.set()
-        self._thread.join(timeout_s)
+        self.thread.join(timeout_s)
         try:
             self.streams.stop()
         except StreamError as exc:

@@ -1,15 +1,16 @@
 """The running service: readers, the inference workers, per-camera pipelines and sinks.
 
 Threads: one reader per camera (live cameras add their stream readers), ``inference.workers``
-inference threads on one detector, one watch thread that raises and ends ``camera_offline``
-events, and one clip encoder.
+inference threads on one detector, one watch thread that feeds the ``camera_offline`` rule, one
+recorder writing event changes to the store, and one clip encoder. A supervisor thread restarts
+any of the reader, inference, watch and recorder threads (and the notification dispatchers it is
+given) that dies, and keeps the list of health problems current.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +18,7 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from alerts.events import EventChange
+from alerts.events import EventChange, EventType
 from alerts.store import CameraInfo, EventStore
 from stairwatch.config import CameraConfig, Settings, usable_cores
 from stairwatch.gating import motion_gate
@@ -27,6 +28,7 @@ from stairwatch.runtime.health import CameraHealth, HealthSnapshot
 from stairwatch.runtime.metrics import RuntimeMetrics
 from stairwatch.runtime.offline import OfflineWatch, placeholder_image
 from stairwatch.runtime.pending import PendingFrames
+from stairwatch.runtime.problems import HealthProblem, StallWatch, find_problems
 from stairwatch.runtime.readers import (
     FileReader,
     FrameIntake,
@@ -36,7 +38,10 @@ from stairwatch.runtime.readers import (
     is_live,
     live_source_config,
 )
+from stairwatch.runtime.recorder import Recorder
+from stairwatch.runtime.restart import end_open_events, raise_after_s
 from stairwatch.runtime.sink import StoreSink
+from stairwatch.runtime.threads import GuardedThread, Supervisor, ThreadHealth
 from stairwatch.runtime.worker import CameraLane, Detector, InferenceWorker
 from streams.camera_streams import CameraStreams
 from streams.frame import Frame
@@ -65,8 +70,9 @@ class _Camera:
 class Service:
     """Wires cameras to the detector, the rules and the store. ``start()`` / ``stop()``.
 
-    ``on_raised`` is called (from the worker or watch thread) after each new event is stored;
-    the worker keeps the frame ages of the last ``age_window`` detections.
+    ``on_raised`` is called (from the recorder thread) after each new event is stored;
+    the worker keeps the frame ages of the last ``age_window`` detections. ``supervise`` are
+    more threads for the supervisor to restart (the notification dispatchers).
     """
 
     def __init__(
@@ -77,10 +83,13 @@ class Service:
         store: EventStore,
         on_raised: RaisedHook | None = None,
         age_window: int = 2000,
+        supervise: Callable[[], list[GuardedThread]] = list,
     ):
         self.settings = settings
+        self._store = store
         self._pending = PendingFrames()
-        self.metrics = RuntimeMetrics(self.health)
+        self.recorder = Recorder(settings.storage.recorder_queue)
+        self.metrics = RuntimeMetrics(self.health, self.recorder.stats, self.threads)
         self._on_raised = on_raised
         mapper = KindMapper(model_class_names, settings.model.kind_map())
         self.clips = ClipRecorder(store, settings.clips) if settings.clips.enabled else None
@@ -97,7 +106,12 @@ class Service:
             threads=inference.worker_count(usable_cores(), len(settings.cameras)),
         )
         self._stop = threading.Event()
-        self._watch_thread = threading.Thread(target=self._watch, name="camera-watch", daemon=True)
+        self._watch_thread = GuardedThread("camera-watch", self._watch)
+        self._more_threads = supervise
+        self._stalls = StallWatch(inference.stall_after_s)
+        self._problems: list[HealthProblem] = []
+        self._problems_lock = threading.Lock()
+        self.supervisor = Supervisor(self.threads, on_pass=self._check_health)
 
     def _camera(self, config: CameraConfig, mapper: KindMapper, store: EventStore) -> _Camera:
         source = config.source.get_secret_value()
@@ -129,6 +143,7 @@ class Service:
         tap = TapConfig(clips, self.settings.clips.fps) if clips is not None else None
         sink = StoreSink(
             store,
+            self.recorder.submit,
             info,
             tuple(zones),
             evidence=_evidence(intake),
@@ -149,20 +164,64 @@ class Service:
         return _Camera(config, lane, sink, intake, reader, watch)
 
     def start(self) -> None:
+        """End the events a crash or stop left open (see :mod:`stairwatch.runtime.restart`),
+        then start the threads and their supervisor."""
+        quiet = end_open_events(self._store, self._quiet_windows())
+        for camera in self._cameras.values():
+            camera.sink.quiet_after_restart(quiet)
+        self.recorder.start()
         self.worker.start()
         for camera in self._cameras.values():
             camera.reader.start()
         self._watch_thread.start()
+        self.supervisor.start()
         log.info("watching %d camera(s)", len(self._cameras))
 
     def stop(self) -> None:
+        self.supervisor.stop()
         self._stop.set()
         for camera in self._cameras.values():
             camera.reader.stop()
         self.worker.stop()
         self._watch_thread.join(5.0)
+        self.recorder.stop()  # writes what the workers handed over
         if self.clips is not None:
             self.clips.close()  # files the clips still gathering, cut short
+
+    def threads(self) -> list[GuardedThread]:
+        """Every supervised thread."""
+        own = [c.reader.thread for c in self._cameras.values()]
+        own += [*self.worker.threads, self._watch_thread, self.recorder.thread]
+        return own + list(self._more_threads())
+
+    def thread_health(self) -> list[ThreadHealth]:
+        return [thread.health() for thread in self.threads()]
+
+    def problems(self) -> list[HealthProblem]:
+        """What is wrong right now, as of the supervisor's last pass (every second)."""
+        with self._problems_lock:
+            return list(self._problems)
+
+    def _check_health(self, now: float) -> None:
+        cameras = self.health()
+        stalled = {
+            h.camera_id: s for h in cameras if (s := self._stalls.stalled_for(h, now)) is not None
+        }
+        found = find_problems(cameras, stalled, self.thread_health(), self.recorder.stats(), now)
+        with self._problems_lock:
+            self._problems = found
+
+    def _quiet_windows(self) -> dict[str, dict[EventType, float]]:
+        """Per camera and event type, how long its rule needs to raise it again."""
+        windows = {}
+        for config in self.settings.cameras:
+            params = [self.settings.rules_for(config, zone) for zone in config.zones]
+            params.append(self.settings.rules_for(config))
+            offline = config.stream.offline_after_s
+            windows[config.id] = {
+                kind: max(raise_after_s(p, kind, offline) for p in params) for kind in EventType
+            }
+        return windows
 
     def health(self) -> list[HealthSnapshot]:
         return [
@@ -192,17 +251,16 @@ class Service:
 
     def _watch_one(self, camera: _Camera, watch: OfflineWatch) -> None:
         health = camera.lane.health.snapshot(0)
-        change = watch.step(health.state, health.offline_since, time.time())
-        if change is None:
+        changes = watch.step(health.state, health.offline_since)
+        if not changes:
             return
-        log.warning("camera %s: %s (%s)", camera.config.id, change.kind.value, health.last_error)
+        log.warning(
+            "camera %s: %s (%s)", camera.config.id, changes[0].kind.value, health.last_error
+        )
         image = camera.intake.evidence_image(None)
         if image is None:
             image = placeholder_image(f"{camera.config.id}: no picture")
-        try:
-            camera.sink.record([change], image)
-        except Exception:  # the store may be down too; try again on the next offline spell
-            log.exception("cannot store the offline event of camera %s", camera.config.id)
+        camera.sink.submit(changes, image)
 
 
 def _detect_health(streams: CameraStreams) -> Callable[[], StreamHealth]:

@@ -1,9 +1,12 @@
-"""The service's event sink: event changes -> snapshots and rows in the store."""
+"""The service's event sink: event changes -> snapshots and rows in the store, written by the
+recorder thread (:mod:`stairwatch.runtime.recorder`), never on the inference path."""
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
+import time
 from collections.abc import Callable
 
 import numpy as np
@@ -16,6 +19,8 @@ from alerts.snapshot import LabelledBox, render_snapshot
 from alerts.store import CameraInfo, EventStore
 from stairwatch.media.tap import EventClips
 from stairwatch.pipeline import PipelineStep
+from stairwatch.runtime.recorder import RecordJob
+from stairwatch.runtime.restart import RestartQuiet
 from streams.frame import Frame
 from vision.kinds import KIND_NAMES, ObjectKind
 from vision.zones import Zone
@@ -23,13 +28,16 @@ from vision.zones import Zone
 log = logging.getLogger(__name__)
 
 EvidenceImage = Callable[[Frame], NDArray[np.uint8]]
+Submit = Callable[[RecordJob], bool]
 
 
 class StoreSink:
     """Writes one camera's event changes to the store, with snapshot evidence.
 
-    Keeps the store id of each open event by its engine key; nothing else. The inference worker
-    and the offline watch both write through it, so calls are serialised.
+    :meth:`handle`, :meth:`finish` and :meth:`submit` (the inference worker, the offline watch)
+    only hand each change to ``submit`` (the recorder's queue) as a job; the recorder thread runs
+    the jobs, which call :meth:`record`. Keeps the store id of each open event by its engine
+    key; nothing else.
     ``evidence`` picks the picture for a frame's snapshot (the main stream's, where a camera
     detects on a sub-stream); by default the frame itself. With ``clips``, each raised event also
     starts a clip; the frames seen here feed it too, which only matters when the reader does not
@@ -39,6 +47,7 @@ class StoreSink:
     def __init__(
         self,
         store: EventStore,
+        submit: Submit,
         camera: CameraInfo,
         zones: tuple[Zone, ...],
         evidence: EvidenceImage | None = None,
@@ -47,6 +56,7 @@ class StoreSink:
         redact_people: PeopleRedaction = PeopleRedaction.OFF,
     ):
         self._store = store
+        self._submit = submit
         self._camera = camera
         self._zones = {zone.name: zone for zone in zones}
         self._evidence = evidence or _own_image
@@ -55,6 +65,12 @@ class StoreSink:
         self._lock = threading.Lock()
         self._clips = clips
         self._redact_people = redact_people
+        self._quiet: RestartQuiet | None = None
+        self._quiet_keys: set[str] = set()
+
+    def quiet_after_restart(self, quiet: RestartQuiet) -> None:
+        """Events raised again after a restart, as ``quiet`` says, are not stored."""
+        self._quiet = quiet
 
     def handle(self, frame: Frame, step: PipelineStep) -> None:
         if self._clips is not None:
@@ -63,10 +79,22 @@ class StoreSink:
             people = (
                 _people(step.observation) if self._redact_people is not PeopleRedaction.OFF else []
             )
-            self.record(step.changes, self._evidence(frame), people)
+            self.submit(step.changes, self._evidence(frame), people)
 
     def finish(self, changes: list[EventChange]) -> None:
-        self.record(changes, None)
+        self.submit(changes, None)
+
+    def submit(
+        self,
+        changes: list[EventChange],
+        image: NDArray[np.uint8] | None,
+        people: list[Box] | None = None,
+    ) -> None:
+        """Queue :meth:`record` of each change for the recorder (one job per change, so a retried
+        job never writes a change twice). A refused job is counted by the recorder."""
+        for change in changes:
+            what = f"{change.kind.value} {change.event.type.value} on {self._camera.id}"
+            self._submit(RecordJob(functools.partial(self.record, [change], image, people), what))
 
     def record(
         self,
@@ -85,8 +113,17 @@ class StoreSink:
         self, change: EventChange, image: NDArray[np.uint8] | None, redact: list[Box]
     ) -> None:
         event = change.event
+        if event.key in self._quiet_keys:
+            if change.kind is ChangeKind.ENDED:
+                self._quiet_keys.discard(event.key)
+            return
         if change.kind is ChangeKind.RAISED:
             if image is None:
+                return
+            if self._quiet is not None and self._quiet.absorbs(event, time.monotonic()):
+                log.info("%s on %s (%s) found again after the restart: not alerted again",
+                         event.type, event.camera_id, event.zone)  # fmt: skip
+                self._quiet_keys.add(event.key)
                 return
             snapshot = self._snapshot(change, image, redact)
             stored = self._store.record_raised(event, self._camera, snapshot)

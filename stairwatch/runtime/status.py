@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dashboard.schemas import CameraStatus, ZoneOutline
+from dashboard.schemas import CameraStatus, HealthProblemOut, ServiceHealth, ZoneOutline
 from stairwatch.media.errors import ClipError
 from stairwatch.media.ring import compress
 from stairwatch.runtime.service import Service
@@ -12,8 +12,8 @@ LIVE_JPEG_QUALITY = 75
 
 
 class ServiceCameraStatuses:
-    """Implements the dashboard's camera-status, picture and zone providers over a running
-    :class:`Service`."""
+    """Implements the dashboard's camera-status, service-health, picture and zone providers over
+    a running :class:`Service`."""
 
     def __init__(self, service: Service):
         self._service = service
@@ -40,6 +40,17 @@ class ServiceCameraStatuses:
                 )
             )
         return statuses
+
+    def service_health(self) -> ServiceHealth:
+        problems = self._service.problems()
+        stats = self._service.recorder.stats()
+        return ServiceHealth(
+            status="degraded" if problems else "ok",
+            problems=[HealthProblemOut(subject=p.subject, message=p.message) for p in problems],
+            thread_restarts={t.name: t.restarts for t in self._service.thread_health()},
+            recorder_queued=stats.queued,
+            recorder_dropped=stats.dropped,
+        )
 
     def latest_picture(self, camera_id: str) -> bytes | None:
         image = self._service.latest_image(camera_id)

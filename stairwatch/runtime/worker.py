@@ -17,6 +17,7 @@ from alerts.events import EventChange
 from stairwatch.pipeline import CameraPipeline, PipelineStep
 from stairwatch.runtime.health import CameraHealth
 from stairwatch.runtime.pending import PendingFrame, PendingFrames
+from stairwatch.runtime.threads import GuardedThread
 from streams.frame import Frame
 from vision.detections import Detections
 from vision.errors import DetectorError
@@ -83,23 +84,20 @@ class InferenceWorker:
         self._stop = threading.Event()
         if threads < 1:
             raise ValueError(f"an inference worker needs at least one thread, got {threads}")
-        self._threads = [
-            threading.Thread(target=self._run, name=f"inference-{i + 1}", daemon=True)
-            for i in range(threads)
-        ]
+        self.threads = [GuardedThread(f"inference-{i + 1}", self._run) for i in range(threads)]
         self.frame_ages_s: deque[float] = deque(maxlen=age_window)
         self._count_lock = threading.Lock()
         self.batches = 0
 
     def start(self) -> None:
-        for thread in self._threads:
+        for thread in self.threads:
             thread.start()
 
     def stop(self, timeout_s: float = 10.0) -> None:
         self._stop.set()
         self._pending.close()
         deadline = time.monotonic() + timeout_s
-        for thread in self._threads:
+        for thread in self.threads:
             thread.join(max(0.0, deadline - time.monotonic()))
 
     def _run(self) -> None:
@@ -150,7 +148,12 @@ class InferenceWorker:
 
     def _step(self, item: PendingFrame, detections: Detections | None, done: float) -> None:
         lane = self._lanes[item.frame.camera_id]
-        step = lane.pipeline.process(item.frame, detections)
+        try:
+            step = lane.pipeline.process(item.frame, detections)
+        except Exception as exc:  # a failing step resets its camera, never kills the thread
+            self._pipeline_failed(lane, item.frame.camera_id, exc)
+            return
+        lane.health.frame_stepped()
         if step.detected:
             lane.health.detection_ran()
             age = done - item.frame.timestamp
@@ -161,6 +164,16 @@ class InferenceWorker:
             lane.sink.handle(item.frame, step)
         except Exception:  # a sink failure must not stop the other cameras
             log.exception("event sink failed for camera %s", item.frame.camera_id)
+
+    def _pipeline_failed(self, lane: CameraLane, camera_id: str, exc: Exception) -> None:
+        log.exception(
+            "camera %s: pipeline step failed; its tracks and rules start afresh", camera_id
+        )
+        lane.health.pipeline_failed(f"pipeline step failed: {type(exc).__name__}: {exc}")
+        try:
+            lane.sink.finish(lane.pipeline.reset())
+        except Exception:
+            log.exception("camera %s: could not end its open events on reset", camera_id)
 
     def _detector_failed(self, items: list[PendingFrame], message: str) -> None:
         # Unknown is not empty: these frames are not fed to the rules at all.

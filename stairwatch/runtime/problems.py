@@ -1,0 +1,95 @@
+"""Health problems: what is wrong with the running service right now, in words, for the
+dashboard's ``/api/health`` and the metrics. Pure functions over counters, plus one small piece
+of state (:class:`StallWatch`) fed on the monotonic clock."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from stairwatch.runtime.health import CameraState, HealthSnapshot
+from stairwatch.runtime.recorder import RecorderStats
+from stairwatch.runtime.threads import ThreadHealth
+
+RECENT_CRASH_S = 300.0  # a thread restarted this recently is still reported
+
+
+@dataclass(frozen=True)
+class HealthProblem:
+    """``subject`` (``camera lift-1``, ``thread inference-1``, ``recorder``) and what is wrong."""
+
+    subject: str
+    message: str
+
+
+class StallWatch:
+    """Notices online cameras whose frames stop going through the pipeline (a dead or stuck
+    worker, a failing detector): detections no longer rising while frames still arrive."""
+
+    def __init__(self, stall_after_s: float):
+        self.stall_after_s = stall_after_s
+        self._last_rise: dict[str, tuple[int, float]] = {}
+
+    def stalled_for(self, health: HealthSnapshot, now: float) -> float | None:
+        """Seconds the camera has been online with no frame stepped, once past
+        ``stall_after_s``; else None. Call it every so often with ``time.monotonic()``."""
+        count, since = self._last_rise.get(health.camera_id, (-1, now))
+        if health.state is not CameraState.ONLINE or health.frames_stepped != count:
+            self._last_rise[health.camera_id] = (health.frames_stepped, now)
+            return None
+        return now - since if now - since >= self.stall_after_s else None
+
+
+def find_problems(
+    cameras: list[HealthSnapshot],
+    stalled: dict[str, float],
+    threads: list[ThreadHealth],
+    recorder: RecorderStats,
+    now: float,
+) -> list[HealthProblem]:
+    """Every current problem; ``stalled`` maps camera ids to seconds stalled, ``now`` is
+    ``time.monotonic()``."""
+    found = [p for h in cameras if (p := _camera_problem(h, stalled.get(h.camera_id)))]
+    found += [
+        HealthProblem(
+            f"thread {t.name}",
+            f"died and was restarted ({t.restarts} restart(s)); last error: {t.last_crash}",
+        )
+        for t in threads
+        if t.crashed_at is not None and now - t.crashed_at < RECENT_CRASH_S
+    ]
+    return found + _recorder_problems(recorder)
+
+
+def _camera_problem(health: HealthSnapshot, stalled_s: float | None) -> HealthProblem | None:
+    subject = f"camera {health.camera_id}"
+    why = f" (last error: {health.last_error})" if health.last_error else ""
+    if health.state is CameraState.OFFLINE:
+        return HealthProblem(subject, f"offline{why}")
+    if stalled_s is not None:
+        return HealthProblem(
+            subject, f"online, but no frame went through detection for {stalled_s:.0f} s{why}"
+        )
+    return None
+
+
+def _recorder_problems(stats: RecorderStats) -> list[HealthProblem]:
+    found = []
+    if stats.retrying_s > 0:
+        found.append(
+            HealthProblem(
+                "recorder",
+                f"cannot write to the store for {stats.retrying_s:.0f} s "
+                f"({stats.queued} change(s) waiting): {stats.last_error}",
+            )
+        )
+    if stats.dropped:
+        found.append(
+            HealthProblem("recorder", f"{stats.dropped} event change(s) dropped: queue full")
+        )
+    if stats.failed:
+        found.append(
+            HealthProblem(
+                "recorder", f"{stats.failed} event change(s) not stored: {stats.last_error}"
+            )
+        )
+    return found
