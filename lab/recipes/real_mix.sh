@@ -3,14 +3,17 @@
 # weights. One script for both machines: on 2 CPU cores (TIME_HOURS=1.1, about 1.5 h in all) or on
 # one GPU (DEVICE=0 TIME_HOURS=0.12: data about 3 min, training 7 min).
 #
-#   SHARED=../shared OUT=runs/real_mix bash lab/recipes/real_mix.sh
+#   SHARED=../shared RUN=runs/real_mix bash lab/recipes/real_mix.sh
+#   DEVICE=0 TIME_HOURS=0.12 RESULTS=/somewhere bash lab/recipes/real_mix.sh   # on a GPU machine
 #
-# Writes into $OUT: data/ (the training set), train/ (Ultralytics run: weights, results.csv,
+# Writes into $RUN: data/ (the training set), train/ (Ultralytics run: weights, results.csv,
 # train_summary.json), fp32.onnx, int8.onnx (7-bit weights, calibrated on clip-story frames),
-# and recipe.log. Needs the 'train' extra and ../shared (real photos, the COCO teacher).
+# and recipe.log. With RESULTS set, copies the weights, both ONNX files, the metrics and the log
+# there (a few MiB: what a borrowed machine should send back). Needs the 'train' extra and
+# ../shared (real photos, the COCO teacher).
 set -euo pipefail
 SHARED=${SHARED:-../shared}
-OUT=${OUT:-runs/real_mix}
+RUN=${RUN:-runs/real_mix}
 DEVICE=${DEVICE:-cpu}
 TIME_HOURS=${TIME_HOURS:-1.1}
 EPOCHS=${EPOCHS:-12}
@@ -18,9 +21,9 @@ BASE=${BASE:-models/stairwatch-default.pt}
 WORKERS=${WORKERS:-2}
 export YOLO_OFFLINE=1
 
-DATA=$OUT/data
-mkdir -p "$OUT"
-exec > >(tee -a "$OUT/recipe.log") 2>&1
+DATA=$RUN/data
+mkdir -p "$RUN"
+exec > >(tee -a "$RUN/recipe.log") 2>&1
 echo "real_mix recipe: device=$DEVICE time_hours=$TIME_HOURS base=$BASE $(date -u +%FT%TZ)"
 
 if [ ! -f "$DATA/data_real_mix.yaml" ]; then
@@ -55,8 +58,14 @@ fi
 # epoch's weights are taken, since the real held-out sets are kept for measuring, not selecting
 stairwatch train --data "$DATA/data_real_mix.yaml" --model "$BASE" --imgsz 320 \
     --epochs "$EPOCHS" --time-hours "$TIME_HOURS" --cache --batch 32 --seed 0 \
-    --workers "$WORKERS" --warmup-epochs 0.5 --device "$DEVICE" --out "$OUT/train"
-stairwatch export "$OUT/train/weights/last.pt" --out "$OUT/fp32.onnx" --imgsz 320 --opset 17
-stairwatch export "$OUT/fp32.onnx" --int8 --calib-images "$DATA/images/train_clips" \
-    --calib-count 300 --int8-out "$OUT/int8.onnx"
+    --workers "$WORKERS" --warmup-epochs 0.5 --device "$DEVICE" --out "$RUN/train"
+stairwatch export "$RUN/train/weights/last.pt" --out "$RUN/fp32.onnx" --imgsz 320 --opset 17
+stairwatch export "$RUN/fp32.onnx" --int8 --calib-images "$DATA/images/train_clips" \
+    --calib-count 300 --int8-out "$RUN/int8.onnx"
+if [ -n "${RESULTS:-}" ]; then
+  mkdir -p "$RESULTS"
+  cp "$RUN/train/weights/last.pt" "$RESULTS/last.pt"
+  cp "$RUN/fp32.onnx" "$RUN/int8.onnx" "$RUN/train/results.csv" "$RUN/recipe.log" "$RESULTS/"
+  cp "$RUN/train/train_summary.json" "$RESULTS/" 2>/dev/null || true
+fi
 echo "done $(date -u +%FT%TZ)"
