@@ -4,8 +4,9 @@
   names) are served; others get 400, so a page whose DNS name was rebound to this machine's
   address cannot read or act on the dashboard.
 - Origin: a state-changing request (POST, PUT, PATCH, DELETE) a browser sends from another site
-  (an ``Origin`` that is not this host, or ``Sec-Fetch-Site: cross-site``) gets 403, so no other
-  page can act with the visitor's cookie, remembered Basic credentials or loopback trust.
+  (``Sec-Fetch-Site`` other than same-origin, or an ``Origin`` that is not this host) gets 403,
+  so no other page can act with the visitor's cookie, remembered Basic credentials or loopback
+  trust.
   Clients that send neither header (curl, scripts) are not browsers and pass.
 - Body: at most :data:`MAX_BODY_BYTES`; a longer one gets 413 as soon as its ``Content-Length``
   says so or, for a chunked body, as soon as that many bytes have arrived; nothing is parsed
@@ -99,8 +100,12 @@ def host_name(host_header: str) -> str:
 
 
 def _cross_site(headers: Headers, host: str) -> bool:
-    if headers.get("sec-fetch-site", "same-origin") not in ("same-origin", "none"):
-        return True
+    """A browser says where a request comes from in ``Sec-Fetch-Site`` (all current ones), else
+    in ``Origin``. ``Sec-Fetch-Site`` decides when present: under ``Referrer-Policy:
+    no-referrer`` a same-origin form post carries ``Origin: null``."""
+    fetch_site = headers.get("sec-fetch-site")
+    if fetch_site is not None:
+        return fetch_site not in ("same-origin", "none")
     origin = headers.get("origin")
     if origin is None:
         return False

@@ -467,6 +467,8 @@ def test_without_users_a_rebound_page_cannot_act(store: EventStore) -> None:
     [
         ({"Origin": "https://evil.example"}, 403),
         ({"Origin": "null"}, 403),
+        ({"Origin": "null", "Sec-Fetch-Site": "same-origin"}, 200),  # no-referrer form post
+        ({"Origin": "http://localhost", "Sec-Fetch-Site": "cross-site"}, 403),
         ({"Origin": "http://localhost.evil.example"}, 403),
         ({"Sec-Fetch-Site": "cross-site"}, 403),
         ({"Sec-Fetch-Site": "same-site"}, 403),
