@@ -457,6 +457,7 @@ def settings_with(server: dict) -> None:
         ({"users": [{"name": "a b", "password_hash": "x"}]}, "server.users[0].name"),
         ({"users": [{"name": "a", "role": "boss", "password_hash": "x"}]}, "server.users[0].role"),
         ({"session_secret": "short"}, "server.session_secret"),
+        ({"metrics_token": "short"}, "server.metrics_token"),
     ],
 )
 def test_config_names_sign_in_problems(server: dict, problem: str) -> None:
@@ -475,6 +476,7 @@ def test_config_names_sign_in_problems(server: dict, problem: str) -> None:
         {"host": "::1"},
         {"host": "localhost"},
         {"host": "0.0.0.0", "allow_anonymous": True},
+        {"allowed_hosts": ["cctv.estate.lan"], "metrics_token": "m" * 20, "secure_cookies": True},
         {"host": "0.0.0.0", "users": [{"name": "otto", "password_hash": "HASH"}]},
     ],
 )
