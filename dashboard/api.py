@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
@@ -13,7 +14,7 @@ from alerts.errors import StoreError
 from alerts.events import EventStatus, EventType
 from alerts.store import EventStore
 from alerts.stored import EventAction, StoredEvent
-from dashboard.access import Operator, Viewer
+from dashboard.access import Access, Operator, Viewer
 from dashboard.audit import log_access
 from dashboard.auth import User
 from dashboard.schemas import (
@@ -22,11 +23,18 @@ from dashboard.schemas import (
     CameraStatus,
     CameraStatusProvider,
     Health,
+    PublicHealth,
     ServiceHealth,
     ServiceHealthProvider,
 )
 
+log = logging.getLogger(__name__)
+
 Responses = dict[int | str, dict[str, Any]]
+MAX_OFFSET = 1_000_000_000  # far beyond any store; keeps SQL integers in range
+MAX_UNIX_S = 1e11  # the year 5138: beyond it a time is a mistake, not a filter
+NO_STORE = {"Cache-Control": "no-store"}
+STORE_UNAVAILABLE = "the event store is unavailable; see the service's log"
 NOT_FOUND: Responses = {404: {"description": "no such event"}}
 CONFLICT: Responses = {409: {"description": "the event's status does not allow it"}}
 SIGNED_IN: Responses = {
@@ -50,23 +58,36 @@ def api_router(
             """What is wrong with the running service (cameras, threads, the recorder)."""
             return service.service_health()
 
-    @router.get("/healthz", response_model=Health)
-    def healthz() -> Health | JSONResponse:
+    @router.get(
+        "/healthz",
+        response_model=Health | PublicHealth,
+        responses={503: {"description": "the event store is unavailable"}},
+    )
+    def healthz(request: Request) -> Health | PublicHealth | JSONResponse:
+        """``{"status": "ok"}`` for anyone (liveness probes); counts only for a signed-in user
+        or the metrics token. Never the store's error text."""
         try:
             open_events = store.count(status=EventStatus.OPEN)
         except StoreError as exc:
-            return JSONResponse({"status": "error", "detail": str(exc)}, status_code=503)
+            log.error("dashboard: health check: the event store failed: %s", exc)
+            return JSONResponse({"status": "error"}, status_code=503)
+        access: Access = request.app.state.access
+        if not access.may_monitor(request):
+            return PublicHealth(status="ok")
         camera_count = len(cameras.camera_statuses()) if cameras is not None else 0
         return Health(status="ok", events_open=open_events, cameras=camera_count)
 
     @router.get("/api/events", response_model=list[StoredEvent], dependencies=viewer)
     def list_events(
         limit: Annotated[int, Query(ge=1, le=500)] = 50,
-        offset: Annotated[int, Query(ge=0)] = 0,
+        offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
         camera: Annotated[str | None, Query(max_length=200)] = None,
         type: Annotated[EventType | None, Query()] = None,
         status: Annotated[EventStatus | None, Query()] = None,
-        since: Annotated[float | None, Query(ge=0, description="Unix seconds")] = None,
+        since: Annotated[
+            float | None,
+            Query(ge=0, le=MAX_UNIX_S, allow_inf_nan=False, description="Unix seconds"),
+        ] = None,
     ) -> list[StoredEvent]:
         """Newest first by alert time."""
         return store.list_events(
@@ -112,12 +133,9 @@ def api_router(
     def snapshot(event_id: str, request: Request, user: Viewer) -> FileResponse:
         path = store.snapshot_path(event_id)
         log_access(store, request, user.name, AccessAction.VIEWED_SNAPSHOT, event_id)
-        # Revalidate every time: a better snapshot may replace the file while the event goes on.
-        return FileResponse(
-            path,
-            media_type="image/jpeg",
-            headers={"Cache-Control": "no-cache"},
-        )
+        # Residents' pictures: no browser or proxy keeps a copy (and a better snapshot may
+        # replace the file while the event goes on).
+        return FileResponse(path, media_type="image/jpeg", headers=NO_STORE)
 
     @router.get(
         "/api/events/{event_id}/clip.mp4",
@@ -132,7 +150,7 @@ def api_router(
         path = store.clip_path(event_id)
         log_access(store, request, user.name, AccessAction.VIEWED_CLIP, event_id)
         # FileResponse answers Range requests (206), which browsers use to seek and stream.
-        return FileResponse(path, media_type="video/mp4")
+        return FileResponse(path, media_type="video/mp4", headers=NO_STORE)
 
     @router.post(
         "/api/events/{event_id}/acknowledge",

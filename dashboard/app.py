@@ -6,6 +6,7 @@ FastAPI runs the (blocking) store calls in its thread pool.
 
 from __future__ import annotations
 
+import logging
 import secrets
 import time
 from collections.abc import Callable
@@ -25,10 +26,11 @@ from alerts.errors import (
     StoreError,
 )
 from alerts.store import EventStore
-from dashboard.access import Access, install_access
-from dashboard.api import api_router
-from dashboard.audit import add_audit_routes
+from dashboard.access import Access, NotSignedIn, install_access
+from dashboard.api import STORE_UNAVAILABLE, api_router
+from dashboard.audit import add_audit_routes, log_access
 from dashboard.auth import Account, Authenticator
+from dashboard.guard import RequestGuard
 from dashboard.live import add_live_routes
 from dashboard.login import add_login_routes
 from dashboard.pages import PageContext, page_router
@@ -39,9 +41,12 @@ from dashboard.schemas import (
     CameraZonesProvider,
     DashboardSettings,
     ServiceHealthProvider,
+    served_hosts,
 )
 from dashboard.views import resolve_timezone
 from dashboard.zones import add_zone_routes
+
+log = logging.getLogger(__name__)
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 TEMPLATES_DIR = PACKAGE_DIR / "templates"
@@ -86,7 +91,12 @@ def create_app(
     )
     # Swagger/ReDoc pages load their scripts from a CDN, so they are off; /openapi.json stays.
     app = FastAPI(title="stairwatch dashboard", docs_url=None, redoc_url=None)
-    access = Access(_authenticator(settings))
+    token = settings.metrics_token
+    access = Access(
+        _authenticator(settings),
+        record=lambda request, name, action: log_access(store, request, name, action, None),
+        metrics_token=token.get_secret_value() if token else None,
+    )
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     install_access(app, access)
     app.include_router(api_router(store, cameras, service))
@@ -98,10 +108,11 @@ def create_app(
     if zones is not None and context.zone_pages:
         add_zone_routes(app, context, zones)
     if metrics is not None:
-        _add_metrics_route(app, metrics)
+        _add_metrics_route(app, access, metrics)
     if settings.link_secret is not None:
         add_patrol_routes(app, context, settings.link_secret)
     _add_error_handlers(app)
+    app.add_middleware(RequestGuard, hosts=served_hosts(settings))
     app.middleware("http")(_security_headers)
     return app
 
@@ -120,14 +131,18 @@ def _authenticator(settings: DashboardSettings) -> Authenticator | None:
     )
 
 
-def _add_metrics_route(app: FastAPI, metrics: Callable[[], bytes]) -> None:
+def _add_metrics_route(app: FastAPI, access: Access, metrics: Callable[[], bytes]) -> None:
     @app.get("/metrics", include_in_schema=False)
-    def prometheus_metrics() -> Response:
+    def prometheus_metrics(request: Request) -> Response:
+        """Per-camera state tells which cameras are blind: signed-in users or the token only."""
+        if not access.may_monitor(request):
+            raise NotSignedIn()
         return Response(content=metrics(), media_type=METRICS_CONTENT_TYPE)
 
 
 def _add_error_handlers(app: FastAPI) -> None:
-    """Store errors as JSON ``{"detail": ...}``; the most specific class wins."""
+    """Store errors as JSON ``{"detail": ...}``; the most specific class wins. A failing store
+    answers a fixed text: the driver's message (tables, paths, addresses) stays in the log."""
     statuses: list[tuple[type[StoreError], int]] = [
         (EventNotFound, 404),
         (SnapshotMissing, 404),
@@ -138,7 +153,10 @@ def _add_error_handlers(app: FastAPI) -> None:
     for exc_class, status in statuses:
 
         def handler(_request: Request, exc: Exception, status: int = status) -> JSONResponse:
-            return JSONResponse({"detail": str(exc)}, status_code=status)
+            if status != 503:
+                return JSONResponse({"detail": str(exc)}, status_code=status)
+            log.error("dashboard: the event store failed: %s", exc)
+            return JSONResponse({"detail": STORE_UNAVAILABLE}, status_code=503)
 
         app.add_exception_handler(exc_class, handler)
 

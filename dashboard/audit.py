@@ -61,10 +61,10 @@ def _audit_router(ctx: PageContext) -> APIRouter:
         if day is not None:
             try:
                 start = datetime.strptime(day, "%Y-%m-%d").replace(tzinfo=ctx.tz)
-            except ValueError:
+                since = start.timestamp()
+                until = (start + timedelta(days=1)).timestamp()  # wall-clock day, DST included
+            except (ValueError, OverflowError):  # 2026-13-45; 9999-12-31 has no next day
                 raise HTTPException(422, f"day {day!r} is not a date (YYYY-MM-DD)") from None
-            since = start.timestamp()
-            until = (start + timedelta(days=1)).timestamp()  # wall-clock day, DST included
         return ctx.store.access.entries(
             limit, actor=actor or None, action=action, since=since, until=until
         )

@@ -6,11 +6,18 @@
 - Passwords are stored as PBKDF2-HMAC-SHA256 hashes (``stairwatch hash-password`` makes one):
   ``pbkdf2_sha256$<iterations>$<salt>$<hash>``, salt and hash unpadded base64url.
 - A signed-in browser holds a cookie ``<payload>.<signature>`` (unpadded base64url): the payload
-  is ``<name>|<expiry in Unix seconds>`` and the signature its HMAC-SHA256 under the session
-  secret. The role is looked up on every request, so a changed role applies at once and a
-  removed user is signed out.
+  is ``<name>|<expiry in Unix seconds>|<password generation>|<session id>`` and the signature
+  its HMAC-SHA256 under the session secret. The role is looked up on every request, so a changed
+  role applies at once and a removed user is signed out; the generation is a keyed hash of the
+  user's password hash, so a changed password ends every session; signing out revokes the
+  session id (kept in memory until the cookie would have expired).
 - API clients may send HTTP Basic credentials instead; a verified pair is remembered (as a hash)
   for a while so that PBKDF2 does not run on every request.
+- Guessing is slowed before any hashing: wrong passwords are counted per (name, client address)
+  and lock that pair with a doubling back-off, so one address cannot lock a name out for others;
+  each address and all addresses together may start only so many verifications, and only
+  :data:`MAX_CONCURRENT_HASHES` run at once, so PBKDF2 cannot take the detector's cores. An
+  unknown name costs the same verification as a known one, under the same bounds.
 """
 
 from __future__ import annotations
@@ -26,14 +33,20 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
+from dashboard.throttle import FailureBackoff, Throttled, TokenBuckets
+
 PBKDF2_ITERATIONS = 600_000  # OWASP's 2023 advice for PBKDF2-HMAC-SHA256
 _SCHEME = "pbkdf2_sha256"
 _SALT_BYTES = 16
 BASIC_CACHE_S = 300.0
-MAX_FAILURES = 5  # wrong passwords for one name ...
-FAILURE_WINDOW_S = 300.0  # ... within this many seconds lock that name ...
-LOCKOUT_S = 60.0  # ... for this long
-_MAX_TRACKED_NAMES = 1000  # beyond this, names without recent failures are forgotten
+MAX_FAILURES = 5  # wrong passwords for one name from one address ...
+FAILURE_WINDOW_S = 300.0  # ... within this many seconds lock that pair ...
+LOCKOUT_S = 60.0  # ... for this long, doubling with each further failure ...
+MAX_LOCKOUT_S = 3600.0  # ... up to this
+ADDRESS_BURST, ADDRESS_RATE = 10, 1 / 6  # verifications one address may start: 10, then 10/min
+GLOBAL_BURST, GLOBAL_RATE = 20, 2.0  # ... and all addresses together: 20, then 2/s
+MAX_CONCURRENT_HASHES = 1  # PBKDF2 runs at once: the detector keeps the other cores
+HASH_WAIT_S = 5.0  # a verification waits this long for its turn, else is refused (429)
 
 
 class Role(StrEnum):
@@ -107,7 +120,8 @@ def _parse(encoded: str) -> tuple[int, bytes, bytes]:
 class Authenticator:
     """Checks passwords, issues and verifies session cookies, and slows down guessing.
 
-    Thread-safe (the dashboard's request threads share it). ``clock`` returns Unix seconds.
+    Thread-safe (the dashboard's request threads share it). ``clock`` returns Unix seconds;
+    ``address`` arguments are the client's address (None: unknown, counted as one address).
     """
 
     def __init__(
@@ -128,44 +142,59 @@ class Authenticator:
         self.session_s = session_s
         self._clock = clock
         self._lock = threading.Lock()
-        self._failures: dict[str, list[float]] = {}
+        self._hashing = threading.BoundedSemaphore(MAX_CONCURRENT_HASHES)
+        self._failures = FailureBackoff(MAX_FAILURES, FAILURE_WINDOW_S, LOCKOUT_S, MAX_LOCKOUT_S)
+        self._per_address = TokenBuckets(ADDRESS_BURST, ADDRESS_RATE)
+        self._everyone = TokenBuckets(GLOBAL_BURST, GLOBAL_RATE)
         self._basic_ok: dict[bytes, float] = {}
+        self._revoked: dict[str, float] = {}  # session id -> when its cookie expires anyway
 
     def user(self, name: str) -> User | None:
         account = self._accounts.get(name)
         return User(account.name, account.role) if account else None
 
-    def locked_out(self, name: str) -> bool:
-        """Too many wrong passwords for ``name`` lately: refuse even the right one for now."""
-        now = self._clock()
-        with self._lock:
-            recent = [t for t in self._failures.get(name, []) if now - t < FAILURE_WINDOW_S]
-            self._failures[name] = recent
-            return len(recent) >= MAX_FAILURES and now - recent[-1] < LOCKOUT_S
-
-    def check(self, name: str, password: str) -> User | None:
-        """The user when ``password`` is theirs (and the name is not locked out), else None."""
-        if self.locked_out(name):
-            return None
+    def check(self, name: str, password: str, address: str | None) -> User | None:
+        """The user when ``password`` is theirs, else None. Raises :class:`Throttled` (before
+        any hashing) when this name and address, this address or everyone tried too often."""
+        self._admit(name, address)
         account = self._accounts.get(name)
         encoded = account.password_hash if account else self._decoy_hash
-        matches = verify_password(password, encoded)
-        if account is None or not matches:
-            self._failed(name)
-            return None
+        if not self._hashing.acquire(timeout=HASH_WAIT_S):
+            raise Throttled("too many sign-ins at once", HASH_WAIT_S)
+        try:
+            matches = verify_password(password, encoded)
+        finally:
+            self._hashing.release()
         with self._lock:
-            self._failures.pop(name, None)
+            if account is None or not matches:
+                self._failures.failed((name, address), self._clock())
+                return None
+            self._failures.succeeded((name, address))
         return User(account.name, account.role)
 
-    def check_basic(self, name: str, password: str) -> User | None:
-        """:meth:`check`, remembering a success for :data:`BASIC_CACHE_S` seconds."""
+    def _admit(self, name: str, address: str | None) -> None:
+        now = self._clock()
+        with self._lock:
+            wait = self._failures.locked_for((name, address), now)
+            if wait > 0:
+                raise Throttled("too many wrong passwords", wait)
+            wait = self._per_address.take(address, now)
+            if wait > 0:
+                raise Throttled("too many sign-ins from this address", wait)
+            wait = self._everyone.take(None, now)
+            if wait > 0:
+                raise Throttled("too many sign-ins", wait)
+
+    def check_basic(self, name: str, password: str, address: str | None) -> User | None:
+        """:meth:`check`, remembering a success for :data:`BASIC_CACHE_S` seconds (a
+        remembered pair is neither hashed nor throttled again)."""
         key = hashlib.sha256(f"{name}\0{password}".encode()).digest()
         now = self._clock()
         with self._lock:
             verified_at = self._basic_ok.get(key)
         if verified_at is not None and now - verified_at < BASIC_CACHE_S:
             return self.user(name)
-        user = self.check(name, password)
+        user = self.check(name, password, address)
         if user is not None:
             with self._lock:
                 self._basic_ok = {
@@ -174,33 +203,56 @@ class Authenticator:
                 self._basic_ok[key] = now
         return user
 
-    def _failed(self, name: str) -> None:
-        now = self._clock()
-        with self._lock:
-            if len(self._failures) >= _MAX_TRACKED_NAMES:  # guessed names must not pile up
-                self._failures = {
-                    n: times
-                    for n, times in self._failures.items()
-                    if times and now - times[-1] < FAILURE_WINDOW_S
-                }
-            self._failures.setdefault(name, []).append(now)
-
     def session_cookie(self, user: User) -> str:
-        payload = f"{user.name}|{int(self._clock() + self.session_s)}".encode()
+        expiry = int(self._clock() + self.session_s)
+        session_id = _b64(secrets.token_bytes(12))
+        payload = f"{user.name}|{expiry}|{self._generation(user.name)}|{session_id}".encode()
         return f"{_b64(payload)}.{_b64(self._mac(payload))}"
 
     def session_user(self, cookie: str) -> User | None:
-        """The user a genuine, unexpired cookie names (if they still exist), else None."""
+        """The user a genuine, unexpired, not signed-out cookie names, if they still exist and
+        their password is the one they signed in with; else None."""
+        session = self._session(cookie)
+        if session is None:
+            return None
+        name, expires_at, generation, session_id = session
+        now = self._clock()
+        with self._lock:
+            revoked = session_id in self._revoked
+        if now >= expires_at or revoked or generation != self._generation(name):
+            return None
+        return self.user(name)
+
+    def sign_out(self, cookie: str) -> User | None:
+        """Revoke the session ``cookie`` holds; returns whose it was (None: not a valid one)."""
+        user = self.session_user(cookie)
+        session = self._session(cookie)
+        if user is None or session is None:
+            return None
+        now = self._clock()
+        with self._lock:
+            self._revoked = {s: t for s, t in self._revoked.items() if t > now}
+            self._revoked[session[3]] = session[1]
+        return user
+
+    def _session(self, cookie: str) -> tuple[str, int, str, str] | None:
         try:
             payload_part, mac_part = cookie.split(".")
             payload, mac = _unb64(payload_part), _unb64(mac_part)
-            name, expiry = payload.decode().rsplit("|", 1)
+            name, expiry, generation, session_id = payload.decode().split("|")
             expires_at = int(expiry)
         except (ValueError, binascii.Error, UnicodeDecodeError):
             return None
-        if not hmac.compare_digest(mac, self._mac(payload)) or self._clock() >= expires_at:
+        if not hmac.compare_digest(mac, self._mac(payload)):
             return None
-        return self.user(name)
+        return name, expires_at, generation, session_id
+
+    def _generation(self, name: str) -> str:
+        """A keyed digest of the user's password hash: changes when the password does."""
+        account = self._accounts.get(name)
+        if account is None:
+            return ""
+        return _b64(self._mac(b"generation|" + account.password_hash.encode())[:9])
 
     def _mac(self, payload: bytes) -> bytes:
         return hmac.new(self._secret, payload, hashlib.sha256).digest()

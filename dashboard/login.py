@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Annotated
 
 from fastapi import APIRouter, FastAPI, Form, Request
@@ -10,10 +11,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from alerts.access_log import AccessAction
 from dashboard.access import SESSION_COOKIE, Access
-from dashboard.audit import log_access
+from dashboard.audit import client_address, log_access
 from dashboard.auth import Authenticator
 from dashboard.i18n import Texts
 from dashboard.pages import LangParam, PageContext, base_path, request_texts
+from dashboard.schemas import secure_cookies
+from dashboard.throttle import Throttled
 
 log = logging.getLogger(__name__)
 
@@ -25,11 +28,14 @@ def add_login_routes(app: FastAPI, ctx: PageContext, access: Access) -> None:
         app.include_router(_login_router(ctx, access.authenticator))
 
 
+# A path on this site: no scheme, no second slash or backslash a browser reads as another host,
+# no whitespace or control characters (browsers drop tabs and newlines: "/\t/evil" is "//evil").
+_LOCAL_PATH = re.compile(r"/(?![/\\])[^\\\s\x00-\x1f\x7f]*")
+
+
 def safe_next(target: str) -> str:
     """Where to go after signing in: a path on this site, never another site."""
-    if target.startswith("/") and not target.startswith(("//", "/\\")):
-        return target
-    return "/"
+    return target if _LOCAL_PATH.fullmatch(target) else "/"
 
 
 def _login_router(ctx: PageContext, auth: Authenticator) -> APIRouter:
@@ -64,11 +70,14 @@ def _login_router(ctx: PageContext, auth: Authenticator) -> APIRouter:
     ) -> Response:
         texts = request_texts(ctx, request, lang)
         name = name.strip()
-        if auth.locked_out(name):
-            log.warning("dashboard: sign-in of %r refused: too many wrong passwords", name)
+        try:
+            user = auth.check(name, password, client_address(request))
+        except Throttled as refused:
+            log.warning("dashboard: sign-in of %r refused: %s", name, refused.reason)
             log_access(ctx.store, request, name, AccessAction.SIGN_IN_LOCKED, None)
-            return page(request, texts, next, "login_locked", 429)
-        user = auth.check(name, password)
+            refusal = page(request, texts, next, "login_locked", 429)
+            refusal.headers["Retry-After"] = str(max(1, round(refused.retry_after_s)))
+            return refusal
         if user is None:
             log.warning("dashboard: wrong name or password for %r", name)
             log_access(ctx.store, request, name, AccessAction.SIGN_IN_FAILED, None)
@@ -83,14 +92,14 @@ def _login_router(ctx: PageContext, auth: Authenticator) -> APIRouter:
             path="/",
             httponly=True,
             samesite="strict",
-            secure=request.url.scheme == "https",
+            secure=secure_cookies(ctx.settings, request.url.scheme),
         )
         return response
 
     @router.post("/logout")
     def logout(request: Request) -> RedirectResponse:
         cookie = request.cookies.get(SESSION_COOKIE)
-        user = auth.session_user(cookie) if cookie else None
+        user = auth.sign_out(cookie) if cookie else None
         if user is not None:
             log_access(ctx.store, request, user.name, AccessAction.SIGNED_OUT, None)
         response = RedirectResponse(f"{base_path(request)}/login", status_code=303)

@@ -6,6 +6,7 @@ import re
 from collections.abc import Sequence
 from enum import StrEnum
 from typing import Protocol
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
@@ -145,12 +146,57 @@ class DashboardSettings(BaseModel):
         description="signs session cookies; None: a new random one at each start",
     )
     session_hours: float = Field(12.0, gt=0, le=24 * 30, description="a sign-in lasts this long")
+    public_url: str | None = Field(
+        None,
+        description="the dashboard's URL as people reach it (its host is allowed; https: "
+        "Secure cookies)",
+    )
+    allowed_hosts: tuple[str, ...] = Field(
+        (), description="more Host header names to serve, beside localhost and public_url's"
+    )
+    secure_cookies: bool | None = Field(
+        None,
+        description="mark the session cookie Secure; None: when public_url or the request is https",
+    )
+    metrics_token: SecretStr | None = Field(
+        None,
+        min_length=16,
+        exclude=True,
+        description="opens /metrics and health details to Authorization: Bearer <token>",
+    )
 
     @field_validator("users")
     @classmethod
     def _unique_names(cls, users: tuple[DashboardUser, ...]) -> tuple[DashboardUser, ...]:
         check_unique_names(users)
         return users
+
+
+LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+
+
+def host_of(url: str) -> str | None:
+    """The lower-case host name of an absolute URL (IPv6 without brackets), else None."""
+    try:
+        return urlsplit(url).hostname
+    except ValueError:
+        return None
+
+
+def served_hosts(settings: DashboardSettings) -> frozenset[str]:
+    """Host header names the dashboard answers: loopback, public_url's and the configured."""
+    public = host_of(settings.public_url) if settings.public_url else None
+    names = {h.strip().strip("[]").lower() for h in settings.allowed_hosts}
+    return LOOPBACK_HOSTS | names | ({public} if public else set())
+
+
+def secure_cookies(settings: DashboardSettings, request_scheme: str) -> bool:
+    """Whether the session cookie is marked Secure: as configured, else when the dashboard is
+    reached over https (public_url says so even when a proxy does not)."""
+    if settings.secure_cookies is not None:
+        return settings.secure_cookies
+    public_https = (settings.public_url or "").lower().startswith("https://")
+    return public_https or request_scheme == "https"
 
 
 def check_unique_names(users: Sequence[DashboardUser]) -> None:
@@ -180,6 +226,12 @@ class Assignment(_Body):
 
 
 class Health(BaseModel):
+    """What ``/healthz`` tells a signed-in user or the metrics token (strangers: status only)."""
+
     status: str
     events_open: int
     cameras: int
+
+
+class PublicHealth(BaseModel):
+    status: str

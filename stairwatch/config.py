@@ -215,6 +215,17 @@ class ServerConfig(_Strict):
     allow_anonymous: bool = Field(
         False, description="no users on a non-loopback host: anyone reaching the port may act"
     )
+    allowed_hosts: list[str] = Field(
+        default_factory=list,
+        description="Host names the dashboard answers besides localhost, 127.0.0.1, ::1 and "
+        "notifications.public_url's host (others get 400: DNS rebinding)",
+    )
+    secure_cookies: bool | None = Field(
+        None, description="mark the sign-in cookie Secure; None: when public_url is https"
+    )
+    metrics_token: SecretStr | None = Field(
+        None, min_length=16, description="lets Authorization: Bearer <token> read /metrics"
+    )
 
     @field_validator("users")
     @classmethod
@@ -377,7 +388,7 @@ def validation_problems(error: ValidationError) -> list[str]:
 _SECRET_KEYS = frozenset(
     # url: may carry a token; headers, body, payload: a device's password (on-site responses)
     {"password", "password_hash", "secret", "session_secret", "link_secret", "url", "headers"}
-    | {"body", "payload"}
+    | {"body", "payload", "metrics_token"}
 )
 _URL_KEYS = frozenset({"source", "substream"})  # may carry credentials
 

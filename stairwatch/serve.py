@@ -45,6 +45,10 @@ def serve(settings: Settings, duration_s: float | None = None) -> int:
         users=tuple(settings.server.users),
         session_secret=settings.server.session_secret,
         session_hours=settings.server.session_hours,
+        public_url=settings.notifications.public_url,
+        allowed_hosts=tuple(settings.server.allowed_hosts),
+        secure_cookies=settings.server.secure_cookies,
+        metrics_token=settings.server.metrics_token,
     )
     cameras = ServiceCameraStatuses(service)
     app = create_app(

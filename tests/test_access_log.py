@@ -26,6 +26,7 @@ from stairwatch.media.retention_job import run_retention
 from tests.camera_fakes import Cameras
 from tests.records import parked_record
 from tests.test_dashboard_auth import PASSWORDS, SESSION_SECRET, users
+from tests.web import LOCAL
 
 LINK_SECRET = "link-secret-for-tests"
 T0 = 1_700_000_000.0
@@ -113,7 +114,7 @@ def client(store: EventStore, event_id: str) -> Iterator[TestClient]:
         link_secret=SecretStr(LINK_SECRET),
     )
     cameras = Cameras()
-    with TestClient(create_app(store, cameras, settings, pictures=cameras)) as c:
+    with TestClient(create_app(store, cameras, settings, pictures=cameras), base_url=LOCAL) as c:
         yield c
 
 

@@ -17,6 +17,7 @@ from dashboard.app import create_app
 from dashboard.i18n import pick_lang
 from dashboard.schemas import CameraState, CameraStatus, DashboardSettings
 from tests.records import parked_record
+from tests.web import LOCAL
 
 T0 = 1_700_000_000.0
 SECRET = "hunter2"
@@ -68,7 +69,7 @@ def ids(store: EventStore) -> dict[str, str]:
 
 @pytest.fixture
 def client(store: EventStore, ids: dict[str, str]):
-    with TestClient(create_app(store, FixedCameras())) as c:
+    with TestClient(create_app(store, FixedCameras()), base_url=LOCAL) as c:
         yield c
 
 
@@ -205,7 +206,7 @@ def test_actions_on_unknown_events_are_404(client: TestClient, action: str) -> N
 
 
 def test_cameras_without_provider_is_empty(store: EventStore) -> None:
-    with TestClient(create_app(store)) as c:
+    with TestClient(create_app(store), base_url=LOCAL) as c:
         assert c.get("/api/cameras").json() == []
         assert c.get("/healthz").json()["cameras"] == 0
 
@@ -303,7 +304,7 @@ def test_page_uses_no_outside_resources(client: TestClient) -> None:
 
 def test_empty_store_page(store: EventStore) -> None:
     settings = DashboardSettings(default_lang="en", timezone="Asia/Shanghai")
-    with TestClient(create_app(store, settings=settings)) as c:
+    with TestClient(create_app(store, settings=settings), base_url=LOCAL) as c:
         html = c.get("/").text
     assert "No events" in html
 

@@ -6,20 +6,25 @@ from __future__ import annotations
 
 import base64
 import io
+import threading
+import time
 from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
+import dashboard.auth
 from alerts.events import EventType
 from alerts.store import EventStore
 from alerts.stored import CameraInfo
 from dashboard.access import SESSION_COOKIE
 from dashboard.app import create_app
 from dashboard.auth import (
-    FAILURE_WINDOW_S,
+    ADDRESS_BURST,
+    GLOBAL_BURST,
     LOCKOUT_S,
+    MAX_CONCURRENT_HASHES,
     MAX_FAILURES,
     Account,
     Authenticator,
@@ -31,9 +36,11 @@ from dashboard.auth import (
 )
 from dashboard.login import safe_next
 from dashboard.schemas import DashboardSettings, DashboardUser
+from dashboard.throttle import Throttled
 from stairwatch.cli import main
 from stairwatch.config import ConfigError, parse_settings
 from tests.records import parked_record
+from tests.web import LOCAL
 
 FAST = 1_000  # PBKDF2 iterations in tests; the real default is 600,000
 PASSWORDS = {"vera": "viewer-pass", "otto": "operator-pass", "ada": "admin-pass"}
@@ -135,33 +142,140 @@ def test_a_cookie_of_a_removed_user_names_nobody() -> None:
     assert Authenticator(others, b"secret", 3600, clock).session_user(cookie) is None
 
 
-def test_wrong_passwords_lock_the_name_for_a_while() -> None:
+HERE, THERE = "10.0.0.5", "10.0.0.66"
+
+
+def test_wrong_passwords_lock_the_name_from_that_address_only() -> None:
     clock = Clock()
     auth = authenticator(clock)
     for _ in range(MAX_FAILURES):
-        assert auth.check("otto", "guess") is None
-    assert auth.locked_out("otto")
-    assert auth.check("otto", PASSWORDS["otto"]) is None  # even the right one, for now
-    assert auth.check("vera", PASSWORDS["vera"]) == User("vera", Role.VIEWER)  # others are not
+        assert auth.check("otto", "guess", THERE) is None
+        clock.now += 7  # slower than the per-address rate: only the lockout speaks
+    with pytest.raises(Throttled, match="too many wrong passwords"):
+        auth.check("otto", PASSWORDS["otto"], THERE)  # even the right one, for now
+    assert auth.check("otto", PASSWORDS["otto"], HERE) == User("otto", Role.OPERATOR)
+    assert auth.check("vera", PASSWORDS["vera"], THERE) == User("vera", Role.VIEWER)
     clock.now += LOCKOUT_S
-    assert auth.check("otto", PASSWORDS["otto"]) == User("otto", Role.OPERATOR)
-    assert not auth.locked_out("otto")
+    assert auth.check("otto", PASSWORDS["otto"], THERE) == User("otto", Role.OPERATOR)
 
 
-def test_guessed_names_do_not_pile_up(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("dashboard.auth._MAX_TRACKED_NAMES", 10)
+def locked_for(auth: Authenticator, name: str, address: str) -> float:
+    try:
+        auth.check(name, "guess", address)
+    except Throttled as refused:
+        return refused.retry_after_s
+    return 0.0
+
+
+def test_each_further_failure_doubles_the_lockout() -> None:
     clock = Clock()
     auth = authenticator(clock)
-    for i in range(10):
-        auth.check(f"guess-{i}", "x")
-    clock.now += FAILURE_WINDOW_S
-    auth.check("guess-late", "x")
-    assert set(auth._failures) == {"guess-late"}  # the stale names were forgotten
+    for _ in range(MAX_FAILURES):
+        clock.now += 7  # slower than the per-address rate: only the lockout speaks
+        auth.check("otto", "guess", THERE)
+    waits = []
+    for _ in range(3):
+        waits.append(locked_for(auth, "otto", THERE))
+        clock.now += waits[-1]
+        assert auth.check("otto", "guess", THERE) is None  # the lock is over: one more try
+    assert waits == [LOCKOUT_S, LOCKOUT_S * 2, LOCKOUT_S * 4]
 
 
-def test_unknown_names_fail_like_wrong_passwords() -> None:
+def test_one_address_is_limited_before_any_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    hashed = []
+    real = dashboard.auth.verify_password
+    monkeypatch.setattr(
+        "dashboard.auth.verify_password", lambda p, e: hashed.append(p) or real(p, e)
+    )
+    clock = Clock()
+    auth = authenticator(clock)
+    refusals = 0
+    for i in range(ADDRESS_BURST + 20):  # fresh names: no lockout, only the address limit
+        try:
+            auth.check(f"guess-{i}", "x", THERE)
+        except Throttled as refused:
+            refusals += 1
+            assert "this address" in refused.reason
+    assert len(hashed) == ADDRESS_BURST and refusals == 20
+    assert auth.check("vera", PASSWORDS["vera"], HERE) is not None  # others still sign in
+
+
+def test_all_addresses_together_are_limited() -> None:
     auth = authenticator(Clock())
-    assert auth.check("mallory", "anything") is None
+    outcomes = []
+    for i in range(GLOBAL_BURST + 5):
+        try:
+            outcomes.append(auth.check(f"guess-{i}", "x", f"10.1.0.{i}"))
+        except Throttled as refused:
+            outcomes.append(refused.reason)
+    assert outcomes[:GLOBAL_BURST] == [None] * GLOBAL_BURST
+    assert outcomes[GLOBAL_BURST:] == ["too many sign-ins"] * 5
+
+
+def test_verifications_run_one_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    running, most = 0, 0
+    lock = threading.Lock()
+    real = dashboard.auth.verify_password
+
+    def counted(password: str, encoded: str) -> bool:
+        nonlocal running, most
+        with lock:
+            running += 1
+            most = max(most, running)
+        try:
+            return real(password, encoded) and not time.sleep(0.02)
+        finally:
+            with lock:
+                running -= 1
+
+    monkeypatch.setattr("dashboard.auth.verify_password", counted)
+    auth = authenticator(Clock())
+    threads = [
+        threading.Thread(target=auth.check, args=("otto", "guess", f"10.2.0.{i}")) for i in range(8)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert most == MAX_CONCURRENT_HASHES
+
+
+def test_unknown_names_cost_a_verification_like_known_ones(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    hashed = []
+    real = dashboard.auth.verify_password
+    monkeypatch.setattr(
+        "dashboard.auth.verify_password", lambda p, e: hashed.append(e) or real(p, e)
+    )
+    auth = authenticator(Clock())
+    assert auth.check("mallory", "anything", THERE) is None
+    assert auth.check("otto", "anything", THERE) is None
+    assert len(hashed) == 2 and hashed[0].startswith(f"pbkdf2_sha256${FAST}$")
+
+
+def test_failure_tables_stay_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("dashboard.throttle.MAX_TRACKED", 10)
+    clock = Clock()
+    auth = authenticator(clock)
+    for i in range(30):
+        auth.check(f"guess-{i}", "x", f"10.3.0.{i}")
+        clock.now += 1
+    assert auth._failures.tracked() <= 10
+
+
+def test_a_cookie_is_dead_after_sign_out_and_after_a_password_change() -> None:
+    clock = Clock()
+    auth = authenticator(clock)
+    otto = User("otto", Role.OPERATOR)
+    kept, ended = auth.session_cookie(otto), auth.session_cookie(otto)
+    assert auth.sign_out(ended) == otto
+    assert auth.session_user(ended) is None
+    assert auth.session_user(kept) == otto  # another device's session goes on
+    accounts = {
+        "otto": Account("otto", Role.OPERATOR, hash_password("a new password", FAST)),
+    }
+    assert Authenticator(accounts, b"secret", 3600, clock).session_user(kept) is None
 
 
 # -- the app with users ----------------------------------------------------------------------
@@ -186,7 +300,7 @@ def client(store: EventStore, event_id: str) -> Iterator[TestClient]:
     settings = DashboardSettings(
         default_lang="en", users=users(), session_secret=SecretStr(SESSION_SECRET)
     )
-    with TestClient(create_app(store, settings=settings)) as c:
+    with TestClient(create_app(store, settings=settings), base_url=LOCAL) as c:
         yield c
 
 
@@ -216,7 +330,7 @@ def sign_in(client: TestClient, name: str, password: str | None = None) -> None:
         ("GET", "/api/events/{id}/snapshot.jpg", "vera", 200),
         ("GET", "/api/cameras", None, 401),
         ("GET", "/partials/events", None, 401),
-        ("GET", "/partials/events", "vera", 200),
+        ("GET", "/partials/events", "vera", 401),  # HTTP Basic opens machine routes only
         ("POST", "/api/events/{id}/acknowledge", None, 401),
         ("POST", "/api/events/{id}/acknowledge", "vera", 403),
         ("POST", "/api/events/{id}/acknowledge", "otto", 200),
@@ -315,7 +429,7 @@ def test_after_sign_in_only_this_site(target: str, expected: str) -> None:
 
 
 def test_without_users_actions_name_their_actor(store: EventStore, event_id: str) -> None:
-    with TestClient(create_app(store)) as client:
+    with TestClient(create_app(store), base_url=LOCAL) as client:
         assert client.get("/login").status_code == 404  # no sign-in at all
         url = f"/api/events/{event_id}/acknowledge"
         missing = client.post(url, json={})
@@ -343,6 +457,7 @@ def settings_with(server: dict) -> None:
         ({"users": [{"name": "a b", "password_hash": "x"}]}, "server.users[0].name"),
         ({"users": [{"name": "a", "role": "boss", "password_hash": "x"}]}, "server.users[0].role"),
         ({"session_secret": "short"}, "server.session_secret"),
+        ({"metrics_token": "short"}, "server.metrics_token"),
     ],
 )
 def test_config_names_sign_in_problems(server: dict, problem: str) -> None:
@@ -361,6 +476,7 @@ def test_config_names_sign_in_problems(server: dict, problem: str) -> None:
         {"host": "::1"},
         {"host": "localhost"},
         {"host": "0.0.0.0", "allow_anonymous": True},
+        {"allowed_hosts": ["cctv.estate.lan"], "metrics_token": "m" * 20, "secure_cookies": True},
         {"host": "0.0.0.0", "users": [{"name": "otto", "password_hash": "HASH"}]},
     ],
 )

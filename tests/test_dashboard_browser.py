@@ -8,8 +8,6 @@ browser downloads are never used).
 from __future__ import annotations
 
 import json
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,7 +17,6 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from pydantic import SecretStr
 
 from alerts.events import EventType
@@ -29,6 +26,7 @@ from dashboard.auth import Role, hash_password
 from dashboard.schemas import DashboardSettings, DashboardUser
 from tests.camera_fakes import Cameras
 from tests.media_helpers import clip_bytes, raise_event
+from tests.web import serving
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is missing")
 
@@ -55,31 +53,6 @@ class Site:
     ids: dict[str, str]  # older (ended, with a clip), newer, newest
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@contextmanager
-def _serving(app: Any) -> Iterator[str]:
-    """``app`` under uvicorn on a free local port; yields its base URL."""
-    port = _free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="dashboard-under-test", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
-
-
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     root = tmp_path_factory.mktemp("browser")
@@ -93,7 +66,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         "newest": raise_event(store, now - 600, type_=EventType.FLYING_WIRE).id,
     }
     try:
-        with _serving(create_app(store)) as base:
+        with serving(create_app(store)) as base:
             yield Site(base, ids)
     finally:
         store.close()
@@ -238,7 +211,7 @@ def test_sign_in_act_as_yourself_and_sign_out(browser: Any, store: EventStore) -
     prompts: list[str] = []
     with (
         _browser_page(browser, "en-GB") as page,
-        _serving(create_app(store, settings=settings)) as base,
+        serving(create_app(store, settings=settings)) as base,
     ):
         page.on("dialog", lambda dialog: (prompts.append(dialog.message), dialog.dismiss()))
         page.goto(f"{base}/?status=open")
@@ -269,7 +242,7 @@ def test_live_view_shows_pictures_and_says_which_camera_has_none(
 ) -> None:
     cameras = Cameras()
     app = create_app(store, cameras, pictures=cameras)
-    with _browser_page(browser, "en-GB") as page, _serving(app) as base:
+    with _browser_page(browser, "en-GB") as page, serving(app) as base:
         page.goto(f"{base}/live?lang=en")
         page.wait_for_function(
             "() => { const i = document.querySelector('[data-camera=\"cam-3f\"] img');"
@@ -287,7 +260,7 @@ def test_live_view_shows_pictures_and_says_which_camera_has_none(
 def test_drawing_a_zone_gives_its_yaml(browser: Any, store: EventStore) -> None:
     cameras = Cameras()
     app = create_app(store, cameras, pictures=cameras, zones=cameras)
-    with _browser_page(browser, "en-GB") as page, _serving(app) as base:
+    with _browser_page(browser, "en-GB") as page, serving(app) as base:
         page.goto(f"{base}/cameras/cam-3f/zones?lang=en")
         page.wait_for_function("() => document.getElementById('canvas').width > 0")
         box = page.locator("#canvas").bounding_box()

@@ -17,13 +17,16 @@ from dashboard.app import create_app
 from dashboard.auth import Role, hash_password
 from dashboard.schemas import DashboardSettings, DashboardUser
 from tests.camera_fakes import Cameras
+from tests.web import LOCAL
 
 
 @pytest.fixture
 def client(store: EventStore) -> Iterator[TestClient]:
     cameras = Cameras()
     settings = DashboardSettings(default_lang="en")
-    with TestClient(create_app(store, cameras, settings, pictures=cameras, zones=cameras)) as c:
+    with TestClient(
+        create_app(store, cameras, settings, pictures=cameras, zones=cameras), base_url=LOCAL
+    ) as c:
         yield c
 
 
@@ -64,7 +67,7 @@ def test_live_page_shows_every_camera_with_its_state(
 
 
 def test_without_pictures_there_is_no_live_view(store: EventStore) -> None:
-    with TestClient(create_app(store, Cameras())) as client:
+    with TestClient(create_app(store, Cameras()), base_url=LOCAL) as client:
         assert client.get("/live").status_code == 404
         assert client.get("/api/cameras/cam-3f/latest.jpg").status_code == 404
         assert "/live" not in client.get("/").text
@@ -76,7 +79,9 @@ def test_live_view_needs_a_signed_in_viewer(store: EventStore) -> None:
     )
     cameras = Cameras()
     settings = DashboardSettings(default_lang="en", users=(viewer,))
-    with TestClient(create_app(store, cameras, settings, pictures=cameras)) as client:
+    with TestClient(
+        create_app(store, cameras, settings, pictures=cameras), base_url=LOCAL
+    ) as client:
         assert client.get("/api/cameras/cam-3f/latest.jpg").status_code == 401
         page = client.get("/live", headers={"Accept": "text/html"}, follow_redirects=False)
         assert page.status_code == 303 and page.headers["location"] == "/login?next=%2Flive"
@@ -104,7 +109,7 @@ def test_zone_page_is_for_admins(store: EventStore, role: Role, status: int) -> 
     cameras = Cameras()
     settings = DashboardSettings(default_lang="en", users=(user,))
     app = create_app(store, cameras, settings, pictures=cameras, zones=cameras)
-    with TestClient(app) as client:
+    with TestClient(app, base_url=LOCAL) as client:
         client.post("/login", data={"name": "ivan", "password": "install-1"})
         assert client.get("/cameras/cam-3f/zones").status_code == status
         assert ("/zones?" in client.get("/live").text) is (role == Role.ADMIN)

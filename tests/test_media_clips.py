@@ -29,6 +29,7 @@ from stairwatch.runtime.recorder import write_at_once
 from stairwatch.runtime.sink import StoreSink
 from streams.frame import Frame
 from tests.media_helpers import CAMERA, camera_frame, clip_bytes, raise_event, scene
+from tests.web import LOCAL
 from vision.detections import Detections
 
 T0 = 1_700_000_000.0
@@ -370,7 +371,7 @@ def test_clip_endpoint_serves_ranges_and_404s(store: EventStore) -> None:
     without = raise_event(store, T0 + 60, type_=EventType.FLYING_WIRE)
     data = clip_bytes()
     store.record_clip(with_clip.id, data)
-    with TestClient(create_app(store)) as client:
+    with TestClient(create_app(store), base_url=LOCAL) as client:
         whole = client.get(f"/api/events/{with_clip.id}/clip.mp4")
         assert whole.status_code == 200
         assert whole.headers["content-type"] == "video/mp4"

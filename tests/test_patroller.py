@@ -19,6 +19,7 @@ from alerts.stored import ActionKind, CameraInfo
 from dashboard.app import create_app
 from dashboard.schemas import DashboardSettings
 from tests.records import parked_record
+from tests.web import LOCAL
 
 T0 = 1_700_000_000.0
 TZ = "Asia/Shanghai"
@@ -50,7 +51,7 @@ def ids(store: EventStore) -> dict[str, str]:
 @pytest.fixture
 def client(store: EventStore, ids: dict[str, str]):
     settings = DashboardSettings(timezone=TZ, link_secret=SECRET)
-    with TestClient(create_app(store, settings=settings)) as c:
+    with TestClient(create_app(store, settings=settings), base_url=LOCAL) as c:
         yield c
 
 
@@ -319,7 +320,9 @@ def test_link_to_a_deleted_event_is_404(client: TestClient) -> None:
 
 
 def test_no_link_secret_means_no_patrol_pages(store: EventStore, ids: dict[str, str]) -> None:
-    with TestClient(create_app(store, settings=DashboardSettings(timezone=TZ))) as c:
+    with TestClient(
+        create_app(store, settings=DashboardSettings(timezone=TZ)), base_url=LOCAL
+    ) as c:
         url = link(ids["a"])
         assert c.get(url).status_code == 404
         assert c.get(f"{url}/snapshot.jpg").status_code == 404

@@ -37,6 +37,7 @@ from stairwatch.tools.webhook_receiver import Reply, WebhookReceiver
 from tests.delivery_servers import mosquitto_port  # noqa: F401
 from tests.records import parked_record
 from tests.test_channels import alert_delivery, make_event
+from tests.web import LOCAL
 
 LIFT = CameraInfo(id="b3-lift-1", name="3号楼 1号电梯", building="3", floor="1")
 STAIR = CameraInfo(id="b3-stair-4f", name="3号楼 4层楼梯间", building="3", floor="4")
@@ -360,7 +361,9 @@ def test_the_dashboard_shows_what_went_out(tmp_path: Path, receiver: WebhookRece
         rig.clock.now += 1
         failed_id = rig.raise_event()
         rig.dispatch()
-        with TestClient(create_app(rig.store, settings=DashboardSettings(default_lang="en"))) as c:
+        with TestClient(
+            create_app(rig.store, settings=DashboardSettings(default_lang="en")), base_url=LOCAL
+        ) as c:
             (record,) = c.get(f"/api/events/{delivered_id}/deliveries").json()
             (refused,) = c.get(f"/api/events/{failed_id}/deliveries").json()
             page = c.get("/").text

@@ -34,6 +34,7 @@ from stairwatch.runtime.worker import CameraLane, Detector, InferenceWorker
 from streams.frame import Frame
 from tests.onnx_models import ultralytics_constant_model
 from tests.rtsp_server import ServerProcess, free_port, unavailable_reason
+from tests.web import LOCAL
 from vision.detections import Detections
 from vision.detector import load_detector
 from vision.errors import DetectorError
@@ -100,7 +101,7 @@ def running(settings: Settings, detector: Detector | None = None) -> Iterator[Te
     )
     service.start()
     try:
-        with TestClient(app) as client:
+        with TestClient(app, base_url=LOCAL) as client:
             yield client
     finally:
         service.stop()
