@@ -54,6 +54,7 @@ NEEDS: dict[str, str] = {
     "/login": PUBLIC,
     "/logout": PUBLIC,
     "/metrics": Role.VIEWER,
+    "/api/health": Role.VIEWER,
     "/api/events": Role.VIEWER,
     "/api/events/{event_id}": Role.VIEWER,
     "/api/events/{event_id}/actions": Role.VIEWER,
@@ -105,6 +106,7 @@ def make_app(store: EventStore, **overrides: Any) -> FastAPI:
         metrics=lambda: b"stairwatch_camera_online{camera='cam-lift'} 0\n",
         pictures=cameras,
         zones=cameras,
+        service=cameras,
     )
 
 
