@@ -15,6 +15,7 @@ from stairwatch.media.retention_job import start_retention_job
 from stairwatch.runtime.delivery import DeliveryService
 from stairwatch.runtime.service import Service
 from stairwatch.runtime.status import ServiceCameraStatuses
+from stairwatch.secret_scrub import Scrubber
 from vision.detector import load_detector
 
 log = logging.getLogger(__name__)
@@ -34,7 +35,7 @@ def serve(settings: Settings, duration_s: float | None = None) -> int:
         threads=settings.inference.threads_per_call(usable_cores(), len(settings.cameras)),
     )
     # The outbox hooks into the store's transactions: built before any event can be written.
-    delivery = DeliveryService(settings.notifications, store)
+    delivery = DeliveryService(settings.notifications, store, scrub=Scrubber.of(settings))
     service = Service(settings, detector, detector.class_names, store)
     dashboard_settings = DashboardSettings(
         timezone=settings.notifications.timezone,  # page times match the messages' times
