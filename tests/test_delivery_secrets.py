@@ -41,7 +41,6 @@ from tests.test_responses import (  # noqa: F401
     PASSWORD,
     Clock,
     Site,
-    config,
     receiver,
     relay,
     response,
