@@ -13,11 +13,20 @@ import binascii
 import hashlib
 import hmac
 import math
+import re
 from dataclasses import dataclass
 
 from alerts.errors import AlertsError
 
 MAX_EVENT_ID_LEN = 64
+MAKE_SECRET = 'python3 -c "import secrets; print(secrets.token_urlsafe(32))"'
+MIN_BASE64_CHARS = 43  # 32 bytes in base64 without padding
+MIN_HEX_DIGITS = 64  # 32 bytes in hex
+_BASE64 = re.compile(r"^[A-Za-z0-9_\-+/]+=*$")
+_HEX = re.compile(r"^[0-9a-fA-F]+$")
+# Words of the placeholders people paste from examples (32 random bytes spell one about once
+# in ten million: `stairwatch gen-secret` draws again then).
+_PLACEHOLDER_WORDS = ("change", "replace", "secret", "password", "example", "placeholder")
 
 
 class LinkError(AlertsError):
@@ -34,6 +43,24 @@ class LinkClaim:
 
     event_id: str
     expires_at: int
+
+
+def check_link_secret(secret: str) -> None:
+    """Raise ValueError (never quoting ``secret``) unless it is 32 random bytes: at least 43
+    characters of (URL-safe) base64 or 64 hex digits, not a placeholder, not one character
+    repeated. Anyone who can guess it can forge links that open clips and resolve alerts."""
+    how = (
+        f"must be 32 random bytes: at least {MIN_BASE64_CHARS} characters of URL-safe base64 "
+        f"or {MIN_HEX_DIGITS} hex digits; make one with `stairwatch gen-secret` or {MAKE_SECRET}"
+    )
+    if any(word in secret.lower() for word in _PLACEHOLDER_WORDS):
+        raise ValueError(f"is a placeholder, not a secret: it {how}")
+    if not _BASE64.match(secret):
+        raise ValueError(how)
+    digits = secret.rstrip("=")
+    needed = MIN_HEX_DIGITS if _HEX.match(digits) else MIN_BASE64_CHARS
+    if len(digits) < needed or len(set(digits)) < 8:
+        raise ValueError(f"is too short or too regular: it {how}")
 
 
 def sign_link(event_id: str, expires_at: float, secret: str | bytes) -> str:

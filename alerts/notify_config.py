@@ -24,7 +24,9 @@ from pydantic import (
     model_validator,
 )
 
+from alerts.links import check_link_secret
 from alerts.response_config import RESPONSE_CHANNEL_PREFIX, ResponseConfig
+from alerts.urls import OutgoingUrl, check_outgoing_url
 
 Language = Literal["zh-CN", "en"]
 
@@ -97,7 +99,7 @@ class WebhookChannel(_Strict):
     """POST JSON; with a secret, ``X-Stairwatch-Signature: sha256=<hex HMAC of the raw body>``."""
 
     type: Literal["webhook"]
-    url: SecretStr = Field(description="http(s) URL; may carry a token, so it is a secret")
+    url: OutgoingUrl = Field(description="http(s) URL; may carry a token, so it is a secret")
     secret: SecretStr | None = None
     timeout_s: float = Field(10.0, gt=0)
 
@@ -122,7 +124,7 @@ class WecomChannel(_Strict):
     """WeCom (企业微信) group robot: ``https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=...``."""
 
     type: Literal["wecom"]
-    url: SecretStr
+    url: OutgoingUrl
     timeout_s: float = Field(10.0, gt=0)
 
 
@@ -130,7 +132,7 @@ class DingtalkChannel(_Strict):
     """DingTalk (钉钉) group robot: ``.../robot/send?access_token=...``; signed with a secret."""
 
     type: Literal["dingtalk"]
-    url: SecretStr
+    url: OutgoingUrl
     secret: SecretStr | None = None
     timeout_s: float = Field(10.0, gt=0)
 
@@ -139,22 +141,34 @@ class FeishuChannel(_Strict):
     """Feishu / Lark custom bot: ``.../open-apis/bot/v2/hook/...``; signed when a secret is set."""
 
     type: Literal["feishu"]
-    url: SecretStr
+    url: OutgoingUrl
     secret: SecretStr | None = None
     timeout_s: float = Field(10.0, gt=0)
 
 
 class MqttChannel(_Strict):
-    """A machine feed: every event change, Frigate-style, on ``<topic_prefix>/events`` (QoS 1)."""
+    """A machine feed: every event change, Frigate-style, on ``<topic_prefix>/events`` (QoS 1).
+
+    Every message carries a patrol link, so a broker beyond this machine should be reached with
+    ``tls: true`` (port 8883 unless given; ``ca_file`` for a private CA)."""
 
     type: Literal["mqtt"]
     host: str = Field(min_length=1)
-    port: int = Field(1883, ge=1, le=65535)
+    port: int = Field(1883, ge=1, le=65535, description="1883; 8883 with tls")
+    tls: bool = False
+    ca_file: str | None = Field(None, description="PEM bundle for a private CA (else the system's)")
     topic_prefix: str = Field("stairwatch", min_length=1)
     username: str | None = None
     password: SecretStr | None = None
     client_id: str = "stairwatch"
     timeout_s: float = Field(10.0, gt=0)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _tls_port(cls, data: object) -> object:
+        if isinstance(data, dict) and data.get("tls") is True and "port" not in data:
+            return {**data, "port": 8883}
+        return data
 
 
 ChannelConfig = Annotated[
@@ -221,7 +235,10 @@ class NotificationsConfig(_Strict):
     daily_summary_at: str | None = Field("08:00", pattern=r"^\d{1,2}:\d{2}$")
     timezone: str | None = Field(None, description="IANA name, e.g. Asia/Shanghai (default: local)")
     public_url: str | None = Field(None, description="the dashboard's URL as patrollers reach it")
-    link_secret: SecretStr | None = Field(None, description="signs the /p/{token} links")
+    link_secret: SecretStr | None = Field(
+        None,
+        description="signs the /p/{token} links: 32 random bytes (`stairwatch gen-secret`)",
+    )
     link_ttl: Duration = timedelta(days=2)
     delivery: DeliveryPolicy = DeliveryPolicy()
     keep_delivered: Duration = timedelta(days=7)
@@ -237,6 +254,20 @@ class NotificationsConfig(_Strict):
             hour, minute = (int(p) for p in value.split(":"))
             if hour > 23 or minute > 59:
                 raise ValueError(f"not a time of day: {value!r}")
+        return value
+
+    @field_validator("link_secret")
+    @classmethod
+    def _strong_link_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            check_link_secret(value.get_secret_value())
+        return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _plain_public_url(cls, value: str | None) -> str | None:
+        if value is not None:
+            check_outgoing_url(value)  # every message carries it
         return value
 
     @field_validator("timezone")

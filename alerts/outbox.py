@@ -24,6 +24,7 @@ from sqlalchemy import ColumnElement, Engine, and_, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from alerts.channels.base import Channel
+from alerts.channels.failures import UNEXPECTED
 from alerts.errors import DeliveryRefused, NotifierError
 from alerts.notices import Delivery, EventBrief, Notice, NoticeKind, idempotency_key
 from alerts.notify_config import DeliveryPolicy, NotificationsConfig
@@ -310,6 +311,10 @@ def after_attempt(
     return Outcome(DeliveryStatus.PENDING, now + delay, error=message)
 
 
+def _unchanged(text: str) -> str:
+    return text
+
+
 # -- one dispatcher pass -------------------------------------------------------------------------
 
 
@@ -333,12 +338,15 @@ class Dispatcher:
         policy: DeliveryPolicy,
         rng: random.Random | None = None,
         on_delivered: Callable[[Delivery, float], None] | None = None,
+        scrub: Callable[[str], str] | None = None,
     ) -> None:
+        """``scrub`` masks configured secrets in an error text before it is logged or stored."""
         self._outbox = outbox
         self._channels = channels
         self._policy = policy
         self._rng = rng or random.Random()
         self._on_delivered = on_delivered
+        self._scrub = scrub or _unchanged
 
     def run_once(self, channel: str, now: float, clock: Clock | None = None) -> DispatchReport:
         """Claim and send one batch of ``channel``'s due rows. ``clock`` (default: ``now``
@@ -367,15 +375,23 @@ class Dispatcher:
         try:
             sender.send(delivery)
         except NotifierError as exc:
-            error = exc
+            error = self._scrubbed(exc)
+        except Exception as exc:  # a channel's bug must not end its dispatcher thread
+            # Its text may quote a URL or a header, so only its class is told.
+            error = NotifierError(f"{UNEXPECTED} ({type(exc).__name__})")
+        if error is not None:
             log.warning(
                 "delivery %s on %s failed (attempt %d): %s",
                 delivery.id,
                 delivery.channel,
                 delivery.attempt,
-                exc,
+                error,
             )
         outcome = after_attempt(delivery.attempt, error, self._policy, now, self._rng.random())
         if error is None and self._on_delivered is not None:
             self._on_delivered(delivery, now)
         return outcome
+
+    def _scrubbed(self, error: NotifierError) -> NotifierError:
+        kind = DeliveryRefused if isinstance(error, DeliveryRefused) else NotifierError
+        return kind(self._scrub(str(error)))

@@ -16,6 +16,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from alerts.events import EventType
+from alerts.urls import check_outgoing_url
 
 PLACEHOLDERS: dict[str, str] = {
     "event_id": "the event's id",
@@ -64,7 +65,8 @@ class _Strict(BaseModel):
 
 
 class HttpAction(_Strict):
-    """One HTTP request. The URL may carry a device's password or token, so it is a secret."""
+    """One HTTP request. The URL may carry a token, so it is a secret; a device's password goes
+    in a header (a URL with ``user:password@`` is refused)."""
 
     url: SecretStr
     method: Literal["POST", "PUT", "GET"] = "POST"
@@ -77,8 +79,7 @@ class HttpAction(_Strict):
     @classmethod
     def _url(cls, value: SecretStr) -> SecretStr:
         url = value.get_secret_value()
-        if not url.startswith(("http://", "https://")):
-            raise ValueError("must be an http:// or https:// URL")
+        check_outgoing_url(url)
         check_template(url)
         return value
 

@@ -26,6 +26,7 @@ COMMAND_MODULES = (
     "lab.commands.train",
     "lab.commands.export",
     "stairwatch.commands.hash_password",
+    "stairwatch.commands.gen_secret",
 )
 
 

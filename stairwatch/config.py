@@ -5,7 +5,6 @@ Validators do no I/O; :func:`check_paths` checks files exist, separately.
 
 from __future__ import annotations
 
-import ipaddress
 import os
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,7 @@ from pydantic import (
 from alerts.notify_config import NotificationsConfig
 from alerts.params import RuleParams, RuleParamsOverride
 from alerts.privacy import PeopleRedaction
+from alerts.urls import is_loopback
 from dashboard.schemas import DashboardUser, check_unique_names
 from stairwatch.media.settings import ClipSettings
 from streams.redact import redact_url
@@ -235,22 +235,13 @@ class ServerConfig(_Strict):
 
     @model_validator(mode="after")
     def _sign_in_beyond_this_machine(self) -> ServerConfig:
-        if not self.users and not self.allow_anonymous and not _is_loopback(self.host):
+        if not self.users and not self.allow_anonymous and not is_loopback(self.host):
             raise ValueError(
                 f"host {self.host} serves the dashboard beyond this machine with no sign-in: "
                 "add users (password_hash from `stairwatch hash-password`) or set "
                 "allow_anonymous: true"
             )
         return self
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:  # a host name: it may resolve anywhere
-        return False
 
 
 MAX_AUTO_WORKERS = 4
@@ -334,6 +325,16 @@ class Settings(_Strict):
         return self
 
     @model_validator(mode="after")
+    def _link_secret_is_its_own(self) -> Settings:
+        link, session = self.notifications.link_secret, self.server.session_secret
+        if link is not None and session is not None and link == session:
+            raise ValueError(
+                "notifications.link_secret must not be server.session_secret: give each its "
+                "own (`stairwatch gen-secret`)"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _responses_name_cameras_and_zones(self) -> Settings:
         cameras = {c.id: c for c in self.cameras}
         for index, response in enumerate(self.notifications.responses):
@@ -390,7 +391,7 @@ _SECRET_KEYS = frozenset(
     {"password", "password_hash", "secret", "session_secret", "link_secret", "url", "headers"}
     | {"body", "payload", "metrics_token"}
 )
-_URL_KEYS = frozenset({"source", "substream"})  # may carry credentials
+_URL_KEYS = frozenset({"source", "substream", "public_url"})  # may carry credentials
 
 
 def _shown(loc: tuple[int | str, ...], value: str | int | float) -> str:

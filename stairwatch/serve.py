@@ -15,6 +15,7 @@ from stairwatch.media.retention_job import start_retention_job
 from stairwatch.runtime.delivery import DeliveryService
 from stairwatch.runtime.service import Service
 from stairwatch.runtime.status import ServiceCameraStatuses
+from stairwatch.secret_scrub import Scrubber
 from vision.detector import load_detector
 
 log = logging.getLogger(__name__)
@@ -33,7 +34,7 @@ def serve(settings: Settings, duration_s: float | None = None) -> int:
         iou=settings.model.iou,
         threads=settings.inference.threads_per_call(usable_cores(), len(settings.cameras)),
     )
-    delivery = DeliveryService(settings.notifications, store)
+    delivery = DeliveryService(settings.notifications, store, scrub=Scrubber.of(settings))
     # Notifications are owed in the same transaction as the change: hooked before any write.
     store.add_change_hook(delivery.outbox.on_event_change)
     service = Service(

@@ -7,6 +7,7 @@ Debian packages ``postgresql`` and ``mosquitto``; ``aiosmtpd`` and ``psycopg`` c
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import pwd
@@ -147,21 +148,20 @@ def postgres_server() -> Iterator[PostgresServer]:
 # -- mosquitto ----------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="session")
-def mosquitto_port() -> Iterator[int]:
-    """``mosquitto -p PORT`` (local-only mode: loopback, anonymous)."""
+@contextlib.contextmanager
+def running_mosquitto(port: int, *options: str) -> Iterator[int]:
+    """``mosquitto OPTIONS`` listening on ``port`` until the block ends; skips when absent."""
     binary = shutil.which("mosquitto") or (
         "/usr/sbin/mosquitto" if os.path.exists("/usr/sbin/mosquitto") else None
     )
     if binary is None:
         pytest.skip("mosquitto is not installed (apt-get install -y mosquitto)")
-    port = free_port()
     process = subprocess.Popen(
-        [binary, "-p", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        [binary, *options], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     try:
         if not wait_for_port(port):
-            pytest.skip("mosquitto did not start listening in time")
+            pytest.skip(f"mosquitto {' '.join(options)} did not start listening in time")
         yield port
     finally:
         process.terminate()
@@ -169,6 +169,40 @@ def mosquitto_port() -> Iterator[int]:
             process.wait(10)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+@pytest.fixture(scope="session")
+def mosquitto_port() -> Iterator[int]:
+    """``mosquitto -p PORT`` (local-only mode: loopback, anonymous)."""
+    port = free_port()
+    with running_mosquitto(port, "-p", str(port)):
+        yield port
+
+
+@dataclass(frozen=True)
+class TlsBroker:
+    port: int
+    ca_file: str
+
+
+@pytest.fixture(scope="session")
+def mosquitto_tls() -> Iterator[TlsBroker]:
+    """mosquitto with one TLS-only listener on 127.0.0.1 (a self-signed certificate)."""
+    # Not under pytest's 0700 folders: mosquitto started as root reads them as its own user.
+    folder = Path(tempfile.mkdtemp(prefix="stairwatch-mqtt-"))
+    try:
+        cert, key = self_signed_cert(folder)
+        for path in (folder, cert, key):
+            path.chmod(0o755 if path.is_dir() else 0o644)
+        port = free_port()
+        conf = folder / "mosquitto.conf"
+        conf.write_text(
+            f"listener {port} 127.0.0.1\ncertfile {cert}\nkeyfile {key}\nallow_anonymous true\n"
+        )
+        with running_mosquitto(port, "-c", str(conf)):
+            yield TlsBroker(port, str(cert))
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 # -- SMTP ---------------------------------------------------------------------------------------
@@ -205,8 +239,10 @@ def self_signed_cert(folder: Path) -> tuple[Path, Path]:
     return cert, key
 
 
-def start_smtp(tls_folder: Path | None) -> tuple[Any, SmtpServer]:
-    """An aiosmtpd server; with ``tls_folder`` it offers STARTTLS and requires AUTH over it."""
+def start_smtp(tls_folder: Path | None, clear_auth: bool = False) -> tuple[Any, SmtpServer]:
+    """An aiosmtpd server; with ``tls_folder`` it offers STARTTLS and requires AUTH over it;
+    with ``clear_auth`` (and no ``tls_folder``) it offers AUTH without STARTTLS, as a server
+    whose STARTTLS an attacker stripped does."""
     aiosmtpd_controller = pytest.importorskip("aiosmtpd.controller", reason="pip install aiosmtpd")
     from aiosmtpd.smtp import AuthResult, LoginPassword
 
@@ -232,6 +268,8 @@ def start_smtp(tls_folder: Path | None) -> tuple[Any, SmtpServer]:
         context.load_cert_chain(cert, key)
         options = {"tls_context": context, "authenticator": authenticate, "auth_require_tls": True}
         server.ca_file = str(cert)
+    elif clear_auth:
+        options = {"authenticator": authenticate, "auth_require_tls": False}
     controller = aiosmtpd_controller.Controller(
         Handler(), hostname="127.0.0.1", port=server.port, **options
     )

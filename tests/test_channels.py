@@ -1,5 +1,6 @@
 """Channels against real local servers: an HTTP receiver for the webhook and the chat robots,
-aiosmtpd for e-mail (plain and STARTTLS with AUTH), mosquitto for the MQTT feed."""
+aiosmtpd for e-mail (plain and STARTTLS with AUTH), mosquitto for the MQTT feed (plain and
+TLS)."""
 
 from __future__ import annotations
 
@@ -21,15 +22,22 @@ import pytest
 
 from alerts.channels.email import EmailSender
 from alerts.channels.factory import build_channel
+from alerts.channels.mqtt import MqttSender
 from alerts.channels.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify_signature
 from alerts.errors import DeliveryRefused, NotifierError
 from alerts.events import EventStatus, EventType, Severity
 from alerts.notices import Delivery, Notice, NoticeKind, idempotency_key
-from alerts.notify_config import EmailChannel, NotificationsConfig
+from alerts.notify_config import EmailChannel, MqttChannel, NotificationsConfig
 from alerts.render import LinkMaker, NoticeRenderer
 from alerts.stored import StoredEvent
 from stairwatch.tools.webhook_receiver import Reply, WebhookReceiver
-from tests.delivery_servers import free_port, mosquitto_port, start_smtp  # noqa: F401
+from tests.delivery_servers import (  # noqa: F401
+    TlsBroker,
+    free_port,
+    mosquitto_port,
+    mosquitto_tls,
+    start_smtp,
+)
 
 NOW = 1_742_263_200.0  # 2025-03-18 02:00 UTC
 SECRET = "s3cr3t-签名"
@@ -312,6 +320,24 @@ def test_email_require_tls_refuses_a_server_without_starttls(media_dir: Path) ->
     assert server.messages == []
 
 
+def test_email_never_logs_in_without_the_starttls_it_asked_for(media_dir: Path) -> None:
+    """The server offers AUTH but no STARTTLS (stripped on the way): no password goes out in
+    the clear, and the message waits for a retry; ``starttls: false`` allows it knowingly."""
+    controller, server = start_smtp(None, clear_auth=True)
+    try:
+        config = email_config(server.port, username="patrol", password="right")
+        with pytest.raises(NotifierError, match="not sending the password") as caught:
+            EmailSender("ch", config, media_dir).send(alert_delivery())
+        assert not isinstance(caught.value, DeliveryRefused)
+        assert server.logins == [] and server.messages == []
+        plain = email_config(server.port, username="patrol", password="right", starttls=False)
+        EmailSender("ch", plain, media_dir).send(alert_delivery())
+        server.wait_for(1)
+    finally:
+        controller.stop()
+    assert server.logins == ["patrol"] and len(server.messages) == 1
+
+
 def test_email_server_down_is_retryable(media_dir: Path) -> None:
     with pytest.raises(NotifierError) as caught:
         EmailSender("ch", email_config(free_port()), media_dir).send(alert_delivery())
@@ -421,6 +447,48 @@ def test_mqtt_broker_down_is_retryable(media_dir: Path) -> None:
     with pytest.raises(NotifierError) as caught:
         sender.send(feed_delivery("new", event, event))
     assert not isinstance(caught.value, DeliveryRefused)
+
+
+def mqtt_channel(**fields: Any) -> MqttChannel:
+    return MqttChannel.model_validate({"type": "mqtt", "host": "127.0.0.1", **fields})
+
+
+def test_mqtt_over_tls(mosquitto_tls: TlsBroker, media_dir: Path) -> None:  # noqa: F811
+    """The broker listens with TLS only: a publish acknowledged means it went over TLS."""
+    event = make_event()
+    delivery = feed_delivery("new", event, event)
+    port, ca_file = mosquitto_tls.port, mosquitto_tls.ca_file
+    sender = MqttSender("mq", mqtt_channel(port=port, tls=True, ca_file=ca_file, timeout_s=5))
+    try:
+        sender.send(delivery)
+    finally:
+        sender.close()
+    for refused in (
+        mqtt_channel(port=port, tls=True, timeout_s=2),  # a certificate no system CA signed
+        mqtt_channel(port=port, timeout_s=2),  # plain MQTT to a TLS port
+    ):
+        with pytest.raises(NotifierError):
+            MqttSender("mq", refused).send(delivery)
+
+
+@pytest.mark.parametrize(
+    ("fields", "port", "warned"),
+    [
+        ({"host": "192.0.2.20"}, 1883, True),
+        ({"host": "broker.example"}, 1883, True),
+        ({"host": "192.0.2.20", "tls": True}, 8883, False),
+        ({"host": "192.0.2.20", "tls": True, "port": 18883}, 18883, False),
+        ({"host": "127.0.0.1"}, 1883, False),
+        ({"host": "localhost"}, 1883, False),
+    ],
+)
+def test_plain_mqtt_beyond_this_machine_is_warned_about(
+    caplog: pytest.LogCaptureFixture, fields: dict[str, Any], port: int, warned: bool
+) -> None:
+    config = mqtt_channel(**fields)
+    MqttSender("feed", config).close()
+    assert config.port == port
+    assert ("without TLS" in caplog.text) == warned
 
 
 def test_mqtt_refuses_non_feed_notices(media_dir: Path) -> None:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import secrets
 from pathlib import Path
 
 import pytest
 import yaml
 
 from stairwatch.cli import main
-from stairwatch.config import ConfigError, load_settings, redact_url
+from stairwatch.config import ConfigError, load_settings, parse_settings, redact_url
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -136,6 +137,26 @@ def test_example_config_passes(capsys):
     assert captured.out.strip() == "ok"
 
 
+def test_example_notifications_uncommented_want_only_a_real_link_secret():
+    """The commented notifications of the example are valid but for the placeholder
+    ``link_secret``, which is refused: copying the example never yields a guessable secret."""
+    text = (REPO_ROOT / "stairwatch.example.yaml").read_text(encoding="utf-8")
+    lines = text.splitlines()
+    block = []
+    for line in lines[lines.index("# notifications:") :]:
+        if not line.startswith("#"):
+            break
+        block.append(line[2:])
+    data = yaml.safe_load(text) | yaml.safe_load("\n".join(block))
+    with pytest.raises(ConfigError) as caught:
+        parse_settings(data, "example")
+    (problem,) = caught.value.problems
+    assert problem.startswith("notifications.link_secret: is a placeholder")
+    assert "stairwatch gen-secret" in problem and "REPLACE-ME" not in problem
+    data["notifications"]["link_secret"] = secrets.token_urlsafe(32)
+    parse_settings(data, "example")
+
+
 def test_relative_paths_resolve_from_config_folder(tmp_path):
     settings = load_settings(_write(tmp_path, _valid()))
     assert settings.model.path == tmp_path / "model.onnx"
@@ -172,3 +193,15 @@ def test_secret_source_not_in_repr(tmp_path):
     settings = load_settings(_write(tmp_path, data))
     assert "hunter2" not in repr(settings)
     assert "hunter2" not in settings.model_dump_json()
+
+
+def test_gen_secret_prints_a_link_secret_the_check_takes(capsys):
+    from alerts.links import check_link_secret
+
+    made = set()
+    for _ in range(3):
+        assert main(["gen-secret"]) == 0
+        made.add(capsys.readouterr().out.strip())
+    for secret in made:
+        check_link_secret(secret)
+    assert len(made) == 3

@@ -461,6 +461,25 @@ def test_batched_call_matches_single_calls(tmp_path, layout, batch):
     _assert_same(batched, singles)
 
 
+def test_loading_turns_onnxruntime_telemetry_off(tmp_path, monkeypatch):
+    """onnxruntime's telemetry is a no-op on Linux builds, so the call itself is what can be
+    checked: the real function is wrapped, not replaced."""
+    import onnxruntime
+
+    calls = []
+    real = onnxruntime.disable_telemetry_events
+    monkeypatch.setattr(onnxruntime, "disable_telemetry_events", lambda: calls.append(real()))
+    path = constant_model(
+        tmp_path / "u.onnx",
+        ultralytics_rows([], [], [], nc=1),
+        Size(64, 64),
+        1,
+        {"names": "{0: 'a'}"},
+    )
+    load_detector(path)
+    assert len(calls) == 1
+
+
 def test_empty_call_returns_empty_list(tmp_path):
     path = constant_model(
         tmp_path / "u.onnx",

@@ -46,6 +46,9 @@ class Clock:
         return self.now
 
 
+LINK_SECRET = "Yc2m0Q4kz8Vt-N7rLwHq_5pXe1JbFa6uSdGi3oKnT9U"  # secrets.token_urlsafe(32)
+
+
 def config(url: str = "http://127.0.0.1:9/hook", **changes: Any) -> NotificationsConfig:
     data: dict[str, Any] = {
         "channels": {
@@ -67,7 +70,7 @@ def config(url: str = "http://127.0.0.1:9/hook", **changes: Any) -> Notification
         ],
         "timezone": "Asia/Shanghai",
         "public_url": "https://dash.example",
-        "link_secret": "link-key",
+        "link_secret": LINK_SECRET,
     }  # fmt: skip
     data.update(changes)
     return NotificationsConfig.model_validate(data)
@@ -110,6 +113,34 @@ BAD_CONFIGS = [
 BAD_IDS = [c[0] for c in BAD_CONFIGS]
 
 
+@pytest.mark.parametrize(
+    ("secret", "problem"),
+    [
+        ("change-me", "placeholder"),
+        ("CHANGEME", "placeholder"),
+        ("secret", "placeholder"),
+        ("password123", "placeholder"),
+        ("REPLACE-ME", "placeholder"),
+        ("link-key", "too short"),
+        ("a" * 64, "too regular"),
+        ("0123456789abcdef" * 2, "too short"),  # 16 bytes in hex
+        ("0123456789abcdef" * 4 + "=", None),  # 32 bytes in hex
+        ("ab" * 30, "too regular"),
+        ("not base64: has spaces and is long enough to pass the length", "URL-safe base64"),
+        (LINK_SECRET[:42], "too short"),
+        (LINK_SECRET, None),
+        ("GQdL6gW0bYJxnTa4Hx8cu3Zk1vR2sPqE9mNfDiB5t7o", None),
+    ],
+)
+def test_link_secret_must_be_32_random_bytes(secret: str, problem: str | None) -> None:
+    if problem is None:
+        assert config(link_secret=secret).link_secret is not None
+        return
+    with pytest.raises(ValidationError, match=problem) as caught:
+        config(link_secret=secret)
+    assert "secrets.token_urlsafe(32)" in str(caught.value)
+
+
 @pytest.mark.parametrize(("name", "changes", "message"), BAD_CONFIGS, ids=BAD_IDS)
 def test_bad_configs_are_refused(name: str, changes: dict, message: str) -> None:
     with pytest.raises(ValidationError, match=message):
@@ -120,12 +151,12 @@ def test_settings_take_a_notifications_section() -> None:
     data = {
         "cameras": [{"id": "c1", "source": "clip.mp4"}],
         "notifications": config().model_dump(mode="json")
-        | {"link_secret": "k", "channels": {"hook": {"type": "webhook", "url": "http://x/h"}},
+        | {"link_secret": LINK_SECRET, "channels": {"hook": {"type": "webhook", "url": "http://x/h"}},
            "groups": [{"name": "g", "buildings": ["*"], "channels": ["hook"]}]},
     }  # fmt: skip
     settings = parse_settings(data, "test")
     assert settings.notifications.groups[0].name == "g"
-    assert "http://x/h" not in repr(settings) and str(settings.notifications.link_secret) != "k"
+    assert "http://x/h" not in repr(settings) and LINK_SECRET not in repr(settings)
 
 
 # -- pure decisions -----------------------------------------------------------------------------

@@ -205,7 +205,16 @@ def load_detector(
     return OnnxDetector(session, spec, path, confidence, iou, max_detections)
 
 
+def disable_telemetry() -> None:
+    """Turn off onnxruntime's telemetry events (sent to the vendor by some builds): the service
+    films residents and talks to nobody it was not told to."""
+    disable = getattr(ort, "disable_telemetry_events", None)  # absent from some builds
+    if disable is not None:
+        disable()
+
+
 def _open_session(path: Path, threads: int | None) -> ort.InferenceSession:
+    disable_telemetry()
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads or 0
     options.inter_op_num_threads = 1

@@ -1,6 +1,7 @@
 """E-mail over SMTP: a plain-text and an HTML part, the snapshot (or chart) attached inline.
 
-STARTTLS is used whenever the server offers it; ``require_tls`` refuses to send in the clear.
+STARTTLS is used whenever the server offers it; ``require_tls`` refuses to send in the clear,
+and with ``starttls`` (the default) a server that offers no STARTTLS never gets the password.
 The idempotency key is the ``Idempotency-Key`` header and the basis of ``Message-ID``, which
 mail clients use to drop a repeated copy.
 """
@@ -14,6 +15,7 @@ from email.utils import formatdate
 from pathlib import Path
 
 from alerts.channels.base import IDEMPOTENCY_HEADER
+from alerts.channels.failures import describe
 from alerts.channels.media import read_image
 from alerts.errors import DeliveryRefused, NotifierError
 from alerts.notices import Delivery
@@ -69,7 +71,8 @@ class EmailSender:
                 self._secure_and_login(smtp)
                 smtp.send_message(message)
         except smtplib.SMTPResponseException as exc:
-            detail = f"SMTP {where} answered {exc.smtp_code}: {exc.smtp_error!r}"
+            # The code only: the server's text may quote what it was sent.
+            detail = f"SMTP {where} answered {exc.smtp_code}"
             if 500 <= exc.smtp_code < 600:
                 raise DeliveryRefused(detail) from None
             raise NotifierError(detail) from None
@@ -77,18 +80,25 @@ class EmailSender:
             raise DeliveryRefused(
                 f"SMTP {where} refused every recipient: {list(exc.recipients)}"
             ) from None
-        except (smtplib.SMTPException, OSError) as exc:
-            raise NotifierError(f"SMTP {where}: {type(exc).__name__}: {exc}") from None
+        except (smtplib.SMTPException, OSError, ValueError) as exc:
+            raise NotifierError(f"SMTP {where}: {describe(exc)}") from None
 
     def _secure_and_login(self, smtp: smtplib.SMTP) -> None:
         smtp.ehlo()
-        if self._config.starttls and smtp.has_extn("starttls"):
+        offered = smtp.has_extn("starttls")
+        if self._config.starttls and offered:
             context = ssl.create_default_context(cafile=self._config.ca_file)
             smtp.starttls(context=context)
             smtp.ehlo()
         elif self._config.require_tls:
             raise DeliveryRefused(
                 f"SMTP {self._config.host} offers no STARTTLS and require_tls is set"
+            )
+        elif self._config.starttls and self._config.username:
+            # Offered STARTTLS may have been stripped on the way: retry, never log in in clear.
+            raise NotifierError(
+                f"SMTP {self._config.host} offers no STARTTLS: not sending the password in the "
+                "clear (set starttls: false to allow it)"
             )
         if self._config.username:
             password = self._config.password.get_secret_value() if self._config.password else ""

@@ -1,7 +1,8 @@
 """One HTTP request (a JSON POST, mostly) with the standard library, mapped onto retryable
 and permanent errors.
 
-URLs of chat robots carry their access keys, so errors name only the scheme and host.
+URLs of chat robots carry their access keys, and servers may echo a request's headers, so an
+error names only the scheme and host and a fixed text (:mod:`alerts.channels.failures`).
 """
 
 from __future__ import annotations
@@ -13,10 +14,11 @@ import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 from alerts.channels.base import USER_AGENT
+from alerts.channels.failures import describe, http_status
 from alerts.errors import DeliveryRefused, NotifierError
+from alerts.urls import safe_origin
 
 MAX_REPLY_BYTES = 64 * 1024
 RETRYABLE_STATUS = frozenset({408, 425, 429})
@@ -38,12 +40,6 @@ class HttpReply:
         return value
 
 
-def host_of(url: str) -> str:
-    """``scheme://host:port`` only: never the path or query, which may hold a key."""
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.hostname or '?'}" + (f":{parts.port}" if parts.port else "")
-
-
 def post(url: str, body: bytes, headers: Mapping[str, str], timeout_s: float) -> HttpReply:
     """POST ``body``; see :func:`send`."""
     return send("POST", url, body, headers, timeout_s)
@@ -55,21 +51,19 @@ def send(
     """One request; 2xx returns, 408/425/429/5xx and network trouble raise NotifierError,
     other statuses raise DeliveryRefused."""
     all_headers = {"User-Agent": USER_AGENT, **headers}
-    request = urllib.request.Request(url, data=body, headers=all_headers, method=method)
-    where = host_of(url)
+    where = safe_origin(url)
     try:
+        request = urllib.request.Request(url, data=body, headers=all_headers, method=method)
         with urllib.request.urlopen(request, timeout=timeout_s) as response:
             return HttpReply(int(response.status), response.read(MAX_REPLY_BYTES))
     except urllib.error.HTTPError as exc:
-        detail = exc.read(200).decode("utf-8", "replace").strip()
-        message = f"{where} answered HTTP {exc.code}" + (f": {detail}" if detail else "")
+        message = f"{where} answered {http_status(exc.code)}"
         if exc.code in RETRYABLE_STATUS or exc.code >= 500:
             raise NotifierError(message) from None
         raise DeliveryRefused(message) from None
-    except urllib.error.URLError as exc:
-        raise NotifierError(f"cannot reach {where}: {exc.reason}") from None
-    except (OSError, http.client.HTTPException) as exc:
-        raise NotifierError(f"cannot reach {where}: {type(exc).__name__}: {exc}") from None
+    except (OSError, ValueError, http.client.HTTPException) as exc:
+        # ValueError: a URL urllib cannot use (no scheme, a port that is not a number).
+        raise NotifierError(f"cannot reach {where}: {describe(exc)}") from None
 
 
 def json_body(value: Any) -> bytes:

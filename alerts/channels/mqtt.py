@@ -3,22 +3,30 @@
 Payload: ``{"type": "new"|"update"|"end", "before": {...}, "after": {...},
 "idempotency_key": ...}``, QoS 1, not retained. The client keeps one connection and runs its
 network loop by hand inside :meth:`MqttSender.send` (no background thread), reconnecting after
-any failure.
+any failure. With ``tls: true`` the connection is TLS, the broker's certificate checked against
+the system's CAs or ``ca_file``; without it, a broker beyond this machine is warned about at start
+(every message carries a patrol link).
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
+import ssl
 import time
 from typing import Any
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
+from alerts.channels.failures import describe
 from alerts.channels.http import json_body
 from alerts.errors import DeliveryRefused, NotifierError
 from alerts.notices import Delivery, EventBrief
 from alerts.notify_config import MqttChannel
+from alerts.urls import is_loopback
+
+log = logging.getLogger(__name__)
 
 LOOP_STEP_S = 0.05
 
@@ -71,6 +79,13 @@ class MqttSender:
     def __init__(self, name: str, config: MqttChannel) -> None:
         self.name = name
         self._config = config
+        if not config.tls and not is_loopback(config.host):
+            log.warning(
+                "MQTT channel %s reaches %s without TLS: every feed message carries a patrol "
+                "link anyone on the way can read; set tls: true",
+                name,
+                config.host,
+            )
         self._client: mqtt.Client | None = None
         self._connected = False
         self._refused: str | None = None
@@ -105,6 +120,8 @@ class MqttSender:
             client_id=self._config.client_id,
             protocol=mqtt.MQTTv311,
         )
+        if self._config.tls:
+            client.tls_set_context(ssl.create_default_context(cafile=self._config.ca_file))
         if self._config.username:
             password = self._config.password.get_secret_value() if self._config.password else None
             client.username_pw_set(self._config.username, password)
@@ -114,9 +131,9 @@ class MqttSender:
         where = f"{self._config.host}:{self._config.port}"
         try:
             client.connect(self._config.host, self._config.port, keepalive=60)
-        except OSError as exc:
+        except (OSError, ValueError) as exc:
             self._reset()
-            raise NotifierError(f"cannot reach MQTT broker {where}: {exc}") from None
+            raise NotifierError(f"cannot reach MQTT broker {where}: {describe(exc)}") from None
         while not self._connected:
             if self._refused is not None:
                 reason = self._refused

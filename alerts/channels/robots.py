@@ -141,8 +141,9 @@ def check_code(
     code = next((body[f] for f in fields if f in body), 0)
     if code in (0, None):
         return
-    message = body.get("errmsg") or body.get("msg") or body.get("StatusMessage") or ""
-    error = f"{robot} robot refused the message: code {code} {message}".strip()
+    # Only the code: the robot's own text is not ours to store and show (it may quote the key).
+    shown = code if isinstance(code, int) and not isinstance(code, bool) else "?"
+    error = f"{robot} robot refused the message: code {shown}"
     if isinstance(code, int) and code in permanent:
         raise DeliveryRefused(error)
     raise NotifierError(error)

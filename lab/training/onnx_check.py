@@ -14,6 +14,7 @@ import onnxruntime as ort
 
 from lab.training.errors import ExportError
 from lab.training.onnx_graph import metadata_names, read_metadata
+from vision.detector import disable_telemetry
 
 Dim = int | str
 """A dimension: a size, or the name of a dynamic axis."""
@@ -116,6 +117,7 @@ def measure_latency(
 
 
 def _session(path: Path, threads: int) -> ort.InferenceSession:
+    disable_telemetry()
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads
     try:

@@ -33,6 +33,7 @@ from alerts.render import LinkMaker, NoticeRenderer
 from alerts.scheduling import DeliveryJobs
 from alerts.store import EventStore
 from stairwatch.runtime.threads import GuardedThread
+from stairwatch.secret_scrub import Scrubber
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +61,10 @@ class DeliveryService:
         clock: Clock = time.time,
         channels: Mapping[str, Channel] | None = None,
         on_delivered: Callable[[Delivery, float], None] | None = None,
+        scrub: Callable[[str], str] | None = None,
     ) -> None:
+        """``scrub`` masks secrets in delivery errors (default: those of ``config``; the
+        service passes one made from the whole configuration)."""
         self.config = config
         self._clock = clock
         renderer = NoticeRenderer(config.tzinfo(), link_maker(config))
@@ -72,7 +76,11 @@ class DeliveryService:
             else build_channels(config, store.media_dir, clock)
         )
         self.dispatcher = Dispatcher(
-            self.outbox, self.channels, config.delivery, on_delivered=on_delivered
+            self.outbox,
+            self.channels,
+            config.delivery,
+            on_delivered=on_delivered,
+            scrub=scrub or Scrubber.of(config),
         )
         self._stop = threading.Event()
         self.threads: list[GuardedThread] = []
