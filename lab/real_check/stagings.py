@@ -52,9 +52,10 @@ PAN_BOX_TIMES = (0.0, 1.0, 2.0, 3.0, 4.0, 6.0)
 PARKED_S, STILL_S, CABLE_S, CABLE_FROM_S = 18.0, 12.0, 12.0, 2.0
 STILL_BOX_TIME, CABLE_BOX_TIME = 1.0, 4.0
 ZONE_MARGIN = 0.15  # of the bike box, each side
-MIN_TARGET_HEIGHT = 0.12  # of the frame: the scooter a clip is about
+MIN_TARGET_HEIGHT, MAX_TARGET_HEIGHT = 0.12, 0.6  # of the frame: the scooter a clip is about
 MIN_EVENT_HEIGHT = 0.06  # smaller bikes in a zone are no event (and no fair target)
 MIN_EVENT_VISIBLE = 0.5
+MIN_SEEN = 0.1  # less of a bike in the frame than this is not seen at all
 ELEVATOR_RULES = RuleParamsOverride.model_validate(
     {**SHORT_RULES.model_dump(exclude_none=True), "ebike_in_elevator": {"anchor": "center"}}
 )
@@ -109,7 +110,7 @@ def _pan_for(target: Box, zoom: float) -> _Pan | None:
     far = 1.0 - span
     start = Viewport(0.0 if fx > far / 2 else far, 0.0 if fy > far / 2 else far, zoom)
     final, share = clipped(end.box(target))
-    if share < 0.95 or _height(final) < MIN_TARGET_HEIGHT or _height(final) > 0.9:
+    if share < 0.95 or not MIN_TARGET_HEIGHT <= _height(final) <= MAX_TARGET_HEIGHT:
         return None
     zone = expanded(final, ZONE_MARGIN)
     sx, sy = center(start.box(target))
@@ -117,12 +118,36 @@ def _pan_for(target: Box, zoom: float) -> _Pan | None:
     return _Pan(start, end, zone) if gap >= 0.05 else None
 
 
+def _in_zone(view: Viewport, bike: Box, zone: Box) -> tuple[bool, bool]:
+    """(whether the part of ``bike`` the frame shows has its centre in ``zone``, whether it
+    is a fair target there: visible and big enough)."""
+    box, share = clipped(view.box(bike))
+    if share < MIN_SEEN:
+        return False, False
+    fair = share >= MIN_EVENT_VISIBLE and _height(box) >= MIN_EVENT_HEIGHT
+    return inside(center(box), zone), fair
+
+
+def _unambiguous(pan: _Pan, bikes: tuple[TruthBox, ...]) -> bool:
+    """No bike in the zone at the start (every event is an entry), and none in it at the end
+    that is too cut off or too small to be a fair target (it would be neither truth nor
+    false alarm)."""
+    for bike in bikes:
+        if _in_zone(pan.start, bike.xyxy, pan.zone)[0]:
+            return False
+        there, fair = _in_zone(pan.end, bike.xyxy, pan.zone)
+        if there and not fair:
+            return False
+    return True
+
+
 def plan_pan(bikes: tuple[TruthBox, ...]) -> _Pan | None:
-    """The first workable pan, largest bike first, in the order of :data:`PAN_ZOOMS`."""
+    """The first workable, unambiguous pan, largest bike first, in the order of
+    :data:`PAN_ZOOMS`."""
     for bike in _largest(bikes):
         for zoom in PAN_ZOOMS:
             pan = _pan_for(bike.xyxy, zoom)
-            if pan is not None:
+            if pan is not None and _unambiguous(pan, bikes):
                 return pan
     return None
 
@@ -131,12 +156,8 @@ def _entry_s(pan: _Pan, bike: Box, fps: int, duration_s: float) -> float | None:
     """When the bike's centre enters the zone for good (visible and big enough), or None."""
     entered = None
     for k in range(round(duration_s * fps)):
-        box, share = clipped(pan.at(k / fps).box(bike))
-        ok = share >= MIN_EVENT_VISIBLE and _height(box) >= MIN_EVENT_HEIGHT
-        if ok and inside(center(box), pan.zone):
-            entered = k / fps if entered is None else entered
-        else:
-            entered = None
+        there, fair = _in_zone(pan.at(k / fps), bike, pan.zone)
+        entered = (entered if entered is not None else k / fps) if there and fair else None
     return entered
 
 
