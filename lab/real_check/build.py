@@ -94,11 +94,13 @@ class Builder:
         rel = str(source.relative_to(self.shared))
         self.infos.append(ClipInfo(name, part, (rel,), staging.duration_s, len(sidecar.events)))
 
-    def truth(self, photo: Photo, image: np.ndarray) -> tuple[TruthBox, ...]:
-        """The dataset's boxes; the teacher's people where the dataset labels only vehicles."""
-        if ObjectKind.PERSON in {b.kind for b in photo.boxes} or "cctv" in photo.dataset:
-            return photo.boxes
-        return photo.boxes + self.teacher.boxes(image)
+    def truth(self, photo: Photo, image: np.ndarray) -> tuple[tuple[TruthBox, ...], bool]:
+        """The dataset's boxes, with the teacher's people where the dataset labels only
+        vehicles; and whether the picture surely holds no object of our kinds."""
+        if photo.labels_people:
+            return photo.boxes, not photo.boxes
+        people, nobody = self.teacher.look(image)
+        return photo.boxes + people, nobody and not photo.boxes
 
     def bike_photos(self, mot: list[Photo]) -> None:
         """Alternately an elevator and a parked clip per photo with a scooter (a photo no pan
@@ -110,7 +112,7 @@ class Builder:
             if not open_parts:
                 return
             image = read_image(photo.path)
-            boxes = self.truth(photo, image)
+            boxes, _ = self.truth(photo, image)
             order = sorted(open_parts, key=lambda p: (p == "elevator") == (index % 2 == 1))
             for part in order:
                 make = elevator_pan if part == "elevator" else parked_still
@@ -125,7 +127,8 @@ class Builder:
         for photo in self._first(photos):
             image = read_image(photo.path)
             kind = f"real photo ({photo.dataset}), held still, no event"
-            staging = still_negative(image, self.truth(photo, image), self.options.fps, kind)
+            boxes, empty = self.truth(photo, image)
+            staging = still_negative(image, boxes, self.options.fps, kind, empty)
             self._write(part, clip_name(part, photo.source), staging, photo.path)
 
     def cables(self, backgrounds: list[Photo]) -> None:
@@ -133,7 +136,7 @@ class Builder:
             image = read_image(photo.path)
             seed = self.options.seed * 100_003 + index
             kind = f"real photo ({photo.dataset}), a rendered cable appears"
-            boxes = self.truth(photo, image)
+            boxes, _ = self.truth(photo, image)
             staging = cable_clip(image, boxes, self.options.fps, kind, seed)
             self._write("cables", clip_name("cable", photo.source), staging, photo.path)
 

@@ -42,6 +42,7 @@ class Photo:
     path: Path
     dataset: str  # "modes_of_transport/valid", ...
     boxes: tuple[TruthBox, ...]
+    labels_people: bool  # its dataset boxes every person (else only vehicles)
 
     @property
     def source(self) -> str:
@@ -101,6 +102,7 @@ def _split(
             p,
             f"{root.name}/{split}",
             read_yolo_labels(root / split / "labels" / f"{p.stem}.txt", classes),
+            ObjectKind.PERSON in classes.values(),
         )
         for p in _images(root / split / "images")
         if source_name(p) not in exclude

@@ -214,9 +214,12 @@ def parked_still(
     return Staging(_held(image, round(PARKED_S * fps)), PARKED_S, sidecar)
 
 
-def still_negative(image: np.ndarray, boxes: tuple[TruthBox, ...], fps: int, kind: str) -> Staging:
-    """See the module doc."""
-    sidecar = negative_sidecar(kind, sidecar_boxes(STILL_BOX_TIME, boxes))
+def still_negative(
+    image: np.ndarray, boxes: tuple[TruthBox, ...], fps: int, kind: str, empty: bool
+) -> Staging:
+    """See the module doc; ``empty``: the photo surely holds no object of any kind."""
+    at = [STILL_BOX_TIME] if empty and not boxes else []
+    sidecar = negative_sidecar(kind, sidecar_boxes(STILL_BOX_TIME, boxes), at)
     return Staging(_held(image, round(STILL_S * fps)), STILL_S, sidecar)
 
 

@@ -50,15 +50,21 @@ def write_video_negative(
     duration = count / fps
     step = round((BOX_EVERY_S[0] if duration <= LONG_CLIP_S else BOX_EVERY_S[1]) * fps)
     boxes: list[SidecarBox] = []
+    empty: list[float] = []
 
     def labelled() -> Iterator[np.ndarray]:
         for index, image in enumerate(_frames(path)):
             frame = pad_even(image)
             if index % step == 0:
                 h, w = image.shape[:2]
-                found = rescaled(teacher.boxes(image), w / frame.shape[1], h / frame.shape[0])
+                found, nothing = teacher.look(image)
+                found = rescaled(found, w / frame.shape[1], h / frame.shape[0])
                 boxes.extend(sidecar_boxes(index / fps, found))
+                if nothing:
+                    empty.append(round(index / fps, 3))
             yield frame
 
-    write_clip(out_dir, name, fps, labelled(), duration, lambda: negative_sidecar(kind, boxes))
+    write_clip(
+        out_dir, name, fps, labelled(), duration, lambda: negative_sidecar(kind, boxes, empty)
+    )
     return duration

@@ -52,7 +52,7 @@ def sidecar_boxes(t: float, boxes: Iterable[TruthBox]) -> list[SidecarBox]:
     return out
 
 
-def negative_sidecar(kind: str, boxes: list[SidecarBox]) -> Sidecar:
+def negative_sidecar(kind: str, boxes: list[SidecarBox], empty_frames: list[float]) -> Sidecar:
     """No event, every rule watching the whole frame."""
     return Sidecar(
         camera=SidecarCamera(kind=kind),
@@ -60,6 +60,7 @@ def negative_sidecar(kind: str, boxes: list[SidecarBox]) -> Sidecar:
         rules=SHORT_RULES,
         events=[],
         boxes=boxes,
+        empty_frames=empty_frames,
     )
 
 
@@ -80,7 +81,9 @@ def write_clip(
     """Encode ``frames`` (equal (H, W, 3) uint8 BGR, even sizes) to ``NAME.mp4`` at ``fps``,
     then write ``sidecar()`` (called once every frame is written) beside it; returns it."""
     path = out_dir / f"{name}.mp4"
-    options = EncodeOptions(crf=23, max_bytes=int(1_000_000 + 400_000 * duration_s))
+    options = EncodeOptions(
+        crf=23, preset="veryfast", max_bytes=int(1_000_000 + 400_000 * duration_s)
+    )
     images = iter(frames)
     first = next(images, None)
     if first is None:
