@@ -173,7 +173,7 @@ def test_the_coco_teacher_is_scored_through_the_same_command(
 def test_video_negative_has_teacher_people_and_no_event(shared_dir: Path, tmp_path: Path) -> None:
     gif = shared_dir / "clips/intel/previews/face-demographics-walking.gif"
     teacher = load_teacher(shared_dir, PEOPLE_AND_BICYCLES)
-    write_video_negative(gif, tmp_path, "people", teacher, "test")
+    write_video_negative(gif, tmp_path, "people", teacher, "test", trust_empty=False)
     (clip,) = find_clips(tmp_path)
     assert clip.sidecar.events == []
     assert {z.kind.value for z in clip.sidecar.zones} == {"elevator", "no_parking", "cable_watch"}

@@ -42,9 +42,10 @@ def _probe(path: Path) -> tuple[float, int]:
 
 
 def write_video_negative(
-    path: Path, out_dir: Path, name: str, teacher: Teacher, kind: str
+    path: Path, out_dir: Path, name: str, teacher: Teacher, kind: str, trust_empty: bool
 ) -> float:
-    """Writes ``NAME.mp4`` and ``NAME.json``; returns the clip's duration in seconds."""
+    """Writes ``NAME.mp4`` and ``NAME.json``; returns the clip's duration in seconds.
+    ``trust_empty``: frames where the teacher sees nothing are marked empty."""
     fps_in, count = _probe(path)
     fps = max(1, round(fps_in))
     duration = count / fps
@@ -60,7 +61,7 @@ def write_video_negative(
                 found, nothing = teacher.look(image)
                 found = rescaled(found, w / frame.shape[1], h / frame.shape[0])
                 boxes.extend(sidecar_boxes(index / fps, found))
-                if nothing:
+                if nothing and trust_empty:
                     empty.append(round(index / fps, 3))
             yield frame
 
