@@ -19,6 +19,10 @@ TEACHER_LABELS = Path("models/coco80.txt")
 MIN_SCORE = 0.5
 SURE_EMPTY_BELOW = 0.25  # a frame is empty only when the teacher sees nothing even at this
 PEOPLE: Mapping[str, ObjectKind] = {"person": ObjectKind.PERSON}
+TWO_WHEELERS: Mapping[str, ObjectKind] = {
+    "motorbike": ObjectKind.EBIKE,
+    "bicycle": ObjectKind.BICYCLE,
+}
 PEOPLE_AND_BICYCLES: Mapping[str, ObjectKind] = {
     "person": ObjectKind.PERSON,
     "bicycle": ObjectKind.BICYCLE,
