@@ -21,7 +21,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", type=Path, required=True, help="an empty folder (e.g. data/real_check)")
     p.add_argument("--parts", nargs="+", choices=PARTS, default=list(PARTS))
     p.add_argument("--limit", type=int, default=None, help="at most this many clips a part")
-    p.add_argument("--fps", type=int, default=10)
+    p.add_argument("--fps", type=int, default=5)
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args(argv)
     if args.limit is not None and args.limit < 1:
