@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,7 +12,8 @@ import pytest
 from alerts.store import EventStore
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-SHARED_DIR = REPO_ROOT.parent / "shared"
+SHARED_DIR = Path(os.environ.get("STAIRWATCH_SHARED") or REPO_ROOT.parent / "shared")
+"""``../shared``, or ``$STAIRWATCH_SHARED`` (a git worktree kept elsewhere)."""
 
 
 @pytest.fixture(scope="session")

@@ -136,3 +136,26 @@ def test_find_clips_without_sidecars(tmp_path: Path, make: str) -> None:
         (clips_dir / "x.mp4").write_bytes(b"")
     with pytest.raises(EvaluationError, match=r"no clip with a sidecar|not a directory"):
         find_clips(clips_dir)
+
+
+@pytest.mark.parametrize(
+    ("empty_frames", "expected"),
+    [
+        ([], {12.0: 1}),
+        ([3.0, 12.0], {3.0: 0, 12.0: 1}),  # an empty time that also has boxes keeps them
+        ([20.0, 1.5], {1.5: 0, 12.0: 1, 20.0: 0}),
+    ],
+)
+def test_empty_frames_are_labelled_frames_without_boxes(
+    tmp_path: Path, empty_frames: list[float], expected: dict[float, int]
+) -> None:
+    sidecar = load_sidecar(write(tmp_path / "a.json", {**VALID, "empty_frames": empty_frames}))
+    frames = sidecar.labelled_frames()
+    assert list(frames) == sorted(expected)
+    assert {t: len(b) for t, b in frames.items()} == expected
+
+
+def test_negative_empty_frame_time_is_rejected(tmp_path: Path) -> None:
+    with pytest.raises(SidecarError) as err:
+        load_sidecar(write(tmp_path / "a.json", {**VALID, "empty_frames": [-1.0]}))
+    assert "empty_frames" in "\n".join(err.value.problems)

@@ -24,14 +24,6 @@ from vision.detections import Detections
 from vision.kinds import KIND_NAMES
 
 
-def group_by_time(boxes: Sequence[SidecarBox]) -> dict[float, list[SidecarBox]]:
-    """Sidecar boxes grouped by their ``t`` (one image per distinct time), in time order."""
-    groups: dict[float, list[SidecarBox]] = {}
-    for box in sorted(boxes, key=lambda b: b.t):
-        groups.setdefault(box.t, []).append(box)
-    return groups
-
-
 def targets(boxes: Sequence[SidecarBox], width: int, height: int) -> Detections:
     """The true boxes of one image as :class:`Detections` over :data:`KIND_NAMES`, in pixels."""
     if not boxes:

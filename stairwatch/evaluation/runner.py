@@ -20,7 +20,7 @@ from alerts.events import ChangeKind, EventChange
 from alerts.params import RuleParams
 from stairwatch.config import MotionConfig
 from stairwatch.evaluation.errors import ClipError
-from stairwatch.evaluation.frames import FrameScorer, group_by_time, nearest_frames, targets
+from stairwatch.evaluation.frames import FrameScorer, nearest_frames, targets
 from stairwatch.evaluation.matching import (
     EVALUATED_TYPES,
     ClipMatching,
@@ -153,7 +153,7 @@ class Evaluator:
         """The service's pipeline over the clip; boxed frames that this pass decodes anyway are
         scored here, so most clips need no second decode."""
         params, zone_params = self._params(clip)
-        boxed = group_by_time(clip.sidecar.boxes)
+        boxed = clip.sidecar.labelled_frames()
         scored: set[float] = set()
         pipeline = CameraPipeline(
             clip.name,
@@ -221,9 +221,7 @@ class Evaluator:
     ) -> list[Thumbnail]:
         """Second decode for boxed frames the sampled pass missed (mAP) and for thumbnails."""
         boxed = {
-            t: boxes
-            for t, boxes in group_by_time(clip.sidecar.boxes).items()
-            if t not in scored_times
+            t: boxes for t, boxes in clip.sidecar.labelled_frames().items() if t not in scored_times
         }
         false_alarms = (
             [predicted[i] for i in matching.false_alarms] if self._options.thumbnails else []

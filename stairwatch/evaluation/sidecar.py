@@ -1,7 +1,8 @@
 """The ground truth beside each clip: ``NAME.mp4`` (any video) with ``NAME.json``.
 
 A sidecar names the zones and rule overrides the clip is watched with, the true events
-(``"events": []`` marks a negative clip) and, optionally, per-frame boxes for frame-level metrics.
+(``"events": []`` marks a negative clip) and, optionally, per-frame boxes for frame-level metrics
+(and ``empty_frames``: times of frames known to hold no object, so detections there count too).
 """
 
 from __future__ import annotations
@@ -87,6 +88,11 @@ class Sidecar(_Strict):
     rules: RuleParamsOverride | None = None
     events: list[SidecarEvent]
     boxes: list[SidecarBox] = Field(default_factory=list)
+    empty_frames: list[float] = Field(
+        default_factory=list,
+        description="times (s) of frames checked to hold no object of any kind: every "
+        "detection there is a false positive in the frame metrics",
+    )
 
     @model_validator(mode="after")
     def _zones_consistent(self) -> Sidecar:
@@ -105,6 +111,21 @@ class Sidecar(_Strict):
             for i, e in enumerate(self.events)
             if e.zone is not None and e.zone not in names
         ]
+
+    @field_validator("empty_frames")
+    @classmethod
+    def _times(cls, times: list[float]) -> list[float]:
+        bad = [t for t in times if t < 0]
+        if bad:
+            raise ValueError(f"{bad[0]} is negative: times are seconds from the clip's start")
+        return times
+
+    def labelled_frames(self) -> dict[float, list[SidecarBox]]:
+        """Every labelled frame's time -> its boxes (none for an empty frame), in time order."""
+        frames: dict[float, list[SidecarBox]] = {t: [] for t in self.empty_frames}
+        for box in self.boxes:
+            frames.setdefault(box.t, []).append(box)
+        return dict(sorted(frames.items()))
 
     def truth(self) -> list[TruthEvent]:
         return [e.to_truth() for e in self.events]
