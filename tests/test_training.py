@@ -468,3 +468,25 @@ def test_train_refuses_models_that_would_download_or_cannot_train(
     config = TrainConfig(data=tmp_path / "data.yaml", out=tmp_path / "run", model=model)
     with pytest.raises(TrainingError, match=message):
         _load_model(config, tmp_path / "run")
+
+
+@pytest.mark.parametrize(
+    ("lr0", "optimizer", "expected"),
+    [
+        (None, "AdamW", {}),  # Ultralytics picks optimizer and rate: fine from scratch
+        (0.0003, "AdamW", {"optimizer": "AdamW", "lr0": 0.0003}),  # fine-tuning trained weights
+        (0.002, "SGD", {"optimizer": "SGD", "lr0": 0.002}),
+    ],
+)
+def test_learning_rate_is_ultralytics_choice_unless_given(
+    tmp_path: Path, lr0: float | None, optimizer: str, expected: dict[str, object]
+) -> None:
+    from lab.training.offline import OfflineEnvironment
+    from lab.training.train import TrainConfig, _train_arguments
+
+    config = TrainConfig(
+        data=tmp_path / "data.yaml", out=tmp_path / "run", lr0=lr0, optimizer=optimizer
+    )
+    environment = OfflineEnvironment(tmp_path, fonts_ready=False)
+    args = _train_arguments(config, environment, tmp_path / "data.yaml", tmp_path / "run")
+    assert {k: args[k] for k in ("optimizer", "lr0") if k in args} == expected

@@ -34,6 +34,13 @@ def register(sub: Any) -> None:
     p.add_argument(
         "--warmup-epochs", type=float, default=3.0, help="learning-rate warm-up (short to continue)"
     )
+    p.add_argument(
+        "--lr0",
+        type=float,
+        default=None,
+        help="initial learning rate (default: Ultralytics chooses; about 0.0003 to fine-tune)",
+    )
+    p.add_argument("--optimizer", default="AdamW", choices=("AdamW", "SGD"), help="with --lr0")
     p.add_argument("--batch", type=int, default=32)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--workers", type=int, default=2, help="dataloader processes")
@@ -90,6 +97,8 @@ def _train(args: argparse.Namespace, environment: Any) -> int:
         time_hours=args.time_hours,
         cache=args.cache,
         warmup_epochs=args.warmup_epochs,
+        lr0=args.lr0,
+        optimizer=args.optimizer,
     )
     result = train_detector(config, environment, command=["stairwatch", *sys.argv[1:]])
     summary = result.summary

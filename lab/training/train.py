@@ -66,6 +66,10 @@ class TrainConfig:
             to it (Ultralytics' ``time``), so a CPU run ends when planned.
         cache: decode the training images once into RAM (saves CPU every epoch).
         warmup_epochs: learning-rate warm-up; short when continuing from trained weights.
+        lr0: initial learning rate with ``optimizer``; None lets Ultralytics choose both
+            (AdamW at 0.00125 for our four classes: right from scratch, too much to fine-tune
+            trained weights without forgetting what they knew).
+        optimizer: ``AdamW`` or ``SGD``, with ``lr0``.
     """
 
     data: Path
@@ -84,6 +88,8 @@ class TrainConfig:
     time_hours: float | None = None
     cache: bool = False
     warmup_epochs: float = 3.0
+    lr0: float | None = None
+    optimizer: str = "AdamW"
     augmentation: Augmentation = field(default_factory=Augmentation)
 
 
@@ -238,6 +244,7 @@ def _train_arguments(
         **({"time": config.time_hours} if config.time_hours else {}),
         "cache": "ram" if config.cache else False,
         "warmup_epochs": config.warmup_epochs,
+        **({"optimizer": config.optimizer, "lr0": config.lr0} if config.lr0 else {}),
         "batch": config.batch,
         "seed": config.seed,
         "deterministic": True,
