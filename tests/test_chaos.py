@@ -4,7 +4,9 @@ clip played as a camera, with a tiny real ONNX model that always sees an e-bike 
 
 Faults are made from outside the process: SIGKILL; the SQLite database locked by an exclusive
 transaction held by the test; the media folder on a full 1 MiB tmpfs (mounted by the test,
-which needs root; skipped otherwise); the relay receiver made to hang. Each test stays under 30 s.
+which needs root; skipped otherwise); the relay receiver made to hang; a model that returns a
+wrong-shaped output on bright pictures, fed a clip that turns bright for a while. Each test stays
+under 30 s.
 """
 
 from __future__ import annotations
@@ -20,27 +22,17 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import cv2
 import httpx
-import numpy as np
 import pytest
 import yaml
 
 from stairwatch.tools.webhook_receiver import Received, WebhookReceiver
 from tests.delivery_servers import free_port, wait_for_port
-from tests.onnx_models import ultralytics_constant_model
+from tests.media_helpers import noise, write_clip, write_static_clip
+from tests.onnx_models import ultralytics_constant_model, ultralytics_failing_model
 
 WHOLE_FRAME = [[0, 0], [1, 0], [1, 1], [0, 1]]
 EBIKE_BOX = (120, 160, 200, 245)  # input pixels of the 320x320 model: on the letterboxed frame
-
-
-def _write_clip(path: Path, seconds: float = 4.0, fps: int = 10) -> Path:
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"mp4v"), fps, (320, 180))
-    background = np.random.default_rng(0).integers(60, 200, (180, 320, 3), dtype=np.uint8)
-    for _ in range(int(seconds * fps)):
-        writer.write(background)
-    writer.release()
-    return path
 
 
 def _model(folder: Path, sees_ebike: bool) -> Path:
@@ -50,13 +42,16 @@ def _model(folder: Path, sees_ebike: bool) -> Path:
     )
 
 
-def _config(tmp: Path, model: Path, relay: WebhookReceiver, **extra: Any) -> Path:
+def _config(
+    tmp: Path, model: Path, relay: WebhookReceiver, clip: Path | None = None, **extra: Any
+) -> Path:
+    clip = clip or write_static_clip(tmp / "lift.mp4")
     config: dict[str, Any] = {
         "cameras": [
             {
                 "id": "lift-1",
                 "building": "3",
-                "source": str(_write_clip(tmp / "lift.mp4")),
+                "source": str(clip),
                 "loop": True,
                 "detect_fps": 5,
                 "zones": [{"name": "car", "kind": "elevator", "polygon": WHOLE_FRAME}],
@@ -144,7 +139,7 @@ def test_sigkill_during_an_elevator_event_releases_the_relay_after_restart(
         assert _paths(relay.received(), "/relay/off") == []
         with _service(config) as (base, _proc):
             assert relay.wait_for(lambda r: bool(_paths(r, "/relay/off")), timeout_s=10)
-            (event,) = _events(base)
+            (event,) = _events(base), [e["type"] for e in _events(base)]
             assert event["end_ts"] is not None
             actions = httpx.get(f"{base}/api/events/{event['id']}/actions", timeout=5).json()
             assert actions[-1]["note"] == "service restarted"
@@ -225,3 +220,43 @@ def test_a_hanging_relay_does_not_stop_detection(tmp_path: Path) -> None:
             assert _wait(lambda: bool(_events(base)), 15)  # its relay call now hangs 30 s
             count = _camera(base)["detections_run"]
             assert _wait(lambda: _camera(base)["detections_run"] > count + 3, 5)
+
+
+def _lights(tmp: Path, phases: list[tuple[float, int]], fps: int = 10) -> Path:
+    """A clip of (seconds, grey level) phases: a still, noisy view (not a blocked one) that
+    brightens and darkens, nothing else."""
+    images = [
+        noise(low=level - 20, high=level + 20)
+        for seconds, level in phases
+        for _ in range(int(seconds * fps))
+    ]
+    return write_clip(tmp / "lights.mp4", images, fps)
+
+
+def test_a_failing_detector_is_a_health_problem_and_detection_resumes(tmp_path: Path) -> None:
+    """The detector breaks for 6 s (the model returns a wrong shape on bright pictures) while an
+    e-bike is in the elevator: the service keeps running, health names the detector's errors
+    and the stall, and detection resumes. The outage is shorter than the rule's
+    ``clear_after_s``, so the event is kept (not ended, not raised twice): the rules saw nothing
+    during the outage, neither the e-bike nor its absence."""
+    model = ultralytics_failing_model(
+        tmp_path / "fails_bright.onnx", [EBIKE_BOX], [0], [0.9], ["ebike", "person"], 0.5
+    )
+    clip = _lights(tmp_path, [(5.0, 40), (6.0, 230), (14.0, 40)])
+    with WebhookReceiver() as relay:
+        rules = {
+            "ebike_in_elevator": {"clear_after_s": 10.0},
+            "camera_tampered": {"after_s": 600.0},  # a featureless view reads as blurred
+        }
+        config = _config(tmp_path, model, relay, clip=clip, rules=rules)
+        with _service(config) as (base, proc):
+            assert relay.wait_for(lambda r: bool(_paths(r, "/relay/on")), timeout_s=15)
+            assert _wait(lambda: "the detector failed" in _problems(base), 12), _problems(base)
+            assert _wait(lambda: "no frame went through detection" in _problems(base), 6)
+            failed = _camera(base)
+            assert failed["detector_errors"] > 0 and proc.poll() is None
+            assert _wait(lambda: _camera(base)["detections_run"] > failed["detections_run"], 10)
+            assert _wait(lambda: _health(base)["status"] == "ok", 8), _problems(base)
+            events = _events(base)
+            assert [(e["type"], e["end_ts"]) for e in events] == [("ebike_in_elevator", None)]
+    assert len(_paths(relay.received(), "/relay/on")) == 1

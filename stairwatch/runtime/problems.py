@@ -39,6 +39,44 @@ class StallWatch:
         return now - since if now - since >= self.stall_after_s else None
 
 
+class RecentRise:
+    """When each counter (by key) last rose, on the monotonic clock: a failure counter that rose
+    within the last ``window_s`` means the failure is still going on."""
+
+    def __init__(self, window_s: float):
+        self.window_s = window_s
+        self._seen: dict[str, tuple[int, float | None]] = {}
+
+    def recent(self, key: str, count: int, now: float) -> bool:
+        """Record ``count`` at ``now``; whether it rose in the last ``window_s`` seconds. The
+        first sighting of a counter sets its baseline (it is not a rise)."""
+        seen, rose_at = self._seen.get(key, (count, None))
+        if count > seen:
+            rose_at = now
+        self._seen[key] = (count, rose_at)
+        return rose_at is not None and now - rose_at < self.window_s
+
+
+def failing_steps(
+    cameras: list[HealthSnapshot], rises: RecentRise, now: float
+) -> list[HealthProblem]:
+    """Cameras whose detector calls or pipeline steps failed within ``rises.window_s``."""
+    found = []
+    for h in cameras:
+        for key, count, what in (
+            ("detector", h.detector_errors, "the detector failed"),
+            ("pipeline", h.pipeline_errors, "the pipeline step failed (tracks and rules reset)"),
+        ):
+            if rises.recent(f"{h.camera_id}:{key}", count, now):
+                found.append(
+                    HealthProblem(
+                        f"camera {h.camera_id}",
+                        f"{what} {count} time(s) so far, lately too; last error: {h.last_error}",
+                    )
+                )
+    return found
+
+
 def find_problems(
     cameras: list[HealthSnapshot],
     stalled: dict[str, float],

@@ -28,7 +28,13 @@ from stairwatch.runtime.health import CameraHealth, HealthSnapshot
 from stairwatch.runtime.metrics import RuntimeMetrics
 from stairwatch.runtime.offline import OfflineWatch, placeholder_image
 from stairwatch.runtime.pending import PendingFrames
-from stairwatch.runtime.problems import HealthProblem, StallWatch, find_problems
+from stairwatch.runtime.problems import (
+    HealthProblem,
+    RecentRise,
+    StallWatch,
+    failing_steps,
+    find_problems,
+)
 from stairwatch.runtime.readers import (
     FileReader,
     FrameIntake,
@@ -109,6 +115,7 @@ class Service:
         self._watch_thread = GuardedThread("camera-watch", self._watch)
         self._more_threads = supervise
         self._stalls = StallWatch(inference.stall_after_s)
+        self._failures = RecentRise(inference.stall_after_s)
         self._problems: list[HealthProblem] = []
         self._problems_lock = threading.Lock()
         self.supervisor = Supervisor(self.threads, on_pass=self._check_health)
@@ -208,6 +215,7 @@ class Service:
             h.camera_id: s for h in cameras if (s := self._stalls.stalled_for(h, now)) is not None
         }
         found = find_problems(cameras, stalled, self.thread_health(), self.recorder.stats(), now)
+        found += failing_steps(cameras, self._failures, now)
         with self._problems_lock:
             self._problems = found
 
