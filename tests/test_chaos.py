@@ -5,13 +5,17 @@ clip played as a camera, with a tiny real ONNX model that always sees an e-bike 
 Faults are made from outside the process: SIGKILL; the SQLite database locked by an exclusive
 transaction held by the test; the media folder on a full 1 MiB tmpfs (mounted by the test,
 which needs root; skipped otherwise); the relay receiver made to hang; a model that returns a
-wrong-shaped output on bright pictures, fed a clip that turns bright for a while. Each test stays
+wrong-shaped output on bright pictures, fed a clip that turns bright for a while; the wall clock
+of the service stepped back an hour by libfaketime (the pip package's own build: Debian
+bookworm's 0.9.10 makes Python 3.11's ``time.sleep`` fail with ``FAKETIME_DONT_FAKE_MONOTONIC``,
+wolfcw/libfaketime#426) while its monotonic clock runs on, as NTP does. Each test stays
 under 30 s.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
 import sqlite3
 import subprocess
@@ -19,6 +23,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +35,7 @@ from stairwatch.tools.webhook_receiver import Received, WebhookReceiver
 from tests.delivery_servers import free_port, wait_for_port
 from tests.media_helpers import noise, write_clip, write_static_clip
 from tests.onnx_models import ultralytics_constant_model, ultralytics_failing_model
+from tests.rtsp_server import ServerProcess, unavailable_reason
 
 WHOLE_FRAME = [[0, 0], [1, 0], [1, 1], [0, 1]]
 EBIKE_BOX = (120, 160, 200, 245)  # input pixels of the 320x320 model: on the letterboxed frame
@@ -82,12 +88,20 @@ def _config(
 
 
 @contextmanager
-def _service(config: Path) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+def _service(
+    config: Path, env: dict[str, str] | None = None, start_s: float = 20.0
+) -> Iterator[tuple[str, subprocess.Popen[str]]]:
     port = yaml.safe_load(config.read_text())["server"]["port"]
     cmd = [sys.executable, "-m", "stairwatch", "run", "--config", str(config)]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        cmd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=None if env is None else {**os.environ, **env},
+    )
     try:
-        assert wait_for_port(port, 20), "the service did not start"
+        assert wait_for_port(port, start_s), "the service did not start"
         yield f"http://127.0.0.1:{port}", proc
     finally:
         if proc.poll() is None:
@@ -259,4 +273,66 @@ def test_a_failing_detector_is_a_health_problem_and_detection_resumes(tmp_path: 
             assert _wait(lambda: _health(base)["status"] == "ok", 8), _problems(base)
             events = _events(base)
             assert [(e["type"], e["end_ts"]) for e in events] == [("ebike_in_elevator", None)]
+    assert len(_paths(relay.received(), "/relay/on")) == 1
+
+
+def _faketime(timestamp_file: Path) -> dict[str, str]:
+    """The environment that lets the test step the service's wall clock by rewriting
+    ``timestamp_file`` (an offset such as ``+0`` or ``-1h``); the monotonic clock is left alone.
+    Skips the test when libfaketime is missing or does not work here."""
+    libfaketime = pytest.importorskip("libfaketime")
+    library = Path(libfaketime.__file__).parent / "vendor/libfaketime/src/libfaketime.so.1"
+    timestamp_file.write_text("+0\n")
+    env = {
+        "LD_PRELOAD": str(library),
+        "FAKETIME_TIMESTAMP_FILE": str(timestamp_file),
+        "FAKETIME_NO_CACHE": "1",
+        "FAKETIME_DONT_FAKE_MONOTONIC": "1",
+        "DONT_FAKE_MONOTONIC": "1",
+    }
+    probe = subprocess.run(
+        [sys.executable, "-c", "import time; time.sleep(0.01)"],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+    )
+    if probe.returncode != 0:
+        pytest.skip(f"libfaketime does not work here: {probe.stderr.strip()[-200:]}")
+    return env
+
+
+def test_the_wall_clock_stepping_back_an_hour_mid_event_changes_nothing(tmp_path: Path) -> None:
+    """A live camera (RTSP) sees an e-bike in the elevator; while the event is open, the
+    service's wall clock steps back one hour. Rules run on the monotonic clock: nothing crashes,
+    no thread restarts, detection goes on, and the event is neither raised again nor ended."""
+    reason = unavailable_reason()
+    if reason is not None:
+        pytest.skip(f"no RTSP test server: {reason}")
+    clock = tmp_path / "faketime"
+    env = _faketime(clock)
+    with ServerProcess(free_port(), fps=10, keyint=5) as camera, WebhookReceiver() as relay:
+        config = _config(tmp_path, _model(tmp_path, sees_ebike=True), relay)
+        site = yaml.safe_load(config.read_text())
+        site["cameras"][0].update(source=camera.url, loop=False)  # loop is for files only
+        config.write_text(yaml.safe_dump(site))
+        with _service(config, env, start_s=60) as (base, proc):  # every clock read opens a file
+            assert relay.wait_for(lambda r: bool(_paths(r, "/relay/on")), timeout_s=20)
+            before = _camera(base)
+            clock.write_text("-1h\n")
+            assert _wait(
+                lambda: _camera(base)["detections_run"] > before["detections_run"] + 10, 10
+            )
+            time.sleep(2)  # frames stamped an hour earlier keep going through the rules
+            served_at = parsedate_to_datetime(
+                httpx.get(f"{base}/healthz", timeout=5).headers["date"]
+            )
+            assert served_at.timestamp() == pytest.approx(time.time() - 3600, abs=60)  # stepped
+            after, health = _camera(base), _health(base)
+            assert proc.poll() is None and after["state"] == "online"
+            assert not any(health["thread_restarts"].values())
+            metrics = httpx.get(f"{base}/metrics", timeout=5).text
+            assert 'stairwatch_camera_pipeline_errors_total{camera="lift-1"} 0.0' in metrics
+            assert health["status"] == "ok", _problems(base)
+            (event,) = _events(base)
+            assert event["end_ts"] is None
     assert len(_paths(relay.received(), "/relay/on")) == 1
