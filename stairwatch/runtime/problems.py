@@ -4,13 +4,19 @@ of state (:class:`StallWatch`) fed on the monotonic clock."""
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
+from apscheduler.schedulers.base import STATE_RUNNING, BaseScheduler
+
+from stairwatch.media.clips import ClipStats
 from stairwatch.runtime.health import CameraState, HealthSnapshot
 from stairwatch.runtime.recorder import RecorderStats
 from stairwatch.runtime.threads import ThreadHealth
 
 RECENT_CRASH_S = 300.0  # a thread restarted this recently is still reported
+ENCODER_STUCK_S = 120.0  # a clip waiting this long for the encoder: it is stuck
+DELIVERY_FAILING_S = 300.0  # a channel with no delivery through for this long, only failures
 
 
 @dataclass(frozen=True)
@@ -131,3 +137,83 @@ def _recorder_problems(stats: RecorderStats) -> list[HealthProblem]:
             )
         )
     return found
+
+
+def clip_problems(stats: ClipStats, failed_lately: bool) -> list[HealthProblem]:
+    """The clip encoder stuck (a clip waiting over :data:`ENCODER_STUCK_S`) or failing."""
+    found = []
+    if stats.oldest_wait_s >= ENCODER_STUCK_S:
+        found.append(
+            HealthProblem(
+                "clip encoder",
+                f"stuck: {stats.waiting} clip(s) waiting, the oldest for "
+                f"{stats.oldest_wait_s:.0f} s",
+            )
+        )
+    if failed_lately:
+        found.append(
+            HealthProblem(
+                "clip encoder", f"{stats.failed} clip(s) not kept; last error: {stats.last_error}"
+            )
+        )
+    return found
+
+
+def scheduler_problem(subject: str, scheduler: BaseScheduler | None) -> HealthProblem | None:
+    """A started APScheduler scheduler that is no longer running (shut down, or its thread
+    died): its jobs (digests, escalations, summaries, retention) no longer run."""
+    if scheduler is None:
+        return None
+    thread = getattr(scheduler, "_thread", None)  # BackgroundScheduler's; others have none
+    thread_dead = thread is not None and not thread.is_alive()
+    if scheduler.state == STATE_RUNNING and not thread_dead:
+        return None
+    return HealthProblem(subject, "scheduler stopped: its jobs no longer run")
+
+
+class DeliveryWatch:
+    """Per notification channel: since when its dispatcher has been busy in one pass, and since
+    when it has only failed (no delivery through). Monotonic clock; thread-safe (each channel's
+    dispatcher writes, the supervisor reads)."""
+
+    def __init__(self, stuck_after_s: float, failing_after_s: float = DELIVERY_FAILING_S):
+        self.stuck_after_s = stuck_after_s
+        self.failing_after_s = failing_after_s
+        self._lock = threading.Lock()
+        self._busy_since: dict[str, float] = {}
+        self._failing_since: dict[str, float] = {}
+
+    def pass_started(self, channel: str, now: float) -> None:
+        with self._lock:
+            self._busy_since[channel] = now
+
+    def pass_done(self, channel: str, delivered: int, failed: int, now: float) -> None:
+        """``failed``: attempts that failed (to be retried, or given up)."""
+        with self._lock:
+            self._busy_since.pop(channel, None)
+            if delivered:
+                self._failing_since.pop(channel, None)
+            elif failed:
+                self._failing_since.setdefault(channel, now)
+
+    def problems(self, now: float) -> list[HealthProblem]:
+        with self._lock:
+            busy, failing = dict(self._busy_since), dict(self._failing_since)
+        found = [
+            HealthProblem(
+                f"notify {channel}",
+                f"stuck: one delivery pass has been running for {now - since:.0f} s, longer "
+                "than its timeouts allow",
+            )
+            for channel, since in sorted(busy.items())
+            if now - since >= self.stuck_after_s
+        ]
+        found += [
+            HealthProblem(
+                f"notify {channel}",
+                f"deliveries failing for {(now - since) / 60:.0f} min, none went through",
+            )
+            for channel, since in sorted(failing.items())
+            if now - since >= self.failing_after_s
+        ]
+        return found
