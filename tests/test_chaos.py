@@ -153,7 +153,7 @@ def test_sigkill_during_an_elevator_event_releases_the_relay_after_restart(
         assert _paths(relay.received(), "/relay/off") == []
         with _service(config) as (base, _proc):
             assert relay.wait_for(lambda r: bool(_paths(r, "/relay/off")), timeout_s=10)
-            (event,) = _events(base), [e["type"] for e in _events(base)]
+            (event,) = _events(base)
             assert event["end_ts"] is not None
             actions = httpx.get(f"{base}/api/events/{event['id']}/actions", timeout=5).json()
             assert actions[-1]["note"] == "service restarted"
@@ -175,7 +175,7 @@ def _locked(database: Path) -> Iterator[None]:
 
 
 def test_a_locked_database_stalls_neither_detection_nor_loses_the_event(tmp_path: Path) -> None:
-    """The database is locked (10 s here; the mechanism is what a 30 s lock hits) while an
+    """The database is locked (up to 20 s here; the mechanism is what a 30 s lock hits) while an
     e-bike enters the elevator: detection keeps running, health names the recorder's trouble,
     and the event is stored once the lock is gone."""
     with WebhookReceiver() as relay:
@@ -184,7 +184,7 @@ def test_a_locked_database_stalls_neither_detection_nor_loses_the_event(tmp_path
         with _service(config) as (base, _proc):
             with _locked(database):
                 before = _camera(base)["detections_run"]
-                assert _wait(lambda: "cannot write to the store" in _problems(base), 12)
+                assert _wait(lambda: "cannot write to the store" in _problems(base), 20)
                 assert _camera(base)["detections_run"] > before
             assert _wait(lambda: bool(_events(base)), 10)
             assert relay.wait_for(lambda r: bool(_paths(r, "/relay/on")), timeout_s=5)
