@@ -313,7 +313,7 @@ def test_the_wall_clock_stepping_back_an_hour_mid_event_changes_nothing(tmp_path
     with ServerProcess(free_port(), fps=10, keyint=5) as camera, WebhookReceiver() as relay:
         config = _config(tmp_path, _model(tmp_path, sees_ebike=True), relay)
         site = yaml.safe_load(config.read_text())
-        site["cameras"][0].update(source=camera.url, loop=False)  # loop is for files only
+        site["cameras"][0]["source"] = camera.url
         config.write_text(yaml.safe_dump(site))
         with _service(config, env, start_s=60) as (base, proc):  # every clock read opens a file
             assert relay.wait_for(lambda r: bool(_paths(r, "/relay/on")), timeout_s=20)

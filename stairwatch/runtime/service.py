@@ -3,8 +3,8 @@
 Threads: one reader per camera (live cameras add their stream readers), ``inference.workers``
 inference threads on one detector, one watch thread that feeds the ``camera_offline`` rule, one
 recorder writing event changes to the store, and one clip encoder. A supervisor thread restarts
-any of the reader, inference, watch and recorder threads (and the notification dispatchers it is
-given) that dies, and keeps the list of health problems current.
+any of the reader (live stream readers included), inference, watch and recorder threads (and the
+notification dispatchers it is given) that dies, and keeps the list of health problems current.
 """
 
 from __future__ import annotations
