@@ -220,13 +220,15 @@ def _eventually(done: Callable[[], bool], timeout_s: float = 5.0) -> bool:
         ([("start", 0.0), ("done", 1.0, 0, 1)], 301.0, ["notify webhook: deliveries failing"]),
         ([("done", 1.0, 0, 1), ("done", 200.0, 1, 0)], 400.0, []),  # one went through
         ([("done", 1.0, 0, 0)], 400.0, []),  # nothing to send is not failing
+        ([("done", 1.0, 0, 1), ("done", 250.0, 0, 1)], 849.0, ["notify webhook: deliveries"]),
+        ([("done", 1.0, 0, 1), ("done", 250.0, 0, 1)], 851.0, []),  # no failure for 10 min
     ],
-    ids=["busy", "stuck", "failing-briefly", "failing", "recovered", "idle"],
+    ids=["busy", "stuck", "failing-briefly", "failing", "recovered", "idle", "still", "over"],
 )
 def test_stuck_and_failing_deliveries_are_problems(
     steps: list[tuple[Any, ...]], now: float, expected: list[str]
 ) -> None:
-    watch = DeliveryWatch(stuck_after_s=60.0, failing_after_s=300.0)
+    watch = DeliveryWatch(stuck_after_s=60.0, failing_after_s=300.0, over_after_s=600.0)
     for step in steps:
         if step[0] == "start":
             watch.pass_started("webhook", step[1])

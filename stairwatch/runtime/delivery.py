@@ -78,8 +78,13 @@ class DeliveryService:
         self._stop = threading.Event()
         self.threads: list[GuardedThread] = []
         self._scheduler: BackgroundScheduler | None = None
-        # A pass longer than the lease has outlived every timeout that should have ended it.
-        self.watch = DeliveryWatch(stuck_after_s=config.delivery.lease_s)
+        # A pass longer than the lease has outlived every timeout that should have ended it;
+        # failures stop counting once no retry has failed for longer than the backoff's cap.
+        policy = config.delivery
+        self.watch = DeliveryWatch(
+            stuck_after_s=policy.lease_s,
+            over_after_s=policy.backoff_cap_s * (1 + policy.jitter) + policy.lease_s,
+        )
 
     def problems(self, now: float) -> list[HealthProblem]:
         """Stuck or failing channels and a stopped scheduler; ``now`` is ``time.monotonic()``."""

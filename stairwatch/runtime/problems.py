@@ -173,15 +173,23 @@ def scheduler_problem(subject: str, scheduler: BaseScheduler | None) -> HealthPr
 
 class DeliveryWatch:
     """Per notification channel: since when its dispatcher has been busy in one pass, and since
-    when it has only failed (no delivery through). Monotonic clock; thread-safe (each channel's
-    dispatcher writes, the supervisor reads)."""
+    when it has only failed (no delivery through): a problem after ``failing_after_s``, until a
+    delivery goes through or no attempt has failed for ``over_after_s`` (longer than the retry
+    backoff's cap). Monotonic clock; thread-safe (each channel's dispatcher writes, the
+    supervisor reads)."""
 
-    def __init__(self, stuck_after_s: float, failing_after_s: float = DELIVERY_FAILING_S):
+    def __init__(
+        self,
+        stuck_after_s: float,
+        failing_after_s: float = DELIVERY_FAILING_S,
+        over_after_s: float = 2 * DELIVERY_FAILING_S,
+    ):
         self.stuck_after_s = stuck_after_s
         self.failing_after_s = failing_after_s
+        self.over_after_s = over_after_s
         self._lock = threading.Lock()
         self._busy_since: dict[str, float] = {}
-        self._failing_since: dict[str, float] = {}
+        self._failing: dict[str, tuple[float, float]] = {}  # first and last failure
 
     def pass_started(self, channel: str, now: float) -> None:
         with self._lock:
@@ -192,13 +200,14 @@ class DeliveryWatch:
         with self._lock:
             self._busy_since.pop(channel, None)
             if delivered:
-                self._failing_since.pop(channel, None)
+                self._failing.pop(channel, None)
             elif failed:
-                self._failing_since.setdefault(channel, now)
+                first, _ = self._failing.get(channel, (now, now))
+                self._failing[channel] = (first, now)
 
     def problems(self, now: float) -> list[HealthProblem]:
         with self._lock:
-            busy, failing = dict(self._busy_since), dict(self._failing_since)
+            busy, failing = dict(self._busy_since), dict(self._failing)
         found = [
             HealthProblem(
                 f"notify {channel}",
@@ -211,9 +220,9 @@ class DeliveryWatch:
         found += [
             HealthProblem(
                 f"notify {channel}",
-                f"deliveries failing for {(now - since) / 60:.0f} min, none went through",
+                f"deliveries failing for {(now - first) / 60:.0f} min, none went through",
             )
-            for channel, since in sorted(failing.items())
-            if now - since >= self.failing_after_s
+            for channel, (first, last) in sorted(failing.items())
+            if now - first >= self.failing_after_s and now - last < self.over_after_s
         ]
         return found
