@@ -41,8 +41,6 @@ MAIN_FRAME_MAX_SKEW_S = 2.0
 
 
 class Reader(Protocol):
-    thread: GuardedThread
-
     def supervised(self) -> list[Supervised]:
         """The reader's threads, for the supervisor."""
         ...
