@@ -6,6 +6,7 @@ import logging
 import threading
 
 import uvicorn
+from apscheduler.schedulers.background import BackgroundScheduler
 
 from alerts.store import EventStore
 from dashboard.app import create_app
@@ -13,6 +14,7 @@ from dashboard.schemas import DashboardSettings
 from stairwatch.config import Settings, usable_cores
 from stairwatch.media.retention_job import start_retention_job
 from stairwatch.runtime.delivery import DeliveryService
+from stairwatch.runtime.problems import scheduler_problem
 from stairwatch.runtime.service import Service
 from stairwatch.runtime.status import ServiceCameraStatuses
 from stairwatch.secret_scrub import Scrubber
@@ -37,8 +39,17 @@ def serve(settings: Settings, duration_s: float | None = None) -> int:
     delivery = DeliveryService(settings.notifications, store, scrub=Scrubber.of(settings))
     # Notifications are owed in the same transaction as the change: hooked before any write.
     store.add_change_hook(delivery.outbox.on_event_change)
+    retention: list[BackgroundScheduler] = []  # started with the service, below
     service = Service(
-        settings, detector, detector.class_names, store, supervise=lambda: delivery.threads
+        settings,
+        detector,
+        detector.class_names,
+        store,
+        supervise=lambda: delivery.threads,
+        more_problems=lambda now: [
+            *delivery.problems(now),
+            *(p for s in retention if (p := scheduler_problem("retention scheduler", s))),
+        ],
     )
     dashboard_settings = DashboardSettings(
         timezone=settings.notifications.timezone,  # page times match the messages' times
@@ -70,8 +81,8 @@ def serve(settings: Settings, duration_s: float | None = None) -> int:
         timer = threading.Timer(duration_s, lambda: setattr(server, "should_exit", True))
         timer.daemon = True
     delivery.start()
+    retention.append(start_retention_job(store, settings.storage))
     service.start()
-    retention = start_retention_job(store, settings.storage)
     print(
         f"stairwatch dashboard: http://{settings.server.host}:{settings.server.port}/", flush=True
     )
@@ -82,7 +93,7 @@ def serve(settings: Settings, duration_s: float | None = None) -> int:
     finally:
         if timer is not None:
             timer.cancel()
-        retention.shutdown(wait=False)
+        retention[0].shutdown(wait=False)
         service.stop()
         delivery.stop()
         store.close()

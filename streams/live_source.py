@@ -30,8 +30,20 @@ from streams.frame import Frame
 from streams.health import HealthSnapshot, HealthTracker
 from streams.latest import LatestFrame
 from streams.probe import accepts_connections, endpoint_of
-from streams.redact import redact_url
+from streams.redact import redact_text, redact_url
 from streams.stall import StallWatchdog, frame_fingerprint
+
+
+@dataclass(frozen=True)
+class ReaderState:
+    """The reader thread, for whoever supervises it: ``dead`` (ended without ``stop()``),
+    ``revivals`` so far, the error that last ended it and when (``time.monotonic()``)."""
+
+    alive: bool
+    dead: bool
+    revivals: int
+    last_crash: str | None
+    crashed_at: float | None
 
 
 @dataclass(frozen=True)
@@ -88,6 +100,9 @@ class LiveSource:
         self._health_lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._revivals = 0
+        self._last_crash: str | None = None
+        self._crashed_at: float | None = None
         self._index = 0
         self._endpoint = endpoint_of(source)
 
@@ -114,6 +129,24 @@ class LiveSource:
     def start(self) -> None:
         if self._thread is not None:
             raise StreamError(f"{self.camera_id}: source already started")
+        self._start_thread()
+
+    def reader_state(self) -> ReaderState:
+        thread = self._thread
+        alive = thread is not None and thread.is_alive()
+        dead = thread is not None and not alive and not self._stop.is_set()
+        return ReaderState(alive, dead, self._revivals, self._last_crash, self._crashed_at)
+
+    def revive(self) -> bool:
+        """Start the reader again if an unexpected error ended it; True when it did. The reader
+        never restarts itself: the caller's supervisor decides (and counts)."""
+        if not self.reader_state().dead:
+            return False
+        self._revivals += 1
+        self._start_thread()
+        return True
+
+    def _start_thread(self) -> None:
         self._thread = threading.Thread(
             target=self._run, name=f"stairwatch-reader-{self.camera_id}", daemon=True
         )
@@ -145,6 +178,14 @@ class LiveSource:
     # -- reader thread ----------------------------------------------------------------------
 
     def _run(self) -> None:
+        try:
+            self._read_until_stopped()
+        except Exception as exc:  # a bug: end the thread, tell health, let a supervisor decide
+            message = redact_text(f"{self.redacted_source}: reader crashed: {exc!r}")
+            self._last_crash, self._crashed_at = message, time.monotonic()
+            self._failed(message)
+
+    def _read_until_stopped(self) -> None:
         attempt = 0
         while not self._stop.is_set():
             with self._health_lock:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from pathlib import Path
+
+import cv2
 import numpy as np
 from numpy.typing import NDArray
 
@@ -15,6 +19,33 @@ from streams.frame import Frame
 from tests.records import parked_record
 
 CAMERA = CameraInfo("cam-3f", "3F 楼梯间", "3号楼", "3F")
+
+
+def noise(width: int = 320, height: int = 180, low: int = 60, high: int = 200) -> NDArray[np.uint8]:
+    """A fixed (seed 0) (height, width, 3) BGR picture of grey levels in [low, high)."""
+    return np.random.default_rng(0).integers(low, high, (height, width, 3), dtype=np.uint8)
+
+
+def write_clip(path: Path, images: Iterable[NDArray[np.uint8]], fps: float = 10.0) -> Path:
+    """An MP4 (mp4v) of ``images`` (same-size BGR uint8) at ``fps``."""
+    writer: cv2.VideoWriter | None = None
+    for image in images:
+        if writer is None:
+            size = (image.shape[1], image.shape[0])
+            writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"mp4v"), fps, size)
+        writer.write(image)
+    if writer is None:
+        raise ValueError(f"no images for the clip {path}")
+    writer.release()
+    return path
+
+
+def write_static_clip(
+    path: Path, seconds: float = 4.0, fps: int = 10, width: int = 320, height: int = 180
+) -> Path:
+    """``seconds`` of one still noisy picture: nothing moves."""
+    background = noise(width, height)
+    return write_clip(path, (background for _ in range(int(seconds * fps))), fps)
 
 
 def scene(t: float, width: int = 320, height: int = 180) -> NDArray[np.uint8]:

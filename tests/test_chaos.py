@@ -4,12 +4,18 @@ clip played as a camera, with a tiny real ONNX model that always sees an e-bike 
 
 Faults are made from outside the process: SIGKILL; the SQLite database locked by an exclusive
 transaction held by the test; the media folder on a full 1 MiB tmpfs (mounted by the test,
-which needs root; skipped otherwise); the relay receiver made to hang. Each test stays under 30 s.
+which needs root; skipped otherwise); the relay receiver made to hang; a model that returns a
+wrong-shaped output on bright pictures, fed a clip that turns bright for a while; the wall clock
+of the service stepped back an hour by libfaketime (the pip package's own build: Debian
+bookworm's 0.9.10 makes Python 3.11's ``time.sleep`` fail with ``FAKETIME_DONT_FAKE_MONOTONIC``,
+wolfcw/libfaketime#426) while its monotonic clock runs on, as NTP does. Each test stays
+under 30 s.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
 import sqlite3
 import subprocess
@@ -17,30 +23,22 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 
-import cv2
 import httpx
-import numpy as np
 import pytest
 import yaml
 
 from stairwatch.tools.webhook_receiver import Received, WebhookReceiver
 from tests.delivery_servers import free_port, wait_for_port
-from tests.onnx_models import ultralytics_constant_model
+from tests.media_helpers import noise, write_clip, write_static_clip
+from tests.onnx_models import ultralytics_constant_model, ultralytics_failing_model
+from tests.rtsp_server import ServerProcess, unavailable_reason
 
 WHOLE_FRAME = [[0, 0], [1, 0], [1, 1], [0, 1]]
 EBIKE_BOX = (120, 160, 200, 245)  # input pixels of the 320x320 model: on the letterboxed frame
-
-
-def _write_clip(path: Path, seconds: float = 4.0, fps: int = 10) -> Path:
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"mp4v"), fps, (320, 180))
-    background = np.random.default_rng(0).integers(60, 200, (180, 320, 3), dtype=np.uint8)
-    for _ in range(int(seconds * fps)):
-        writer.write(background)
-    writer.release()
-    return path
 
 
 def _model(folder: Path, sees_ebike: bool) -> Path:
@@ -50,13 +48,16 @@ def _model(folder: Path, sees_ebike: bool) -> Path:
     )
 
 
-def _config(tmp: Path, model: Path, relay: WebhookReceiver, **extra: Any) -> Path:
+def _config(
+    tmp: Path, model: Path, relay: WebhookReceiver, clip: Path | None = None, **extra: Any
+) -> Path:
+    clip = clip or write_static_clip(tmp / "lift.mp4")
     config: dict[str, Any] = {
         "cameras": [
             {
                 "id": "lift-1",
                 "building": "3",
-                "source": str(_write_clip(tmp / "lift.mp4")),
+                "source": str(clip),
                 "loop": True,
                 "detect_fps": 5,
                 "zones": [{"name": "car", "kind": "elevator", "polygon": WHOLE_FRAME}],
@@ -87,12 +88,20 @@ def _config(tmp: Path, model: Path, relay: WebhookReceiver, **extra: Any) -> Pat
 
 
 @contextmanager
-def _service(config: Path) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+def _service(
+    config: Path, env: dict[str, str] | None = None, start_s: float = 20.0
+) -> Iterator[tuple[str, subprocess.Popen[str]]]:
     port = yaml.safe_load(config.read_text())["server"]["port"]
     cmd = [sys.executable, "-m", "stairwatch", "run", "--config", str(config)]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        cmd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=None if env is None else {**os.environ, **env},
+    )
     try:
-        assert wait_for_port(port, 20), "the service did not start"
+        assert wait_for_port(port, start_s), "the service did not start"
         yield f"http://127.0.0.1:{port}", proc
     finally:
         if proc.poll() is None:
@@ -166,7 +175,7 @@ def _locked(database: Path) -> Iterator[None]:
 
 
 def test_a_locked_database_stalls_neither_detection_nor_loses_the_event(tmp_path: Path) -> None:
-    """The database is locked (10 s here; the mechanism is what a 30 s lock hits) while an
+    """The database is locked (up to 20 s here; the mechanism is what a 30 s lock hits) while an
     e-bike enters the elevator: detection keeps running, health names the recorder's trouble,
     and the event is stored once the lock is gone."""
     with WebhookReceiver() as relay:
@@ -175,7 +184,7 @@ def test_a_locked_database_stalls_neither_detection_nor_loses_the_event(tmp_path
         with _service(config) as (base, _proc):
             with _locked(database):
                 before = _camera(base)["detections_run"]
-                assert _wait(lambda: "cannot write to the store" in _problems(base), 12)
+                assert _wait(lambda: "cannot write to the store" in _problems(base), 20)
                 assert _camera(base)["detections_run"] > before
             assert _wait(lambda: bool(_events(base)), 10)
             assert relay.wait_for(lambda r: bool(_paths(r, "/relay/on")), timeout_s=5)
@@ -225,3 +234,105 @@ def test_a_hanging_relay_does_not_stop_detection(tmp_path: Path) -> None:
             assert _wait(lambda: bool(_events(base)), 15)  # its relay call now hangs 30 s
             count = _camera(base)["detections_run"]
             assert _wait(lambda: _camera(base)["detections_run"] > count + 3, 5)
+
+
+def _lights(tmp: Path, phases: list[tuple[float, int]], fps: int = 10) -> Path:
+    """A clip of (seconds, grey level) phases: a still, noisy view (not a blocked one) that
+    brightens and darkens, nothing else."""
+    images = [
+        noise(low=level - 20, high=level + 20)
+        for seconds, level in phases
+        for _ in range(int(seconds * fps))
+    ]
+    return write_clip(tmp / "lights.mp4", images, fps)
+
+
+def test_a_failing_detector_is_a_health_problem_and_detection_resumes(tmp_path: Path) -> None:
+    """The detector breaks for 6 s (the model returns a wrong shape on bright pictures) while an
+    e-bike is in the elevator: the service keeps running, health names the detector's errors
+    and the stall, and detection resumes. The outage is shorter than the rule's
+    ``clear_after_s``, so the event is kept (not ended, not raised twice): the rules saw nothing
+    during the outage, neither the e-bike nor its absence."""
+    model = ultralytics_failing_model(
+        tmp_path / "fails_bright.onnx", [EBIKE_BOX], [0], [0.9], ["ebike", "person"], 0.5
+    )
+    clip = _lights(tmp_path, [(5.0, 40), (6.0, 230), (14.0, 40)])
+    with WebhookReceiver() as relay:
+        rules = {
+            "ebike_in_elevator": {"clear_after_s": 10.0},
+            "camera_tampered": {"after_s": 600.0},  # a featureless view reads as blurred
+        }
+        config = _config(tmp_path, model, relay, clip=clip, rules=rules)
+        with _service(config) as (base, proc):
+            assert relay.wait_for(lambda r: bool(_paths(r, "/relay/on")), timeout_s=15)
+            assert _wait(lambda: "the detector failed" in _problems(base), 12), _problems(base)
+            assert _wait(lambda: "no frame went through detection" in _problems(base), 6)
+            failed = _camera(base)
+            assert failed["detector_errors"] > 0 and proc.poll() is None
+            assert _wait(lambda: _camera(base)["detections_run"] > failed["detections_run"], 10)
+            assert _wait(lambda: _health(base)["status"] == "ok", 8), _problems(base)
+            events = _events(base)
+            assert [(e["type"], e["end_ts"]) for e in events] == [("ebike_in_elevator", None)]
+    assert len(_paths(relay.received(), "/relay/on")) == 1
+
+
+def _faketime(timestamp_file: Path) -> dict[str, str]:
+    """The environment that lets the test step the service's wall clock by rewriting
+    ``timestamp_file`` (an offset such as ``+0`` or ``-1h``); the monotonic clock is left alone.
+    Skips the test when libfaketime is missing or does not work here."""
+    libfaketime = pytest.importorskip("libfaketime")
+    library = Path(libfaketime.__file__).parent / "vendor/libfaketime/src/libfaketime.so.1"
+    timestamp_file.write_text("+0\n")
+    env = {
+        "LD_PRELOAD": str(library),
+        "FAKETIME_TIMESTAMP_FILE": str(timestamp_file),
+        "FAKETIME_NO_CACHE": "1",
+        "FAKETIME_DONT_FAKE_MONOTONIC": "1",
+        "DONT_FAKE_MONOTONIC": "1",
+    }
+    probe = subprocess.run(
+        [sys.executable, "-c", "import time; time.sleep(0.01)"],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+    )
+    if probe.returncode != 0:
+        pytest.skip(f"libfaketime does not work here: {probe.stderr.strip()[-200:]}")
+    return env
+
+
+def test_the_wall_clock_stepping_back_an_hour_mid_event_changes_nothing(tmp_path: Path) -> None:
+    """A live camera (RTSP) sees an e-bike in the elevator; while the event is open, the
+    service's wall clock steps back one hour. Rules run on the monotonic clock: nothing crashes,
+    no thread restarts, detection goes on, and the event is neither raised again nor ended."""
+    reason = unavailable_reason()
+    if reason is not None:
+        pytest.skip(f"no RTSP test server: {reason}")
+    clock = tmp_path / "faketime"
+    env = _faketime(clock)
+    with ServerProcess(free_port(), fps=10, keyint=5) as camera, WebhookReceiver() as relay:
+        config = _config(tmp_path, _model(tmp_path, sees_ebike=True), relay)
+        site = yaml.safe_load(config.read_text())
+        site["cameras"][0]["source"] = camera.url
+        config.write_text(yaml.safe_dump(site))
+        with _service(config, env, start_s=60) as (base, proc):  # every clock read opens a file
+            assert relay.wait_for(lambda r: bool(_paths(r, "/relay/on")), timeout_s=20)
+            before = _camera(base)
+            clock.write_text("-1h\n")
+            assert _wait(
+                lambda: _camera(base)["detections_run"] > before["detections_run"] + 10, 10
+            )
+            time.sleep(2)  # frames stamped an hour earlier keep going through the rules
+            served_at = parsedate_to_datetime(
+                httpx.get(f"{base}/healthz", timeout=5).headers["date"]
+            )
+            assert served_at.timestamp() == pytest.approx(time.time() - 3600, abs=60)  # stepped
+            after, health = _camera(base), _health(base)
+            assert proc.poll() is None and after["state"] == "online"
+            assert not any(health["thread_restarts"].values())
+            metrics = httpx.get(f"{base}/metrics", timeout=5).text
+            assert 'stairwatch_camera_pipeline_errors_total{camera="lift-1"} 0.0' in metrics
+            assert health["status"] == "ok", _problems(base)
+            (event,) = _events(base)
+            assert event["end_ts"] is None
+    assert len(_paths(relay.received(), "/relay/on")) == 1

@@ -15,12 +15,12 @@ import time
 from pathlib import Path
 
 import av
-import cv2
 import httpx
 import numpy as np
 import pytest
 import yaml
 
+from tests.media_helpers import write_static_clip
 from tests.onnx_models import ultralytics_constant_model
 
 WHOLE_FRAME = [[0, 0], [1, 0], [1, 1], [0, 1]]
@@ -32,20 +32,11 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _write_clip(path: Path, seconds: float = 6.0, fps: int = 10) -> None:
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"mp4v"), fps, (320, 180))
-    rng = np.random.default_rng(0)
-    background = rng.integers(60, 200, (180, 320, 3), dtype=np.uint8)
-    for _ in range(int(seconds * fps)):
-        writer.write(background)
-    writer.release()
-
-
 @pytest.fixture
 def demo_clips(tmp_path: Path) -> Path:
     clips = tmp_path / "clips"
     clips.mkdir()
-    _write_clip(clips / "landing.mp4")
+    write_static_clip(clips / "landing.mp4", seconds=6.0)
     sidecar = {
         "zones": [
             {

@@ -32,6 +32,7 @@ from stairwatch.runtime.service import Service
 from stairwatch.runtime.status import ServiceCameraStatuses
 from stairwatch.runtime.worker import CameraLane, Detector, InferenceWorker
 from streams.frame import Frame
+from tests.media_helpers import write_static_clip
 from tests.onnx_models import ultralytics_constant_model
 from tests.rtsp_server import ServerProcess, free_port, unavailable_reason
 from tests.web import LOCAL
@@ -213,17 +214,8 @@ def test_back_pressure_drops_the_oldest_frame_and_counts_it(
         assert metric(client, 'stairwatch_camera_frames_dropped_total{camera="stairs"}')
 
 
-def write_static_clip(path: Path, seconds: float = 4.0, fps: int = 10) -> Path:
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"mp4v"), fps, (320, 240))
-    background = np.random.default_rng(0).integers(60, 200, (240, 320, 3), dtype=np.uint8)
-    for _ in range(int(seconds * fps)):
-        writer.write(background)
-    writer.release()
-    return path
-
-
 def test_motion_gate_skips_the_detector_on_a_static_clip(tmp_path: Path, empty_model: Path) -> None:
-    clip = write_static_clip(tmp_path / "still.mp4")
+    clip = write_static_clip(tmp_path / "still.mp4", height=240)
     camera_cfg = {"source": str(clip), "loop": True, "detect_fps": 5}
     with running(settings_for(tmp_path, empty_model, camera_cfg)) as client:
         status = wait_for(
@@ -246,7 +238,7 @@ class FailingDetector:
 
 
 def test_detector_failure_shows_in_health(tmp_path: Path, empty_model: Path) -> None:
-    clip = write_static_clip(tmp_path / "still.mp4")
+    clip = write_static_clip(tmp_path / "still.mp4", height=240)
     camera_cfg = {"source": str(clip), "loop": True, "motion": {"enabled": False}}
     with running(settings_for(tmp_path, empty_model, camera_cfg), FailingDetector()) as client:
         status = wait_for("detector errors", lambda: (s := camera(client))["detector_errors"] and s)

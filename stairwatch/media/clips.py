@@ -14,8 +14,10 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 
 from alerts.errors import StoreError
 from alerts.store import EventStore
@@ -31,6 +33,18 @@ log = logging.getLogger(__name__)
 ENCODER_NICENESS = 15
 """Nice value of the encoder thread. Clips are evidence that can wait a few seconds; detection
 cannot, so under full load the encoder gets only the CPU that detection leaves."""
+
+
+@dataclass(frozen=True)
+class ClipStats:
+    """The encoder's queue and outcomes: clips ``waiting`` (the oldest handed over
+    ``oldest_wait_s`` seconds ago; 0 when none), ``filed``, ``failed`` and the last failure."""
+
+    waiting: int
+    oldest_wait_s: float
+    filed: int
+    failed: int
+    last_error: str | None
 
 
 class CameraClips:
@@ -107,9 +121,19 @@ class ClipRecorder:
         self._encoder = ThreadPoolExecutor(
             max_workers=1, thread_name_prefix="clip-encoder", initializer=_yield_cpu
         )
-        self._pending: set[Future[None]] = set()
+        self._pending: dict[Future[None], float] = {}  # -> handed over at (time.monotonic())
         self._lock = threading.Lock()
         self.clips_filed = 0
+        self._failed = 0
+        self._last_error: str | None = None
+
+    def stats(self) -> ClipStats:
+        now = time.monotonic()
+        with self._lock:
+            oldest = min(self._pending.values(), default=now)
+            return ClipStats(
+                len(self._pending), now - oldest, self.clips_filed, self._failed, self._last_error
+            )
 
     def for_camera(self, camera_id: str) -> CameraClips:
         """The camera's clips (created on first use): its frame tap and the sink's hook."""
@@ -140,19 +164,23 @@ class ClipRecorder:
             log.warning("clip of event %s dropped: the recorder is closed", clip.event_id)
             return
         with self._lock:
-            self._pending.add(future)
+            self._pending[future] = time.monotonic()
         future.add_done_callback(self._forget)
 
     def _forget(self, future: Future[None]) -> None:
         with self._lock:
-            self._pending.discard(future)
+            self._pending.pop(future, None)
 
     def _file(self, clip: FinishedClip) -> None:
         try:
             data = encode_mp4_bytes(clip.frames, self.settings.fps)
             self._store.record_clip(clip.event_id, data)
-        except (ClipError, StoreError) as exc:
-            log.error("clip of event %s not kept: %s", clip.event_id, exc)
+        except Exception as exc:  # counted for the health report; the encoder goes on
+            expected = isinstance(exc, ClipError | StoreError)
+            log.error("clip of event %s not kept: %s", clip.event_id, exc, exc_info=not expected)
+            with self._lock:
+                self._failed += 1
+                self._last_error = str(exc) if expected else f"{type(exc).__name__}: {exc}"
             return
         self.clips_filed += 1
         log.info(

@@ -32,6 +32,7 @@ from alerts.outbox import Dispatcher, Outbox
 from alerts.render import LinkMaker, NoticeRenderer
 from alerts.scheduling import DeliveryJobs
 from alerts.store import EventStore
+from stairwatch.runtime.problems import DeliveryWatch, HealthProblem, scheduler_problem
 from stairwatch.runtime.threads import GuardedThread
 from stairwatch.secret_scrub import Scrubber
 
@@ -85,6 +86,19 @@ class DeliveryService:
         self._stop = threading.Event()
         self.threads: list[GuardedThread] = []
         self._scheduler: BackgroundScheduler | None = None
+        # A pass longer than the lease has outlived every timeout that should have ended it;
+        # failures stop counting once no retry has failed for longer than the backoff's cap.
+        policy = config.delivery
+        self.watch = DeliveryWatch(
+            stuck_after_s=policy.lease_s,
+            over_after_s=policy.backoff_cap_s * (1 + policy.jitter) + policy.lease_s,
+        )
+
+    def problems(self, now: float) -> list[HealthProblem]:
+        """Stuck or failing channels and a stopped scheduler; ``now`` is ``time.monotonic()``."""
+        found = self.watch.problems(now)
+        stopped = scheduler_problem("notification scheduler", self._scheduler)
+        return found if stopped is None else [*found, stopped]
 
     def start(self, schedule: bool = True) -> None:
         """Start one dispatcher thread per channel and (``schedule``) the scheduled jobs."""
@@ -117,12 +131,16 @@ class DeliveryService:
     def _dispatch_loop(self, channel: str) -> None:
         policy = self.config.delivery
         while not self._stop.is_set():
+            self.watch.pass_started(channel, time.monotonic())
             try:
                 report = self.dispatcher.run_once(channel, self._clock(), self._clock)
             except AlertsError as exc:
                 log.warning("dispatcher %s: %s", channel, exc)
+                self.watch.pass_done(channel, 0, 1, time.monotonic())
                 self._stop.wait(policy.poll_s * 4)
                 continue
+            failed = report.retried + report.failed
+            self.watch.pass_done(channel, report.delivered, failed, time.monotonic())
             if report.claimed < policy.batch_size:
                 self._stop.wait(policy.poll_s)
 

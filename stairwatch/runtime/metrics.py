@@ -15,7 +15,7 @@ from prometheus_client.registry import Collector
 from alerts.events import EventChange
 from stairwatch.runtime.health import CameraState, HealthSnapshot
 from stairwatch.runtime.recorder import RecorderStats
-from stairwatch.runtime.threads import GuardedThread
+from stairwatch.runtime.threads import Supervised
 
 BATCH_BUCKETS = (1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 64)
 LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 2.0, 5.0)
@@ -80,7 +80,7 @@ class ServiceCollector(Collector):
     def __init__(
         self,
         recorder: Callable[[], RecorderStats],
-        threads: Callable[[], Sequence[GuardedThread]],
+        threads: Callable[[], Sequence[Supervised]],
     ):
         self._recorder = recorder
         self._threads = threads
@@ -111,7 +111,7 @@ class RuntimeMetrics:
         self,
         health: Callable[[], list[HealthSnapshot]],
         recorder: Callable[[], RecorderStats] | None = None,
-        threads: Callable[[], Sequence[GuardedThread]] | None = None,
+        threads: Callable[[], Sequence[Supervised]] | None = None,
     ):
         self.registry = CollectorRegistry(auto_describe=False)
         self._batch_size = Histogram(

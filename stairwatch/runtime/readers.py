@@ -25,13 +25,13 @@ from stairwatch.gating import should_detect
 from stairwatch.media.tap import FrameTap
 from stairwatch.runtime.health import CameraHealth
 from stairwatch.runtime.pending import PendingFrames
-from stairwatch.runtime.threads import GuardedThread
+from stairwatch.runtime.threads import GuardedThread, Supervised, ThreadHealth
 from streams.camera_streams import CameraStreams
 from streams.capture import SourceKind, source_kind
 from streams.errors import StreamError
 from streams.file_source import DueSelector, FileSource
 from streams.frame import Frame
-from streams.live_source import LiveSourceConfig
+from streams.live_source import LiveSource, LiveSourceConfig
 from vision.motion import MotionGate
 
 log = logging.getLogger(__name__)
@@ -41,11 +41,35 @@ MAIN_FRAME_MAX_SKEW_S = 2.0
 
 
 class Reader(Protocol):
-    thread: GuardedThread
+    def supervised(self) -> list[Supervised]:
+        """The reader's threads, for the supervisor."""
+        ...
 
     def start(self) -> None: ...
 
     def stop(self, timeout_s: float = 5.0) -> None: ...
+
+
+class StreamReaderThread:
+    """A live camera's stream reader thread (owned by :class:`LiveSource`) as a
+    :class:`Supervised` thread: dead when an unexpected error ended it, restarted by revival."""
+
+    def __init__(self, source: LiveSource, role: str):
+        self.name = f"stream-{source.camera_id}-{role}"
+        self._source = source
+
+    @property
+    def dead(self) -> bool:
+        return self._source.reader_state().dead
+
+    def restart(self) -> None:
+        self._source.revive()
+
+    def health(self) -> ThreadHealth:
+        state = self._source.reader_state()
+        return ThreadHealth(
+            self.name, state.alive, state.revivals, state.last_crash, state.crashed_at
+        )
 
 
 def is_live(source: str) -> bool:
@@ -137,6 +161,9 @@ class FileReader:
         self._stop = threading.Event()
         self.thread = GuardedThread(f"reader-{camera_id}", self._run)
 
+    def supervised(self) -> list[Supervised]:
+        return [self.thread]
+
     def start(self) -> None:
         self.thread.start()
 
@@ -187,6 +214,12 @@ class LiveReader:
         self._tap = tap
         self._stop = threading.Event()
         self.thread = GuardedThread(f"sampler-{streams.camera_id}", self._run)
+        self._stream_threads = [StreamReaderThread(streams.detect, "detect")]
+        if streams.has_substream:
+            self._stream_threads.append(StreamReaderThread(streams.snapshot, "main"))
+
+    def supervised(self) -> list[Supervised]:
+        return [self.thread, *self._stream_threads]
 
     def start(self) -> None:
         self.streams.start()

@@ -3,8 +3,8 @@
 Threads: one reader per camera (live cameras add their stream readers), ``inference.workers``
 inference threads on one detector, one watch thread that feeds the ``camera_offline`` rule, one
 recorder writing event changes to the store, and one clip encoder. A supervisor thread restarts
-any of the reader, inference, watch and recorder threads (and the notification dispatchers it is
-given) that dies, and keeps the list of health problems current.
+any of the reader (live stream readers included), inference, watch and recorder threads (and the
+notification dispatchers it is given) that dies, and keeps the list of health problems current.
 """
 
 from __future__ import annotations
@@ -28,7 +28,14 @@ from stairwatch.runtime.health import CameraHealth, HealthSnapshot
 from stairwatch.runtime.metrics import RuntimeMetrics
 from stairwatch.runtime.offline import OfflineWatch, placeholder_image
 from stairwatch.runtime.pending import PendingFrames
-from stairwatch.runtime.problems import HealthProblem, StallWatch, find_problems
+from stairwatch.runtime.problems import (
+    HealthProblem,
+    RecentRise,
+    StallWatch,
+    clip_problems,
+    failing_steps,
+    find_problems,
+)
 from stairwatch.runtime.readers import (
     FileReader,
     FrameIntake,
@@ -41,7 +48,7 @@ from stairwatch.runtime.readers import (
 from stairwatch.runtime.recorder import Recorder
 from stairwatch.runtime.restart import end_open_events, raise_after_s
 from stairwatch.runtime.sink import StoreSink
-from stairwatch.runtime.threads import GuardedThread, Supervisor, ThreadHealth
+from stairwatch.runtime.threads import GuardedThread, Supervised, Supervisor, ThreadHealth
 from stairwatch.runtime.worker import CameraLane, Detector, InferenceWorker
 from streams.camera_streams import CameraStreams
 from streams.frame import Frame
@@ -72,7 +79,9 @@ class Service:
 
     ``on_raised`` is called (from the recorder thread) after each new event is stored;
     the worker keeps the frame ages of the last ``age_window`` detections. ``supervise`` are
-    more threads for the supervisor to restart (the notification dispatchers).
+    more threads for the supervisor to restart (the notification dispatchers), and
+    ``more_problems(now)`` more health problems (stuck deliveries, stopped schedulers; ``now``
+    is ``time.monotonic()``).
     """
 
     def __init__(
@@ -84,6 +93,7 @@ class Service:
         on_raised: RaisedHook | None = None,
         age_window: int = 2000,
         supervise: Callable[[], list[GuardedThread]] = list,
+        more_problems: Callable[[float], list[HealthProblem]] = lambda now: [],
     ):
         self.settings = settings
         self._store = store
@@ -108,7 +118,9 @@ class Service:
         self._stop = threading.Event()
         self._watch_thread = GuardedThread("camera-watch", self._watch)
         self._more_threads = supervise
+        self._more_problems = more_problems
         self._stalls = StallWatch(inference.stall_after_s)
+        self._failures = RecentRise(inference.stall_after_s)
         self._problems: list[HealthProblem] = []
         self._problems_lock = threading.Lock()
         self.supervisor = Supervisor(self.threads, on_pass=self._check_health)
@@ -188,9 +200,9 @@ class Service:
         if self.clips is not None:
             self.clips.close()  # files the clips still gathering, cut short
 
-    def threads(self) -> list[GuardedThread]:
+    def threads(self) -> list[Supervised]:
         """Every supervised thread."""
-        own = [c.reader.thread for c in self._cameras.values()]
+        own: list[Supervised] = [t for c in self._cameras.values() for t in c.reader.supervised()]
         own += [*self.worker.threads, self._watch_thread, self.recorder.thread]
         return own + list(self._more_threads())
 
@@ -208,6 +220,12 @@ class Service:
             h.camera_id: s for h in cameras if (s := self._stalls.stalled_for(h, now)) is not None
         }
         found = find_problems(cameras, stalled, self.thread_health(), self.recorder.stats(), now)
+        found += failing_steps(cameras, self._failures, now)
+        if self.clips is not None:
+            stats = self.clips.stats()
+            failed_lately = self._failures.recent("clip encoder", stats.failed, now)
+            found += clip_problems(stats, failed_lately)
+        found += self._more_problems(now)
         with self._problems_lock:
             self._problems = found
 

@@ -1,5 +1,7 @@
-"""Supervised threads: every long-lived thread of the service is a :class:`GuardedThread`, and
-one :class:`Supervisor` thread restarts any that died of an exception.
+"""Supervised threads: every long-lived thread of the service is a :class:`GuardedThread` (or,
+for threads owned by a package, such as a live camera's stream readers, something else that
+fits :class:`Supervised`), and one :class:`Supervisor` thread restarts any that died of an
+exception.
 
 A guarded thread whose target returns has finished (a file camera at its end, a stop): it is
 not restarted. One whose target raised is dead: the supervisor starts it again (the same target,
@@ -13,6 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from streams.redact import redact_text
 
@@ -31,6 +34,20 @@ class ThreadHealth:
     restarts: int
     last_crash: str | None
     crashed_at: float | None
+
+
+class Supervised(Protocol):
+    """A thread the supervisor can check and restart."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def dead(self) -> bool: ...
+
+    def restart(self) -> None: ...
+
+    def health(self) -> ThreadHealth: ...
 
 
 class GuardedThread:
@@ -93,7 +110,7 @@ class Supervisor:
 
     def __init__(
         self,
-        threads: Callable[[], Sequence[GuardedThread]],
+        threads: Callable[[], Sequence[Supervised]],
         period_s: float = SUPERVISE_PERIOD_S,
         on_pass: Callable[[float], None] | None = None,
     ):
