@@ -45,6 +45,7 @@ from tests.test_responses import (  # noqa: F401
     relay,
     response,
 )
+from tests.web import LOCAL
 
 ROBOT_KEY = "0f3c9a7e-5b1d-4e2a-9c8b-7d6e5f4a3b2c"
 LINK_SECRET = "Yc2m0Q4kz8Vt-N7rLwHq_5pXe1JbFa6uSdGi3oKnT9U"
@@ -213,7 +214,8 @@ def slipped_past_the_check(notifications: NotificationsConfig, url: str) -> Noti
 def raise_and_read(rig: Site, channel: str = "response:lift-1-hold") -> tuple[Any, str]:
     event_id = rig.raise_event()
     report = rig.service.dispatcher.run_once(channel, rig.clock.now)
-    with TestClient(create_app(rig.store, settings=DashboardSettings(default_lang="en"))) as c:
+    app = create_app(rig.store, settings=DashboardSettings(default_lang="en"))
+    with TestClient(app, base_url=LOCAL) as c:
         (record,) = c.get(f"/api/events/{event_id}/deliveries").json()
         page = c.get("/").text
     return report, json.dumps(record) + page
@@ -252,6 +254,7 @@ def test_no_secret_is_stored_logged_or_shown(
     clock = Clock()
     store = EventStore.open(f"sqlite:///{tmp_path / 'sw.db'}", tmp_path / "media", clock=clock)
     service = DeliveryService(notifications, store, clock=clock, channels=channels)
+    store.add_change_hook(service.outbox.on_event_change)
     rig = Site(store, service, clock)
     try:
         report, shown = raise_and_read(rig)
