@@ -20,7 +20,7 @@ from lab.synth.scenes import SceneKind, SceneSpec, render_scene
 from lab.synth.shapes import Facing
 from lab.synth.specs import sample_bicycle, sample_ebike, sample_person
 from lab.synth.vehicles import draw_bicycle, draw_ebike
-from lab.training.real_mix import draw_cables_on_split
+from lab.training.real_mix import closeup_window, draw_cables_on_split, write_closeups
 from lab.training.real_mix import main as real_mix_main
 from stairwatch.cli import main
 from vision.kinds import KIND_NAMES
@@ -267,3 +267,48 @@ def test_cables_land_on_the_share_of_real_photos_asked_for(tmp_path: Path) -> No
         assert any(x.startswith(cable) for x in lines) == (i < 10)
     with pytest.raises(DatasetSourceError, match="no image starts with"):
         draw_cables_on_split(ds, "train", ("cctv_",), share=1.0, seed=3)
+
+
+@pytest.mark.parametrize(
+    ("person", "photo", "fits"),
+    [
+        ((400.0, 100.0, 480.0, 400.0), (960, 540), True),  # a standing person: a window fits
+        ((10.0, 10.0, 60.0, 60.0), (960, 540), False),  # too small to fill a close-up
+        ((100.0, 0.0, 900.0, 540.0), (960, 540), False),  # already fills the photo
+    ],
+)
+def test_a_closeup_window_holds_its_person_large(
+    person: tuple[float, ...], photo: tuple[int, int], fits: bool
+) -> None:
+    box = np.array(person)
+    for seed in range(10):
+        window = closeup_window(np.random.default_rng(seed), box, *photo)
+        assert (window is not None) == fits
+        if window is None:
+            continue
+        x1, y1, x2, y2 = window
+        assert x1 >= 0 and y1 >= 0 and x2 <= photo[0] and y2 <= photo[1]
+        assert x1 <= box[0] and y1 <= box[1] and box[2] <= x2 and box[3] <= y2
+        assert 0.55 <= (box[3] - box[1]) / (y2 - y1) <= 0.95
+        assert (x2 - x1) / (y2 - y1) == pytest.approx(640 / 360)
+
+
+def test_closeups_keep_the_people_they_show(tmp_path: Path) -> None:
+    ds = tmp_path / "ds"
+    (ds / "images/train").mkdir(parents=True)
+    (ds / "labels/train").mkdir(parents=True)
+    image = np.full((540, 960, 3), 200, np.uint8)
+    image[150:450, 400:480] = 30  # the person
+    cv2.imwrite(str(ds / "images/train/cctv_a.jpg"), image)
+    person = KIND_NAMES.index("person")
+    (ds / "labels/train/cctv_a.txt").write_text(f"{person} 0.458333 0.555556 0.083333 0.555556\n")
+    assert write_closeups(ds, "train_closeups", "cctv_", count=3, seed=1) == 3
+    for label in sorted((ds / "labels/train_closeups").glob("*.txt")):
+        (line,) = label.read_text().splitlines()
+        c, cx, cy, w, h = (float(v) for v in line.split())
+        assert int(c) == person and 0.55 <= h <= 0.96
+        crop = cv2.imread(str(ds / "images/train_closeups" / f"{label.stem}.jpg"))
+        assert crop.shape == (360, 640, 3)
+        inside = crop[int((cy - h / 2) * 360) + 3 : int((cy + h / 2) * 360) - 3,
+                      int((cx - w / 2) * 640) + 3 : int((cx + w / 2) * 640) - 3]  # fmt: skip
+        assert inside.mean() < 60, "the box is on the dark person"

@@ -10,6 +10,12 @@ Usage::
     python -m lab.training.real_mix add DATASET --source ../shared/data/cctv_people \\
         --map subject=person "other personnel=person" --prefix cctv_ --held-out val_people
     python -m lab.training.real_mix cables DATASET --prefix real_ cctv_ --share 0.25 --seed 7
+    python -m lab.training.real_mix closeups DATASET --prefix cctv_ --split train_closeups \
+        --count 800 --seed 9
+
+Close-ups are windows cut around one labelled person of a real training photo so that they fill
+most of the frame, as people do in a lift or a narrow corridor: without them the model had
+only seen real people small and far, and took a person close to the camera for an e-bike.
 """
 
 from __future__ import annotations
@@ -31,6 +37,8 @@ from vision.kinds import ObjectKind
 
 _CABLE = class_id(ObjectKind.CABLE)
 _EBIKE = class_id(ObjectKind.EBIKE)
+_CLOSEUP_SIZE = (640, 360)  # the rendered scenes' size
+_MIN_VISIBLE = 0.5  # a box cut by the window is kept when this share of it remains
 
 
 @dataclass(frozen=True)
@@ -40,21 +48,100 @@ class CableCounts:
     cables: int
 
 
-def _ebike_boxes(label: Path, w: int, h: int) -> np.ndarray:
-    """(N, 4) xyxy pixel boxes of the ``ebike`` lines of a YOLO label file."""
-    rows = []
+def _label_boxes(label: Path, w: int, h: int) -> tuple[np.ndarray, np.ndarray]:
+    """Classes (N,) and xyxy pixel boxes (N, 4) of a YOLO label file."""
+    classes, rows = [], []
     for line in label.read_text().splitlines() if label.is_file() else []:
         c, cx, cy, bw, bh = (float(v) for v in line.split()[:5])
-        if int(c) == _EBIKE:
-            rows.append(
-                [(cx - bw / 2) * w, (cy - bh / 2) * h, (cx + bw / 2) * w, (cy + bh / 2) * h]
-            )
-    return np.array(rows, float).reshape(-1, 4)
+        x1, y1 = (cx - bw / 2) * w, (cy - bh / 2) * h
+        classes.append(int(c))
+        rows.append([x1, y1, x1 + bw * w, y1 + bh * h])
+    return np.array(classes, int), np.array(rows, float).reshape(-1, 4)
 
 
-def _yolo_line(box: np.ndarray, w: int, h: int) -> str:
+def _ebike_boxes(label: Path, w: int, h: int) -> np.ndarray:
+    """(N, 4) xyxy pixel boxes of the ``ebike`` lines of a YOLO label file."""
+    classes, boxes = _label_boxes(label, w, h)
+    return boxes[classes == _EBIKE]
+
+
+def _yolo_line(box: np.ndarray, w: int, h: int, cls: int = _CABLE) -> str:
     x1, y1, x2, y2 = box / np.array([w, h, w, h])
-    return f"{_CABLE} {(x1 + x2) / 2:.6f} {(y1 + y2) / 2:.6f} {x2 - x1:.6f} {y2 - y1:.6f}\n"
+    return f"{cls} {(x1 + x2) / 2:.6f} {(y1 + y2) / 2:.6f} {x2 - x1:.6f} {y2 - y1:.6f}\n"
+
+
+def closeup_window(
+    rng: np.random.Generator, person: np.ndarray, w: int, h: int
+) -> np.ndarray | None:
+    """An xyxy pixel window of the close-up aspect in a ``w`` x ``h`` photo in which ``person``
+    (xyxy px) fills 55-95 % of the height; None where the photo is too small for it."""
+    out_w, out_h = _CLOSEUP_SIZE
+    win_h = (person[3] - person[1]) / rng.uniform(0.55, 0.95)
+    win_w = win_h * out_w / out_h
+    if win_w > w or win_h > h or win_h < 0.25 * out_h:
+        return None
+    lo = np.maximum(0.0, person[2:] - (win_w, win_h))  # the window holds the whole person
+    hi = np.minimum(person[:2], (w - win_w, h - win_h))
+    if (lo > hi).any():
+        return None
+    x1, y1 = rng.uniform(lo, hi)
+    return np.array([x1, y1, x1 + win_w, y1 + win_h])
+
+
+def _area(boxes: np.ndarray) -> np.ndarray:
+    return np.asarray((boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1]))
+
+
+def _boxes_in_window(boxes: np.ndarray, window: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The (N, 4) boxes clipped to ``window`` and moved into its frame, and which of them to
+    keep (at least ``_MIN_VISIBLE`` of each still in view)."""
+    clipped = np.clip(boxes, window[[0, 1, 0, 1]], window[[2, 3, 2, 3]])
+    keep = _area(clipped) >= _MIN_VISIBLE * np.maximum(_area(boxes), 1e-9)
+    return clipped - window[[0, 1, 0, 1]], keep
+
+
+def write_closeups(dataset: Path, split: str, prefix: str, count: int, seed: int) -> int:
+    """Write ``count`` close-ups (640x360 JPEG + labels) cut from the ``train`` images named
+    ``prefix``* into ``dataset/images/split``; returns how many were written."""
+    labels = sorted((dataset / "labels" / "train").glob(f"{prefix}*.txt"))
+    if not labels:
+        raise DatasetSourceError(f"{dataset / 'labels' / 'train'}: no label starts with {prefix}")
+    out_images, out_labels = dataset / "images" / split, dataset / "labels" / split
+    out_images.mkdir(parents=True, exist_ok=True)
+    out_labels.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    written = 0
+    for _ in tqdm(range(count * 3), desc="close-ups", unit="try"):
+        if written == count:
+            break
+        label = labels[int(rng.integers(len(labels)))]
+        image = cv2.imread(str(dataset / "images" / "train" / f"{label.stem}.jpg"))
+        if image is None:
+            continue
+        h, w = image.shape[:2]
+        classes, boxes = _label_boxes(label, w, h)
+        people = np.flatnonzero(classes == class_id(ObjectKind.PERSON))
+        window = (
+            closeup_window(rng, boxes[people[int(rng.integers(len(people)))]], w, h)
+            if len(people)
+            else None
+        )
+        if window is None:
+            continue
+        x1, y1, x2, y2 = np.round(window).astype(int)
+        crop = cv2.resize(image[y1:y2, x1:x2], _CLOSEUP_SIZE, interpolation=cv2.INTER_LINEAR)
+        inside, keep = _boxes_in_window(boxes, window)
+        scale = np.array([_CLOSEUP_SIZE[0] / (x2 - x1), _CLOSEUP_SIZE[1] / (y2 - y1)] * 2)
+        name = f"closeup_{written:06d}"
+        cv2.imwrite(str(out_images / f"{name}.jpg"), crop, [cv2.IMWRITE_JPEG_QUALITY, 92])
+        lines = [
+            _yolo_line(b * scale, *_CLOSEUP_SIZE, cls=int(c))
+            for b, c, k in zip(inside, classes, keep, strict=True)
+            if k
+        ]
+        (out_labels / f"{name}.txt").write_text("".join(lines))
+        written += 1
+    return written
 
 
 def draw_cables_on_split(
@@ -103,6 +190,12 @@ def main(argv: list[str] | None = None) -> int:
     cab.add_argument("--prefix", nargs="+", default=["real_"])
     cab.add_argument("--share", type=float, default=0.25)
     cab.add_argument("--seed", type=int, default=7)
+    close = sub.add_parser("closeups", help="real people close to the camera, from train photos")
+    close.add_argument("dataset", type=Path)
+    close.add_argument("--prefix", default="cctv_")
+    close.add_argument("--split", default="train_closeups")
+    close.add_argument("--count", type=int, default=800)
+    close.add_argument("--seed", type=int, default=9)
     args = p.parse_args(argv)
     try:
         if args.what == "add":
@@ -111,6 +204,9 @@ def main(argv: list[str] | None = None) -> int:
             )
             held_out = f"{m.val_real_images} {args.held_out}"
             print(f"added {m.train_images} train, {held_out} images, {m.boxes} boxes")
+        elif args.what == "closeups":
+            n = write_closeups(args.dataset, args.split, args.prefix, args.count, args.seed)
+            print(f"wrote {n} close-ups into images/{args.split}")
         else:
             c = draw_cables_on_split(
                 args.dataset, args.split, tuple(args.prefix), args.share, args.seed
