@@ -28,6 +28,9 @@ COMMAND_MODULES = (
     "stairwatch.commands.hash_password",
     "stairwatch.commands.gen_secret",
 )
+# stairwatch's own packages log at the chosen level; every other library (the migration tool,
+# HTTP clients, ...) only from WARNING, unless the level is debug.
+OWN_LOGGERS = ("stairwatch", "alerts", "dashboard", "streams", "vision", "lab")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -36,7 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Watch stairwells, corridors and elevators for e-bikes and flying wires.",
     )
     parser.add_argument("--version", action="version", version=f"stairwatch {__version__}")
-    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging (all commands)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in COMMAND_MODULES:
         try:
@@ -52,12 +55,20 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    configure_logging("debug" if args.verbose else getattr(args, "log_level", "info"))
     code: int = args.func(args)
     return code
+
+
+def configure_logging(level_name: str) -> None:
+    """Own loggers at ``level_name``; other libraries at WARNING (or DEBUG when debugging)."""
+    level = logging.getLevelName(level_name.upper())
+    logging.basicConfig(
+        level=level if level == logging.DEBUG else max(level, logging.WARNING),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    for name in OWN_LOGGERS:
+        logging.getLogger(name).setLevel(level)
 
 
 if __name__ == "__main__":

@@ -86,6 +86,8 @@ def serve(settings: Settings, duration_s: float | None = None) -> int:
     print(
         f"stairwatch dashboard: http://{settings.server.host}:{settings.server.port}/", flush=True
     )
+    for line in camera_lines(settings):
+        print(line, flush=True)
     try:
         if timer is not None:
             timer.start()
@@ -98,3 +100,22 @@ def serve(settings: Settings, duration_s: float | None = None) -> int:
         delivery.stop()
         store.close()
     return 0
+
+
+def camera_lines(settings: Settings) -> list[str]:
+    """One line per camera for the person starting the service: id, name, place and zones.
+    Never the source address, which may carry a password."""
+    lines = []
+    for camera in settings.cameras:
+        place = ", ".join(
+            part
+            for part in (
+                camera.name,
+                camera.building and f"building {camera.building}",
+                camera.floor and f"floor {camera.floor}",
+            )
+            if part
+        )
+        zones = ", ".join(f"{z.name} ({z.kind.value})" for z in camera.zones) or "no zones"
+        lines.append(f"camera {camera.id}" + (f" ({place})" if place else "") + f": {zones}")
+    return lines

@@ -162,3 +162,47 @@ def test_run_delivers_a_critical_alert_to_a_webhook(tmp_path: Path, demo_clips: 
     body = got[0].json()
     assert "ebike_in_elevator" in json.dumps(body, ensure_ascii=False)
     assert "s3cret" not in output
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "library_lines"),
+    [
+        ([], [], False),  # the default: what a person needs
+        ([], ["--log-level", "debug"], True),
+        (["-v"], [], True),  # the global switch still means debug
+    ],
+)
+def test_run_prints_the_url_cameras_and_events_not_library_chatter(
+    tmp_path: Path, demo_clips: Path, before: list[str], after: list[str], library_lines: bool
+) -> None:
+    """The migration tool's INFO lines show only when asked for with debug logging."""
+    model = ultralytics_constant_model(
+        tmp_path / "always_ebike.onnx", [(120, 160, 200, 245)], [0], [0.9], ["ebike", "person"]
+    )
+    port = _free_port()
+    config = {
+        "cameras": [
+            {
+                "id": "lift-1",
+                "building": "3",
+                "source": str(demo_clips / "landing.mp4"),
+                "loop": True,
+                "zones": [{"name": "car", "kind": "elevator", "polygon": WHOLE_FRAME}],
+            }
+        ],
+        "model": {"path": str(model)},
+        "storage": {"data_dir": str(tmp_path / "data")},
+        "server": {"port": port},
+    }
+    path = tmp_path / "site.yaml"
+    path.write_text(yaml.safe_dump(config))
+    cmd = [sys.executable, "-m", "stairwatch", *before, "run", "--config", str(path), *after]
+    proc = subprocess.run(
+        [*cmd, "--duration", "8"], capture_output=True, text=True, timeout=60, check=False
+    )
+    output = proc.stdout + proc.stderr
+    assert proc.returncode == 0, output
+    assert f"http://127.0.0.1:{port}/" in proc.stdout
+    assert "camera lift-1 (building 3): car (elevator)" in proc.stdout
+    assert "INFO stairwatch.runtime.sink: event " in output  # the alert as it is raised
+    assert ("INFO alembic" in output) is library_lines, output

@@ -7,6 +7,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from stairwatch.commands import add_log_level
+
 
 def register(sub: Any) -> None:
     p = sub.add_parser("demo", help="run on the bundled sample clips with the bundled model")
@@ -18,6 +20,7 @@ def register(sub: Any) -> None:
         "--clips", type=Path, default=None, help="clips folder (default: sample_videos/)"
     )
     p.add_argument("--model", type=Path, default=None, help="model (default: the bundled one)")
+    add_log_level(p)
     p.set_defaults(func=run)
 
 

@@ -7,11 +7,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from stairwatch.commands import add_log_level
+
 
 def register(sub: Any) -> None:
     p = sub.add_parser("run", help="run the service and dashboard from a configuration file")
     p.add_argument("--config", type=Path, required=True, help="YAML configuration")
     p.add_argument("--duration", type=float, default=None, help="stop after this many seconds")
+    add_log_level(p)
     p.set_defaults(func=run)
 
 
