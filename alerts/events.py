@@ -28,6 +28,34 @@ class EventStatus(StrEnum):
     RESOLVED = "resolved"
 
 
+class Detail(StrEnum):
+    """A fact about an event, stored as this key and shown in the reader's language."""
+
+    CABLE_REACHES_EBIKE = "cable_reaches_ebike"
+    NO_PICTURE = "no_picture"
+    VIEW_BLOCKED = "view_blocked"
+    VIEW_BLURRED = "view_blurred"
+    CAMERA_TURNED_AWAY = "camera_turned_away"
+
+
+# Events stored before details were keys kept the English text.
+_LEGACY_DETAILS = {
+    "cable reaches e-bike": Detail.CABLE_REACHES_EBIKE,
+    "no picture": Detail.NO_PICTURE,
+    "view blocked": Detail.VIEW_BLOCKED,
+    "view blurred": Detail.VIEW_BLURRED,
+    "camera turned away": Detail.CAMERA_TURNED_AWAY,
+}
+
+
+def detail_key(stored: str) -> Detail | None:
+    """The :class:`Detail` a stored detail (a key, or an older event's English text) names;
+    None for a text that is neither."""
+    if stored in Detail.__members__.values():
+        return Detail(stored)
+    return _LEGACY_DETAILS.get(stored)
+
+
 class ChangeKind(StrEnum):
     """What happened to an event on one step of a rule engine."""
 
@@ -64,7 +92,7 @@ class EventRecord:
         alert_ts: when stairwatch raised it.
         end_ts: when the condition ended, or None while it goes on.
         box: latest box of the object, or None.
-        details: short human-readable facts (e.g. "cable reaches e-bike").
+        details: :class:`Detail` keys (e.g. ``"cable_reaches_ebike"``), translated where shown.
     """
 
     key: str

@@ -16,6 +16,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
+from alerts.events import detail_key
 from alerts.links import link_url, sign_link
 from alerts.notices import EventBrief, Notice, NoticeKind
 from alerts.notify_config import Language
@@ -74,6 +75,7 @@ class NoticeRenderer:
             keep_trailing_newline=False,
             autoescape=False,  # markdown for chat robots; HTML is escaped in markdown_to_html
         )
+        self._env.filters["detail_key"] = _detail_key
 
     def event_notice(
         self, kind: NoticeKind, event: StoredEvent, group: str, language: Language, now: float
@@ -250,3 +252,8 @@ def render_email_html(notice: Notice, image_cid: str | None) -> str:
         body=Markup(markdown_to_html(notice.markdown)),
         image_cid=image_cid,
     )
+
+
+def _detail_key(stored: str) -> str:
+    """A stored detail as the key the templates' ``DETAILS`` know; an unknown text as it is."""
+    return detail_key(stored) or stored

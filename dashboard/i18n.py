@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, get_args
 
-from alerts.events import EventStatus, EventType, Severity
+from alerts.events import Detail, EventStatus, EventType, Severity, detail_key
 
 Lang = Literal["zh-CN", "en"]
 LANGS: tuple[Lang, ...] = get_args(Lang)
@@ -42,6 +42,23 @@ STATUSES: dict[Lang, dict[EventStatus, str]] = {
         EventStatus.OPEN: "Open",
         EventStatus.ACKNOWLEDGED: "Acknowledged",
         EventStatus.RESOLVED: "Resolved",
+    },
+}
+
+DETAILS: dict[Lang, dict[Detail, str]] = {
+    "zh-CN": {
+        Detail.CABLE_REACHES_EBIKE: "电线已接到电动车",
+        Detail.NO_PICTURE: "无画面",
+        Detail.VIEW_BLOCKED: "画面被遮挡",
+        Detail.VIEW_BLURRED: "画面模糊",
+        Detail.CAMERA_TURNED_AWAY: "摄像头被转动",
+    },
+    "en": {
+        Detail.CABLE_REACHES_EBIKE: "the cable reaches an e-bike",
+        Detail.NO_PICTURE: "no picture",
+        Detail.VIEW_BLOCKED: "view blocked",
+        Detail.VIEW_BLURRED: "view blurred",
+        Detail.CAMERA_TURNED_AWAY: "camera turned away",
     },
 }
 
@@ -305,6 +322,11 @@ class Texts:
 
     def status(self, value: EventStatus) -> str:
         return STATUSES[self.lang][value]
+
+    def detail(self, stored: str) -> str:
+        """A stored event detail in this language; a text that is no known key as it is."""
+        key = detail_key(stored)
+        return stored if key is None else DETAILS[self.lang][key]
 
     def script_messages(self) -> dict[str, str]:
         return {key: self(key) for key in SCRIPT_KEYS}

@@ -90,7 +90,7 @@ def event_view(
         end_time=None if event.end_ts is None else _end_text(event.alert_ts, event.end_ts, tz),
         duration=texts.duration(end - event.start_ts),
         confidence_pct=round(100 * event.confidence),
-        details=event.details,
+        details=tuple(texts.detail(d) for d in event.details),
         snapshot_url=f"{base}/api/events/{event.id}/snapshot.jpg",
         clip_url=None if event.clip_path is None else f"{base}/api/events/{event.id}/clip.mp4",
         acknowledged=_who_when(event.acknowledged_by, event.acknowledged_at, tz),

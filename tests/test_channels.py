@@ -512,3 +512,23 @@ def test_dingtalk_sign_is_url_encoded() -> None:
     ).decode()
     assert unquote_plus(sign) == raw and sign == dingtalk_sign("SEC", 1700000000000)
     assert not set(sign) & set("+/=")
+
+
+@pytest.mark.parametrize(
+    ("language", "stored", "shown", "not_shown"),
+    [
+        ("zh-CN", "cable_reaches_ebike", "- 电线已接到电动车", "cable"),
+        ("zh-CN", "cable reaches e-bike", "- 电线已接到电动车", "cable"),  # stored before keys
+        ("en", "cable_reaches_ebike", "- the cable reaches an e-bike", "cable_reaches"),
+        ("zh-CN", "view_blurred", "- 画面模糊", "blurred"),
+        ("en", "an operator's own words", "- an operator's own words", "_"),
+    ],
+)
+def test_event_details_follow_the_group_language(
+    language: str, stored: str, shown: str, not_shown: str
+) -> None:
+    event = make_event(details=(stored,))
+    notice = renderer().event_notice(NoticeKind.ALERT, event, "patrol-3", language, NOW)  # type: ignore[arg-type]
+    body = notice.markdown.split("](")[0]  # the link's token may hold any letters
+    assert shown in body.splitlines()
+    assert not_shown not in body

@@ -14,7 +14,7 @@ from alerts.snapshot import LabelledBox, render_snapshot
 from alerts.store import EventStore
 from alerts.stored import CameraInfo
 from dashboard.app import create_app
-from dashboard.i18n import pick_lang
+from dashboard.i18n import Texts, pick_lang
 from dashboard.schemas import CameraState, CameraStatus, DashboardSettings
 from tests.records import parked_record
 from tests.web import LOCAL
@@ -331,3 +331,18 @@ def test_html_escapes_user_text(client: TestClient, ids: dict[str, str]) -> None
 )
 def test_pick_lang(query: str | None, header: str | None, expected: str) -> None:
     assert pick_lang(query, header, "zh-CN") == expected
+
+
+@pytest.mark.parametrize(
+    ("lang", "stored", "shown"),
+    [
+        ("zh-CN", "cable_reaches_ebike", "电线已接到电动车"),
+        ("zh-CN", "cable reaches e-bike", "电线已接到电动车"),  # an event stored before keys
+        ("en", "cable_reaches_ebike", "the cable reaches an e-bike"),
+        ("zh-CN", "no_picture", "无画面"),
+        ("en", "camera_turned_away", "camera turned away"),
+        ("zh-CN", "something else", "something else"),  # no key: shown as stored
+    ],
+)
+def test_event_details_follow_the_language(lang: str, stored: str, shown: str) -> None:
+    assert Texts(lang).detail(stored) == shown  # type: ignore[arg-type]

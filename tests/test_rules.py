@@ -455,7 +455,7 @@ def test_a_cable_in_a_shed_is_a_chargers(shed: tuple[float, ...], raised: int) -
 def test_upgrade_says_why() -> None:
     _, changes = run(wire_scene(bike_from=20), 25, zones=(CABLE_WATCH,))
     (update,) = [c.event for _, c in changes if c.kind is ChangeKind.UPDATED]
-    assert update.details == ("cable reaches e-bike",)
+    assert update.details == ("cable_reaches_ebike",)
 
 
 def wall_image(shape: str) -> np.ndarray:
@@ -534,10 +534,10 @@ TAMPER_PARAMS = with_params(camera_tampered={"learn_s": 10})
 @pytest.mark.parametrize(
     ("kind", "detail"),
     [
-        ("blocked", "view blocked"),
-        ("blurred", "view blurred"),
-        ("moved", "camera turned away"),
-        ("other view", "camera turned away"),
+        ("blocked", "view_blocked"),
+        ("blurred", "view_blurred"),
+        ("moved", "camera_turned_away"),
+        ("other view", "camera_turned_away"),
     ],
 )
 def test_camera_tampered(kind: str, detail: str) -> None:

@@ -81,15 +81,6 @@ class TamperVerdict:
     def normal(self) -> bool:
         return not (self.blocked or self.blurred or self.moved)
 
-    @property
-    def reasons(self) -> tuple[str, ...]:
-        flags = (
-            (self.blocked, "view blocked"),
-            (self.blurred, "view blurred"),
-            (self.moved, "camera turned away"),
-        )
-        return tuple(text for flag, text in flags if flag)
-
 
 def measure_image(image: NDArray[np.uint8]) -> ImageMeasures:
     """Measure an (H, W, 3) BGR or (H, W) grey uint8 frame."""

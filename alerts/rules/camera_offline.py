@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from alerts.events import ChangeKind, EventChange, EventRecord, EventType, Severity
+from alerts.events import ChangeKind, Detail, EventChange, EventRecord, EventType, Severity
 from alerts.rules.lifecycle import event_key
 
 
@@ -53,6 +53,6 @@ def step(
         confidence=1.0,
         start_ts=now - offline_for_s,
         alert_ts=now,
-        details=("no picture",),
+        details=(Detail.NO_PICTURE,),
     )
     return OfflineState(record, number), [EventChange(ChangeKind.RAISED, record)]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from alerts.events import EventChange, EventRecord, EventType, Severity
+from alerts.events import Detail, EventChange, EventRecord, EventType, Severity
 from alerts.observation import Observation
 from alerts.params import CameraTamperedParams
 from alerts.rules.context import RuleContext
@@ -127,10 +127,19 @@ def _abnormal(
         confidence=1.0,
         start_ts=since,
         alert_ts=ts,
-        details=verdict.reasons,
+        details=_details(verdict),
     )
     event, change = raise_event(record, None, ts)
     return replace(state, event=event, raised=number), [change]
+
+
+def _details(verdict: TamperVerdict) -> tuple[Detail, ...]:
+    flags = (
+        (verdict.blocked, Detail.VIEW_BLOCKED),
+        (verdict.blurred, Detail.VIEW_BLURRED),
+        (verdict.moved, Detail.CAMERA_TURNED_AWAY),
+    )
+    return tuple(detail for flag, detail in flags if flag)
 
 
 def _thresholds(p: CameraTamperedParams) -> TamperThresholds:

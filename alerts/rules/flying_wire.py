@@ -18,7 +18,7 @@ from functools import partial
 import numpy as np
 from numpy.typing import NDArray
 
-from alerts.events import Box, EventChange, EventType, Severity
+from alerts.events import Box, Detail, EventChange, EventType, Severity
 from alerts.observation import Observation
 from alerts.params import Anchor, FlyingWireParams
 from alerts.rules.context import RuleContext
@@ -38,7 +38,7 @@ from vision.cable_geometry import measure_cable
 from vision.kinds import ObjectKind
 from vision.zones import ZoneKind
 
-REACHES = "cable reaches e-bike"
+REACHES = Detail.CABLE_REACHES_EBIKE
 _MIN_CROP_PX = 4  # smaller crops cannot be judged: the detector alone decides
 
 

@@ -12,6 +12,12 @@
   const points = []; // normalized [x, y], x right and y down, in [0, 1]
   const ctx = canvas.getContext("2d");
 
+  // A zone kind in the page's language: the label of its option in the kind list.
+  function kindLabel(kind) {
+    const option = Array.from(kindEl.options).find((o) => o.value === kind);
+    return option ? option.textContent : kind;
+  }
+
   function outline(polygon, colour, close) {
     ctx.strokeStyle = colour;
     ctx.lineWidth = 2;
@@ -35,7 +41,7 @@
       outline(zone.polygon, "#3b82f6", true);
       const [x, y] = zone.polygon[0];
       ctx.fillStyle = "#3b82f6";
-      ctx.fillText(`${zone.name} (${zone.kind})`, x * canvas.width + 4, y * canvas.height + 16);
+      ctx.fillText(`${zone.name} (${kindLabel(zone.kind)})`, x * canvas.width + 4, y * canvas.height + 16);
     }
     if (points.length) outline(points, "#eab308", points.length >= 3);
     ctx.fillStyle = "#eab308";

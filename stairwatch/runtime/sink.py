@@ -149,10 +149,10 @@ class StoreSink:
     def _snapshot(self, change: EventChange, image: NDArray[np.uint8], redact: list[Box]) -> bytes:
         event = change.event
         zone = self._zones.get(event.zone) if event.zone else None
-        boxes = (
-            [] if event.box is None else [_labelled(event.box, event.type.value, event.confidence)]
-        )
-        title = f"{self._camera.name or self._camera.id} · {event.type.value}"
+        # One picture serves readers of both languages: it names only what the installer named
+        # (camera, zone) and numbers; the event type is written beside it in the reader's language.
+        boxes = [] if event.box is None else [_labelled(event.box, event.confidence)]
+        title = self._camera.name or self._camera.id
         return render_snapshot(image, zone, boxes, title, redact=redact)
 
 
@@ -160,8 +160,8 @@ def _own_image(frame: Frame) -> NDArray[np.uint8]:
     return frame.image
 
 
-def _labelled(box: Box, label: str, confidence: float) -> LabelledBox:
-    return LabelledBox(box=box, label=label, confidence=confidence)
+def _labelled(box: Box, confidence: float) -> LabelledBox:
+    return LabelledBox(box=box, label=f"{round(100 * confidence)}%", confidence=None)
 
 
 _PERSON = KIND_NAMES.index(ObjectKind.PERSON.value)
