@@ -11,7 +11,7 @@ import json
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -19,13 +19,15 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from alerts.events import EventType
+from alerts.events import EventType, Severity
+from alerts.snapshot import render_snapshot
 from alerts.store import EventStore
 from dashboard.app import create_app
 from dashboard.auth import Role, hash_password
 from dashboard.schemas import DashboardSettings, DashboardUser
 from tests.camera_fakes import Cameras
-from tests.media_helpers import clip_bytes, raise_event
+from tests.media_helpers import CAMERA, clip_bytes, raise_event, scene
+from tests.records import parked_record
 from tests.web import serving
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is missing")
@@ -280,3 +282,56 @@ def test_drawing_a_zone_gives_its_yaml(browser: Any, store: EventStore) -> None:
         page.click("#undo")
         undone = page.input_value("#yaml").splitlines()[2]
         assert len(json.loads(undone.removeprefix("  polygon: "))) == 3
+
+
+# Each string drawn in the element's own font on a canvas, beside as many U+E000 (a private-use
+# code point no font here has, so it is drawn as the missing-glyph box): with no CJK font every
+# Chinese character is that same box and the two pictures are equal.
+GLYPHS_DRAWN = """el => {
+  const text = el.textContent.trim();
+  const font = getComputedStyle(el).font;
+  const draw = s => {
+    const canvas = document.createElement("canvas");
+    canvas.width = 60 * s.length + 20;
+    canvas.height = 80;
+    const g = canvas.getContext("2d");
+    g.font = font;
+    g.fillText(s, 10, 50);
+    return g.getImageData(0, 0, canvas.width, canvas.height).data;
+  };
+  const real = draw(text), boxes = draw("\\uE000".repeat(text.length));
+  const ink = real.some(v => v !== 0);
+  const differs = real.some((v, i) => v !== boxes[i]);
+  return {text, ink, differs};
+}"""
+
+
+def test_the_chinese_page_shows_real_glyphs_and_no_english_details(
+    browser: Any, store: EventStore, tmp_path: Path
+) -> None:
+    """A critical flying-wire alert whose cable reaches an e-bike, once stored with the detail's
+    key and once with the English text events kept before details were keys."""
+    now = time.time()
+    for n, detail in enumerate(("cable_reaches_ebike", "cable reaches e-bike")):
+        record = parked_record(
+            f"wire-{n}", CAMERA.id, "landing", now - 60 * n, EventType.FLYING_WIRE
+        )
+        record = replace(record, severity=Severity.CRITICAL, details=(detail,))
+        snapshot = render_snapshot(scene(now, 640, 360), None, [], CAMERA.name)
+        store.record_raised(record, CAMERA, snapshot)
+    with _browser_page(browser, "zh-CN") as page, serving(create_app(store)) as base:
+        page.goto(f"{base}/?lang=zh-CN")
+        _wait_images_loaded(page)
+        assert (
+            page.locator("article.event .details li").all_inner_texts() == ["电线已接到电动车"] * 2
+        )
+        shown = page.inner_text("main")
+        assert "cable" not in shown and "e-bike" not in shown
+        for selector in ("h1", "article.event h2.type", "article.event .details li"):
+            drawn = page.locator(selector).first.evaluate(GLYPHS_DRAWN)
+            assert drawn["ink"] and drawn["differs"], f"{selector}: {drawn['text']} drawn as boxes"
+        page.screenshot(path=str(tmp_path / "dashboard-zh-CN.png"), full_page=True)
+        page.goto(f"{base}/?lang=en")
+        details = page.locator("article.event .details li").all_inner_texts()
+        assert details == ["the cable reaches an e-bike"] * 2
+        page.screenshot(path=str(tmp_path / "dashboard-en.png"), full_page=True)
