@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import av
 import httpx
@@ -117,27 +118,35 @@ def test_demo_raises_an_event_with_a_snapshot(tmp_path: Path, demo_clips: Path) 
     assert f"http://127.0.0.1:{port}/" in output
 
 
+def _lift_site(tmp_path: Path, demo_clips: Path, port: int) -> dict[str, Any]:
+    """A configuration with one elevator camera on the demo clip and a model that always sees
+    an e-bike in it."""
+    model = ultralytics_constant_model(
+        tmp_path / "always_ebike.onnx", [(120, 160, 200, 245)], [0], [0.9], ["ebike", "person"]
+    )
+    return {
+        "cameras": [
+            {
+                "id": "lift-1",
+                "building": "3",
+                "source": str(demo_clips / "landing.mp4"),
+                "loop": True,
+                "zones": [{"name": "car", "kind": "elevator", "polygon": WHOLE_FRAME}],
+            }
+        ],
+        "model": {"path": str(model)},
+        "storage": {"data_dir": str(tmp_path / "data")},
+        "server": {"port": port},
+    }
+
+
 def test_run_delivers_a_critical_alert_to_a_webhook(tmp_path: Path, demo_clips: Path) -> None:
     """``stairwatch run``: an e-bike in an elevator is critical, so it goes out at once."""
     from stairwatch.tools.webhook_receiver import WebhookReceiver
 
-    model = ultralytics_constant_model(
-        tmp_path / "always_ebike.onnx", [(120, 160, 200, 245)], [0], [0.9], ["ebike", "person"]
-    )
     with WebhookReceiver() as receiver:
         config = {
-            "cameras": [
-                {
-                    "id": "lift-1",
-                    "building": "3",
-                    "source": str(demo_clips / "landing.mp4"),
-                    "loop": True,
-                    "zones": [{"name": "car", "kind": "elevator", "polygon": WHOLE_FRAME}],
-                }
-            ],
-            "model": {"path": str(model)},
-            "storage": {"data_dir": str(tmp_path / "data")},
-            "server": {"port": _free_port()},
+            **_lift_site(tmp_path, demo_clips, _free_port()),
             "notifications": {
                 "channels": {
                     "hook": {"type": "webhook", "url": receiver.url(), "secret": "s3cret"}
@@ -176,26 +185,9 @@ def test_run_prints_the_url_cameras_and_events_not_library_chatter(
     tmp_path: Path, demo_clips: Path, before: list[str], after: list[str], library_lines: bool
 ) -> None:
     """The migration tool's INFO lines show only when asked for with debug logging."""
-    model = ultralytics_constant_model(
-        tmp_path / "always_ebike.onnx", [(120, 160, 200, 245)], [0], [0.9], ["ebike", "person"]
-    )
     port = _free_port()
-    config = {
-        "cameras": [
-            {
-                "id": "lift-1",
-                "building": "3",
-                "source": str(demo_clips / "landing.mp4"),
-                "loop": True,
-                "zones": [{"name": "car", "kind": "elevator", "polygon": WHOLE_FRAME}],
-            }
-        ],
-        "model": {"path": str(model)},
-        "storage": {"data_dir": str(tmp_path / "data")},
-        "server": {"port": port},
-    }
     path = tmp_path / "site.yaml"
-    path.write_text(yaml.safe_dump(config))
+    path.write_text(yaml.safe_dump(_lift_site(tmp_path, demo_clips, port)))
     cmd = [sys.executable, "-m", "stairwatch", *before, "run", "--config", str(path), *after]
     proc = subprocess.run(
         [*cmd, "--duration", "8"], capture_output=True, text=True, timeout=60, check=False
