@@ -35,6 +35,7 @@ from alerts.media import (
     write_temp,
 )
 from alerts.models import EventActionRow, EventRow
+from alerts.reviews import ReviewInput, Verdict, read_review, write_review
 from alerts.store_checks import (
     MAX_NOTE_LEN,
     check_camera,
@@ -91,8 +92,8 @@ class EventStore:
 
     def add_change_hook(self, hook: ChangeHook) -> None:
         """Call ``hook(session, action, event)`` inside the transaction of every audited change
-        (raised, reminded, ended, acknowledged, assigned, resolved), after the event's rows are
-        written: whatever the hook adds commits or rolls back with the change (the
+        (raised, reminded, ended, acknowledged, assigned, resolved, reviewed), after the event's
+        rows are written: whatever the hook adds commits or rolls back with the change (the
         notification outbox relies on this). An exception from the hook undoes the change."""
         self._hooks.append(hook)
 
@@ -278,6 +279,25 @@ class EventStore:
             row.resolved_by, row.resolved_at = actor, now
             _set_note(row, note, now)
             session.add(_action_row(event_id, ActionKind.RESOLVED, actor, now, note))
+            return self._changed(session, ActionKind.RESOLVED, row)
+
+    def review(self, event_id: str, actor: str, review: ReviewInput) -> StoredEvent:
+        """Give the event ``review``'s verdict, replacing any earlier one; the trail keeps each
+        as JSON. A false alarm also resolves an unresolved event (which stops its escalation;
+        the outbox drops it from digests and reminders). Any status may be reviewed."""
+        actor, _ = _check_actor_note(actor, None)
+        with self._transaction() as session:
+            row = _get_row(session, event_id)
+            now = self._clock()
+            write_review(row, review, actor, now)
+            row.updated_at = now
+            session.add(_action_row(event_id, ActionKind.REVIEWED, actor, now, review.trail_note()))
+            stored = self._changed(session, ActionKind.REVIEWED, row)
+            if review.verdict is not Verdict.FALSE_ALARM or row.status == EventStatus.RESOLVED:
+                return stored
+            row.status = EventStatus.RESOLVED.value
+            row.resolved_by, row.resolved_at = actor, now
+            session.add(_action_row(event_id, ActionKind.RESOLVED, actor, now, "false alarm"))
             return self._changed(session, ActionKind.RESOLVED, row)
 
     # -- reads ------------------------------------------------------------------------------
@@ -513,6 +533,7 @@ def _to_stored(row: EventRow) -> StoredEvent:
         resolved_at=row.resolved_at,
         note=row.note,
         reminder_count=row.reminder_count,
+        review=read_review(row),
     )
 
 

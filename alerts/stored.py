@@ -8,6 +8,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, computed_field
 
 from alerts.events import Box, EventStatus, EventType, Severity
+from alerts.reviews import Review
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,7 @@ class ActionKind(StrEnum):
     ACKNOWLEDGED = "acknowledged"
     ASSIGNED = "assigned"
     RESOLVED = "resolved"
+    REVIEWED = "reviewed"  # a verdict (confirmed / false_alarm); the note holds it as JSON
 
 
 SYSTEM_ACTOR = "stairwatch"
@@ -69,6 +71,7 @@ class StoredEvent(BaseModel):
     resolved_at: float | None
     note: str | None
     reminder_count: int
+    review: Review | None = None
 
     @computed_field  # type: ignore[prop-decorator]
     @property
