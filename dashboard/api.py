@@ -12,6 +12,7 @@ from alerts.access_log import AccessAction
 from alerts.deliveries import DeliveryRecord, event_deliveries
 from alerts.errors import StoreError
 from alerts.events import EventStatus, EventType
+from alerts.reviews import ReviewCount, review_counts
 from alerts.store import EventStore
 from alerts.stored import EventAction, StoredEvent
 from dashboard.access import Access, Operator, Viewer
@@ -24,6 +25,7 @@ from dashboard.schemas import (
     CameraStatusProvider,
     Health,
     PublicHealth,
+    ReviewBody,
     ServiceHealth,
     ServiceHealthProvider,
 )
@@ -175,6 +177,26 @@ def api_router(
     )
     def resolve(event_id: str, body: ActorNote, user: Operator) -> StoredEvent:
         return store.resolve(event_id, _actor(user, body.actor), body.note)
+
+    @router.post(
+        "/api/events/{event_id}/review",
+        response_model=StoredEvent,
+        responses={**NOT_FOUND, **SIGNED_IN},
+    )
+    def review(event_id: str, body: ReviewBody, user: Operator) -> StoredEvent:
+        """Confirmed or false alarm (with a reason); replaces any earlier verdict, the trail
+        keeps them all. A false alarm resolves the event and leaves digests and escalation."""
+        return store.review(event_id, _actor(user, body.actor), body.verdict_only())
+
+    @router.get("/api/reviews/summary", response_model=list[ReviewCount], dependencies=viewer)
+    def review_summary(
+        since: Annotated[
+            float | None,
+            Query(ge=0, le=MAX_UNIX_S, allow_inf_nan=False, description="Unix seconds"),
+        ] = None,
+    ) -> list[ReviewCount]:
+        """Reviewed events per camera, verdict and reason."""
+        return review_counts(store.engine, since)
 
     @router.get("/api/cameras", response_model=list[CameraStatus], dependencies=viewer)
     def camera_list() -> list[CameraStatus]:

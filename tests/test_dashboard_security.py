@@ -64,6 +64,8 @@ NEEDS: dict[str, str] = {
     "/api/events/{event_id}/acknowledge": Role.OPERATOR,
     "/api/events/{event_id}/assign": Role.OPERATOR,
     "/api/events/{event_id}/resolve": Role.OPERATOR,
+    "/api/events/{event_id}/review": Role.OPERATOR,
+    "/api/reviews/summary": Role.VIEWER,
     "/api/cameras": Role.VIEWER,
     "/api/cameras/{camera_id}/latest.jpg": Role.VIEWER,
     "/": Role.VIEWER,
@@ -173,6 +175,8 @@ def body_for(path: str) -> dict[str, Any]:
         return {"data": {"name": "patroller wu", "note": "moved it"}}
     if path == "/login":
         return {"data": {"name": "vera", "password": PASSWORDS["vera"]}}
+    if path.endswith("review"):
+        return {"json": {"verdict": "confirmed"}}
     return {"json": {"assignee": "otto"} if path.endswith("assign") else {}}
 
 
