@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from alerts.store import EventStore
-from tests.test_dashboard_security import add_event, basic, make_app
+from tests.test_dashboard_security import PASSWORDS, add_event, basic, make_app
 from tests.web import LOCAL
 
 BOX = {"label": "ebike", "xyxy": [0.1, 0.2, 0.5, 0.9]}
@@ -120,3 +120,27 @@ def test_counts_per_camera_and_reason(client: TestClient, store: EventStore) -> 
         ("cam-3f", "false_alarm", "bicycle", 1),
         ("cam-3f", "false_alarm", "person", 1),
     ]
+
+
+PAGES = [
+    # who, lang, shown on the page, not shown
+    (
+        "vera",
+        "en",
+        ["Verdicts", "False alarm · Bicycle · otto", "a kid&#39;s bike"],
+        ["data-verdict"],
+    ),
+    ("otto", "en", ["Verdicts", "Bicycle 1", 'data-verdict="false_alarm"', "Stroller"], []),
+    ("otto", "zh-CN", ["告警判定", "误报 · 自行车 · otto", "婴儿车或轮椅"], []),
+]
+
+
+@pytest.mark.parametrize(("who", "lang", "shown", "hidden"), PAGES)
+def test_the_page_shows_verdicts_and_offers_them_to_operators(
+    client: TestClient, store: EventStore, who: str, lang: str, shown: list, hidden: list
+) -> None:
+    review(client, add_event(store), FALSE_ALARM)
+    client.post("/login", data={"name": who, "password": PASSWORDS[who]})
+    html = client.get(f"/?lang={lang}").text
+    assert [s for s in shown if s not in html] == []
+    assert [h for h in hidden if h in html] == []
