@@ -17,7 +17,7 @@ from sqlalchemy.orm import sessionmaker
 
 from alerts.models import EventRow
 from alerts.store_db import transaction
-from vision.kinds import ObjectKind
+from vision.kinds import ObjectKind, check_normalized_xyxy
 
 MAX_BOXES = 20
 MAX_REVIEW_NOTE_LEN = 2000
@@ -48,17 +48,7 @@ class ReviewBox(BaseModel):
     label: ObjectKind
     xyxy: tuple[float, float, float, float]
 
-    @field_validator("xyxy")
-    @classmethod
-    def _inside_and_ordered(
-        cls, xyxy: tuple[float, float, float, float]
-    ) -> tuple[float, float, float, float]:
-        x1, y1, x2, y2 = xyxy
-        if not all(0.0 <= v <= 1.0 for v in xyxy):
-            raise ValueError("every coordinate must be between 0 and 1 (normalized)")
-        if not (x1 < x2 and y1 < y2):
-            raise ValueError("must be [x1, y1, x2, y2] with x1 < x2 and y1 < y2")
-        return xyxy
+    _normalized = field_validator("xyxy")(check_normalized_xyxy)
 
 
 class ReviewInput(BaseModel):
