@@ -69,6 +69,8 @@ class EventRow(Base):
     review_boxes: Mapped[list[dict[str, object]] | None] = mapped_column(JSON)
     reviewed_by: Mapped[str | None] = mapped_column(String(NAME_LEN))
     reviewed_at: Mapped[float | None] = mapped_column(Float)
+    training_path: Mapped[str | None] = mapped_column(String(PATH_LEN))
+    training_frames: Mapped[int | None] = mapped_column(Integer)
 
     __table_args__ = (
         Index("ix_events_alert_ts", "alert_ts"),

@@ -72,6 +72,8 @@ class StoredEvent(BaseModel):
     note: str | None
     reminder_count: int
     review: Review | None = None
+    training_frames: int = 0  # unredacted frames kept to learn from (admins only)
+    training_path: str | None = None  # their folder, relative to the media folder
 
     @computed_field  # type: ignore[prop-decorator]
     @property

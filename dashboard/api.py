@@ -5,17 +5,18 @@ from __future__ import annotations
 import logging
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from fastapi.responses import FileResponse, JSONResponse
 
 from alerts.access_log import AccessAction
 from alerts.deliveries import DeliveryRecord, event_deliveries
 from alerts.errors import StoreError
 from alerts.events import EventStatus, EventType
+from alerts.media import MAX_TRAINING_FRAMES
 from alerts.reviews import ReviewCount, review_counts
 from alerts.store import EventStore
 from alerts.stored import EventAction, StoredEvent
-from dashboard.access import Access, Operator, Viewer
+from dashboard.access import Access, Admin, Operator, Viewer
 from dashboard.audit import log_access
 from dashboard.auth import User
 from dashboard.schemas import (
@@ -153,6 +154,26 @@ def api_router(
         log_access(store, request, user.name, AccessAction.VIEWED_CLIP, event_id)
         # FileResponse answers Range requests (206), which browsers use to seek and stream.
         return FileResponse(path, media_type="video/mp4", headers=NO_STORE)
+
+    @router.get(
+        "/api/events/{event_id}/training/{index}.jpg",
+        response_class=FileResponse,
+        responses={
+            404: {"description": "no such event, or it keeps no such frame"},
+            200: {"content": {"image/jpeg": {}}},
+        },
+    )
+    def training_frame(
+        event_id: str,
+        index: Annotated[int, Path(ge=0, le=MAX_TRAINING_FRAMES - 1)],
+        request: Request,
+        user: Admin,
+    ) -> FileResponse:
+        """One of the frames kept to learn from (``training_frames`` of the event says how
+        many; 0 is the frame it was raised on), unredacted: admins only, logged."""
+        path = store.training_frame_path(event_id, index)
+        log_access(store, request, user.name, AccessAction.VIEWED_TRAINING, event_id)
+        return FileResponse(path, media_type="image/jpeg", headers=NO_STORE)
 
     @router.post(
         "/api/events/{event_id}/acknowledge",

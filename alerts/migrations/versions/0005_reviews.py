@@ -1,4 +1,5 @@
-"""Verdicts on events: confirmed or false alarm, the reason, a note, corrected boxes, who and when.
+"""Verdicts on events: confirmed or false alarm, the reason, a note, corrected boxes, who and when;
+and the folder of unredacted frames kept to learn from, and how many it holds.
 
 Revision ID: 0005
 Revises: 0004
@@ -22,6 +23,8 @@ COLUMNS = (
     ("review_boxes", sa.JSON()),
     ("reviewed_by", sa.String(200)),
     ("reviewed_at", sa.Float()),
+    ("training_path", sa.String(500)),
+    ("training_frames", sa.Integer()),
 )
 
 
