@@ -35,6 +35,7 @@ class AccessAction(StrEnum):
     VIEWED_SNAPSHOT = "viewed_snapshot"
     VIEWED_CLIP = "viewed_clip"
     VIEWED_LIVE = "viewed_live"
+    VIEWED_TRAINING = "viewed_training"  # an unredacted frame kept to learn from
 
 
 # Logged once per person and target within the repeat window: views, and sign-ins refused while
@@ -44,6 +45,7 @@ ONCE_PER_WINDOW = frozenset(
         AccessAction.VIEWED_SNAPSHOT,
         AccessAction.VIEWED_CLIP,
         AccessAction.VIEWED_LIVE,
+        AccessAction.VIEWED_TRAINING,
         AccessAction.SIGN_IN_LOCKED,
     }
 )

@@ -29,6 +29,10 @@ class ClipMissing(StoreError):
     """The event has no clip (none recorded yet, or it was removed by retention)."""
 
 
+class TrainingFrameMissing(StoreError):
+    """The event keeps no such training frame (never kept, or removed by retention)."""
+
+
 class SnapshotError(AlertsError):
     """A snapshot could not be rendered (bad image) or encoded."""
 

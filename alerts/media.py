@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import tempfile
 from dataclasses import dataclass
 from datetime import datetime
@@ -13,6 +14,8 @@ from alerts.errors import StoreError
 
 SNAPSHOT_DIR = "snapshots"
 CLIP_DIR = "clips"
+TRAINING_DIR = "training"
+MAX_TRAINING_FRAMES = 5  # per event: the frame it was raised on and the next better ones
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,12 @@ def snapshot_relpath(event_id: str, alert_ts: float) -> str:
 def clip_relpath(event_id: str, alert_ts: float) -> str:
     """``clips/YYYY-MM-DD/<id>.mp4`` (local date of the alert), POSIX separators."""
     return _dated_relpath(CLIP_DIR, event_id, alert_ts, ".mp4")
+
+
+def training_folder(event_id: str, alert_ts: float) -> str:
+    """``training/YYYY-MM-DD/<id>``: the event's unredacted frames kept to learn from, as
+    ``0.jpg``, ``1.jpg``, ..."""
+    return _dated_relpath(TRAINING_DIR, event_id, alert_ts, "")
 
 
 def _dated_relpath(folder: str, event_id: str, alert_ts: float, suffix: str) -> str:
@@ -84,3 +93,9 @@ def remove_quietly(path: Path) -> None:
     """Delete a file if it is there; cleanup must not mask the error that caused it."""
     with contextlib.suppress(OSError):
         path.unlink(missing_ok=True)
+
+
+def remove_folder_quietly(media_dir: Path, relpath: str) -> None:
+    """Delete a folder of evidence and what is in it, if it is there (as :func:`remove_quietly`)."""
+    with contextlib.suppress(OSError, StoreError):
+        shutil.rmtree(resolve_media_path(media_dir, relpath))

@@ -63,6 +63,14 @@ class EventRow(Base):
     resolved_at: Mapped[float | None] = mapped_column(Float)
     note: Mapped[str | None] = mapped_column(Text)
     reminder_count: Mapped[int] = mapped_column(Integer, default=0)
+    review_verdict: Mapped[str | None] = mapped_column(String(SHORT_LEN))
+    review_reason: Mapped[str | None] = mapped_column(String(SHORT_LEN))
+    review_note: Mapped[str | None] = mapped_column(Text)
+    review_boxes: Mapped[list[dict[str, object]] | None] = mapped_column(JSON)
+    reviewed_by: Mapped[str | None] = mapped_column(String(NAME_LEN))
+    reviewed_at: Mapped[float | None] = mapped_column(Float)
+    training_path: Mapped[str | None] = mapped_column(String(PATH_LEN))
+    training_frames: Mapped[int | None] = mapped_column(Integer)
 
     __table_args__ = (
         Index("ix_events_alert_ts", "alert_ts"),

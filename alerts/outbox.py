@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Engine, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, Engine, and_, delete, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from alerts.channels.base import Channel
@@ -34,6 +34,7 @@ from alerts.routing import (
     FEED_TYPES,
     PlannedNotice,
     is_critical,
+    is_false_alarm,
     plan_change,
     plan_responses,
     subject_kind,
@@ -93,6 +94,8 @@ class Outbox:
                     event.camera_id,
                 )
             )
+        if action is ActionKind.REVIEWED and is_false_alarm(event):
+            _drop_waiting_digest_items(session, event.id)
         for entry in plan.entries:
             session.add(
                 DigestItemRow(
@@ -395,3 +398,12 @@ class Dispatcher:
     def _scrubbed(self, error: NotifierError) -> NotifierError:
         kind = DeliveryRefused if isinstance(error, DeliveryRefused) else NotifierError
         return kind(self._scrub(str(error)))
+
+
+def _drop_waiting_digest_items(session: Session, event_id: str) -> None:
+    """A false alarm leaves the digests not yet sent (those already sent cannot be undone)."""
+    session.execute(
+        delete(DigestItemRow).where(
+            DigestItemRow.event_id == event_id, DigestItemRow.digest_id.is_(None)
+        )
+    )

@@ -24,6 +24,7 @@ from datetime import datetime, time, tzinfo
 from alerts.events import EventStatus, EventType, Severity
 from alerts.notices import FeedType, NoticeKind
 from alerts.notify_config import FEED_CHANNEL_TYPES, NotificationsConfig, PatrolGroupConfig
+from alerts.reviews import Verdict
 from alerts.stored import ActionKind, StoredEvent
 
 FEED_TYPES: dict[ActionKind, FeedType] = {
@@ -33,6 +34,7 @@ FEED_TYPES: dict[ActionKind, FeedType] = {
     ActionKind.ACKNOWLEDGED: "update",
     ActionKind.ASSIGNED: "update",
     ActionKind.RESOLVED: "update",
+    ActionKind.REVIEWED: "update",
 }
 FEED_GROUP = "*"  # feed rows go once per channel, not once per group
 
@@ -106,6 +108,8 @@ def plan_change(
         PlannedNotice(NoticeKind.FEED, FEED_GROUP, channel)
         for channel in feed_channels(config, groups)
     )
+    if is_false_alarm(event):
+        return Plan(feed)  # nobody is told again about what a person called wrong
     critical = is_critical(event.type, event.severity)
     if action is ActionKind.RAISED:
         if critical:
@@ -120,6 +124,10 @@ def plan_change(
         alerted = [g for g in groups if g.name in alerted_groups]
         return Plan(feed + _to_people(config, alerted, NoticeKind.ENDED))
     return Plan(feed)
+
+
+def is_false_alarm(event: StoredEvent) -> bool:
+    return event.review is not None and event.review.verdict is Verdict.FALSE_ALARM
 
 
 def plan_responses(
@@ -153,7 +161,8 @@ def _to_people(
 def subject_kind(kind: NoticeKind, action: ActionKind, event: StoredEvent) -> str:
     """The ``kind`` part of an idempotency key: unique per message an event may owe a channel."""
     if kind is NoticeKind.FEED:
-        suffix = f":{event.updated_at!r}" if action is ActionKind.ASSIGNED else ""
+        repeatable = action in (ActionKind.ASSIGNED, ActionKind.REVIEWED)
+        suffix = f":{event.updated_at!r}" if repeatable else ""
         return f"feed:{action.value}{suffix}"
     if kind is NoticeKind.REMINDER:
         return f"reminder:{event.reminder_count}"

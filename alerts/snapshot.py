@@ -18,6 +18,7 @@ from alerts.events import Box
 from vision.zones import Zone
 
 JPEG_QUALITY = 85
+TRAINING_JPEG_QUALITY = 95  # a model learns from these pixels: fewer artefacts than snapshots
 FONT = cv2.FONT_HERSHEY_SIMPLEX
 ZONE_COLOUR = (0, 200, 255)  # BGR amber
 BOX_COLOUR = (40, 40, 230)  # BGR red
@@ -65,6 +66,16 @@ def render_snapshot(
         _draw_box(canvas, pen, labelled, scale)
     canvas = _with_caption(canvas, pen, title, scale)
     ok, encoded = cv2.imencode(".jpg", canvas, [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
+    if not ok:
+        raise SnapshotError("JPEG encoding failed")
+    return bytes(encoded.tobytes())
+
+
+def encode_frame(image: NDArray[np.uint8], quality: int = TRAINING_JPEG_QUALITY) -> bytes:
+    """JPEG bytes of ``image`` ((H, W, 3) uint8 BGR) as the camera saw it: nothing pixelated,
+    nothing drawn (training material, for admins only)."""
+    _check_image(image)
+    ok, encoded = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
     if not ok:
         raise SnapshotError("JPEG encoding failed")
     return bytes(encoded.tobytes())

@@ -23,18 +23,29 @@ from sqlalchemy import Engine, Select, delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from alerts.access_log import AccessLog
-from alerts.errors import ClipMissing, EventNotFound, EventStateError, SnapshotMissing, StoreError
+from alerts.errors import (
+    ClipMissing,
+    EventNotFound,
+    EventStateError,
+    SnapshotMissing,
+    StoreError,
+    TrainingFrameMissing,
+)
 from alerts.events import Box, EventRecord, EventStatus, EventType, Severity
 from alerts.media import (
+    MAX_TRAINING_FRAMES,
     EventMedia,
     clip_relpath,
     commit_temp,
+    remove_folder_quietly,
     remove_quietly,
     resolve_media_path,
     snapshot_relpath,
+    training_folder,
     write_temp,
 )
 from alerts.models import EventActionRow, EventRow
+from alerts.reviews import ReviewInput, Verdict, read_review, write_review
 from alerts.store_checks import (
     MAX_NOTE_LEN,
     check_camera,
@@ -91,8 +102,8 @@ class EventStore:
 
     def add_change_hook(self, hook: ChangeHook) -> None:
         """Call ``hook(session, action, event)`` inside the transaction of every audited change
-        (raised, reminded, ended, acknowledged, assigned, resolved), after the event's rows are
-        written: whatever the hook adds commits or rolls back with the change (the
+        (raised, reminded, ended, acknowledged, assigned, resolved, reviewed), after the event's
+        rows are written: whatever the hook adds commits or rolls back with the change (the
         notification outbox relies on this). An exception from the hook undoes the change."""
         self._hooks.append(hook)
 
@@ -195,6 +206,28 @@ class EventStore:
             remove_quietly(path)  # deleted meanwhile (retention): the file would be an orphan
             raise
 
+    def record_training_frame(self, event_id: str, frame_jpeg: bytes) -> bool:
+        """Keep one more frame of the event as the camera saw it (unredacted, nothing drawn) to
+        learn from, up to ``MAX_TRAINING_FRAMES``; False when it has that many already. Only
+        the recorder thread writes these, so counting needs no lock."""
+        jpeg = check_jpeg(frame_jpeg)
+        event = self.get(event_id)
+        index = event.training_frames
+        if index >= MAX_TRAINING_FRAMES:
+            return False
+        folder = event.training_path or training_folder(event_id, event.alert_ts)
+        path = resolve_media_path(self.media_dir, f"{folder}/{index}.jpg")
+        commit_temp(write_temp(path, jpeg), path)
+        try:
+            with self._transaction() as session:
+                row = _get_row(session, event_id)
+                row.training_path = folder
+                row.training_frames = index + 1
+        except EventNotFound:
+            remove_quietly(path)  # deleted meanwhile (retention): the file would be an orphan
+            raise
+        return True
+
     # -- removed by retention ---------------------------------------------------------------
 
     def media_index(self) -> list[EventMedia]:
@@ -217,15 +250,35 @@ class EventStore:
         if not event_ids:
             return 0
         with self._transaction() as session:
-            query = select(EventRow.snapshot_path, EventRow.clip_path)
+            query = select(EventRow.snapshot_path, EventRow.clip_path, EventRow.training_path)
             paths = session.execute(query.where(EventRow.id.in_(event_ids))).all()
             session.execute(delete(EventActionRow).where(EventActionRow.event_id.in_(event_ids)))
             session.execute(delete(EventRow).where(EventRow.id.in_(event_ids)))
-        for snapshot, clip in paths:
+        for snapshot, clip, training in paths:
             for relpath in (snapshot, clip):
                 if relpath is not None:
                     remove_quietly(resolve_media_path(self.media_dir, relpath))
+            if training is not None:
+                remove_folder_quietly(self.media_dir, training)
         return len(paths)
+
+    def drop_training_before(self, cutoff: float) -> int:
+        """Remove the training frames of events alerted before ``cutoff`` (Unix seconds); the
+        events stay. Returns how many events had some. Rows first, as :meth:`delete_events`."""
+        with self._transaction() as session:
+            rows = session.scalars(
+                select(EventRow).where(
+                    EventRow.training_path.is_not(None),
+                    EventRow.alert_ts < check_time("cutoff", cutoff),
+                )
+            ).all()
+            folders = [row.training_path for row in rows]
+            for row in rows:
+                row.training_path, row.training_frames = None, None
+        for folder in folders:
+            if folder is not None:
+                remove_folder_quietly(self.media_dir, folder)
+        return len(folders)
 
     def drop_clip(self, event_id: str) -> None:
         """Forget the event's clip and delete its file; the event and its snapshot stay."""
@@ -278,6 +331,25 @@ class EventStore:
             row.resolved_by, row.resolved_at = actor, now
             _set_note(row, note, now)
             session.add(_action_row(event_id, ActionKind.RESOLVED, actor, now, note))
+            return self._changed(session, ActionKind.RESOLVED, row)
+
+    def review(self, event_id: str, actor: str, review: ReviewInput) -> StoredEvent:
+        """Give the event ``review``'s verdict, replacing any earlier one; the trail keeps each
+        as JSON. A false alarm also resolves an unresolved event (which stops its escalation;
+        the outbox drops it from digests and reminders). Any status may be reviewed."""
+        actor, _ = _check_actor_note(actor, None)
+        with self._transaction() as session:
+            row = _get_row(session, event_id)
+            now = self._clock()
+            write_review(row, review, actor, now)
+            row.updated_at = now
+            session.add(_action_row(event_id, ActionKind.REVIEWED, actor, now, review.trail_note()))
+            stored = self._changed(session, ActionKind.REVIEWED, row)
+            if review.verdict is not Verdict.FALSE_ALARM or row.status == EventStatus.RESOLVED:
+                return stored
+            row.status = EventStatus.RESOLVED.value
+            row.resolved_by, row.resolved_at = actor, now
+            session.add(_action_row(event_id, ActionKind.RESOLVED, actor, now, "false alarm"))
             return self._changed(session, ActionKind.RESOLVED, row)
 
     # -- reads ------------------------------------------------------------------------------
@@ -362,6 +434,17 @@ class EventStore:
         path = resolve_media_path(self.media_dir, relpath)
         if not path.is_file():
             raise ClipMissing(f"clip of event {event_id} is missing ({relpath})")
+        return path
+
+    def training_frame_path(self, event_id: str, index: int) -> Path:
+        """Absolute path of the event's training frame ``index`` (0: the frame it was raised
+        on); :class:`TrainingFrameMissing` if it keeps no such frame."""
+        event = self.get(event_id)
+        if event.training_path is None or not 0 <= index < event.training_frames:
+            raise TrainingFrameMissing(f"event {event_id} keeps no training frame {index}")
+        path = resolve_media_path(self.media_dir, f"{event.training_path}/{index}.jpg")
+        if not path.is_file():
+            raise TrainingFrameMissing(f"training frame {index} of event {event_id} is missing")
         return path
 
     def ping(self) -> None:
@@ -513,6 +596,9 @@ def _to_stored(row: EventRow) -> StoredEvent:
         resolved_at=row.resolved_at,
         note=row.note,
         reminder_count=row.reminder_count,
+        review=read_review(row),
+        training_frames=row.training_frames or 0,
+        training_path=row.training_path,
     )
 
 

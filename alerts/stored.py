@@ -8,6 +8,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, computed_field
 
 from alerts.events import Box, EventStatus, EventType, Severity
+from alerts.reviews import Review
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,7 @@ class ActionKind(StrEnum):
     ACKNOWLEDGED = "acknowledged"
     ASSIGNED = "assigned"
     RESOLVED = "resolved"
+    REVIEWED = "reviewed"  # a verdict (confirmed / false_alarm); the note holds it as JSON
 
 
 SYSTEM_ACTOR = "stairwatch"
@@ -69,6 +71,9 @@ class StoredEvent(BaseModel):
     resolved_at: float | None
     note: str | None
     reminder_count: int
+    review: Review | None = None
+    training_frames: int = 0  # unredacted frames kept to learn from (admins only)
+    training_path: str | None = None  # their folder, relative to the media folder
 
     @computed_field  # type: ignore[prop-decorator]
     @property

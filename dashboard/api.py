@@ -5,16 +5,18 @@ from __future__ import annotations
 import logging
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from fastapi.responses import FileResponse, JSONResponse
 
 from alerts.access_log import AccessAction
 from alerts.deliveries import DeliveryRecord, event_deliveries
 from alerts.errors import StoreError
 from alerts.events import EventStatus, EventType
+from alerts.media import MAX_TRAINING_FRAMES
+from alerts.reviews import ReviewCount, review_counts
 from alerts.store import EventStore
 from alerts.stored import EventAction, StoredEvent
-from dashboard.access import Access, Operator, Viewer
+from dashboard.access import Access, Admin, Operator, Viewer
 from dashboard.audit import log_access
 from dashboard.auth import User
 from dashboard.schemas import (
@@ -24,6 +26,7 @@ from dashboard.schemas import (
     CameraStatusProvider,
     Health,
     PublicHealth,
+    ReviewBody,
     ServiceHealth,
     ServiceHealthProvider,
 )
@@ -152,6 +155,26 @@ def api_router(
         # FileResponse answers Range requests (206), which browsers use to seek and stream.
         return FileResponse(path, media_type="video/mp4", headers=NO_STORE)
 
+    @router.get(
+        "/api/events/{event_id}/training/{index}.jpg",
+        response_class=FileResponse,
+        responses={
+            404: {"description": "no such event, or it keeps no such frame"},
+            200: {"content": {"image/jpeg": {}}},
+        },
+    )
+    def training_frame(
+        event_id: str,
+        index: Annotated[int, Path(ge=0, le=MAX_TRAINING_FRAMES - 1)],
+        request: Request,
+        user: Admin,
+    ) -> FileResponse:
+        """One of the frames kept to learn from (``training_frames`` of the event says how
+        many; 0 is the frame it was raised on), unredacted: admins only, logged."""
+        path = store.training_frame_path(event_id, index)
+        log_access(store, request, user.name, AccessAction.VIEWED_TRAINING, event_id)
+        return FileResponse(path, media_type="image/jpeg", headers=NO_STORE)
+
     @router.post(
         "/api/events/{event_id}/acknowledge",
         response_model=StoredEvent,
@@ -175,6 +198,26 @@ def api_router(
     )
     def resolve(event_id: str, body: ActorNote, user: Operator) -> StoredEvent:
         return store.resolve(event_id, _actor(user, body.actor), body.note)
+
+    @router.post(
+        "/api/events/{event_id}/review",
+        response_model=StoredEvent,
+        responses={**NOT_FOUND, **SIGNED_IN},
+    )
+    def review(event_id: str, body: ReviewBody, user: Operator) -> StoredEvent:
+        """Confirmed or false alarm (with a reason); replaces any earlier verdict, the trail
+        keeps them all. A false alarm resolves the event and leaves digests and escalation."""
+        return store.review(event_id, _actor(user, body.actor), body.verdict_only())
+
+    @router.get("/api/reviews/summary", response_model=list[ReviewCount], dependencies=viewer)
+    def review_summary(
+        since: Annotated[
+            float | None,
+            Query(ge=0, le=MAX_UNIX_S, allow_inf_nan=False, description="Unix seconds"),
+        ] = None,
+    ) -> list[ReviewCount]:
+        """Reviewed events per camera, verdict and reason."""
+        return review_counts(store.engine, since)
 
     @router.get("/api/cameras", response_model=list[CameraStatus], dependencies=viewer)
     def camera_list() -> list[CameraStatus]:

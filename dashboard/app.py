@@ -24,6 +24,7 @@ from alerts.errors import (
     EventStateError,
     SnapshotMissing,
     StoreError,
+    TrainingFrameMissing,
 )
 from alerts.store import EventStore
 from dashboard.access import Access, NotSignedIn, install_access
@@ -147,6 +148,7 @@ def _add_error_handlers(app: FastAPI) -> None:
         (EventNotFound, 404),
         (SnapshotMissing, 404),
         (ClipMissing, 404),
+        (TrainingFrameMissing, 404),
         (EventStateError, 409),
         (StoreError, 503),
     ]

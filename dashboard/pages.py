@@ -18,12 +18,19 @@ from fastapi.templating import Jinja2Templates
 
 from alerts.deliveries import delivery_counts
 from alerts.events import EventStatus
+from alerts.reviews import review_counts
 from alerts.store import EventStore
 from dashboard.access import Access
 from dashboard.auth import Role, User
 from dashboard.i18n import Lang, Texts, pick_lang
 from dashboard.schemas import CameraStatusProvider, DashboardSettings
-from dashboard.views import camera_view, event_view, format_time
+from dashboard.views import (
+    camera_view,
+    event_view,
+    format_time,
+    reason_options,
+    verdict_rows,
+)
 
 LangParam = Annotated[str | None, Query(max_length=20, description="zh-CN or en")]
 StatusParam = Annotated[EventStatus | None, Query()]
@@ -115,6 +122,8 @@ def _context(
         "deliveries": _delivery_texts(ctx.store, texts, [e.id for e in events]),
         "cameras": [camera_view(c, texts) for c in statuses],
         "filters": _filters(ctx.store, texts, status),
+        "reasons": reason_options(texts),
+        "verdict_rows": verdict_rows(review_counts(ctx.store.engine), texts),
         "other_lang_href": "?" + urlencode(_query(texts.other_lang(), status)),
         "user_name": user.name,  # empty without login
         "user_role": user.role.value,

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
+from alerts.reviews import ReviewInput
 from dashboard.auth import Role, check_password_hash
 from dashboard.i18n import Lang
 
@@ -223,6 +224,15 @@ class Assignment(_Body):
 
     actor: str | None = Field(None, min_length=1, max_length=200)
     assignee: str = Field(min_length=1, max_length=200)
+
+
+class ReviewBody(ReviewInput):
+    """Body of review (``actor`` as in :class:`ActorNote`)."""
+
+    actor: str | None = Field(None, min_length=1, max_length=200)
+
+    def verdict_only(self) -> ReviewInput:
+        return ReviewInput.model_validate(self.model_dump(exclude={"actor"}))
 
 
 class Health(BaseModel):

@@ -7,6 +7,7 @@ from datetime import datetime, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from alerts.events import EventStatus
+from alerts.reviews import FalseAlarmReason, Review, ReviewCount, Verdict
 from alerts.stored import StoredEvent
 from dashboard.i18n import Texts
 from dashboard.schemas import CameraState, CameraStatus
@@ -40,6 +41,25 @@ class EventView:
     reminder_count: int
     can_acknowledge: bool
     can_resolve: bool
+    verdict: str | None  # css class suffix: confirmed / false_alarm; None: nobody said yet
+    verdict_text: str | None  # "False alarm · Bicycle · otto · when"
+    review_note: str | None
+
+
+@dataclass(frozen=True)
+class ReasonOption:
+    value: str
+    label: str
+
+
+@dataclass(frozen=True)
+class VerdictRow:
+    """One camera's line in the verdicts panel."""
+
+    camera: str
+    confirmed: int
+    false_alarms: int
+    reasons: str  # "Bicycle 2 · Person 1"
 
 
 @dataclass(frozen=True)
@@ -100,7 +120,36 @@ def event_view(
         reminder_count=event.reminder_count,
         can_acknowledge=event.status == EventStatus.OPEN,
         can_resolve=event.status != EventStatus.RESOLVED,
+        verdict=None if event.review is None else event.review.verdict.value,
+        verdict_text=_verdict_text(event.review, texts, tz),
+        review_note=None if event.review is None else event.review.note,
     )
+
+
+def reason_options(texts: Texts) -> list[ReasonOption]:
+    return [ReasonOption(r.value, texts(f"reason_{r.value}")) for r in FalseAlarmReason]
+
+
+def verdict_rows(counts: list[ReviewCount], texts: Texts) -> list[VerdictRow]:
+    """Per camera (in the order given): confirmed, false alarms, and the false alarms' reasons."""
+    cameras: dict[str, list[ReviewCount]] = {}
+    for count in counts:
+        cameras.setdefault(count.camera_id, []).append(count)
+    rows = []
+    for lines in cameras.values():
+        false = [c for c in lines if c.verdict is Verdict.FALSE_ALARM]
+        reasons = [
+            f"{texts(f'reason_{c.reason.value}')} {c.count}" for c in false if c.reason is not None
+        ]
+        rows.append(
+            VerdictRow(
+                camera=lines[0].camera_name,
+                confirmed=sum(c.count for c in lines if c.verdict is Verdict.CONFIRMED),
+                false_alarms=sum(c.count for c in false),
+                reasons=" · ".join(reasons),
+            )
+        )
+    return rows
 
 
 def camera_view(camera: CameraStatus, texts: Texts) -> CameraView:
@@ -123,6 +172,16 @@ def _end_text(alert_ts: float, end_ts: float, tz: tzinfo | None) -> str:
     """Only the clock time when the event ended on the day it was raised."""
     alert, end = format_time(alert_ts, tz), format_time(end_ts, tz)
     return end[11:] if alert[:10] == end[:10] else end
+
+
+def _verdict_text(review: Review | None, texts: Texts, tz: tzinfo | None) -> str | None:
+    if review is None:
+        return None
+    parts = [texts(f"verdict_{review.verdict.value}")]
+    if review.reason is not None:
+        parts.append(texts(f"reason_{review.reason.value}"))
+    parts.append(f"{review.by} · {format_time(review.at, tz)}")
+    return " · ".join(parts)
 
 
 def _who_when(who: str | None, at: float | None, tz: tzinfo | None) -> str | None:

@@ -195,6 +195,12 @@ class StorageConfig(_Strict):
     access_log_days: float = Field(
         180.0, gt=0, description="keep the dashboard's access log (sign-ins, views) this long"
     )
+    training_days: float = Field(
+        30.0,
+        gt=0,
+        description="keep each event's unredacted frames (training material) this long after "
+        "its alert",
+    )
 
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'stairwatch.db'}"

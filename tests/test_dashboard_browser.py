@@ -170,7 +170,7 @@ def test_acknowledge_then_resolve_through_the_prompts(page: Any, site: Site) -> 
         "请输入您的姓名：",
         "备注（可留空）：",
     ]
-    assert page.locator(f"{card} button").count() == 0, "a resolved card has no actions"
+    assert page.locator(f"{card} .actions button").count() == 0, "a resolved card has no actions"
     trail = httpx.get(f"{site.base}/api/events/{event_id}/actions").json()
     assert [a["action"] for a in trail] == ["raised", "acknowledged", "resolved"]
 
@@ -237,6 +237,33 @@ def test_sign_in_act_as_yourself_and_sign_out(browser: Any, store: EventStore) -
         assert store.get(event_id).acknowledged_by == "otto"
         page.click('.who button[type="submit"]')
         page.wait_for_url(f"{base}/login")
+
+
+def test_marking_a_false_alarm_closes_it_and_counts_it(browser: Any, store: EventStore) -> None:
+    event_id = raise_event(store, time.time() - 60).id
+    card = f'article.event[data-id="{event_id}"]'
+    with _browser_page(browser, "en-GB") as page, serving(create_app(store)) as base:
+        page.on("dialog", lambda dialog: dialog.accept("Wang"))  # no login: the name prompt
+        page.goto(f"{base}/?lang=en")
+        page.select_option(f"{card} .review select", "stroller_or_wheelchair")
+        page.fill(f'{card} .review input[name="review_note"]', "a pram by the lift")
+        page.click(f'{card} button[data-verdict="false_alarm"]')
+        page.wait_for_selector(f"{card}.st-resolved")
+        verdict = page.locator(f"{card} .verdict").inner_text()
+        assert verdict.startswith("False alarm · Stroller or wheelchair · Wang")
+        assert "a pram by the lift" in verdict
+        assert page.locator(".verdicts td").all_inner_texts()[1:4] == [
+            "0",
+            "1",
+            "Stroller or wheelchair 1",
+        ]
+    review = store.get(event_id).review
+    assert review is not None
+    assert (review.verdict, review.reason, review.by) == (
+        "false_alarm",
+        "stroller_or_wheelchair",
+        "Wang",
+    )
 
 
 def test_live_view_shows_pictures_and_says_which_camera_has_none(

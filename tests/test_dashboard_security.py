@@ -61,9 +61,12 @@ NEEDS: dict[str, str] = {
     "/api/events/{event_id}/deliveries": Role.VIEWER,
     "/api/events/{event_id}/snapshot.jpg": Role.VIEWER,
     "/api/events/{event_id}/clip.mp4": Role.VIEWER,
+    "/api/events/{event_id}/training/{index}.jpg": Role.ADMIN,
     "/api/events/{event_id}/acknowledge": Role.OPERATOR,
     "/api/events/{event_id}/assign": Role.OPERATOR,
     "/api/events/{event_id}/resolve": Role.OPERATOR,
+    "/api/events/{event_id}/review": Role.OPERATOR,
+    "/api/reviews/summary": Role.VIEWER,
     "/api/cameras": Role.VIEWER,
     "/api/cameras/{camera_id}/latest.jpg": Role.VIEWER,
     "/": Role.VIEWER,
@@ -117,6 +120,7 @@ def add_event(store: EventStore, name: str = "3F stairs") -> str:
     info = CameraInfo("cam-3f", name, "3号楼", "3F")
     event_id = store.record_raised(record, info, b"\xff\xd8\xff\xd9").id
     store.record_clip(event_id, FAKE_MP4)
+    store.record_training_frame(event_id, b"\xff\xd8\xff\xd9")
     return event_id
 
 
@@ -165,7 +169,7 @@ def test_every_route_is_classified(store: EventStore) -> None:
 
 
 def request_for(path: str, event_id: str, token: str) -> str:
-    return path.format(event_id=event_id, camera_id="cam-3f", token=token)
+    return path.format(event_id=event_id, camera_id="cam-3f", token=token, index=0)
 
 
 def body_for(path: str) -> dict[str, Any]:
@@ -173,6 +177,8 @@ def body_for(path: str) -> dict[str, Any]:
         return {"data": {"name": "patroller wu", "note": "moved it"}}
     if path == "/login":
         return {"data": {"name": "vera", "password": PASSWORDS["vera"]}}
+    if path.endswith("review"):
+        return {"json": {"verdict": "confirmed"}}
     return {"json": {"assignee": "otto"} if path.endswith("assign") else {}}
 
 

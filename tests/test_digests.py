@@ -24,6 +24,7 @@ from alerts.notices import NoticeKind
 from alerts.notify_config import NotificationsConfig, PatrolGroupConfig, parse_window
 from alerts.outbox_models import DigestItemRow, OutboxRow
 from alerts.render import DIGEST_MAX_LINES, markdown_to_html
+from alerts.reviews import FalseAlarmReason, ReviewInput, Verdict
 from alerts.routing import digest_allowed, is_critical, may_message, plan_change
 from alerts.store import EventStore
 from alerts.stored import ActionKind, CameraInfo, StoredEvent
@@ -502,3 +503,29 @@ def test_digest_of_30_open_alerts_is_one_phone_sized_message(
     assert 15 <= len(lines) <= DIGEST_MAX_LINES and all(len(line) < 400 for line in lines)
     assert more.format(30 - len(lines)) in notice.markdown and "**4**" in notice.markdown
     assert len(notice.markdown.encode()) <= WECOM_MAX_BYTES
+
+
+def test_a_false_alarm_leaves_digests_escalation_and_reminders(rig: Rig) -> None:
+    wrong, right = rig.raise_event(), rig.raise_event()
+    verdict = ReviewInput(verdict=Verdict.FALSE_ALARM, reason=FalseAlarmReason.BICYCLE)
+    assert rig.store.review(wrong, "li", verdict).status is EventStatus.RESOLVED
+    rig.store.record_reminder(wrong)  # a routine reminder would be a digest line
+    assert rig.service.jobs.run_escalations(rig.clock.now + 3600) == 1  # the other one only
+    assert [r.event_id for r in rig.rows(kind=NoticeKind.ESCALATION.value)] == [right]
+    result = rig.service.jobs.run_digest("b3-day", rig.clock.now)
+    assert result is not None and result.entries == 1
+    (digest,) = [m for m in rig.deliver() if m["kind"] == "digest"]
+    assert [e["id"] for e in digest["events"]] == [right]
+
+
+def test_a_critical_false_alarm_sends_no_reminder_and_no_end(rig: Rig) -> None:
+    event_id = rig.raise_event(EventType.EBIKE_IN_ELEVATOR)
+    verdict = ReviewInput(
+        verdict=Verdict.FALSE_ALARM, reason=FalseAlarmReason.STROLLER_OR_WHEELCHAIR
+    )
+    rig.store.review(event_id, "li", verdict)
+    rig.store.record_reminder(event_id)
+    rig.store.record_end(event_id, rig.clock.now + 60)
+    kinds = {r.kind.split(":")[0] for r in rig.rows(event_id=event_id)}  # reminder:1 -> reminder
+    assert NoticeKind.ALERT.value in kinds  # sent before anyone looked
+    assert not kinds & {NoticeKind.REMINDER.value, NoticeKind.ENDED.value}

@@ -128,3 +128,14 @@ def test_privacy_setting_is_validated(value: object, expected: PeopleRedaction |
             parse_settings(data, "s.yaml")
     else:
         assert parse_settings(data, "s.yaml").privacy.redact_people is expected
+
+
+@pytest.mark.parametrize("mode", list(PeopleRedaction))
+def test_the_training_frame_is_kept_unredacted(store: EventStore, mode: PeopleRedaction) -> None:
+    raised_with_a_person(StoreSink(store, write_at_once, CAMERA, (), redact_people=mode))
+    (event,) = store.list_events()
+    assert event.training_frames == 1
+    jpeg = store.training_frame_path(event.id, 0).read_bytes()
+    frame = np.asarray(cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR), np.uint8)
+    assert frame.shape == noise().shape  # the picture alone: no caption bar, nothing drawn
+    assert detail(frame, HEAD) > 40

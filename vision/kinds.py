@@ -21,6 +21,19 @@ class ObjectKind(StrEnum):
 KIND_NAMES: tuple[str, ...] = tuple(kind.value for kind in ObjectKind)
 """Class names of :class:`~vision.detections.Detections` after kind mapping; index = class_id."""
 
+XYXY = tuple[float, float, float, float]
+
+
+def check_normalized_xyxy(xyxy: XYXY) -> XYXY:
+    """A labelled box's corners as people give them (a ground-truth sidecar, a verdict): top-left
+    then bottom-right, normalized to [0, 1] (x right, y down), not empty. Raises ValueError."""
+    x1, y1, x2, y2 = xyxy
+    if not all(0.0 <= v <= 1.0 for v in xyxy):
+        raise ValueError(f"{list(xyxy)} is outside [0, 1]: coordinates are normalized")
+    if x2 <= x1 or y2 <= y1:
+        raise ValueError(f"{list(xyxy)} is empty: need x1 < x2 and y1 < y2")
+    return xyxy
+
 
 class KindMapper:
     """Maps a model's class names onto :class:`ObjectKind` and drops classes we do not use.

@@ -1,4 +1,5 @@
-// Stairwatch dashboard: keeps the event list fresh and sends acknowledge/assign/resolve.
+// Stairwatch dashboard: keeps the event list fresh and sends acknowledge/assign/resolve and
+// verdicts (confirmed / false alarm with its reason and note).
 // The server renders the cards; this script polls /api/events and swaps in the rendered
 // fragment only when the list changed (or once a minute, so durations stay current).
 (() => {
@@ -40,6 +41,12 @@
     return Array.from(eventsEl.querySelectorAll("video")).some((v) => !v.paused && !v.ended);
   }
 
+  // Someone is choosing a reason or typing a verdict note: swapping the cards would lose it.
+  function isReviewing() {
+    const focused = document.activeElement;
+    return Boolean(focused && eventsEl.contains(focused) && focused.closest(".review"));
+  }
+
   function signatureOf(events) {
     return events.map((e) => `${e.id}:${e.status}:${e.updated_at}:${e.end_ts}`).join("|");
   }
@@ -50,7 +57,7 @@
       const sig = signatureOf(events);
       if (signature === null && !force) {
         signature = sig; // the page came with this list already rendered
-      } else if (!force && isPlaying()) {
+      } else if (!force && (isPlaying() || isReviewing())) {
         // Swapping the cards now would stop the clip someone is watching; try next time.
       } else if (force || sig !== signature || Date.now() - renderedAt > RERENDER_MS) {
         const fragmentQuery = listQuery();
@@ -111,8 +118,18 @@
     }
   }
 
-  async function send(eventId, action, button) {
-    const payload = actionBody(action);
+  // The verdict the card's review row holds, or null when the person cancelled.
+  function reviewBody(card, verdict) {
+    const actor = askActor();
+    if (!actor) return null;
+    const payload = { actor, verdict };
+    if (verdict === "false_alarm") payload.reason = card.querySelector(".review select").value;
+    const note = card.querySelector(".review input[name=review_note]").value.trim();
+    if (note) payload.note = note;
+    return payload;
+  }
+
+  async function send(eventId, action, button, payload) {
     if (!payload) return;
     button.disabled = true;
     try {
@@ -131,9 +148,14 @@
   }
 
   eventsEl.addEventListener("click", (ev) => {
-    const button = ev.target.closest("button[data-action]");
+    const button = ev.target.closest("button[data-action], button[data-verdict]");
     const card = button && button.closest("[data-id]");
-    if (card) send(card.dataset.id, button.dataset.action, button);
+    if (!card) return;
+    if (button.dataset.verdict) {
+      send(card.dataset.id, "review", button, reviewBody(card, button.dataset.verdict));
+    } else {
+      send(card.dataset.id, button.dataset.action, button, actionBody(button.dataset.action));
+    }
   });
 
   document.addEventListener("visibilitychange", () => {

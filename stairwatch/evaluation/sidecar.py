@@ -18,7 +18,7 @@ from alerts.params import RuleParams, RuleParamsOverride
 from stairwatch.config import ZoneConfig, validation_problems
 from stairwatch.evaluation.errors import EvaluationError, SidecarError
 from stairwatch.evaluation.matching import EVALUATED_TYPES, TruthEvent
-from vision.kinds import ObjectKind
+from vision.kinds import ObjectKind, check_normalized_xyxy
 from vision.zones import Zone
 
 VIDEO_SUFFIXES = (".mp4", ".mkv", ".avi", ".mov", ".webm", ".m4v", ".mpg", ".mpeg", ".ts", ".gif")
@@ -67,17 +67,7 @@ class SidecarBox(_Strict):
     label: ObjectKind
     xyxy: tuple[float, float, float, float]
 
-    @field_validator("xyxy")
-    @classmethod
-    def _normalized(
-        cls, xyxy: tuple[float, float, float, float]
-    ) -> tuple[float, float, float, float]:
-        x1, y1, x2, y2 = xyxy
-        if not all(0.0 <= v <= 1.0 for v in xyxy):
-            raise ValueError(f"{list(xyxy)} is outside [0, 1]: coordinates are normalized")
-        if x2 <= x1 or y2 <= y1:
-            raise ValueError(f"{list(xyxy)} is empty: need x1 < x2 and y1 < y2")
-        return xyxy
+    _normalized = field_validator("xyxy")(check_normalized_xyxy)
 
 
 class Sidecar(_Strict):

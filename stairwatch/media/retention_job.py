@@ -35,9 +35,12 @@ def run_retention(
     try:
         report = apply_retention(store, now, storage.retention_days, storage.max_media_gb)
         purged = store.access.purge(now - storage.access_log_days * 86400.0)
+        untrained = store.drop_training_before(now - storage.training_days * 86400.0)
     except StoreError as exc:
         log.error("retention failed: %s", exc)
         return None
+    if untrained:
+        log.info("retention: removed the training frames of %d event(s)", untrained)
     if purged:
         log.info("retention: deleted %d access log entries", purged)
     if report.events_deleted or report.clips_dropped:

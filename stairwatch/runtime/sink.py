@@ -12,10 +12,12 @@ from collections.abc import Callable
 import numpy as np
 from numpy.typing import NDArray
 
+from alerts.errors import SnapshotError, StoreError
 from alerts.events import Box, ChangeKind, EventChange
+from alerts.media import MAX_TRAINING_FRAMES
 from alerts.observation import Observation
 from alerts.privacy import PeopleRedaction, redaction_boxes
-from alerts.snapshot import LabelledBox, render_snapshot
+from alerts.snapshot import LabelledBox, encode_frame, render_snapshot
 from alerts.store import CameraInfo, EventStore
 from stairwatch.media.tap import EventClips
 from stairwatch.pipeline import PipelineStep
@@ -128,6 +130,7 @@ class StoreSink:
             snapshot = self._snapshot(change, image, redact)
             stored = self._store.record_raised(event, self._camera, snapshot)
             self._ids[event.key] = stored.id
+            self._keep_training_frame(stored.id, image)
             if self._clips is not None:
                 self._clips.event_raised(stored.id, event.alert_ts)
             log.info("event %s: %s on %s (%s)", stored.id, event.type, event.camera_id, event.zone)
@@ -140,11 +143,23 @@ class StoreSink:
         if change.kind is ChangeKind.UPDATED:
             better = self._snapshot(change, image, redact) if image is not None else None
             self._store.record_update(event_id, event, better)
+            if image is not None:
+                self._keep_training_frame(event_id, image)
         elif change.kind is ChangeKind.REMINDED:
             self._store.record_reminder(event_id)
         elif change.kind is ChangeKind.ENDED:
             self._store.record_end(event_id, event.end_ts if event.end_ts is not None else 0.0)
             del self._ids[event.key]
+
+    def _keep_training_frame(self, event_id: str, image: NDArray[np.uint8]) -> None:
+        """Keep the event's picture unredacted as training material, while it has room for
+        more. A failure is logged, not raised: the recorder would retry the whole change, and
+        the event is stored already."""
+        try:
+            if self._store.get(event_id).training_frames < MAX_TRAINING_FRAMES:
+                self._store.record_training_frame(event_id, encode_frame(image))
+        except (StoreError, SnapshotError) as exc:
+            log.warning("event %s: training frame not kept: %s", event_id, exc)
 
     def _snapshot(self, change: EventChange, image: NDArray[np.uint8], redact: list[Box]) -> bytes:
         event = change.event
