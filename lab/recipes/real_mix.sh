@@ -19,6 +19,12 @@ TIME_HOURS=${TIME_HOURS:-0.85}
 EPOCHS=${EPOCHS:-12}
 BASE=${BASE:-models/history/stairwatch-2026-12-06.pt}  # the weights it started from
 WORKERS=${WORKERS:-2}
+# sizes (the shipped run's; smaller ones make a quick smoke run of the whole script)
+IMAGES=${IMAGES:-2000}
+VARIANTS=${VARIANTS:-5}
+PASTE=${PASTE:-1200}
+CLOSEUPS=${CLOSEUPS:-800}
+STAGE1_EPOCHS=${STAGE1_EPOCHS:-3}
 export YOLO_OFFLINE=1
 
 DATA=$RUN/data
@@ -30,7 +36,7 @@ if [ ! -f "$DATA/data_stage2.yaml" ]; then
   rm -rf "$DATA"
   # 2,000 rendered frames (1,700 train, 300 val) + the real scooter photos (train -> train,
   # valid/test -> val_real, never trained on) with the teacher's people added
-  stairwatch synth dataset --out "$DATA" --images 2000 --seed 1 --workers "$WORKERS" \
+  stairwatch synth dataset --out "$DATA" --images "$IMAGES" --seed 1 --workers "$WORKERS" \
       --mix-yolo "$SHARED/data/modes_of_transport" --mix-map bike=ebike
   python3 -m lab.training.pseudo_labels "$DATA" --teacher "$SHARED/models/yolox_nano.onnx" \
       --labels "$SHARED/models/coco80.txt" --take person=person --confidence 0.45
@@ -40,17 +46,17 @@ if [ ! -f "$DATA/data_stage2.yaml" ]; then
   # flying wires drawn onto 30 % of the real training photos
   python3 -m lab.training.real_mix cables "$DATA" --prefix real_ cctv_ --share 0.3 --seed 7
   # the sample-clip stories re-rendered in other scenes (the sample clips themselves: never)
-  python3 -m lab.synth.clip_dataset --out "$DATA" --split train_clips --variants 5 \
+  python3 -m lab.synth.clip_dataset --out "$DATA" --split train_clips --variants "$VARIANTS" \
       --every-s 1.0 --first-seed 100
   # real scooter and people crops (training photos only) pasted onto rendered lifts, corridors,
   # stairwells and sheds and onto real CCTV frames, 40 % of them with a flying wire drawn too
-  python3 -m lab.training.paste_real "$DATA" --split train_paste --count 1200 --seed 11 \
+  python3 -m lab.training.paste_real "$DATA" --split train_paste --count "$PASTE" --seed 11 \
       --bikes "$SHARED/data/modes_of_transport" --people "$SHARED/data/cctv_people"
   python3 -m lab.training.real_mix cables "$DATA" --split train_paste --prefix paste_ \
       --share 0.4 --seed 8
   # real people close to the camera (windows cut around one person of a cctv training frame)
   python3 -m lab.training.real_mix closeups "$DATA" --prefix cctv_ --split train_closeups \
-      --count 800 --seed 9
+      --count "$CLOSEUPS" --seed 9
   splits="images/train, images/train_clips, images/train_paste"
   for stage in 1 2; do
     [ "$stage" = 2 ] && splits="$splits, images/train_closeups"
@@ -66,7 +72,7 @@ fi
 # measuring, not for choosing.
 common=(--imgsz 320 --cache --batch 32 --seed 0 --workers "$WORKERS" --lr0 0.0003
         --optimizer AdamW --device "$DEVICE")
-stairwatch train --data "$DATA/data_stage1.yaml" --model "$BASE" --epochs 3 \
+stairwatch train --data "$DATA/data_stage1.yaml" --model "$BASE" --epochs "$STAGE1_EPOCHS" \
     --warmup-epochs 0.5 "${common[@]}" --out "$RUN/stage1"
 stairwatch train --data "$DATA/data_stage2.yaml" --model "$RUN/stage1/weights/last.pt" \
     --epochs "$EPOCHS" --time-hours "$TIME_HOURS" --warmup-epochs 0.3 "${common[@]}" \
