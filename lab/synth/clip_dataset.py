@@ -25,17 +25,12 @@ from tqdm import tqdm
 from lab.synth.clip_frames import ClipRenderer
 from lab.synth.sample_clips import SAMPLE_CLIPS
 from lab.synth.truth import frame_truth
+from lab.synth.yolo_labels import yolo_line
 from vision.kinds import KIND_NAMES
 
 
 def _yolo_lines(boxes: list[tuple[str, tuple[float, float, float, float]]], w: int, h: int) -> str:
-    lines = []
-    for kind, (x1, y1, x2, y2) in boxes:
-        cx, cy = (x1 + x2) / 2 / w, (y1 + y2) / 2 / h
-        lines.append(
-            f"{KIND_NAMES.index(kind)} {cx:.6f} {cy:.6f} {(x2 - x1) / w:.6f} {(y2 - y1) / h:.6f}\n"
-        )
-    return "".join(lines)
+    return "".join(yolo_line(KIND_NAMES.index(kind), box, w, h) for kind, box in boxes)
 
 
 def write_clip_frames(

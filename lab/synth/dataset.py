@@ -20,6 +20,7 @@ from tqdm import tqdm
 from lab.synth.compose import Sample, SampleOptions, render_sample
 from lab.synth.errors import SynthError
 from lab.synth.mix import MixCounts, mix_yolo
+from lab.synth.yolo_labels import yolo_line
 from vision.kinds import KIND_NAMES
 
 _PHOTO_EXTS = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
@@ -62,14 +63,7 @@ class _Job:
 
 def yolo_lines(sample: Sample) -> list[str]:
     h, w = sample.image.shape[:2]
-    lines = []
-    for lab in sample.labels:
-        x0, y0, x1, y1 = lab.box
-        lines.append(
-            f"{lab.class_id} {(x0 + x1) / 2 / w:.6f} {(y0 + y1) / 2 / h:.6f} "
-            f"{(x1 - x0) / w:.6f} {(y1 - y0) / h:.6f}"
-        )
-    return lines
+    return [yolo_line(lab.class_id, lab.box, w, h).rstrip("\n") for lab in sample.labels]
 
 
 def _render_job(job: _Job) -> tuple[int, ...]:

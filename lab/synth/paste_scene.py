@@ -23,8 +23,9 @@ from lab.synth.errors import DatasetSourceError
 from lab.synth.layout import draw_foreground
 from lab.synth.paste import Pasted, covered_share, crop_scale, paste_crop
 from lab.synth.placement import Spot, class_id, densify, pick_spot
-from lab.synth.real_crops import Crop, read_yolo
+from lab.synth.real_crops import Crop
 from lab.synth.scenes import SceneKind, SceneSpec, render_scene
+from lab.synth.yolo_labels import read_yolo
 from vision.kinds import ObjectKind
 
 _PERSON = class_id(ObjectKind.PERSON)

@@ -17,6 +17,7 @@ import numpy as np
 from lab.synth.compose import Label
 from lab.synth.errors import DatasetSourceError
 from lab.synth.mix import read_class_names
+from lab.synth.yolo_labels import read_yolo
 from vision.kinds import KIND_NAMES
 
 _IMAGE_EXTS = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
@@ -53,24 +54,6 @@ def train_folders(root: Path) -> tuple[Path, Path]:
         if images.is_dir():
             return images, labels
     raise DatasetSourceError(f"{root}: no train/images or images/train folder")
-
-
-def read_yolo(label: Path, w: int, h: int) -> list[tuple[int, np.ndarray]]:
-    """(source class, xyxy px box) per line of a YOLO label file (boxes or polygons)."""
-    rows = []
-    for line in label.read_text().splitlines() if label.is_file() else []:
-        parts = line.split()
-        if len(parts) < 5:
-            continue
-        vals = np.array([float(v) for v in parts[1:]])
-        if len(vals) == 4:
-            cx, cy, bw, bh = vals
-            box = np.array([cx - bw / 2, cy - bh / 2, cx + bw / 2, cy + bh / 2])
-        else:
-            xs, ys = vals[0::2], vals[1::2]
-            box = np.array([xs.min(), ys.min(), xs.max(), ys.max()])
-        rows.append((int(float(parts[0])), box * np.array([w, h, w, h])))
-    return rows
 
 
 def _inter(a: np.ndarray, b: np.ndarray) -> float:

@@ -33,6 +33,7 @@ from lab.synth.errors import DatasetSourceError
 from lab.synth.mix import read_class_names
 from lab.synth.paste_scene import CropPools, PasteOptions, RealBackground, paste_sample
 from lab.synth.real_crops import harvest_crops, train_folders
+from lab.synth.yolo_labels import yolo_line
 from vision.kinds import KIND_NAMES
 
 _BIKE_CLASS = "bike"
@@ -58,12 +59,7 @@ def dataset_backgrounds(dataset: Path, prefixes: tuple[str, ...]) -> tuple[RealB
 
 
 def _yolo_lines(labels: tuple[Label, ...], w: int, h: int) -> str:
-    return "".join(
-        f"{lb.class_id} {(b[0] + b[2]) / 2 / w:.6f} {(b[1] + b[3]) / 2 / h:.6f} "
-        f"{(b[2] - b[0]) / w:.6f} {(b[3] - b[1]) / h:.6f}\n"
-        for lb in labels
-        for b in [lb.box]
-    )
+    return "".join(yolo_line(lb.class_id, lb.box, w, h) for lb in labels)
 
 
 def _add_to_yaml(dataset: Path, split: str) -> None:

@@ -21,6 +21,7 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
+from lab.synth.yolo_labels import read_yolo, yolo_line
 from vision.detector import OnnxDetector, load_detector
 from vision.kinds import KIND_NAMES
 
@@ -43,15 +44,6 @@ def _iou(box: np.ndarray, others: np.ndarray) -> np.ndarray:
     return np.asarray(inter / np.maximum(area + areas - inter, 1e-9))
 
 
-def _existing(label_path: Path) -> list[tuple[int, np.ndarray]]:
-    """(class, normalized xyxy) of each line already in a YOLO label file."""
-    rows = []
-    for line in label_path.read_text().splitlines() if label_path.is_file() else []:
-        c, cx, cy, w, h = (float(v) for v in line.split()[:5])
-        rows.append((int(c), np.array([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2])))
-    return rows
-
-
 def pseudo_label_image(
     image_path: Path, label_path: Path, teacher: OnnxDetector, take: dict[str, int]
 ) -> int:
@@ -61,7 +53,7 @@ def pseudo_label_image(
         return 0
     h, w = image.shape[:2]
     found = teacher.detect([np.asarray(image, np.uint8)])[0]
-    existing = _existing(label_path)
+    existing = read_yolo(label_path, 1, 1)
     lines = []
     for xyxy, label in zip(found.xyxy, found.labels, strict=True):
         if label not in take:
@@ -70,10 +62,7 @@ def pseudo_label_image(
         same = np.array([b for c, b in existing if c == take[label]]).reshape(-1, 4)
         if len(same) and _iou(norm, same).max() > 0.5:
             continue
-        cx, cy = (norm[0] + norm[2]) / 2, (norm[1] + norm[3]) / 2
-        lines.append(
-            f"{take[label]} {cx:.6f} {cy:.6f} {norm[2] - norm[0]:.6f} {norm[3] - norm[1]:.6f}\n"
-        )
+        lines.append(yolo_line(take[label], norm, 1, 1))
     if lines:
         with label_path.open("a") as f:
             f.writelines(lines)

@@ -1,4 +1,5 @@
-"""Real pixels into a training set: another real YOLO dataset, and cables drawn onto real photos.
+"""Real pixels into a training set: another real YOLO dataset, cables drawn onto real photos,
+close-ups of real people.
 
 ``stairwatch synth dataset --mix-yolo`` mixes one real dataset into the rendered one. This adds
 more (the real indoor CCTV people, say) under their own file prefix and held-out split, and draws
@@ -10,7 +11,7 @@ Usage::
     python -m lab.training.real_mix add DATASET --source ../shared/data/cctv_people \\
         --map subject=person "other personnel=person" --prefix cctv_ --held-out val_people
     python -m lab.training.real_mix cables DATASET --prefix real_ cctv_ --share 0.25 --seed 7
-    python -m lab.training.real_mix closeups DATASET --prefix cctv_ --split train_closeups \
+    python -m lab.training.real_mix closeups DATASET --prefix cctv_ --split train_closeups \\
         --count 800 --seed 9
 
 Close-ups are windows cut around one labelled person of a real training photo so that they fill
@@ -33,6 +34,7 @@ from lab.synth.errors import DatasetSourceError
 from lab.synth.mix import mix_yolo, parse_mix_map
 from lab.synth.photo_cables import draw_photo_cables
 from lab.synth.placement import class_id
+from lab.synth.yolo_labels import read_yolo, yolo_line
 from vision.kinds import ObjectKind
 
 _CABLE = class_id(ObjectKind.CABLE)
@@ -50,24 +52,15 @@ class CableCounts:
 
 def _label_boxes(label: Path, w: int, h: int) -> tuple[np.ndarray, np.ndarray]:
     """Classes (N,) and xyxy pixel boxes (N, 4) of a YOLO label file."""
-    classes, rows = [], []
-    for line in label.read_text().splitlines() if label.is_file() else []:
-        c, cx, cy, bw, bh = (float(v) for v in line.split()[:5])
-        x1, y1 = (cx - bw / 2) * w, (cy - bh / 2) * h
-        classes.append(int(c))
-        rows.append([x1, y1, x1 + bw * w, y1 + bh * h])
-    return np.array(classes, int), np.array(rows, float).reshape(-1, 4)
+    rows = read_yolo(label, w, h)
+    classes = np.array([c for c, _ in rows], int)
+    return classes, np.array([b for _, b in rows], float).reshape(-1, 4)
 
 
 def _ebike_boxes(label: Path, w: int, h: int) -> np.ndarray:
     """(N, 4) xyxy pixel boxes of the ``ebike`` lines of a YOLO label file."""
     classes, boxes = _label_boxes(label, w, h)
     return boxes[classes == _EBIKE]
-
-
-def _yolo_line(box: np.ndarray, w: int, h: int, cls: int = _CABLE) -> str:
-    x1, y1, x2, y2 = box / np.array([w, h, w, h])
-    return f"{cls} {(x1 + x2) / 2:.6f} {(y1 + y2) / 2:.6f} {x2 - x1:.6f} {y2 - y1:.6f}\n"
 
 
 def closeup_window(
@@ -135,7 +128,7 @@ def write_closeups(dataset: Path, split: str, prefix: str, count: int, seed: int
         name = f"closeup_{written:06d}"
         cv2.imwrite(str(out_images / f"{name}.jpg"), crop, [cv2.IMWRITE_JPEG_QUALITY, 92])
         lines = [
-            _yolo_line(b * scale, *_CLOSEUP_SIZE, cls=int(c))
+            yolo_line(int(c), b * scale, *_CLOSEUP_SIZE)
             for b, c, k in zip(inside, classes, keep, strict=True)
             if k
         ]
@@ -169,7 +162,7 @@ def draw_cables_on_split(
         )
         cv2.imwrite(str(path), image, [cv2.IMWRITE_JPEG_QUALITY, 92])
         with label.open("a") as f:
-            f.writelines(_yolo_line(b, w, h) for b in boxes)
+            f.writelines(yolo_line(_CABLE, b, w, h) for b in boxes)
         drawn += 1
         cables += len(boxes)
     return CableCounts(len(images), drawn, cables)
