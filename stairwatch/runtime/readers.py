@@ -2,9 +2,10 @@
 
 Files are played in real time by :class:`FileReader`; live cameras (RTSP, HTTP, devices) are
 read by :class:`~streams.live_source.LiveSource` threads that keep only the newest frame, and
-:class:`LiveReader` takes one of those per ``1 / detect_fps`` seconds. With a frame tap (the
-event clips), both sample at the tap's rate when it is higher, hand every sampled frame to the
-tap and only the due ones to detection.
+:class:`LiveReader` takes one of those per ``1 / detect_fps`` seconds. With a clip tap (the
+event clips), files hand it their compressed packets and convert only the frames due for
+detection; live cameras sample at the tap's rate when it is higher, hand every sampled frame to
+the tap and only the due ones to detection.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from numpy.typing import NDArray
 
 from stairwatch.config import StreamConfig
 from stairwatch.gating import should_detect
-from stairwatch.media.tap import FrameTap
+from stairwatch.media.tap import ClipTap
 from stairwatch.runtime.health import CameraHealth
 from stairwatch.runtime.pending import PendingFrames
 from stairwatch.runtime.threads import GuardedThread, Supervised, ThreadHealth
@@ -127,9 +128,9 @@ class FrameIntake:
 
 @dataclass(frozen=True)
 class TapConfig:
-    """A frame tap and the most frames a second it wants."""
+    """A clip tap and the most decoded frames a second it wants."""
 
-    tap: FrameTap
+    tap: ClipTap
     fps: float
 
 
@@ -179,16 +180,13 @@ class FileReader:
                 self._camera_id,
                 realtime=True,
                 loop=self._loop,
-                sample_fps=sampling_fps(self._detect_fps, tap),
+                sample_fps=self._detect_fps,
+                packet_tap=None if tap is None else tap.tap,
             ) as source:
-                due = DueSelector(self._detect_fps, half_frame_s=0.5 / source.fps)
-                for frame in source:
+                for frame in source:  # only the frames due for detection
                     if self._stop.is_set():
                         return
-                    if tap is not None:
-                        tap.tap.observe(frame)
-                    if due.due(frame.position_s):
-                        self._intake.accept(frame)
+                    self._intake.accept(frame)
         except StreamError as exc:
             log.error("camera %s: %s", self._camera_id, exc)
             self._health.went_offline(str(exc))
