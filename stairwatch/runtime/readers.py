@@ -22,7 +22,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from stairwatch.config import StreamConfig
-from stairwatch.gating import should_detect
+from stairwatch.gating import gate_frame
 from stairwatch.media.tap import ClipTap
 from stairwatch.runtime.health import CameraHealth
 from stairwatch.runtime.pending import PendingFrames
@@ -109,9 +109,9 @@ class FrameIntake:
         self.last_main_frame: Frame | None = None
 
     def accept(self, frame: Frame) -> None:
-        detect = should_detect(self._gate, frame, self._has_live_tracks())
+        detect, urgent = gate_frame(self._gate, frame, self._has_live_tracks())
         self._health.frame_arrived(detect)
-        self._pending.put(frame, detect)
+        self._pending.put(frame, detect, urgent)
         self.last_frame = frame
 
     def evidence_image(self, frame: Frame | None) -> NDArray[np.uint8] | None:

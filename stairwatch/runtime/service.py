@@ -24,6 +24,7 @@ from stairwatch.config import CameraConfig, Settings, usable_cores
 from stairwatch.gating import motion_gate
 from stairwatch.media.clips import ClipRecorder
 from stairwatch.pipeline import CameraPipeline
+from stairwatch.runtime.capacity import CameraRate, CapacityWatch
 from stairwatch.runtime.health import CameraHealth, HealthSnapshot
 from stairwatch.runtime.metrics import RuntimeMetrics
 from stairwatch.runtime.offline import OfflineWatch, placeholder_image
@@ -99,7 +100,9 @@ class Service:
         self._store = store
         self._pending = PendingFrames()
         self.recorder = Recorder(settings.storage.recorder_queue)
-        self.metrics = RuntimeMetrics(self.health, self.recorder.stats, self.threads)
+        self.metrics = RuntimeMetrics(
+            self.health, self.recorder.stats, self.threads, lambda: self.detection_rates()
+        )
         self._on_raised = on_raised
         mapper = KindMapper(model_class_names, settings.model.kind_map())
         self.clips = ClipRecorder(store, settings.clips) if settings.clips.enabled else None
@@ -121,7 +124,9 @@ class Service:
         self._more_problems = more_problems
         self._stalls = StallWatch(inference.stall_after_s)
         self._failures = RecentRise(inference.stall_after_s)
+        self._capacity = CapacityWatch()
         self._problems: list[HealthProblem] = []
+        self._rates: dict[str, CameraRate] = {}
         self._problems_lock = threading.Lock()
         self.supervisor = Supervisor(self.threads, on_pass=self._check_health)
 
@@ -225,9 +230,19 @@ class Service:
             stats = self.clips.stats()
             failed_lately = self._failures.recent("clip encoder", stats.failed, now)
             found += clip_problems(stats, failed_lately)
+        self._capacity.observe(cameras, now)
+        if (over := self._capacity.problem()) is not None:
+            found.append(over)
         found += self._more_problems(now)
         with self._problems_lock:
             self._problems = found
+            self._rates = self._capacity.rates()
+
+    def detection_rates(self) -> dict[str, CameraRate]:
+        """Per camera, over the last minute: detections run per second and the share of the
+        due ones that ran (as of the supervisor's last pass)."""
+        with self._problems_lock:
+            return dict(self._rates)
 
     def _quiet_windows(self) -> dict[str, dict[EventType, float]]:
         """Per camera and event type, how long its rule needs to raise it again."""
