@@ -12,7 +12,7 @@ import pytest
 
 from stairwatch.runtime.health import CameraHealth
 from stairwatch.runtime.pending import PendingFrames
-from stairwatch.runtime.readers import FileReader, FrameIntake, TapConfig
+from stairwatch.runtime.readers import FileReader, FrameIntake
 from streams.frame import Frame
 from streams.packets import StreamPacket, StreamParams
 
@@ -56,19 +56,18 @@ def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.mark.parametrize(
-    ("detect_fps", "tap_fps", "detected"),
+    ("detect_fps", "tapped", "detected"),
     [
-        (2.0, None, 4),  # no tap: only the detection rate is decoded and converted
-        (2.0, 8.0, 4),  # the tap takes packets: still only the detected frames are converted
-        (5.0, 3.0, 10),
+        (2.0, False, 4),  # no tap: only the detection rate is converted
+        (2.0, True, 4),  # the tap takes packets: still only the detected frames are converted
+        (5.0, True, 10),
     ],
 )
 def test_file_reader_feeds_packets_to_the_tap_and_frames_to_detection(
-    clip: Path, detect_fps: float, tap_fps: float | None, detected: int
+    clip: Path, detect_fps: float, tapped: bool, detected: int
 ) -> None:
     intake, tap, health = CountingIntake(), RecordingTap(), CameraHealth("cam")
-    config = TapConfig(tap, tap_fps) if tap_fps is not None else None
-    reader = FileReader("cam", clip, detect_fps, False, intake, health, config)
+    reader = FileReader("cam", clip, detect_fps, False, intake, health, tap if tapped else None)
     reader.start()
     deadline = time.monotonic() + SECONDS + 5
     while health.snapshot(0).last_error != "end of file" and time.monotonic() < deadline:
@@ -76,7 +75,6 @@ def test_file_reader_feeds_packets_to_the_tap_and_frames_to_detection(
     reader.stop()
     assert len(intake.accepted) == detected
     assert tap.seen == []  # never a decoded frame: the clip is made from the packets
-    expected_packets = round(SECONDS * FPS) if tap_fps is not None else 0
-    assert len(tap.packets) == expected_packets
-    assert len(tap.streams) == (1 if tap_fps is not None else 0)
+    assert len(tap.packets) == (round(SECONDS * FPS) if tapped else 0)
+    assert len(tap.streams) == (1 if tapped else 0)
     assert all(p.keyframe for p in tap.packets[:1])

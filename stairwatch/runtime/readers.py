@@ -2,10 +2,9 @@
 
 Files are played in real time by :class:`FileReader`; live cameras (RTSP, HTTP, devices) are
 read by :class:`~streams.live_source.LiveSource` threads that keep only the newest frame, and
-:class:`LiveReader` takes one of those per ``1 / detect_fps`` seconds. With a clip tap (the
-event clips), files hand it their compressed packets and convert only the frames due for
-detection; live cameras sample at the tap's rate when it is higher, hand every sampled frame to
-the tap and only the due ones to detection.
+:class:`LiveReader` takes one of those per ``1 / detect_fps`` seconds. Both hand the event clips
+the camera's compressed packets (``packet_tap``), so only the frames due for detection are
+converted.
 """
 
 from __future__ import annotations
@@ -14,7 +13,6 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
@@ -23,7 +21,6 @@ from numpy.typing import NDArray
 
 from stairwatch.config import StreamConfig
 from stairwatch.gating import gate_frame
-from stairwatch.media.tap import ClipTap
 from stairwatch.runtime.health import CameraHealth
 from stairwatch.runtime.pending import PendingFrames
 from stairwatch.runtime.threads import GuardedThread, Supervised, ThreadHealth
@@ -33,6 +30,7 @@ from streams.errors import StreamError
 from streams.file_source import DueSelector, FileSource
 from streams.frame import Frame
 from streams.live_source import LiveSource, LiveSourceConfig
+from streams.packets import PacketTap
 from vision.motion import MotionGate
 
 log = logging.getLogger(__name__)
@@ -84,6 +82,7 @@ def live_source_config(stream: StreamConfig) -> LiveSourceConfig:
         read_timeout_s=stream.read_timeout_s,
         stall_after_s=stream.stall_after_s,
         probe_interval_s=stream.probe_interval_s,
+        hwaccel=stream.hwaccel,
     )
 
 
@@ -126,19 +125,6 @@ class FrameIntake:
         return None if frame is None else frame.image
 
 
-@dataclass(frozen=True)
-class TapConfig:
-    """A clip tap and the most decoded frames a second it wants."""
-
-    tap: ClipTap
-    fps: float
-
-
-def sampling_fps(detect_fps: float, tap: TapConfig | None) -> float:
-    """How often a reader takes a frame: for detection, or for the tap when it wants more."""
-    return detect_fps if tap is None else max(detect_fps, tap.fps)
-
-
 class FileReader:
     """Plays a video file in real time (looping if asked) as if it were a camera."""
 
@@ -150,7 +136,7 @@ class FileReader:
         loop: bool,
         intake: FrameIntake,
         health: CameraHealth,
-        tap: TapConfig | None = None,
+        packet_tap: PacketTap | None = None,
     ):
         self._camera_id = camera_id
         self._path = path
@@ -158,7 +144,7 @@ class FileReader:
         self._loop = loop
         self._intake = intake
         self._health = health
-        self._tap = tap
+        self._packet_tap = packet_tap
         self._stop = threading.Event()
         self.thread = GuardedThread(f"reader-{camera_id}", self._run)
 
@@ -173,7 +159,6 @@ class FileReader:
         self.thread.join(timeout_s)
 
     def _run(self) -> None:
-        tap = self._tap
         try:
             with FileSource(
                 self._path,
@@ -181,7 +166,7 @@ class FileReader:
                 realtime=True,
                 loop=self._loop,
                 sample_fps=self._detect_fps,
-                packet_tap=None if tap is None else tap.tap,
+                packet_tap=self._packet_tap,
             ) as source:
                 for frame in source:  # only the frames due for detection
                     if self._stop.is_set():
@@ -203,13 +188,11 @@ class LiveReader:
         streams: CameraStreams,
         detect_fps: float,
         intake: FrameIntake,
-        tap: TapConfig | None = None,
     ):
         self.streams = streams
         self._detect_fps = detect_fps
-        self._period_s = 1.0 / sampling_fps(detect_fps, tap)
+        self._period_s = 1.0 / detect_fps
         self._intake = intake
-        self._tap = tap
         self._stop = threading.Event()
         self.thread = GuardedThread(f"sampler-{streams.camera_id}", self._run)
         self._stream_threads = [StreamReaderThread(streams.detect, "detect")]
@@ -244,8 +227,6 @@ class LiveReader:
             if frame is None:
                 next_at = time.monotonic()  # take the next frame as soon as it comes
                 continue
-            if self._tap is not None:
-                self._tap.tap.observe(frame)
             if due.due(time.monotonic()):
                 self._intake.accept(frame)
             # Keep the cadence; after a gap (reconnect) start afresh rather than catch up.

@@ -42,7 +42,6 @@ from stairwatch.runtime.readers import (
     FrameIntake,
     LiveReader,
     Reader,
-    TapConfig,
     is_live,
     live_source_config,
 )
@@ -132,10 +131,12 @@ class Service:
 
     def _camera(self, config: CameraConfig, mapper: KindMapper, store: EventStore) -> _Camera:
         source = config.source.get_secret_value()
+        clips = self.clips.for_camera(config.id) if self.clips is not None else None
         streams = None
         if is_live(source):
             substream = config.substream.get_secret_value() if config.substream else None
-            streams = CameraStreams(config.id, source, substream, live_source_config(config.stream))
+            live = live_source_config(config.stream)
+            streams = CameraStreams(config.id, source, substream, live, packet_tap=clips)
         health = CameraHealth(config.id, _detect_health(streams) if streams else None)
         zones = [zone.to_zone() for zone in config.zones]
         pipeline = CameraPipeline(
@@ -156,8 +157,6 @@ class Service:
         info = CameraInfo(
             id=config.id, name=config.display_name, building=config.building, floor=config.floor
         )
-        clips = self.clips.for_camera(config.id) if self.clips is not None else None
-        tap = TapConfig(clips, self.settings.clips.fps) if clips is not None else None
         sink = StoreSink(
             store,
             self.recorder.submit,
@@ -170,11 +169,11 @@ class Service:
         )
         reader: Reader
         if streams is not None:
-            reader = LiveReader(streams, config.detect_fps, intake, tap)
+            reader = LiveReader(streams, config.detect_fps, intake)
             watch = OfflineWatch(config.id, config.stream.offline_after_s)
         else:
             reader = FileReader(
-                config.id, Path(source), config.detect_fps, config.loop, intake, health, tap
+                config.id, Path(source), config.detect_fps, config.loop, intake, health, clips
             )
             watch = None
         lane = CameraLane(pipeline=pipeline, sink=sink, health=health)
