@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from stairwatch.commands import load_config_or_report
+
 
 def register(sub: Any) -> None:
     p = sub.add_parser(
@@ -36,11 +38,8 @@ def run(args: argparse.Namespace) -> int:
     from alerts.purge import purge, scope_for
     from alerts.store import EventStore
     from dashboard.views import resolve_timezone
-    from stairwatch.config import load_checked_settings
 
-    settings, problems = load_checked_settings(args.config)
-    for problem in problems:
-        print(problem, file=sys.stderr)
+    settings = load_config_or_report(args.config)
     if settings is None:
         return 2
     storage = settings.storage
