@@ -159,10 +159,10 @@ def purge(
         digest_items=digest,
         files=len(found.files),
     )
-    if not dry_run:
+    if not dry_run:  # the rows are gone: log it before the files, which may fail one by one
+        what = f"{report.scope}: {report.summary()}"
+        store.access.record(actor, AccessAction.PURGED, what, address)
         _remove_files(found)
-        store.access.record(actor, AccessAction.PURGED, f"{report.scope}: {report.summary()}",
-                            address)  # fmt: skip
     return report
 
 
@@ -183,8 +183,8 @@ def _find(
             raise PurgeError(f"event {scope.event_id!r}: no event with this id")
     event_ids = [r.id for r in rows]
     relpaths = [p for r in rows for p in (r.snapshot_path, r.clip_path) if p is not None]
-    folders = [_media_path(media_dir, r.training_path) for r in rows if r.training_path]
-    files = {_media_path(media_dir, p) for p in relpaths} | set(_files_in(folders))
+    folders = [resolve_media_path(media_dir, r.training_path) for r in rows if r.training_path]
+    files = {resolve_media_path(media_dir, p) for p in relpaths} | set(_files_in(folders))
     if scope.before is not None:
         days = _day_folders_before(media_dir, scope.before)
         files |= set(_not_of_others(session, media_dir, _files_in(days), set(event_ids)))
@@ -195,10 +195,6 @@ def _find(
         files=sorted(f for f in files if f.is_file()),
         folders=[f for f in folders if f.is_dir()],
     )
-
-
-def _media_path(media_dir: Path, relpath: str) -> Path:
-    return resolve_media_path(media_dir, relpath)
 
 
 def _files_in(folders: Iterable[Path]) -> Iterator[Path]:
