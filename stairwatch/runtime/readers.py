@@ -9,6 +9,7 @@ tap and only the due ones to detection.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import time
@@ -22,7 +23,7 @@ from numpy.typing import NDArray
 
 from stairwatch.config import StreamConfig
 from stairwatch.gating import should_detect
-from stairwatch.media.tap import FrameTap
+from stairwatch.media.tap import EventClips, FrameTap
 from stairwatch.runtime.health import CameraHealth
 from stairwatch.runtime.pending import PendingFrames
 from stairwatch.runtime.threads import GuardedThread, Supervised, ThreadHealth
@@ -33,6 +34,7 @@ from streams.file_source import DueSelector, FileSource
 from streams.frame import Frame
 from streams.live_source import LiveSource, LiveSourceConfig
 from vision.motion import MotionGate
+from vision.privacy_masks import FrameMasker
 
 log = logging.getLogger(__name__)
 
@@ -87,10 +89,15 @@ def live_source_config(stream: StreamConfig) -> LiveSourceConfig:
 
 
 class FrameIntake:
-    """What a reader does with each sampled frame: gate it, count it, queue it, remember it.
+    """What a reader does with each sampled frame: mask it, gate it, count it, queue it,
+    remember it.
 
-    Only the camera's reader thread calls :meth:`accept`; ``last_frame`` and
-    :meth:`evidence_image` may be read from any thread (attribute reads are atomic).
+    Every frame a reader takes goes through :meth:`shown` first (the camera's privacy masks
+    blacked out), and only that picture is tapped for clips, kept for the live view and used as
+    evidence; the detector gets the same picture unless a mask lets it see through (then its own
+    copy, :meth:`accept`). Only the camera's reader thread calls :meth:`accept`,
+    :meth:`shown` and :meth:`main_frame_arrived`; ``last_frame`` and :meth:`evidence_image` may
+    be read from any thread (attribute reads are atomic).
     """
 
     def __init__(
@@ -99,30 +106,67 @@ class FrameIntake:
         health: CameraHealth,
         gate: MotionGate | None,
         has_live_tracks: Callable[[], bool],
+        masker: FrameMasker | None = None,
     ):
         self._pending = pending
         self._health = health
         self._gate = gate
         self._has_live_tracks = has_live_tracks
+        self._masker = masker or FrameMasker()
         self.last_frame: Frame | None = None
         self.last_main_frame: Frame | None = None
 
-    def accept(self, frame: Frame) -> None:
-        detect = should_detect(self._gate, frame, self._has_live_tracks())
-        self._health.frame_arrived(detect)
-        self._pending.put(frame, detect)
-        self.last_frame = frame
+    def shown(self, frame: Frame) -> Frame:
+        """``frame`` as it may be stored or shown: the privacy masks black (no copy without)."""
+        if not self._masker.active:
+            return frame
+        return dataclasses.replace(frame, image=self._masker.hide(frame.image))
+
+    def main_frame_arrived(self, frame: Frame) -> None:
+        """Keep the main stream's newest frame (masked) as evidence."""
+        self.last_main_frame = self.shown(frame)
+
+    def accept(self, frame: Frame, shown: Frame | None = None) -> None:
+        """Queue ``frame`` (as the reader got it) for detection; ``shown`` is :meth:`shown` of
+        it when the reader has it already."""
+        shown = shown or self.shown(frame)
+        detect = shown
+        if self._masker.detector_sees_more:
+            detect = dataclasses.replace(frame, image=self._masker.for_detection(frame.image))
+        run = should_detect(self._gate, detect, self._has_live_tracks())
+        self._health.frame_arrived(run)
+        self._pending.put(detect, run)
+        self.last_frame = shown
 
     def evidence_image(self, frame: Frame | None) -> NDArray[np.uint8] | None:
-        """The best picture for a snapshot of ``frame`` (None: the last good frame): the main
-        stream's frame of about the same time when there is one, else the frame itself."""
+        """The best picture for a snapshot of ``frame`` (a frame queued for detection; None: the
+        last good frame), masked: the main stream's frame of about the same time when there is
+        one, else the frame itself."""
         main = self.last_main_frame
-        frame = frame or self.last_frame
+        reference = frame or self.last_frame
         if main is not None and (
-            frame is None or abs(main.timestamp - frame.timestamp) <= MAIN_FRAME_MAX_SKEW_S
+            reference is None or abs(main.timestamp - reference.timestamp) <= MAIN_FRAME_MAX_SKEW_S
         ):
             return main.image
-        return None if frame is None else frame.image
+        if frame is None:
+            return None if reference is None else reference.image
+        # The detector's copy shows what detect_through masks hide from everyone else.
+        return self._masker.hide(frame.image) if self._masker.detector_sees_more else frame.image
+
+
+class MaskedClips:
+    """A camera's clips as the event sink sees them where the detector sees through a mask: the
+    sink's frames (the detector's) are not kept, since the reader's tap already kept each of
+    them masked; new events start clips as before."""
+
+    def __init__(self, clips: EventClips):
+        self._clips = clips
+
+    def observe(self, frame: Frame) -> None:
+        """Nothing: the tap has seen this frame, masked."""
+
+    def event_raised(self, event_id: str, alert_ts: float) -> None:
+        self._clips.event_raised(event_id, alert_ts)
 
 
 @dataclass(frozen=True)
@@ -185,10 +229,11 @@ class FileReader:
                 for frame in source:
                     if self._stop.is_set():
                         return
+                    shown = self._intake.shown(frame)
                     if tap is not None:
-                        tap.tap.observe(frame)
+                        tap.tap.observe(shown)
                     if due.due(frame.position_s):
-                        self._intake.accept(frame)
+                        self._intake.accept(frame, shown)
         except StreamError as exc:
             log.error("camera %s: %s", self._camera_id, exc)
             self._health.went_offline(str(exc))
@@ -242,13 +287,14 @@ class LiveReader:
             if self.streams.has_substream:
                 main = self.streams.snapshot.take()
                 if main is not None:
-                    self._intake.last_main_frame = main
+                    self._intake.main_frame_arrived(main)
             if frame is None:
                 next_at = time.monotonic()  # take the next frame as soon as it comes
                 continue
+            shown = self._intake.shown(frame)
             if self._tap is not None:
-                self._tap.tap.observe(frame)
+                self._tap.tap.observe(shown)
             if due.due(time.monotonic()):
-                self._intake.accept(frame)
+                self._intake.accept(frame, shown)
             # Keep the cadence; after a gap (reconnect) start afresh rather than catch up.
             next_at = max(next_at + self._period_s, time.monotonic())

@@ -40,6 +40,7 @@ from stairwatch.runtime.readers import (
     FileReader,
     FrameIntake,
     LiveReader,
+    MaskedClips,
     Reader,
     TapConfig,
     is_live,
@@ -145,14 +146,22 @@ class Service:
                 self.settings.model.track_confidence,
             ),
         )
+        masker = config.masker()
         intake = FrameIntake(
-            self._pending, health, motion_gate(config.motion), lambda: pipeline.has_live_tracks
+            self._pending,
+            health,
+            motion_gate(config.motion),
+            lambda: pipeline.has_live_tracks,
+            masker,
         )
         info = CameraInfo(
             id=config.id, name=config.display_name, building=config.building, floor=config.floor
         )
         clips = self.clips.for_camera(config.id) if self.clips is not None else None
         tap = TapConfig(clips, self.settings.clips.fps) if clips is not None else None
+        sink_clips = (
+            MaskedClips(clips) if clips is not None and masker.detector_sees_more else clips
+        )
         sink = StoreSink(
             store,
             self.recorder.submit,
@@ -160,7 +169,7 @@ class Service:
             tuple(zones),
             evidence=_evidence(intake),
             on_raised=self._raised,
-            clips=clips,
+            clips=sink_clips,
             redact_people=self.settings.privacy.redact_people,
         )
         reader: Reader
