@@ -36,6 +36,7 @@ class AccessAction(StrEnum):
     VIEWED_CLIP = "viewed_clip"
     VIEWED_LIVE = "viewed_live"
     VIEWED_TRAINING = "viewed_training"  # an unredacted frame kept to learn from
+    PURGED = "purged"  # a deletion request carried out (target: what, and how many rows/files)
 
 
 # Logged once per person and target within the repeat window: views, and sign-ins refused while

@@ -36,6 +36,7 @@ from dashboard.live import add_live_routes
 from dashboard.login import add_login_routes
 from dashboard.pages import PageContext, page_router
 from dashboard.patrol import add_patrol_routes
+from dashboard.purge import add_purge_routes
 from dashboard.schemas import (
     CameraPictureProvider,
     CameraStatusProvider,
@@ -104,6 +105,7 @@ def create_app(
     app.include_router(page_router(context, access))
     add_login_routes(app, context, access)
     add_audit_routes(app, context)
+    add_purge_routes(app, context)
     if pictures is not None and cameras is not None:
         add_live_routes(app, context, pictures)
     if zones is not None and context.zone_pages:

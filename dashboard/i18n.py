@@ -158,6 +158,7 @@ MESSAGES: dict[Lang, dict[str, str]] = {
         "access_viewed_clip": "查看录像",
         "access_viewed_training": "查看训练原图",
         "access_viewed_live": "查看实时画面",
+        "access_purged": "删除数据",
         "zones_title": "划定区域",
         "draw_zones": "划定区域",
         "zones_help": (
@@ -173,6 +174,34 @@ MESSAGES: dict[Lang, dict[str, str]] = {
         "kind_elevator": "电梯轿厢",
         "kind_shed": "车棚",
         "kind_cable_watch": "飞线监视（外墙、走廊）",
+        # Privacy masks on the zone page.
+        "draw_what": "绘制",
+        "draw_zone": "区域",
+        "draw_mask": "隐私遮挡",
+        "mask_detect_through": "检测仍可看到该处（存储和显示的画面仍遮挡）",
+        "masks_help": (
+            "隐私遮挡（黑色）在画面被存储、显示或发送前涂黑，例如住户的门窗。"
+            "绘制遮挡时，把 YAML 复制到该摄像头的 privacy_masks 下。"
+        ),
+        # Deletion requests (/admin/purge).
+        "purge_title": "删除数据",
+        "purge_help": (
+            "按摄像头、日期或单条告警删除告警、处理记录、通知记录和所有截图、录像、训练原图。"
+            "先显示将删除的数量，确认后才删除，且无法恢复；每次删除都记入访问日志。"
+        ),
+        "purge_camera": "摄像头的全部数据",
+        "purge_before": "此日期之前的全部告警",
+        "purge_event": "单条告警（ID）",
+        "purge_check": "查看将删除的内容",
+        "purge_preview": "将删除",
+        "purge_confirm": "确认永久删除",
+        "purge_cancel": "取消",
+        "purge_done": "已删除",
+        "purge_events": "告警",
+        "purge_trail": "处理记录",
+        "purge_outbox": "通知记录",
+        "purge_digest": "待汇总条目",
+        "purge_files": "文件（截图、录像、训练原图）",
         # The patroller's page (/p/{token}).
         "patrol_title": "巡查告警",
         "camera": "摄像头",
@@ -291,6 +320,7 @@ MESSAGES: dict[Lang, dict[str, str]] = {
         "access_viewed_clip": "viewed clip",
         "access_viewed_training": "viewed training frame",
         "access_viewed_live": "viewed live picture",
+        "access_purged": "purged data",
         "zones_title": "Draw zones",
         "draw_zones": "Zones",
         "zones_help": (
@@ -306,6 +336,38 @@ MESSAGES: dict[Lang, dict[str, str]] = {
         "kind_elevator": "Elevator car",
         "kind_shed": "Bike shed",
         "kind_cable_watch": "Cable watch (facade, corridor)",
+        # Privacy masks on the zone page.
+        "draw_what": "Draw",
+        "draw_zone": "Zone",
+        "draw_mask": "Privacy mask",
+        "mask_detect_through": "Detection still sees the area (stored and shown pictures stay "
+        "masked)",
+        "masks_help": (
+            "Privacy masks (black) are blacked out before a picture is stored, shown or sent: a "
+            "resident's door or window. For a mask, copy the YAML under this camera's "
+            "privacy_masks."
+        ),
+        # Deletion requests (/admin/purge).
+        "purge_title": "Delete data",
+        "purge_help": (
+            "Delete the alerts, their trails, messages and every snapshot, clip and training "
+            "frame of a camera, of everything before a date, or of one alert. The counts come "
+            "first; nothing is deleted until you confirm, and it cannot be undone. Each deletion "
+            "is written to the access log."
+        ),
+        "purge_camera": "Everything of a camera",
+        "purge_before": "Every alert before this date",
+        "purge_event": "One alert (ID)",
+        "purge_check": "Show what would be deleted",
+        "purge_preview": "Would delete",
+        "purge_confirm": "Delete permanently",
+        "purge_cancel": "Cancel",
+        "purge_done": "Deleted",
+        "purge_events": "Alerts",
+        "purge_trail": "Trail entries",
+        "purge_outbox": "Messages",
+        "purge_digest": "Digest items waiting",
+        "purge_files": "Files (snapshots, clips, training frames)",
         # The patroller's page (/p/{token}).
         "patrol_title": "Patrol alert",
         "camera": "Camera",

@@ -104,11 +104,25 @@ class ZoneOutline(BaseModel):
     polygon: list[tuple[float, float]]
 
 
+class MaskOutline(BaseModel):
+    """A configured privacy mask as the zone page draws it: polygon normalized to [0, 1]."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    polygon: list[tuple[float, float]]
+    detect_through: bool = False
+
+
 class CameraZonesProvider(Protocol):
     """Implemented by the runtime; called from the dashboard's request threads."""
 
     def camera_zones(self, camera_id: str) -> list[ZoneOutline] | None:
         """The camera's configured zones, or None when there is no such camera."""
+        ...
+
+    def camera_privacy_masks(self, camera_id: str) -> list[MaskOutline]:
+        """The camera's configured privacy masks (none for an unknown camera)."""
         ...
 
 

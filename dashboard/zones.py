@@ -1,5 +1,6 @@
-"""The zone drawing page: a camera's newest picture with its configured zones, where an installer
-clicks a new polygon and copies it into the configuration as YAML (the page changes nothing)."""
+"""The zone drawing page: a camera's newest picture with its configured zones and privacy masks,
+where an installer clicks a new polygon (a zone or a mask) and copies it into the configuration
+as YAML (the page changes nothing)."""
 
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ def _zone_router(ctx: PageContext, zones: CameraZonesProvider) -> APIRouter:
             "base": base_path(request),
             "camera_id": camera_id,
             "zones": [z.model_dump() for z in outlines],
+            "masks": [m.model_dump() for m in zones.camera_privacy_masks(camera_id)],
             "kinds": [(k.value, texts(f"kind_{k.value}")) for k in ZoneKind],
         }
         response = ctx.templates.TemplateResponse(request, "zones.html", context)

@@ -27,6 +27,7 @@ COMMAND_MODULES = (
     "lab.commands.export",
     "stairwatch.commands.hash_password",
     "stairwatch.commands.gen_secret",
+    "stairwatch.commands.purge",
 )
 # stairwatch's own packages log at the chosen level; every other library (the migration tool,
 # HTTP clients, ...) only from WARNING, unless the level is debug.

@@ -29,6 +29,7 @@ from stairwatch.media.settings import ClipSettings
 from streams.av_open import HwAccel
 from streams.redact import redact_url
 from vision.kinds import ObjectKind
+from vision.privacy_masks import FrameMasker, PrivacyMask
 from vision.zones import Zone, ZoneKind
 
 
@@ -70,6 +71,32 @@ class ZoneConfig(_Strict):
 
     def to_zone(self) -> Zone:
         return Zone(self.name, self.kind, tuple((float(x), float(y)) for x, y in self.polygon))
+
+
+class PrivacyMaskConfig(_Strict):
+    """An area blacked out before anything is stored, shown or sent (a resident's door)."""
+
+    name: str = Field(min_length=1)
+    polygon: list[Point] = Field(description="normalized to [0, 1], like zones")
+    detect_through: bool = Field(
+        False, description="the detector still sees the area; stored and shown pictures do not"
+    )
+
+    @field_validator("polygon")
+    @classmethod
+    def _polygon_ok(cls, polygon: list[Point]) -> list[Point]:
+        return _checked_polygon(polygon)
+
+    def to_mask(self) -> PrivacyMask:
+        return PrivacyMask(
+            self.name, tuple((float(x), float(y)) for x, y in self.polygon), self.detect_through
+        )
+
+
+def _unique_names(what: str, names: list[str]) -> None:
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise ValueError(f"{what} names must be unique within a camera: {', '.join(dupes)}")
 
 
 class StreamConfig(_Strict):
@@ -131,15 +158,25 @@ class CameraConfig(_Strict):
     motion: MotionConfig = MotionConfig()
     zones: list[ZoneConfig] = Field(default_factory=list)
     rules: RuleParamsOverride | None = None
+    privacy_masks: list[PrivacyMaskConfig] = Field(
+        default_factory=list, description="areas blacked out in everything stored or shown"
+    )
 
     @field_validator("zones")
     @classmethod
     def _unique_zone_names(cls, zones: list[ZoneConfig]) -> list[ZoneConfig]:
-        names = [z.name for z in zones]
-        dupes = sorted({n for n in names if names.count(n) > 1})
-        if dupes:
-            raise ValueError(f"zone names must be unique within a camera: {', '.join(dupes)}")
+        _unique_names("zone", [z.name for z in zones])
         return zones
+
+    @field_validator("privacy_masks")
+    @classmethod
+    def _unique_mask_names(cls, masks: list[PrivacyMaskConfig]) -> list[PrivacyMaskConfig]:
+        _unique_names("privacy mask", [m.name for m in masks])
+        return masks
+
+    def masker(self) -> FrameMasker:
+        """The camera's privacy masks, ready to apply to its frames."""
+        return FrameMasker([m.to_mask() for m in self.privacy_masks])
 
     @property
     def display_name(self) -> str:

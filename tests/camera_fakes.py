@@ -5,12 +5,12 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from dashboard.schemas import CameraState, CameraStatus, ServiceHealth, ZoneOutline
+from dashboard.schemas import CameraState, CameraStatus, MaskOutline, ServiceHealth, ZoneOutline
 
 
 class Cameras:
-    """Two cameras: the stairwell has a picture and a landing zone, the lift has sent nothing
-    yet and has no zones; the service behind them is healthy."""
+    """Two cameras: the stairwell has a picture, a landing zone and a privacy mask over a door,
+    the lift has sent nothing yet and has no zones; the service behind them is healthy."""
 
     def camera_statuses(self) -> list[CameraStatus]:
         return [
@@ -30,6 +30,12 @@ class Cameras:
             landing = [(0.05, 0.55), (0.95, 0.55), (0.95, 1.0), (0.05, 1.0)]
             return [ZoneOutline(name="landing", kind="no_parking", polygon=landing)]
         return [] if camera_id == "cam-lift" else None
+
+    def camera_privacy_masks(self, camera_id: str) -> list[MaskOutline]:
+        if camera_id == "cam-3f":
+            door = [(0.6, 0.05), (0.9, 0.05), (0.9, 0.45), (0.6, 0.45)]
+            return [MaskOutline(name="door 301", polygon=door)]
+        return []
 
     def service_health(self) -> ServiceHealth:
         return ServiceHealth(

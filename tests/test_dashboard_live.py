@@ -95,7 +95,8 @@ def test_zone_page_shows_the_configured_zones(client: TestClient) -> None:
     assert page.status_code == 200
     assert "<h1>Draw zones · cam-3f</h1>" in page.text
     assert '"name": "landing"' in page.text and '"kind": "no_parking"' in page.text
-    assert page.text.count("<option ") == 4  # every zone kind
+    assert page.text.count("<option ") == 4 + 2  # every zone kind; a zone or a privacy mask
+    assert '"name": "door 301"' in page.text  # the camera's privacy mask
     assert "/api/cameras/cam-3f/latest.jpg" in page.text
     assert 'href="/cameras/cam-3f/zones?lang=en"' in client.get("/live?lang=en").text
     assert client.get("/cameras/cam-9/zones").status_code == 404

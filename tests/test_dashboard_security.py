@@ -77,6 +77,7 @@ NEEDS: dict[str, str] = {
     "/api/access-log": Role.ADMIN,
     "/api/access-log.csv": Role.ADMIN,
     "/cameras/{camera_id}/zones": Role.ADMIN,
+    "/admin/purge": Role.ADMIN,
     "/p/{token}": LINK,
     "/p/{token}/snapshot.jpg": LINK,
     "/p/{token}/clip.mp4": LINK,
@@ -179,6 +180,8 @@ def body_for(path: str) -> dict[str, Any]:
         return {"data": {"name": "vera", "password": PASSWORDS["vera"]}}
     if path.endswith("review"):
         return {"json": {"verdict": "confirmed"}}
+    if path == "/admin/purge":  # without confirm=yes: only counts
+        return {"data": {"selector": "camera", "value": "cam-3f"}}
     return {"json": {"assignee": "otto"} if path.endswith("assign") else {}}
 
 

@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-Polygon = Sequence[tuple[float, float]]
+from vision.zones import Polygon, keep_mask
 
 
 @dataclass(frozen=True)
@@ -140,7 +140,7 @@ class MotionGate:
 
     def _reset(self, grey: NDArray[np.float32], timestamp: float) -> None:
         self._background = grey.copy()
-        self._keep = _keep_mask(grey.shape[1], grey.shape[0], self._ignore)
+        self._keep = keep_mask(grey.shape[1], grey.shape[0], self._ignore)
         self._keep_area = int(np.count_nonzero(self._keep))
         self._last_frame_at = timestamp
 
@@ -177,14 +177,3 @@ def _checked_polygon(polygon: Polygon) -> tuple[tuple[float, float], ...]:
     if any(not (0.0 <= v <= 1.0) for point in points for v in point):
         raise ValueError(f"ignore polygon {points} is not normalized to [0, 1]")
     return points
-
-
-def _keep_mask(
-    width: int, height: int, ignore: Sequence[tuple[tuple[float, float], ...]]
-) -> NDArray[np.uint8]:
-    keep = np.full((height, width), 255, np.uint8)
-    scale = np.array([width, height], np.float64)
-    for polygon in ignore:
-        pixels = np.round(np.asarray(polygon, np.float64) * scale).astype(np.int32)
-        cv2.fillPoly(keep, [pixels], 0)
-    return keep

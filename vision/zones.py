@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
+import cv2
 import numpy as np
 from numpy.typing import NDArray
+
+Polygon = Sequence[tuple[float, float]]
+"""Vertices (x, y) normalized to [0, 1] of the frame width and height, x right and y down: the
+one polygon type of zones, motion-ignore areas and privacy masks."""
 
 
 class ZoneKind(StrEnum):
@@ -78,3 +84,13 @@ def _on_any_edge(
         & (y <= np.maximum(y1, y2) + 1e-9)
     )
     return np.asarray(np.any((np.abs(cross) < 1e-9) & within, axis=1))
+
+
+def keep_mask(width: int, height: int, polygons: Sequence[Polygon]) -> NDArray[np.uint8]:
+    """(height, width) uint8: 0 inside any of the normalized ``polygons``, 255 elsewhere."""
+    keep = np.full((height, width), 255, np.uint8)
+    scale = np.array([width, height], np.float64)
+    for polygon in polygons:
+        pixels = np.round(np.asarray(polygon, np.float64) * scale).astype(np.int32)
+        cv2.fillPoly(keep, [pixels], 0)
+    return keep

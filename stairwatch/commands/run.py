@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 from typing import Any
 
-from stairwatch.commands import add_log_level
+from stairwatch.commands import add_log_level, load_config_or_report
 
 
 def register(sub: Any) -> None:
@@ -19,12 +18,9 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from stairwatch.config import load_checked_settings
     from stairwatch.serve import serve
 
-    settings, problems = load_checked_settings(args.config)
-    for problem in problems:
-        print(problem, file=sys.stderr)
+    settings = load_config_or_report(args.config)
     if settings is None:
         return 2
     return serve(settings, args.duration)

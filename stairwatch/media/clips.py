@@ -23,7 +23,7 @@ from alerts.errors import StoreError
 from alerts.store import EventStore
 from stairwatch.media.encode import encode_mp4_bytes
 from stairwatch.media.errors import ClipError
-from stairwatch.media.packet_clip import frames_from_packets
+from stairwatch.media.packet_clip import Hide, frames_from_packets
 from stairwatch.media.packet_ring import PacketRing
 from stairwatch.media.recording import ClipRecording, FinishedClip, PacketRecording
 from stairwatch.media.ring import FrameRing, RingFrame, compress
@@ -66,8 +66,10 @@ class CameraClips:
         camera_id: str,
         settings: ClipSettings,
         on_finished: Callable[[FinishedClip], None],
+        hide: Hide | None = None,
     ):
         self.camera_id = camera_id
+        self.hide = hide  # the camera's privacy masks, for clips made from its packets
         self._settings = settings
         self._on_finished = on_finished
         self._ring = FrameRing(settings.pre_s + settings.lag_s, settings.fps)
@@ -180,11 +182,13 @@ class ClipRecorder:
                 len(self._pending), now - oldest, self.clips_filed, self._failed, self._last_error
             )
 
-    def for_camera(self, camera_id: str) -> CameraClips:
-        """The camera's clips (created on first use): its frame tap and the sink's hook."""
+    def for_camera(self, camera_id: str, hide: Hide | None = None) -> CameraClips:
+        """The camera's clips (created on first use): its tap and the sink's hook; ``hide``
+        blacks out its privacy masks in clips made from packets (decoded frames handed to
+        :meth:`CameraClips.observe` must be masked already)."""
         with self._lock:
             if camera_id not in self._cameras:
-                self._cameras[camera_id] = CameraClips(camera_id, self.settings, self._submit)
+                self._cameras[camera_id] = CameraClips(camera_id, self.settings, self._submit, hide)
             return self._cameras[camera_id]
 
     def close(self) -> None:
@@ -220,8 +224,11 @@ class ClipRecorder:
         try:
             frames = clip.frames
             if clip.runs:
+                hide = (
+                    self._cameras[clip.camera_id].hide if clip.camera_id in self._cameras else None
+                )
                 frames = tuple(
-                    frames_from_packets(clip.runs, clip.start_ts, clip.end_ts, self.settings)
+                    frames_from_packets(clip.runs, clip.start_ts, clip.end_ts, self.settings, hide)
                 )
             data = encode_mp4_bytes(frames, self.settings.fps)
             self._store.record_clip(clip.event_id, data)

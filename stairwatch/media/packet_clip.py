@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+
+import numpy as np
+from numpy.typing import NDArray
 
 from stairwatch.media.errors import ClipError
 from stairwatch.media.packet_ring import PacketRun
@@ -12,12 +15,19 @@ from streams.errors import StreamError
 from streams.file_source import to_bgr
 from streams.packets import decode_packets
 
+Hide = Callable[[NDArray[np.uint8]], NDArray[np.uint8]]
+
 
 def frames_from_packets(
-    runs: Sequence[PacketRun], start_ts: float, end_ts: float, settings: ClipSettings
+    runs: Sequence[PacketRun],
+    start_ts: float,
+    end_ts: float,
+    settings: ClipSettings,
+    hide: Hide | None = None,
 ) -> list[RingFrame]:
     """The pictures of ``runs`` taken from ``start_ts`` to ``end_ts`` (Unix seconds), at most
-    ``settings.fps`` a second, shrunk and compressed as the frame ring keeps them.
+    ``settings.fps`` a second, shrunk and compressed as the frame ring keeps them; ``hide``
+    blacks out the camera's privacy masks in each before anything is kept.
 
     Only the pictures kept are converted to BGR. Raises :class:`ClipError`.
     """
@@ -28,8 +38,9 @@ def frames_from_packets(
                 continue
             for timestamp, picture in decode_packets(run.params, run.packets):
                 if start_ts <= timestamp <= end_ts and kept.wants(timestamp):
-                    image = compress(to_bgr(picture), settings.max_width, settings.jpeg_quality)
-                    kept.push(RingFrame(timestamp, image))
+                    image = to_bgr(picture) if hide is None else hide(to_bgr(picture))
+                    jpeg = compress(image, settings.max_width, settings.jpeg_quality)
+                    kept.push(RingFrame(timestamp, jpeg))
     except StreamError as exc:
         raise ClipError(str(exc)) from exc
     return kept.since(start_ts)

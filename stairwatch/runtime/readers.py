@@ -9,6 +9,7 @@ converted.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import time
@@ -32,6 +33,7 @@ from streams.frame import Frame
 from streams.live_source import LiveSource, LiveSourceConfig
 from streams.packets import PacketTap
 from vision.motion import MotionGate
+from vision.privacy_masks import FrameMasker
 
 log = logging.getLogger(__name__)
 
@@ -87,9 +89,14 @@ def live_source_config(stream: StreamConfig) -> LiveSourceConfig:
 
 
 class FrameIntake:
-    """What a reader does with each sampled frame: gate it, count it, queue it, remember it.
+    """What a reader does with each sampled frame: mask it, gate it, count it, queue it,
+    remember it.
 
-    Only the camera's reader thread calls :meth:`accept`; ``last_frame`` and
+    Every frame a reader takes goes through :meth:`shown` (the camera's privacy masks blacked
+    out), and only that picture is kept for the live view and used as evidence (clips, made from
+    the camera's packets, are masked when encoded); the detector gets the same picture unless a
+    mask lets it see through (then its own copy). Only the camera's reader thread calls
+    :meth:`accept`, :meth:`shown` and :meth:`main_frame_arrived`; ``last_frame`` and
     :meth:`evidence_image` may be read from any thread (attribute reads are atomic).
     """
 
@@ -99,30 +106,51 @@ class FrameIntake:
         health: CameraHealth,
         gate: MotionGate | None,
         has_live_tracks: Callable[[], bool],
+        masker: FrameMasker | None = None,
     ):
         self._pending = pending
         self._health = health
         self._gate = gate
         self._has_live_tracks = has_live_tracks
+        self._masker = masker or FrameMasker()
         self.last_frame: Frame | None = None
         self.last_main_frame: Frame | None = None
 
+    def shown(self, frame: Frame) -> Frame:
+        """``frame`` as it may be stored or shown: the privacy masks black (no copy without)."""
+        if not self._masker.active:
+            return frame
+        return dataclasses.replace(frame, image=self._masker.hide(frame.image))
+
+    def main_frame_arrived(self, frame: Frame) -> None:
+        """Keep the main stream's newest frame (masked) as evidence."""
+        self.last_main_frame = self.shown(frame)
+
     def accept(self, frame: Frame) -> None:
-        detect, urgent = gate_frame(self._gate, frame, self._has_live_tracks())
-        self._health.frame_arrived(detect)
-        self._pending.put(frame, detect, urgent)
-        self.last_frame = frame
+        """Queue ``frame`` (as the reader got it) for detection."""
+        shown = self.shown(frame)
+        detect = shown
+        if self._masker.detector_sees_more:
+            detect = dataclasses.replace(frame, image=self._masker.for_detection(frame.image))
+        run, urgent = gate_frame(self._gate, detect, self._has_live_tracks())
+        self._health.frame_arrived(run)
+        self._pending.put(detect, run, urgent)
+        self.last_frame = shown
 
     def evidence_image(self, frame: Frame | None) -> NDArray[np.uint8] | None:
-        """The best picture for a snapshot of ``frame`` (None: the last good frame): the main
-        stream's frame of about the same time when there is one, else the frame itself."""
+        """The best picture for a snapshot of ``frame`` (a frame queued for detection; None: the
+        last good frame), masked: the main stream's frame of about the same time when there is
+        one, else the frame itself."""
         main = self.last_main_frame
-        frame = frame or self.last_frame
+        reference = frame or self.last_frame
         if main is not None and (
-            frame is None or abs(main.timestamp - frame.timestamp) <= MAIN_FRAME_MAX_SKEW_S
+            reference is None or abs(main.timestamp - reference.timestamp) <= MAIN_FRAME_MAX_SKEW_S
         ):
             return main.image
-        return None if frame is None else frame.image
+        if frame is None:
+            return None if reference is None else reference.image
+        # The detector's copy shows what detect_through masks hide from everyone else.
+        return self._masker.hide(frame.image) if self._masker.detector_sees_more else frame.image
 
 
 class FileReader:
@@ -223,7 +251,7 @@ class LiveReader:
             if self.streams.has_substream:
                 main = self.streams.snapshot.take()
                 if main is not None:
-                    self._intake.last_main_frame = main
+                    self._intake.main_frame_arrived(main)
             if frame is None:
                 next_at = time.monotonic()  # take the next frame as soon as it comes
                 continue

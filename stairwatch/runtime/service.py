@@ -131,7 +131,9 @@ class Service:
 
     def _camera(self, config: CameraConfig, mapper: KindMapper, store: EventStore) -> _Camera:
         source = config.source.get_secret_value()
-        clips = self.clips.for_camera(config.id) if self.clips is not None else None
+        masker = config.masker()
+        hide = masker.hide if masker.active else None
+        clips = self.clips.for_camera(config.id, hide) if self.clips is not None else None
         streams = None
         if is_live(source):
             substream = config.substream.get_secret_value() if config.substream else None
@@ -152,7 +154,11 @@ class Service:
             ),
         )
         intake = FrameIntake(
-            self._pending, health, motion_gate(config.motion), lambda: pipeline.has_live_tracks
+            self._pending,
+            health,
+            motion_gate(config.motion),
+            lambda: pipeline.has_live_tracks,
+            masker,
         )
         info = CameraInfo(
             id=config.id, name=config.display_name, building=config.building, floor=config.floor

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from dashboard.schemas import CameraStatus, HealthProblemOut, ServiceHealth, ZoneOutline
+from dashboard.schemas import (
+    CameraStatus,
+    HealthProblemOut,
+    MaskOutline,
+    ServiceHealth,
+    ZoneOutline,
+)
 from stairwatch.media.errors import ClipError
 from stairwatch.media.ring import compress
 from stairwatch.runtime.service import Service
@@ -73,4 +79,14 @@ class ServiceCameraStatuses:
         return [
             ZoneOutline(name=z.name, kind=z.kind.value, polygon=[(x, y) for x, y in z.polygon])
             for z in camera.zones
+        ]
+
+    def camera_privacy_masks(self, camera_id: str) -> list[MaskOutline]:
+        try:
+            camera = self._service.camera(camera_id)
+        except KeyError:
+            return []
+        return [
+            MaskOutline(name=m.name, polygon=list(m.polygon), detect_through=m.detect_through)
+            for m in camera.privacy_masks
         ]
