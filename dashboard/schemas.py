@@ -45,6 +45,12 @@ class CameraStatus(BaseModel):
     detections_run: int = Field(0, ge=0, description="frames the detector looked at")
     detections_skipped: int = Field(0, ge=0, description="frames skipped: nothing moved")
     detector_errors: int = Field(0, ge=0)
+    detections_per_s: float | None = Field(
+        None, ge=0, description="detections run per second, over the last minute"
+    )
+    due_share: float | None = Field(
+        None, ge=0, le=1, description="share of the due detections that ran, last minute"
+    )
     last_error: str | None = None
 
     @field_validator("last_error")

@@ -26,6 +26,7 @@ from alerts.privacy import PeopleRedaction
 from alerts.urls import is_loopback
 from dashboard.schemas import DashboardUser, check_unique_names
 from stairwatch.media.settings import ClipSettings
+from streams.av_open import HwAccel
 from streams.redact import redact_url
 from vision.kinds import ObjectKind
 from vision.privacy_masks import FrameMasker, PrivacyMask
@@ -115,6 +116,11 @@ class StreamConfig(_Strict):
         le=60,
         description="while a camera's server is away, check its port this often and reconnect "
         "as soon as it answers (0: only the reconnect backoff)",
+    )
+    hwaccel: HwAccel = Field(
+        HwAccel.AUTO,
+        description="decode on the machine's GPU (cuda) or Intel Quick Sync (qsv); auto: the "
+        "first one present, else software; none: always software",
     )
 
 

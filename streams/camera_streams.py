@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import TracebackType
 
 from streams.health import HealthSnapshot
 from streams.live_source import LiveSource, LiveSourceConfig
+from streams.packets import PacketTap
 
 
 @dataclass(frozen=True)
@@ -20,7 +21,10 @@ class CameraStreamsHealth:
 
 class CameraStreams:
     """``detect`` reads the sub-stream when there is one, else the main stream; ``snapshot`` is
-    always the main stream (the same object as ``detect`` without a sub-stream)."""
+    always the main stream (the same object as ``detect`` without a sub-stream). With a
+    sub-stream the main stream decodes key frames only: it is there for evidence pictures, and
+    decoding every frame of a high-resolution stream would cost more than the detection. The
+    ``packet_tap`` (the event clips) gets the detection stream's packets."""
 
     def __init__(
         self,
@@ -29,12 +33,17 @@ class CameraStreams:
         substream: str | None = None,
         config: LiveSourceConfig | None = None,
         rng: random.Random | None = None,
+        packet_tap: PacketTap | None = None,
     ) -> None:
         self.camera_id = camera_id
-        self.snapshot = LiveSource(main, camera_id, config, rng)
-        self.detect = self.snapshot
-        if substream is not None:
-            self.detect = LiveSource(substream, camera_id, config, rng)
+        config = config or LiveSourceConfig()
+        if substream is None:
+            self.snapshot = LiveSource(main, camera_id, config, rng, packet_tap)
+            self.detect = self.snapshot
+        else:
+            keys_only = replace(config, keyframes_only=True)
+            self.snapshot = LiveSource(main, camera_id, keys_only, rng)
+            self.detect = LiveSource(substream, camera_id, config, rng, packet_tap)
 
     @property
     def has_substream(self) -> bool:

@@ -19,6 +19,7 @@ from numpy.typing import NDArray
 
 from streams.errors import SourceOpenError, SourceReadError
 from streams.frame import Frame
+from streams.packets import PacketTap, packet_of, params_of
 
 _DEFAULT_FPS = 25.0
 
@@ -31,6 +32,8 @@ class FileSource:
     starts again at its end and ``position_s`` and ``index`` keep increasing. With ``sample_fps``
     only the frames due at that rate are converted to BGR and yielded (the others are decoded but
     never converted). ``realtime=True`` sleeps so frames come out at the video's own pace.
+    With ``packet_tap`` every compressed packet is handed to it as it is demuxed (timestamps on
+    the frames' clock), before the frames it holds come out.
 
     Iterate once, from one thread; the file is opened in the constructor (raising
     :class:`SourceOpenError`). ``close()`` between frames ends the iteration.
@@ -45,6 +48,7 @@ class FileSource:
         start_time: float | None = None,
         sample_fps: float | None = None,
         *,
+        packet_tap: PacketTap | None = None,
         sleep: Callable[[float], None] = time.sleep,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -55,6 +59,7 @@ class FileSource:
         self.realtime = realtime
         self.loop = loop
         self.sample_fps = sample_fps
+        self.packet_tap = packet_tap
         self.start_time = time.time() if start_time is None else float(start_time)
         self._sleep = sleep
         self._monotonic = monotonic
@@ -104,7 +109,7 @@ class FileSource:
         pacer = _Pacer(self._sleep, self._monotonic) if self.realtime else None
         while not self._closed:
             last_position = loop_offset
-            for video_frame, position in self._decode_pass(index):
+            for video_frame, position in self._decode_pass(index, loop_offset):
                 last_position = loop_offset + position
                 index += 1
                 if not selector.due(last_position):
@@ -122,21 +127,34 @@ class FileSource:
             loop_offset = last_position + 1.0 / self.fps
             self._reopen()
 
-    def _decode_pass(self, first_index: int) -> Iterator[tuple[av.video.frame.VideoFrame, float]]:
+    def _decode_pass(
+        self, first_index: int, loop_offset: float
+    ) -> Iterator[tuple[av.video.frame.VideoFrame, float]]:
         """(frame, seconds from the first frame of this pass) for one pass over the file."""
         stream = self._stream
         time_base = stream.time_base or Fraction(1, 1)
+        tap = self.packet_tap
+        if tap is not None:
+            tap.stream_started(params_of(stream))
         origin: int | None = None
         count = 0
         try:
-            for video_frame in self._container.decode(stream):
-                if video_frame.pts is None:
-                    position = count / self.fps
-                else:
-                    origin = video_frame.pts if origin is None else origin
-                    position = float((video_frame.pts - origin) * time_base)
-                count += 1
-                yield video_frame, position
+            for packet in self._container.demux(stream):
+                if tap is not None and packet.size:
+                    if packet.pts is not None:
+                        origin = packet.pts if origin is None else origin
+                        at = float((packet.pts - origin) * time_base) + loop_offset
+                    else:
+                        at = count / self.fps + loop_offset
+                    tap.observe_packet(packet_of(packet, self.start_time + at))
+                for video_frame in packet.decode():
+                    if video_frame.pts is None:
+                        position = count / self.fps
+                    else:
+                        origin = video_frame.pts if origin is None else origin
+                        position = float((video_frame.pts - origin) * time_base)
+                    count += 1
+                    yield video_frame, position
         except av.error.FFmpegError as exc:
             where = f"{self.path}: decoding failed at frame {first_index + count}"
             raise SourceReadError(f"{where}: {exc}") from exc

@@ -1,37 +1,42 @@
 """A live camera read by one thread: reconnects, stall watchdog, latest-frame hand-off, health.
 
 The decisions live in pure pieces (:func:`next_backoff`, :class:`StallWatchdog`,
-:class:`HealthTracker`); this module only runs them on a thread around an OpenCV capture.
+:class:`HealthTracker`); this module only runs them on a thread around a PyAV (FFmpeg) demuxer
+and decoder. Every packet is decoded (the codec needs them all) but a picture is converted to
+BGR only when the consumer takes it; a packet tap gets the compressed packets themselves.
 """
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import random
 import threading
 import time
 from dataclasses import dataclass
 from types import TracebackType
 
-import cv2
+import av
+import av.container
+import av.error
+import av.video.frame
+import av.video.stream
 import numpy as np
-from numpy.typing import NDArray
 
+from streams.av_open import HwAccel, open_stream, parse_ffmpeg_options, pick_hwaccel
 from streams.backoff import next_backoff
-from streams.capture import (
-    DEFAULT_FFMPEG_OPTIONS,
-    CaptureTimeouts,
-    SourceKind,
-    open_capture,
-    position_s,
-    source_kind,
-)
+from streams.capture import DEFAULT_FFMPEG_OPTIONS, CaptureTimeouts, SourceKind, source_kind
 from streams.errors import StreamError
+from streams.file_source import to_bgr
 from streams.frame import Frame
 from streams.health import HealthSnapshot, HealthTracker
-from streams.latest import LatestFrame
+from streams.latest import Latest
+from streams.packets import PacketTap, packet_of, params_of
 from streams.probe import accepts_connections, endpoint_of
 from streams.redact import redact_text, redact_url
-from streams.stall import StallWatchdog, frame_fingerprint
+from streams.stall import StallWatchdog
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -57,7 +62,11 @@ class LiveSourceConfig:
         backoff_base_s / backoff_cap_s: reconnect delays, see :func:`next_backoff`.
         probe_interval_s: while waiting to reconnect to a server that did not answer, check its
             port this often and reconnect as soon as it accepts (0: just wait).
-        ffmpeg_options: OpenCV's FFmpeg options string (process-wide; keep it equal everywhere).
+        ffmpeg_options: FFmpeg options as ``key;value|key;value`` (RTSP and HTTP sources).
+        keyframes_only: decode key frames only (the main stream of a camera with a sub-stream:
+            evidence pictures, not every frame, for a fraction of the decoding).
+        hwaccel: decode on a GPU or Quick Sync where the machine has one (see :class:`HwAccel`),
+            falling back to software when it cannot.
     """
 
     open_timeout_s: float = 10.0
@@ -67,10 +76,29 @@ class LiveSourceConfig:
     backoff_cap_s: float = 30.0
     probe_interval_s: float = 1.0
     ffmpeg_options: str = DEFAULT_FFMPEG_OPTIONS
+    keyframes_only: bool = False
+    hwaccel: HwAccel = HwAccel.NONE
 
     @property
     def timeouts(self) -> CaptureTimeouts:
         return CaptureTimeouts(self.open_timeout_s, self.read_timeout_s)
+
+
+@dataclass(frozen=True, eq=False)
+class _Decoded:
+    """A decoded picture not yet converted to BGR, with the times a :class:`Frame` carries."""
+
+    picture: av.video.frame.VideoFrame
+    timestamp: float
+    position_s: float
+    index: int
+    monotonic_ts: float
+
+    def frame(self, camera_id: str) -> Frame:
+        image = to_bgr(self.picture)
+        return Frame(
+            camera_id, image, self.timestamp, self.position_s, self.index, self.monotonic_ts
+        )
 
 
 class LiveSource:
@@ -80,7 +108,9 @@ class LiveSource:
     Frames carry the wall clock at read as ``timestamp`` (and the monotonic clock as
     ``monotonic_ts``, which decisions run on) and seconds since the current
     connection opened as ``position_s``; ``index`` keeps counting across reconnects. Local files
-    are paced to their own timestamps and start again at their end (a reconnect).
+    are paced to their own timestamps and start again at their end (a reconnect). Only taken
+    frames are converted to BGR (on the taker's thread). With ``packet_tap`` every compressed
+    packet is handed to it as read (``stream_started`` at every connection).
     """
 
     def __init__(
@@ -89,13 +119,17 @@ class LiveSource:
         camera_id: str,
         config: LiveSourceConfig | None = None,
         rng: random.Random | None = None,
+        packet_tap: PacketTap | None = None,
     ) -> None:
         self.camera_id = camera_id
         self.config = config or LiveSourceConfig()
         self._source = source
         self._kind = source_kind(source)
         self._rng = rng or random.Random()
-        self._latest = LatestFrame()
+        self._packet_tap = packet_tap
+        self._hwaccel = pick_hwaccel(self.config.hwaccel)
+        self._options = parse_ffmpeg_options(self.config.ffmpeg_options)
+        self._latest: Latest[_Decoded] = Latest()
         self._health = HealthTracker(camera_id, started_at=time.time())
         self._health_lock = threading.Lock()
         self._stop = threading.Event()
@@ -114,11 +148,13 @@ class LiveSource:
 
     def take(self) -> Frame | None:
         """The newest frame not yet taken; None when nothing new arrived since the last take."""
-        return self._latest.take()
+        decoded = self._latest.take()
+        return None if decoded is None else decoded.frame(self.camera_id)
 
     def wait(self, timeout_s: float) -> Frame | None:
         """Like :meth:`take`, waiting up to ``timeout_s`` seconds for a new frame."""
-        return self._latest.wait(timeout_s)
+        decoded = self._latest.wait(timeout_s)
+        return None if decoded is None else decoded.frame(self.camera_id)
 
     def health(self) -> HealthSnapshot:
         with self._health_lock:
@@ -216,55 +252,80 @@ class LiveSource:
     def _read_one_connection(self) -> bool:
         """Open, read until failure or stop, release. True when any new frame arrived."""
         try:
-            capture = open_capture(self._source, self.config.timeouts, self.config.ffmpeg_options)
+            container, stream = self._open()
         except StreamError as exc:
             self._failed(str(exc))
             return False
         try:
-            return self._read_frames(capture)
-        except cv2.error as exc:
-            self._failed(f"{self.redacted_source}: OpenCV error: {exc}")
+            return self._read_frames(container, stream)
+        except av.error.FFmpegError as exc:
+            self._failed(redact_text(f"{self._read_failure_message()}: {exc}"))
             return False
         finally:
-            capture.release()
+            container.close()
 
-    def _read_frames(self, capture: cv2.VideoCapture) -> bool:
+    def _open(self) -> tuple[av.container.InputContainer, av.video.stream.VideoStream]:
+        timeouts, options = self.config.timeouts, self._options
+        if self._hwaccel is not None:
+            try:
+                container, stream = open_stream(self._source, timeouts, options, self._hwaccel)
+            except StreamError as exc:  # the device, not the camera, may be the problem
+                log.warning("%s; trying software decoding from now on", exc)
+                self._hwaccel = None
+            else:
+                return container, self._configured(stream)
+        container, stream = open_stream(self._source, timeouts, options)
+        return container, self._configured(stream)
+
+    def _configured(self, stream: av.video.stream.VideoStream) -> av.video.stream.VideoStream:
+        if self.config.keyframes_only:
+            stream.codec_context.skip_frame = "NONKEY"
+        if self._packet_tap is not None:
+            self._packet_tap.stream_started(params_of(stream))
+        return stream
+
+    def _read_frames(
+        self, container: av.container.InputContainer, stream: av.video.stream.VideoStream
+    ) -> bool:
         watchdog = StallWatchdog(self.config.stall_after_s)
         opened_mono = time.monotonic()
         opened_wall = time.time()
         watchdog.reset(opened_mono)
         got_any = False
-        while not self._stop.is_set():
-            before = time.monotonic()
-            ok, image = capture.read()
-            now_mono, now_wall = time.monotonic(), time.time()
-            # After a read timeout OpenCV may still hand out a frame the decoder held back;
-            # the source is silent all the same.
-            timed_out = now_mono - before >= self.config.read_timeout_s
-            if not ok or image is None or timed_out:
-                self._failed(self._read_failure_message())
+        tap = self._packet_tap
+        for packet in container.demux(stream):
+            if self._stop.is_set():
                 return got_any
-            pts = position_s(capture)
-            pixels = np.asarray(image, np.uint8)
-            if watchdog.observe(now_mono, pts, frame_fingerprint(pixels)):
-                got_any = True
-                self._publish(pixels, now_wall, now_wall - opened_wall, now_mono)
-                if self._kind is SourceKind.FILE and pts is not None:
-                    self._stop.wait(max(0.0, opened_mono + pts - time.monotonic()))
-            elif watchdog.stalled(now_mono):
+            if tap is not None and packet.size:
+                tap.observe_packet(packet_of(packet, time.time()))
+            for picture in packet.decode():
+                now_mono, now_wall = time.monotonic(), time.time()
+                pts = picture.time
+                if watchdog.observe(now_mono, pts, picture_fingerprint(picture)):
+                    got_any = True
+                    self._publish(picture, now_wall, now_wall - opened_wall, now_mono)
+                    if self._kind is SourceKind.FILE and pts is not None:
+                        self._stop.wait(max(0.0, opened_mono + pts - time.monotonic()))
+            if watchdog.stalled(time.monotonic()):
                 self._failed(
                     f"{self.redacted_source}: stalled, no new frame for "
                     f"{self.config.stall_after_s:g} s"
                 )
                 return got_any
+        if not self._stop.is_set():
+            self._failed(self._read_failure_message())
         return got_any
 
     def _publish(
-        self, image: NDArray[np.uint8], timestamp: float, position: float, monotonic_ts: float
+        self,
+        picture: av.video.frame.VideoFrame,
+        timestamp: float,
+        position: float,
+        monotonic_ts: float,
     ) -> None:
-        frame = Frame(self.camera_id, image, timestamp, position, self._index, monotonic_ts)
+        decoded = _Decoded(picture, timestamp, position, self._index, monotonic_ts)
         self._index += 1
-        replaced = self._latest.put(frame)
+        replaced = self._latest.put(decoded)
         with self._health_lock:
             self._health.frame(timestamp, replaced_untaken=replaced)
 
@@ -279,3 +340,12 @@ class LiveSource:
             f"{self.redacted_source}: read failed (connection lost, stream ended, "
             f"or no data for {self.config.read_timeout_s:g} s)"
         )
+
+
+def picture_fingerprint(picture: av.video.frame.VideoFrame, step: int = 4) -> bytes:
+    """8-byte hash of every ``step``-th row and column of the first plane (luma for YUV
+    pictures), without converting the picture."""
+    plane = picture.planes[0]
+    rows = np.frombuffer(memoryview(plane), np.uint8).reshape(plane.height, plane.line_size)
+    sample = np.ascontiguousarray(rows[::step, : plane.width : step])
+    return hashlib.blake2b(sample.tobytes(), digest_size=8).digest()

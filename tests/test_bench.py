@@ -77,7 +77,22 @@ def test_bench_writes_every_key(tmp_path: Path, clips: Path, capsys: pytest.Capt
     assert result["workers"] >= 1 and result["threads_per_call"] >= 1
     # The still scene is the clip's first frame: nothing moves, nothing is found.
     assert still["detections_skipped"] > 0 and still["cameras_with_objects"] == 0
+    assert 0.0 < service["due_ratio_min_camera"] <= service["due_detections_ratio"]
+    assert result["due_ratio_min_camera"] == service["due_ratio_min_camera"]
+    assert service["reader_cores_per_camera"] >= 0 and service["still_cameras"] == 0
     assert "model alone" in capsys.readouterr().out
+
+
+def test_bench_mixes_still_and_moving_cameras(tmp_path: Path, clips: Path) -> None:
+    model = ultralytics_constant_model(tmp_path / "empty.onnx", [], [], [], ["ebike", "person"])
+    out = tmp_path / "bench.json"
+    options = "--cameras 4 --still-share 0.75 --phases service --seconds 3 --no-progress"
+    options += " --width 160 --height 120 --fps 10"
+    argv = ["bench", "--model", str(model), "--clips", str(clips), "--json", str(out)]
+    assert main([*argv, *options.split()]) == 0
+    service = json.loads(out.read_text())["service"]
+    assert service["still_cameras"] == 3
+    assert service["detections_skipped"] > 0  # the still cameras' frames skip the detector
 
 
 @pytest.mark.rtsp
@@ -121,6 +136,7 @@ def test_steal_ratio(
         (["--phases", "model,warp"], "unknown phase 'warp'"),
         (["--map", "ebike"], "expected KIND=NAME"),
         (["--workers", "0"], "--workers must be in [1, 64]"),
+        (["--still-share", "1.5"], "--still-share must be in [0, 1]"),
     ],
 )
 def test_bench_rejects_bad_arguments(

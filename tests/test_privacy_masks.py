@@ -119,7 +119,7 @@ def test_intake_queues_the_detectors_picture_and_keeps_only_masked_ones(
     masker = FrameMasker([PrivacyMask("door", LEFT, detect_through)])
     intake = FrameIntake(pending, CameraHealth("cam"), None, lambda: False, masker)
     frame = Frame("cam", grey(), timestamp=10.0, position_s=0.0, index=0)
-    intake.accept(frame, intake.shown(frame))
+    intake.accept(frame)
     queued = pending.take(1, 0.0, 1.0)[0].frame
     x, y = IN_LEFT
     assert queued.image[y, x].tolist() == ([GREY] * 3 if detect_through else [0, 0, 0])

@@ -1,4 +1,5 @@
-"""Reader threads on a real file played in real time: frames for the clip tap and for detection."""
+"""Reader threads on a real file played in real time: packets for the clip tap, frames for
+detection."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ import pytest
 
 from stairwatch.runtime.health import CameraHealth
 from stairwatch.runtime.pending import PendingFrames
-from stairwatch.runtime.readers import FileReader, FrameIntake, TapConfig
+from stairwatch.runtime.readers import FileReader, FrameIntake
 from streams.frame import Frame
+from streams.packets import StreamPacket, StreamParams
 
 FPS = 15
 SECONDS = 2.0
@@ -23,16 +25,24 @@ class CountingIntake(FrameIntake):
         super().__init__(PendingFrames(), CameraHealth("cam"), None, lambda: False)
         self.accepted: list[float] = []
 
-    def accept(self, frame: Frame, shown: Frame | None = None) -> None:
+    def accept(self, frame: Frame) -> None:
         self.accepted.append(frame.position_s)
 
 
 class RecordingTap:
     def __init__(self) -> None:
         self.seen: list[float] = []
+        self.streams: list[StreamParams] = []
+        self.packets: list[StreamPacket] = []
 
     def observe(self, frame: Frame) -> None:
         self.seen.append(frame.position_s)
+
+    def stream_started(self, params: StreamParams) -> None:
+        self.streams.append(params)
+
+    def observe_packet(self, packet: StreamPacket) -> None:
+        self.packets.append(packet)
 
 
 @pytest.fixture(scope="module")
@@ -46,24 +56,25 @@ def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.mark.parametrize(
-    ("detect_fps", "tap_fps", "detected", "tapped"),
+    ("detect_fps", "tapped", "detected"),
     [
-        (2.0, None, 4, 0),  # no tap: only the detection rate is decoded and converted
-        (2.0, 8.0, 4, 16),  # the tap at 8 fps, detection still at 2
-        (5.0, 3.0, 10, 10),  # a tap slower than detection gets the detected frames
+        (2.0, False, 4),  # no tap: only the detection rate is converted
+        (2.0, True, 4),  # the tap takes packets: still only the detected frames are converted
+        (5.0, True, 10),
     ],
 )
-def test_file_reader_feeds_tap_and_detection_at_their_rates(
-    clip: Path, detect_fps: float, tap_fps: float | None, detected: int, tapped: int
+def test_file_reader_feeds_packets_to_the_tap_and_frames_to_detection(
+    clip: Path, detect_fps: float, tapped: bool, detected: int
 ) -> None:
     intake, tap, health = CountingIntake(), RecordingTap(), CameraHealth("cam")
-    config = TapConfig(tap, tap_fps) if tap_fps is not None else None
-    reader = FileReader("cam", clip, detect_fps, False, intake, health, config)
+    reader = FileReader("cam", clip, detect_fps, False, intake, health, tap if tapped else None)
     reader.start()
     deadline = time.monotonic() + SECONDS + 5
     while health.snapshot(0).last_error != "end of file" and time.monotonic() < deadline:
         time.sleep(0.1)
     reader.stop()
     assert len(intake.accepted) == detected
-    assert len(tap.seen) == tapped
-    assert set(intake.accepted) <= set(tap.seen) or tap_fps is None
+    assert tap.seen == []  # never a decoded frame: the clip is made from the packets
+    assert len(tap.packets) == (round(SECONDS * FPS) if tapped else 0)
+    assert len(tap.streams) == (1 if tapped else 0)
+    assert all(p.keyframe for p in tap.packets[:1])

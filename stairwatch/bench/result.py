@@ -38,6 +38,11 @@ class ServiceRun(_Frozen):
     detector_errors: int
     detections_per_s: float
     due_detections_ratio: float | None
+    # The worst camera's share of its own due detections: under overload, how evenly the box
+    # degrades (equal to due_detections_ratio when every camera gets the same share).
+    due_ratio_min_camera: float | None = None
+    still_cameras: int = 0  # cameras showing a still scene (--still-share), the rest move
+    capacity_problem: bool = False  # the service reported a capacity problem during the run
     motion_skip_ratio: float | None
     cameras_with_objects: int  # still scenes: cameras whose scene shows our objects
     motion_skip_ratio_empty: float | None  # over the other cameras only
@@ -56,6 +61,7 @@ class ServiceRun(_Frozen):
     # onnxruntime's and FFmpeg's own threads, exited: threads that ended during the run).
     cores_by_thread: dict[str, float] | None = None
     mean_batch: float | None = None  # frames per detector call (the model alone runs full ones)
+    reader_cores_per_camera: float | None = None  # the reader threads' cores over the cameras
 
 
 class BenchResult(_Frozen):
@@ -77,6 +83,7 @@ class BenchResult(_Frozen):
     efficiency: float | None  # pipeline_fps / raw_fps_at_saturation
     saturated: bool | None  # frames were dropped in the saturation run (the worker was the limit)
     due_detections_ratio: float | None
+    due_ratio_min_camera: float | None = None
     frame_age_p95_s: float | None
     # Still scenes: frames kept from the detector over frames sampled, on scenes without our
     # objects; and on all still scenes (objects in view are detected at detect_fps by design).
@@ -113,7 +120,10 @@ def format_summary(result: BenchResult) -> str:
         lines.append(
             f"{run.scene} ({run.source}) x{run.cameras} @ {run.detect_fps:g} fps"
             f"{' gated' if run.motion_gate else ''}: {run.detections_per_s:.1f} det/s, "
-            f"due run {_fmt(run.due_detections_ratio, '.1%')}, "
+            f"due run {_fmt(run.due_detections_ratio, '.1%')} "
+            f"(worst camera {_fmt(run.due_ratio_min_camera, '.1%')}), "
+            f"{'capacity problem raised, ' if run.capacity_problem else ''}"
+            f"{f'{run.still_cameras} still cameras, ' if run.still_cameras else ''}"
             f"motion skipped {_fmt(run.motion_skip_ratio, '.1%')} "
             f"({_fmt(run.motion_skip_ratio_empty, '.1%')} without objects in view), "
             f"frame age p95 {_fmt(run.frame_age_p95_s)} s, dropped {run.frames_dropped}, "
@@ -123,7 +133,8 @@ def format_summary(result: BenchResult) -> str:
         )
         if run.cores_by_thread:
             busy = ", ".join(f"{name} {cores:.2f}" for name, cores in run.cores_by_thread.items())
-            lines.append(f"  cores busy by thread: {busy}")
+            per_camera = _fmt(run.reader_cores_per_camera, ".4f")
+            lines.append(f"  cores busy by thread: {busy}; readers per camera {per_camera}")
     lines.append(
         f"pipeline {_fmt(result.pipeline_fps, '.1f')} det/s saturated, model alone "
         f"{_fmt(result.raw_fps_at_saturation, '.1f')} fps around it: "

@@ -70,6 +70,7 @@ class BenchOptions:
     phases: frozenset[str] = frozenset(PHASES)
     rtsp: bool = False
     progress: bool = True
+    still_share: float = 0.0  # of the service run's cameras showing a still scene
 
 
 @dataclass(frozen=True)
@@ -129,16 +130,30 @@ def _scenes(
 ) -> list[_Scene]:
     """The service runs in order; with ``rtsp_url`` the service and saturation runs read it."""
     scenes = []
-    if "service" in options.phases:
-        scenes.append(_Scene("service", clips, options.detect_fps, True, options.seconds, rtsp_url))
-    if "still" in options.phases:
+    stills: list[BenchClip] = []
+    if "still" in options.phases or options.still_share > 0:
         mapper = KindMapper(detector.class_names, dict(options.class_map))
         stills = [_still(detector, mapper, clip, work, i, options) for i, clip in enumerate(clips)]
+    if "service" in options.phases:
+        mixed = mixed_cameras(clips, stills, options.cameras, options.still_share)
+        scenes.append(_Scene("service", mixed, options.detect_fps, True, options.seconds, rtsp_url))
+    if "still" in options.phases:
         scenes.append(_Scene("still", stills, options.detect_fps, True, options.phase_seconds))
     if "saturation" in options.phases:
         fps = saturation_fps(raw_fps, options)
         scenes.append(_Scene("saturation", clips, fps, False, options.phase_seconds, rtsp_url))
     return scenes
+
+
+def mixed_cameras(
+    moving: Sequence[BenchClip], stills: Sequence[BenchClip], cameras: int, still_share: float
+) -> list[BenchClip]:
+    """One clip per camera: the first ``round(still_share * cameras)`` show still scenes (as
+    stairwells do most of the day), the others the moving clips, each list in turn."""
+    still_count = round(still_share * cameras) if stills else 0
+    return [stills[i % len(stills)] for i in range(still_count)] + [
+        moving[i % len(moving)] for i in range(cameras - still_count)
+    ]
 
 
 def saturation_fps(raw_fps: float | None, options: BenchOptions) -> float:
@@ -225,6 +240,7 @@ def _run_service(
         elapsed, steal = time.monotonic() - started, steal_ratio(ticks_start, cpu_ticks())
         cpu_end = read_cpu()
         after, rss_end = service.health(), rss_mb()
+        capacity = any(p.subject == "capacity" for p in service.problems())
         ages = sorted(service.worker.frame_ages_s)
         batches = service.worker.batches - batches_before
     finally:
@@ -241,8 +257,17 @@ def _run_service(
     )
     cores = cores_by_group(cpu_start, cpu_end, elapsed) if cpu_start and cpu_end else None
     mean_batch = round(run.detections_run / batches, 2) if batches else None
+    readers = (cores or {}).get("reader")
     return run.model_copy(
-        update={"cpu_steal_ratio": steal, "cores_by_thread": cores, "mean_batch": mean_batch}
+        update={
+            "cpu_steal_ratio": steal,
+            "cores_by_thread": cores,
+            "mean_batch": mean_batch,
+            "capacity_problem": capacity,
+            "reader_cores_per_camera": (
+                None if readers is None else round(readers / run.cameras, 5)
+            ),
+        }
     )
 
 
@@ -313,6 +338,10 @@ def _service_run(
         detector_errors=delta("detector_errors"),
         detections_per_s=round(run / elapsed, 2) if elapsed > 0 else 0.0,
         due_detections_ratio=_ratio(run, due),
+        due_ratio_min_camera=_min_camera_ratio(before, after),
+        still_cameras=sum(1 for clip in scene.clips[: len(after)] if clip.objects is not None)
+        if scene.name == "service"
+        else 0,
         motion_skip_ratio=_ratio(delta("detections_skipped"), frames_in),
         cameras_with_objects=_cameras_with_objects(scene, len(after)),
         motion_skip_ratio_empty=_ratio(
@@ -329,6 +358,19 @@ def _service_run(
         rss_max_mb=max(rss),
         rss_timeline_mb=rss,
     )
+
+
+def _min_camera_ratio(before: list[HealthSnapshot], after: list[HealthSnapshot]) -> float | None:
+    """The lowest share of its own due detections any camera got."""
+    start = {h.camera_id: h for h in before}
+    ratios = []
+    for h in after:
+        first = start.get(h.camera_id)
+        due = h.detections_due - (first.detections_due if first else 0)
+        run = h.detections_run - (first.detections_run if first else 0)
+        if (ratio := _ratio(run, due)) is not None:
+            ratios.append(ratio)
+    return min(ratios, default=None)
 
 
 def _empty_scene_cameras(scene: _Scene, camera_ids: list[str]) -> set[str]:
@@ -401,6 +443,7 @@ def _result(
         ),
         saturated=saturation.frames_dropped > 0 if saturation else None,
         due_detections_ratio=service.due_detections_ratio if service else None,
+        due_ratio_min_camera=service.due_ratio_min_camera if service else None,
         frame_age_p95_s=service.frame_age_p95_s if service else None,
         motion_skip_ratio=still.motion_skip_ratio_empty if still else None,
         motion_skip_ratio_with_objects=still.motion_skip_ratio if still else None,

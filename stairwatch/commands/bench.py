@@ -62,6 +62,13 @@ def register(sub: Any) -> None:
         help="service and saturation runs read live RTSP (the source tree's GStreamer test "
         "server, a moving test pattern at --width x --height, --fps) instead of the clips",
     )
+    p.add_argument(
+        "--still-share",
+        type=float,
+        default=0.0,
+        help="share of the service run's cameras showing a still scene, as stairwells do most "
+        "of the day (default 0: every camera moves, the worst case)",
+    )
     p.add_argument("--json", type=Path, metavar="OUT", help="write the result as JSON")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.set_defaults(func=run)
@@ -83,6 +90,7 @@ def _problems(args: argparse.Namespace, phases: set[str]) -> list[str]:
         (args.width >= 16 and args.height >= 16 and 1 <= args.fps <= 60, "bad clip format"),
         (args.threads is None or args.threads >= 1, "--threads must be at least 1"),
         (args.workers is None or 1 <= args.workers <= 64, "--workers must be in [1, 64]"),
+        (0.0 <= args.still_share <= 1.0, "--still-share must be in [0, 1]"),
     ]
     return problems + [message for ok, message in checks if not ok]
 
@@ -140,6 +148,7 @@ def run(args: argparse.Namespace) -> int:
         phases=frozenset(phases),
         rtsp=args.rtsp,
         progress=not args.no_progress,
+        still_share=args.still_share,
     )
     try:
         result = run_bench(detector, args.clips or sample_videos_dir(), options)

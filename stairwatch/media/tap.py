@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from streams.frame import Frame
+from streams.packets import PacketTap
 
 
 class FrameTap(Protocol):
@@ -17,7 +18,12 @@ class FrameTap(Protocol):
     def observe(self, frame: Frame) -> None: ...
 
 
-class EventClips(FrameTap, Protocol):
+class ClipTap(FrameTap, PacketTap, Protocol):
+    """A camera's clip recorder as a reader sees it: decoded frames, or, where the source has
+    them, compressed packets (cheaper: nothing is decoded or compressed again per frame)."""
+
+
+class EventClips(ClipTap, Protocol):
     """A camera's clip recorder as the event sink sees it (:class:`CameraClips`)."""
 
     def event_raised(self, event_id: str, alert_ts: float) -> None: ...

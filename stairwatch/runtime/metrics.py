@@ -13,6 +13,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 
 from alerts.events import EventChange
+from stairwatch.runtime.capacity import CameraRate
 from stairwatch.runtime.health import CameraState, HealthSnapshot
 from stairwatch.runtime.recorder import RecorderStats
 from stairwatch.runtime.threads import Supervised
@@ -38,8 +39,13 @@ _CAMERA_COUNTERS = (
 class CameraCollector(Collector):
     """Per-camera gauges and counters from the service's health at scrape time."""
 
-    def __init__(self, health: Callable[[], list[HealthSnapshot]]):
+    def __init__(
+        self,
+        health: Callable[[], list[HealthSnapshot]],
+        rates: Callable[[], dict[str, CameraRate]] | None = None,
+    ):
         self._health = health
+        self._rates = rates
 
     def collect(self) -> Iterator[Metric]:
         snapshots = self._health()
@@ -67,11 +73,31 @@ class CameraCollector(Collector):
             if h.last_frame_age_s is not None:
                 age.add_metric([h.camera_id], h.last_frame_age_s)
         yield from (up, state, fps, age)
+        if self._rates is not None:
+            yield from _rate_gauges(self._rates())
         for suffix, doc, field in _CAMERA_COUNTERS:
             counter = CounterMetricFamily(f"stairwatch_camera_{suffix}", doc, labels=["camera"])
             for h in snapshots:
                 counter.add_metric([h.camera_id], float(getattr(h, field)))
             yield counter
+
+
+def _rate_gauges(rates: dict[str, CameraRate]) -> Iterator[Metric]:
+    rate = GaugeMetricFamily(
+        "stairwatch_camera_detection_rate",
+        "detections run per second, over the last minute",
+        labels=["camera"],
+    )
+    share = GaugeMetricFamily(
+        "stairwatch_camera_due_share",
+        "share of the due detections that ran, over the last minute",
+        labels=["camera"],
+    )
+    for camera, r in rates.items():
+        rate.add_metric([camera], r.detections_per_s)
+        if r.due_share is not None:
+            share.add_metric([camera], r.due_share)
+    yield from (rate, share)
 
 
 class ServiceCollector(Collector):
@@ -112,6 +138,7 @@ class RuntimeMetrics:
         health: Callable[[], list[HealthSnapshot]],
         recorder: Callable[[], RecorderStats] | None = None,
         threads: Callable[[], Sequence[Supervised]] | None = None,
+        rates: Callable[[], dict[str, CameraRate]] | None = None,
     ):
         self.registry = CollectorRegistry(auto_describe=False)
         self._batch_size = Histogram(
@@ -135,7 +162,7 @@ class RuntimeMetrics:
         self._events = Counter(
             "stairwatch_events_raised", "events raised, by type", ["type"], registry=self.registry
         )
-        self.registry.register(CameraCollector(health))
+        self.registry.register(CameraCollector(health, rates))
         if recorder is not None and threads is not None:
             self.registry.register(ServiceCollector(recorder, threads))
 

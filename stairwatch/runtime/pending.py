@@ -9,14 +9,26 @@ from dataclasses import dataclass
 
 from streams.frame import Frame
 
+URGENT_LEAD_S = 1.0
+"""An urgent frame (objects tracked, or motion) goes before other frames queued up to this many
+seconds before it: when the box cannot run every due detection, the cameras where something
+happens are served first, yet a quiet camera waits at most this much longer, never forever."""
+
 
 @dataclass(frozen=True, eq=False)
 class PendingFrame:
-    """A frame waiting for a worker; ``detect`` False means the motion gate skipped it."""
+    """A frame waiting for a worker; ``detect`` False means the motion gate skipped it;
+    ``urgent``: objects are tracked or something moved on its camera."""
 
     frame: Frame
     detect: bool
     queued_at: float
+    urgent: bool = True
+
+    @property
+    def turn(self) -> float:
+        """When its turn comes: oldest first, urgent ones :data:`URGENT_LEAD_S` earlier."""
+        return self.queued_at - (URGENT_LEAD_S if self.urgent else 0.0)
 
 
 class PendingFrames:
@@ -37,19 +49,23 @@ class PendingFrames:
         self._cond = threading.Condition()
         self._closed = False
 
-    def put(self, frame: Frame, detect: bool) -> None:
+    def put(self, frame: Frame, detect: bool, urgent: bool = True) -> None:
         with self._cond:
             previous = self._slots.get(frame.camera_id)
+            queued_at = time.monotonic()
             if previous is not None:
                 self._dropped[frame.camera_id] = self._dropped.get(frame.camera_id, 0) + 1
-                # If either frame needed detection, the newer one is looked at instead.
+                # If either frame needed detection, the newer one is looked at instead, in the
+                # older one's place in the queue (a camera's turn is not lost by a newer frame).
                 detect = detect or previous.detect
-            self._slots[frame.camera_id] = PendingFrame(frame, detect, time.monotonic())
+                urgent = urgent or previous.urgent
+                queued_at = previous.queued_at
+            self._slots[frame.camera_id] = PendingFrame(frame, detect, queued_at, urgent)
             self._cond.notify_all()
 
     def take(self, max_items: int, max_wait_s: float, timeout_s: float) -> list[PendingFrame]:
-        """Up to ``max_items`` frames of cameras not in flight, oldest first; their cameras are
-        in flight until :meth:`release`.
+        """Up to ``max_items`` frames of cameras not in flight, in turn (:attr:`PendingFrame.turn`);
+        their cameras are in flight until :meth:`release`.
 
         Waits up to ``timeout_s`` for a first frame, then up to ``max_wait_s`` more for the batch
         to fill. Returns [] only when nothing arrived in time or the slots are closed.
@@ -67,7 +83,7 @@ class PendingFrames:
                 if left <= 0:
                     break
                 self._cond.wait(left)
-            items = sorted(self._ready(), key=lambda p: p.queued_at)[:max_items]
+            items = sorted(self._ready(), key=lambda p: p.turn)[:max_items]
             for item in items:
                 del self._slots[item.frame.camera_id]
                 self._in_flight.add(item.frame.camera_id)

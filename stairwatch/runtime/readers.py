@@ -2,9 +2,9 @@
 
 Files are played in real time by :class:`FileReader`; live cameras (RTSP, HTTP, devices) are
 read by :class:`~streams.live_source.LiveSource` threads that keep only the newest frame, and
-:class:`LiveReader` takes one of those per ``1 / detect_fps`` seconds. With a frame tap (the
-event clips), both sample at the tap's rate when it is higher, hand every sampled frame to the
-tap and only the due ones to detection.
+:class:`LiveReader` takes one of those per ``1 / detect_fps`` seconds. Both hand the event clips
+the camera's compressed packets (``packet_tap``), so only the frames due for detection are
+converted.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
@@ -22,8 +21,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from stairwatch.config import StreamConfig
-from stairwatch.gating import should_detect
-from stairwatch.media.tap import EventClips, FrameTap
+from stairwatch.gating import gate_frame
 from stairwatch.runtime.health import CameraHealth
 from stairwatch.runtime.pending import PendingFrames
 from stairwatch.runtime.threads import GuardedThread, Supervised, ThreadHealth
@@ -33,6 +31,7 @@ from streams.errors import StreamError
 from streams.file_source import DueSelector, FileSource
 from streams.frame import Frame
 from streams.live_source import LiveSource, LiveSourceConfig
+from streams.packets import PacketTap
 from vision.motion import MotionGate
 from vision.privacy_masks import FrameMasker
 
@@ -85,6 +84,7 @@ def live_source_config(stream: StreamConfig) -> LiveSourceConfig:
         read_timeout_s=stream.read_timeout_s,
         stall_after_s=stream.stall_after_s,
         probe_interval_s=stream.probe_interval_s,
+        hwaccel=stream.hwaccel,
     )
 
 
@@ -92,12 +92,12 @@ class FrameIntake:
     """What a reader does with each sampled frame: mask it, gate it, count it, queue it,
     remember it.
 
-    Every frame a reader takes goes through :meth:`shown` first (the camera's privacy masks
-    blacked out), and only that picture is tapped for clips, kept for the live view and used as
-    evidence; the detector gets the same picture unless a mask lets it see through (then its own
-    copy, :meth:`accept`). Only the camera's reader thread calls :meth:`accept`,
-    :meth:`shown` and :meth:`main_frame_arrived`; ``last_frame`` and :meth:`evidence_image` may
-    be read from any thread (attribute reads are atomic).
+    Every frame a reader takes goes through :meth:`shown` (the camera's privacy masks blacked
+    out), and only that picture is kept for the live view and used as evidence (clips, made from
+    the camera's packets, are masked when encoded); the detector gets the same picture unless a
+    mask lets it see through (then its own copy). Only the camera's reader thread calls
+    :meth:`accept`, :meth:`shown` and :meth:`main_frame_arrived`; ``last_frame`` and
+    :meth:`evidence_image` may be read from any thread (attribute reads are atomic).
     """
 
     def __init__(
@@ -126,16 +126,15 @@ class FrameIntake:
         """Keep the main stream's newest frame (masked) as evidence."""
         self.last_main_frame = self.shown(frame)
 
-    def accept(self, frame: Frame, shown: Frame | None = None) -> None:
-        """Queue ``frame`` (as the reader got it) for detection; ``shown`` is :meth:`shown` of
-        it when the reader has it already."""
-        shown = shown or self.shown(frame)
+    def accept(self, frame: Frame) -> None:
+        """Queue ``frame`` (as the reader got it) for detection."""
+        shown = self.shown(frame)
         detect = shown
         if self._masker.detector_sees_more:
             detect = dataclasses.replace(frame, image=self._masker.for_detection(frame.image))
-        run = should_detect(self._gate, detect, self._has_live_tracks())
+        run, urgent = gate_frame(self._gate, detect, self._has_live_tracks())
         self._health.frame_arrived(run)
-        self._pending.put(detect, run)
+        self._pending.put(detect, run, urgent)
         self.last_frame = shown
 
     def evidence_image(self, frame: Frame | None) -> NDArray[np.uint8] | None:
@@ -154,34 +153,6 @@ class FrameIntake:
         return self._masker.hide(frame.image) if self._masker.detector_sees_more else frame.image
 
 
-class MaskedClips:
-    """A camera's clips as the event sink sees them where the detector sees through a mask: the
-    sink's frames (the detector's) are not kept, since the reader's tap already kept each of
-    them masked; new events start clips as before."""
-
-    def __init__(self, clips: EventClips):
-        self._clips = clips
-
-    def observe(self, frame: Frame) -> None:
-        """Nothing: the tap has seen this frame, masked."""
-
-    def event_raised(self, event_id: str, alert_ts: float) -> None:
-        self._clips.event_raised(event_id, alert_ts)
-
-
-@dataclass(frozen=True)
-class TapConfig:
-    """A frame tap and the most frames a second it wants."""
-
-    tap: FrameTap
-    fps: float
-
-
-def sampling_fps(detect_fps: float, tap: TapConfig | None) -> float:
-    """How often a reader takes a frame: for detection, or for the tap when it wants more."""
-    return detect_fps if tap is None else max(detect_fps, tap.fps)
-
-
 class FileReader:
     """Plays a video file in real time (looping if asked) as if it were a camera."""
 
@@ -193,7 +164,7 @@ class FileReader:
         loop: bool,
         intake: FrameIntake,
         health: CameraHealth,
-        tap: TapConfig | None = None,
+        packet_tap: PacketTap | None = None,
     ):
         self._camera_id = camera_id
         self._path = path
@@ -201,7 +172,7 @@ class FileReader:
         self._loop = loop
         self._intake = intake
         self._health = health
-        self._tap = tap
+        self._packet_tap = packet_tap
         self._stop = threading.Event()
         self.thread = GuardedThread(f"reader-{camera_id}", self._run)
 
@@ -216,24 +187,19 @@ class FileReader:
         self.thread.join(timeout_s)
 
     def _run(self) -> None:
-        tap = self._tap
         try:
             with FileSource(
                 self._path,
                 self._camera_id,
                 realtime=True,
                 loop=self._loop,
-                sample_fps=sampling_fps(self._detect_fps, tap),
+                sample_fps=self._detect_fps,
+                packet_tap=self._packet_tap,
             ) as source:
-                due = DueSelector(self._detect_fps, half_frame_s=0.5 / source.fps)
-                for frame in source:
+                for frame in source:  # only the frames due for detection
                     if self._stop.is_set():
                         return
-                    shown = self._intake.shown(frame)
-                    if tap is not None:
-                        tap.tap.observe(shown)
-                    if due.due(frame.position_s):
-                        self._intake.accept(frame, shown)
+                    self._intake.accept(frame)
         except StreamError as exc:
             log.error("camera %s: %s", self._camera_id, exc)
             self._health.went_offline(str(exc))
@@ -250,13 +216,11 @@ class LiveReader:
         streams: CameraStreams,
         detect_fps: float,
         intake: FrameIntake,
-        tap: TapConfig | None = None,
     ):
         self.streams = streams
         self._detect_fps = detect_fps
-        self._period_s = 1.0 / sampling_fps(detect_fps, tap)
+        self._period_s = 1.0 / detect_fps
         self._intake = intake
-        self._tap = tap
         self._stop = threading.Event()
         self.thread = GuardedThread(f"sampler-{streams.camera_id}", self._run)
         self._stream_threads = [StreamReaderThread(streams.detect, "detect")]
@@ -291,10 +255,7 @@ class LiveReader:
             if frame is None:
                 next_at = time.monotonic()  # take the next frame as soon as it comes
                 continue
-            shown = self._intake.shown(frame)
-            if self._tap is not None:
-                self._tap.tap.observe(shown)
             if due.due(time.monotonic()):
-                self._intake.accept(frame, shown)
+                self._intake.accept(frame)
             # Keep the cadence; after a gap (reconnect) start afresh rather than catch up.
             next_at = max(next_at + self._period_s, time.monotonic())

@@ -24,6 +24,7 @@ from stairwatch.config import CameraConfig, Settings, usable_cores
 from stairwatch.gating import motion_gate
 from stairwatch.media.clips import ClipRecorder
 from stairwatch.pipeline import CameraPipeline
+from stairwatch.runtime.capacity import CameraRate, CapacityWatch
 from stairwatch.runtime.health import CameraHealth, HealthSnapshot
 from stairwatch.runtime.metrics import RuntimeMetrics
 from stairwatch.runtime.offline import OfflineWatch, placeholder_image
@@ -40,9 +41,7 @@ from stairwatch.runtime.readers import (
     FileReader,
     FrameIntake,
     LiveReader,
-    MaskedClips,
     Reader,
-    TapConfig,
     is_live,
     live_source_config,
 )
@@ -100,7 +99,9 @@ class Service:
         self._store = store
         self._pending = PendingFrames()
         self.recorder = Recorder(settings.storage.recorder_queue)
-        self.metrics = RuntimeMetrics(self.health, self.recorder.stats, self.threads)
+        self.metrics = RuntimeMetrics(
+            self.health, self.recorder.stats, self.threads, lambda: self.detection_rates()
+        )
         self._on_raised = on_raised
         mapper = KindMapper(model_class_names, settings.model.kind_map())
         self.clips = ClipRecorder(store, settings.clips) if settings.clips.enabled else None
@@ -122,16 +123,22 @@ class Service:
         self._more_problems = more_problems
         self._stalls = StallWatch(inference.stall_after_s)
         self._failures = RecentRise(inference.stall_after_s)
+        self._capacity = CapacityWatch()
         self._problems: list[HealthProblem] = []
+        self._rates: dict[str, CameraRate] = {}
         self._problems_lock = threading.Lock()
         self.supervisor = Supervisor(self.threads, on_pass=self._check_health)
 
     def _camera(self, config: CameraConfig, mapper: KindMapper, store: EventStore) -> _Camera:
         source = config.source.get_secret_value()
+        masker = config.masker()
+        hide = masker.hide if masker.active else None
+        clips = self.clips.for_camera(config.id, hide) if self.clips is not None else None
         streams = None
         if is_live(source):
             substream = config.substream.get_secret_value() if config.substream else None
-            streams = CameraStreams(config.id, source, substream, live_source_config(config.stream))
+            live = live_source_config(config.stream)
+            streams = CameraStreams(config.id, source, substream, live, packet_tap=clips)
         health = CameraHealth(config.id, _detect_health(streams) if streams else None)
         zones = [zone.to_zone() for zone in config.zones]
         pipeline = CameraPipeline(
@@ -146,7 +153,6 @@ class Service:
                 self.settings.model.track_confidence,
             ),
         )
-        masker = config.masker()
         intake = FrameIntake(
             self._pending,
             health,
@@ -157,11 +163,6 @@ class Service:
         info = CameraInfo(
             id=config.id, name=config.display_name, building=config.building, floor=config.floor
         )
-        clips = self.clips.for_camera(config.id) if self.clips is not None else None
-        tap = TapConfig(clips, self.settings.clips.fps) if clips is not None else None
-        sink_clips = (
-            MaskedClips(clips) if clips is not None and masker.detector_sees_more else clips
-        )
         sink = StoreSink(
             store,
             self.recorder.submit,
@@ -169,16 +170,16 @@ class Service:
             tuple(zones),
             evidence=_evidence(intake),
             on_raised=self._raised,
-            clips=sink_clips,
+            clips=clips,
             redact_people=self.settings.privacy.redact_people,
         )
         reader: Reader
         if streams is not None:
-            reader = LiveReader(streams, config.detect_fps, intake, tap)
+            reader = LiveReader(streams, config.detect_fps, intake)
             watch = OfflineWatch(config.id, config.stream.offline_after_s)
         else:
             reader = FileReader(
-                config.id, Path(source), config.detect_fps, config.loop, intake, health, tap
+                config.id, Path(source), config.detect_fps, config.loop, intake, health, clips
             )
             watch = None
         lane = CameraLane(pipeline=pipeline, sink=sink, health=health)
@@ -234,9 +235,19 @@ class Service:
             stats = self.clips.stats()
             failed_lately = self._failures.recent("clip encoder", stats.failed, now)
             found += clip_problems(stats, failed_lately)
+        self._capacity.observe(cameras, now)
+        if (over := self._capacity.problem()) is not None:
+            found.append(over)
         found += self._more_problems(now)
         with self._problems_lock:
             self._problems = found
+            self._rates = self._capacity.rates()
+
+    def detection_rates(self) -> dict[str, CameraRate]:
+        """Per camera, over the last minute: detections run per second and the share of the
+        due ones that ran (as of the supervisor's last pass)."""
+        with self._problems_lock:
+            return dict(self._rates)
 
     def _quiet_windows(self) -> dict[str, dict[EventType, float]]:
         """Per camera and event type, how long its rule needs to raise it again."""

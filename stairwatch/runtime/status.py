@@ -26,8 +26,10 @@ class ServiceCameraStatuses:
 
     def camera_statuses(self) -> list[CameraStatus]:
         statuses = []
+        rates = self._service.detection_rates()
         for health in self._service.health():
             camera = self._service.camera(health.camera_id)
+            rate = rates.get(health.camera_id)
             statuses.append(
                 CameraStatus(
                     id=camera.id,
@@ -42,6 +44,8 @@ class ServiceCameraStatuses:
                     detections_run=health.detections_run,
                     detections_skipped=health.detections_skipped,
                     detector_errors=health.detector_errors,
+                    detections_per_s=None if rate is None else rate.detections_per_s,
+                    due_share=None if rate is None else rate.due_share,
                     last_error=health.last_error,
                 )
             )

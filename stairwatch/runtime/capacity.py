@@ -1,0 +1,105 @@
+"""Is the box keeping up? Each camera's effective detection rate and share of its due
+detections over a sliding window, and one ``capacity`` problem while the box cannot run what
+is due (instead of thousands of silent drops). Pure bookkeeping on the monotonic clock."""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from dataclasses import dataclass
+
+from stairwatch.runtime.health import HealthSnapshot
+from stairwatch.runtime.problems import HealthProblem
+
+log = logging.getLogger(__name__)
+
+CAPACITY_WINDOW_S = 60.0
+CAPACITY_MIN_SHARE = 0.95  # below this share of due detections run, the box is over capacity
+CAPACITY_MIN_DUE = 20  # fewer due detections in the window than this: too few to judge
+
+
+@dataclass(frozen=True)
+class CameraRate:
+    """Over the last window: detections run per second, and the share of the due ones that
+    ran (None when none was due)."""
+
+    camera_id: str
+    detections_per_s: float
+    due_share: float | None
+
+
+@dataclass(frozen=True)
+class _Sample:
+    at: float
+    counts: dict[str, tuple[int, int]]  # camera -> (detections due, detections run)
+
+
+class CapacityWatch:
+    """Fed every second or so with the cameras' health; answers per-camera rates and whether
+    the box is over capacity. Not thread-safe (the supervisor's thread feeds and reads it)."""
+
+    def __init__(
+        self,
+        window_s: float = CAPACITY_WINDOW_S,
+        min_share: float = CAPACITY_MIN_SHARE,
+        min_due: int = CAPACITY_MIN_DUE,
+    ):
+        self.window_s = window_s
+        self.min_share = min_share
+        self.min_due = min_due
+        self._samples: deque[_Sample] = deque()
+        self._over = False
+
+    def observe(self, cameras: list[HealthSnapshot], now: float) -> None:
+        counts = {h.camera_id: (h.detections_due, h.detections_run) for h in cameras}
+        self._samples.append(_Sample(now, counts))
+        while len(self._samples) > 2 and self._samples[1].at <= now - self.window_s:
+            self._samples.popleft()
+        over = self._over_capacity()
+        if over != self._over:
+            self._over = over
+            if over:
+                log.warning("over capacity: %s", self._message())
+            else:
+                log.info("capacity: every due detection runs again")
+
+    def rates(self) -> dict[str, CameraRate]:
+        if len(self._samples) < 2:
+            return {}
+        first, last = self._samples[0], self._samples[-1]
+        span = last.at - first.at
+        rates = {}
+        for camera, (due, run) in last.counts.items():
+            due0, run0 = first.counts.get(camera, (due, run))
+            ran = run - run0
+            rates[camera] = CameraRate(
+                camera,
+                round(ran / span, 3) if span > 0 else 0.0,
+                round(min(1.0, ran / (due - due0)), 4) if due > due0 else None,
+            )
+        return rates
+
+    def problem(self) -> HealthProblem | None:
+        return HealthProblem("capacity", self._message()) if self._over else None
+
+    def _totals(self) -> tuple[int, int]:
+        if len(self._samples) < 2:
+            return 0, 0
+        first, last = self._samples[0], self._samples[-1]
+        due = sum(d - first.counts.get(c, (d, r))[0] for c, (d, r) in last.counts.items())
+        run = sum(r - first.counts.get(c, (d, r))[1] for c, (d, r) in last.counts.items())
+        return due, run
+
+    def _over_capacity(self) -> bool:
+        due, run = self._totals()
+        return due >= self.min_due and run < self.min_share * due
+
+    def _message(self) -> str:
+        due, run = self._totals()
+        shares = [r.due_share for r in self.rates().values() if r.due_share is not None]
+        worst = min(shares, default=1.0)
+        return (
+            f"the box ran {run} of {due} due detections ({run / max(due, 1):.0%}) in the last "
+            f"{self.window_s:.0f} s; the worst camera got {worst:.0%} of its own: fewer "
+            "cameras, a lower detect_fps, or a faster model"
+        )
