@@ -36,6 +36,7 @@ class AccessAction(StrEnum):
     VIEWED_CLIP = "viewed_clip"
     VIEWED_LIVE = "viewed_live"
     VIEWED_TRAINING = "viewed_training"  # an unredacted frame kept to learn from
+    VIEWED_PHOTO = "viewed_photo"  # the photo a patroller resolved an event with
 
 
 # Logged once per person and target within the repeat window: views, and sign-ins refused while
@@ -46,6 +47,7 @@ ONCE_PER_WINDOW = frozenset(
         AccessAction.VIEWED_CLIP,
         AccessAction.VIEWED_LIVE,
         AccessAction.VIEWED_TRAINING,
+        AccessAction.VIEWED_PHOTO,
         AccessAction.SIGN_IN_LOCKED,
     }
 )

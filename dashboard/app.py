@@ -22,6 +22,7 @@ from alerts.errors import (
     ClipMissing,
     EventNotFound,
     EventStateError,
+    PhotoMissing,
     SnapshotMissing,
     StoreError,
     TrainingFrameMissing,
@@ -35,7 +36,7 @@ from dashboard.guard import RequestGuard
 from dashboard.live import add_live_routes
 from dashboard.login import add_login_routes
 from dashboard.pages import PageContext, page_router
-from dashboard.patrol import add_patrol_routes
+from dashboard.patrol import PATROL_UPLOADS, add_patrol_routes
 from dashboard.schemas import (
     CameraPictureProvider,
     CameraStatusProvider,
@@ -113,7 +114,8 @@ def create_app(
     if settings.link_secret is not None:
         add_patrol_routes(app, context, settings.link_secret)
     _add_error_handlers(app)
-    app.add_middleware(RequestGuard, hosts=served_hosts(settings))
+    uploads = PATROL_UPLOADS if settings.link_secret is not None else ()
+    app.add_middleware(RequestGuard, hosts=served_hosts(settings), larger_bodies=uploads)
     app.middleware("http")(_security_headers)
     return app
 
@@ -148,6 +150,7 @@ def _add_error_handlers(app: FastAPI) -> None:
         (EventNotFound, 404),
         (SnapshotMissing, 404),
         (ClipMissing, 404),
+        (PhotoMissing, 404),
         (TrainingFrameMissing, 404),
         (EventStateError, 409),
         (StoreError, 503),

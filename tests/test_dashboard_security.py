@@ -61,6 +61,7 @@ NEEDS: dict[str, str] = {
     "/api/events/{event_id}/deliveries": Role.VIEWER,
     "/api/events/{event_id}/snapshot.jpg": Role.VIEWER,
     "/api/events/{event_id}/clip.mp4": Role.VIEWER,
+    "/api/events/{event_id}/photo.jpg": Role.VIEWER,
     "/api/events/{event_id}/training/{index}.jpg": Role.ADMIN,
     "/api/events/{event_id}/acknowledge": Role.OPERATOR,
     "/api/events/{event_id}/assign": Role.OPERATOR,
@@ -80,6 +81,8 @@ NEEDS: dict[str, str] = {
     "/p/{token}": LINK,
     "/p/{token}/snapshot.jpg": LINK,
     "/p/{token}/clip.mp4": LINK,
+    "/p/{token}/photo.jpg": LINK,
+    "/p/{token}/on-my-way": LINK,
     "/p/{token}/acknowledge": LINK,
     "/p/{token}/resolve": LINK,
 }
