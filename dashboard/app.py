@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from fastapi import FastAPI, Request, Response
@@ -27,6 +27,7 @@ from alerts.errors import (
     StoreError,
     TrainingFrameMissing,
 )
+from alerts.notify_config import PatrolGroupConfig
 from alerts.store import EventStore
 from dashboard.access import Access, NotSignedIn, install_access
 from dashboard.api import STORE_UNAVAILABLE, api_router
@@ -45,6 +46,7 @@ from dashboard.schemas import (
     ServiceHealthProvider,
     served_hosts,
 )
+from dashboard.stats import add_stats_routes
 from dashboard.views import resolve_timezone
 from dashboard.zones import add_zone_routes
 
@@ -72,6 +74,7 @@ def create_app(
     pictures: CameraPictureProvider | None = None,
     zones: CameraZonesProvider | None = None,
     service: ServiceHealthProvider | None = None,
+    patrol_groups: Sequence[PatrolGroupConfig] = (),
 ) -> FastAPI:
     """The dashboard over ``store``; ``cameras`` reports stream health (None: no cameras shown);
     ``metrics`` returns the Prometheus text served at ``GET /metrics`` (None: no such route);
@@ -79,7 +82,8 @@ def create_app(
     ``settings.users`` turns on signing in (pages need a viewer, actions an operator);
     ``pictures`` (with ``cameras``) turns on the live view at ``/live``, and ``zones`` (with
     both) the zone drawing pages at ``/cameras/{id}/zones``; ``service`` the viewers' ``GET
-    /api/health`` (health problems, thread restarts, the recorder's queue)."""
+    /api/health`` (health problems, thread restarts, the recorder's queue); ``patrol_groups``
+    the groups whose response times the statistics page reports."""
     settings = settings or DashboardSettings()
     context = PageContext(
         store=store,
@@ -105,6 +109,7 @@ def create_app(
     app.include_router(page_router(context, access))
     add_login_routes(app, context, access)
     add_audit_routes(app, context)
+    add_stats_routes(app, context, patrol_groups)
     if pictures is not None and cameras is not None:
         add_live_routes(app, context, pictures)
     if zones is not None and context.zone_pages:

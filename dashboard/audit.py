@@ -41,7 +41,7 @@ ActionParam = Annotated[AccessAction | None, Query()]
 DayParam = Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}-\d{2}$", description="local day")]
 
 
-def _inert(cell: str) -> str:
+def spreadsheet_safe(cell: str) -> str:
     """A cell a spreadsheet will not run as a formula (a failed sign-in's name is anyone's)."""
     risky = cell.startswith(FORMULA_STARTS) and cell != ANONYMOUS_ACTOR
     return "'" + cell if risky else cell
@@ -91,7 +91,7 @@ def _audit_router(ctx: PageContext) -> APIRouter:
         for e in entries(actor, action, day, 100_000):
             when = datetime.fromtimestamp(e.at, ctx.tz).isoformat(timespec="seconds")
             cells = [when, e.actor, e.action.value, e.target or "", e.address or ""]
-            writer.writerow([_inert(c) for c in cells])
+            writer.writerow([spreadsheet_safe(c) for c in cells])
         headers = {
             "Content-Disposition": 'attachment; filename="stairwatch-access-log.csv"',
             "Cache-Control": "no-store",
