@@ -114,7 +114,7 @@ def _stacked_days(
     shown = positions[::step]
     axes.set_xticks(shown, [stats.days[i].strftime("%m-%d") for i in shown])
     axes.yaxis.set_major_locator(MaxNLocator(integer=True))
-    axes.legend(loc="upper left", fontsize="small")
+    axes.legend(loc="best", fontsize="small")
 
 
 def _series_color(index: int, key: str) -> str:
@@ -146,7 +146,7 @@ def _response_times(axes: Axes, stats: AlertStats, texts: Texts) -> None:
         axes.bar(offsets, minutes, width, label=texts(key), color=color)
     axes.set_xticks(range(len(groups)), names)
     axes.set_ylabel(texts("stats_minutes"))
-    axes.legend(loc="upper left", fontsize="small")
+    axes.legend(loc="best", fontsize="small")
 
 
 def _busiest_cameras(axes: Axes, stats: AlertStats, texts: Texts) -> None:
