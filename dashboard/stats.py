@@ -38,10 +38,19 @@ RESPONSE_FIELDS = (
 )
 NO_STORE = {"Cache-Control": "no-store"}
 
+FIRST_DAY, LAST_DAY = date(1970, 1, 2), date(9998, 12, 30)  # Unix seconds and dates hold
 StartParam = Annotated[
-    date | None, Query(description="first local day (YYYY-MM-DD); default: 6 days before end")
+    date | None,
+    Query(
+        ge=FIRST_DAY,
+        le=LAST_DAY,
+        description="first local day (YYYY-MM-DD); default: 6 days before end",
+    ),
 ]
-EndParam = Annotated[date | None, Query(description="last local day (YYYY-MM-DD); default: today")]
+EndParam = Annotated[
+    date | None,
+    Query(ge=FIRST_DAY, le=LAST_DAY, description="last local day (YYYY-MM-DD); default: today"),
+]
 
 
 def add_stats_routes(

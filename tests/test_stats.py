@@ -425,6 +425,8 @@ def test_api_stats_defaults_to_the_last_week(client: TestClient) -> None:
         {"start": "2024-01-01", "end": "2026-12-01"},
         {"start": "yesterday"},
         {"end": "2026-13-01"},
+        {"start": "0001-01-01"},
+        {"end": "9999-12-31"},
     ],
 )
 def test_api_stats_refuses_bad_ranges(client: TestClient, params: dict[str, str]) -> None:
