@@ -196,8 +196,7 @@ class EventStore:
         replacing any earlier one; the file is written atomically before the row points at it."""
         mp4 = check_mp4(clip_mp4)
         relpath = clip_relpath(event_id, self.get(event_id).alert_ts)
-        path = resolve_media_path(self.media_dir, relpath)
-        commit_temp(write_temp(path, mp4), path)
+        path = self._write_media(relpath, mp4)
         try:
             with self._transaction() as session:
                 row = _get_row(session, event_id)
@@ -342,8 +341,7 @@ class EventStore:
         actor, note = _check_actor_note(actor, note)
         jpeg = check_jpeg(photo_jpeg)
         relpath = photo_relpath(event_id, self.get(event_id).alert_ts)
-        path = resolve_media_path(self.media_dir, relpath)
-        commit_temp(write_temp(path, jpeg), path)
+        path = self._write_media(relpath, jpeg)
         try:
             with self._transaction() as session:
                 row = _get_row(session, event_id)
@@ -516,6 +514,12 @@ class EventStore:
             session.execute(select(1))
 
     # -- internals --------------------------------------------------------------------------
+
+    def _write_media(self, relpath: str, data: bytes) -> Path:
+        """Write ``data`` atomically at ``relpath`` under the media folder; its absolute path."""
+        path = resolve_media_path(self.media_dir, relpath)
+        commit_temp(write_temp(path, data), path)
+        return path
 
     def _changed(self, session: Session, action: ActionKind, row: EventRow) -> StoredEvent:
         stored = _to_stored(row)

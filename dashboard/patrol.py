@@ -17,6 +17,7 @@ import dataclasses
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
 from urllib.parse import urlencode
 
@@ -115,26 +116,31 @@ def _patrol_router(ctx: PageContext, claim_of: Callable[[str], LinkClaim]) -> AP
         flash = texts(DONE_TEXTS[done]) if done in DONE_TEXTS else None
         return _render(ctx, request, texts, token, claim, FormState(), flash=flash)
 
+    def media(
+        request: Request,
+        token: str,
+        path_of: Callable[[str], Path],
+        viewed: AccessAction,
+        media_type: str,
+    ) -> FileResponse:
+        """One of the event's files, the view logged (ClipMissing, PhotoMissing: JSON 404)."""
+        event_id = claim_of(token).event_id
+        path = _existing(lambda: path_of(event_id))
+        log_access(ctx.store, request, PATROL_LINK_ACTOR, viewed, event_id)
+        return FileResponse(path, media_type=media_type, headers=PRIVATE_HEADERS)
+
     @router.get("/p/{token}/snapshot.jpg", response_class=FileResponse)
     def snapshot(request: Request, token: str) -> FileResponse:
-        event_id = claim_of(token).event_id
-        path = _existing(lambda: ctx.store.snapshot_path(event_id))
-        log_access(ctx.store, request, PATROL_LINK_ACTOR, AccessAction.VIEWED_SNAPSHOT, event_id)
-        return FileResponse(path, media_type="image/jpeg", headers=PRIVATE_HEADERS)
+        viewed = AccessAction.VIEWED_SNAPSHOT
+        return media(request, token, ctx.store.snapshot_path, viewed, "image/jpeg")
 
     @router.get("/p/{token}/clip.mp4", response_class=FileResponse)
     def clip(request: Request, token: str) -> FileResponse:
-        event_id = claim_of(token).event_id
-        path = _existing(lambda: ctx.store.clip_path(event_id))  # ClipMissing: JSON 404
-        log_access(ctx.store, request, PATROL_LINK_ACTOR, AccessAction.VIEWED_CLIP, event_id)
-        return FileResponse(path, media_type="video/mp4", headers=PRIVATE_HEADERS)
+        return media(request, token, ctx.store.clip_path, AccessAction.VIEWED_CLIP, "video/mp4")
 
     @router.get("/p/{token}/photo.jpg", response_class=FileResponse)
     def photo(request: Request, token: str) -> FileResponse:
-        event_id = claim_of(token).event_id
-        path = _existing(lambda: ctx.store.photo_path(event_id))  # PhotoMissing: JSON 404
-        log_access(ctx.store, request, PATROL_LINK_ACTOR, AccessAction.VIEWED_PHOTO, event_id)
-        return FileResponse(path, media_type="image/jpeg", headers=PRIVATE_HEADERS)
+        return media(request, token, ctx.store.photo_path, AccessAction.VIEWED_PHOTO, "image/jpeg")
 
     def act(
         request: Request,

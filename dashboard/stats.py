@@ -7,8 +7,6 @@ The numbers come from :func:`alerts.stats.compute_stats`; the charts from
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any
@@ -20,7 +18,7 @@ from fastapi.responses import HTMLResponse, Response
 from alerts.notify_config import PatrolGroupConfig
 from alerts.stats import MAX_DAYS, NO_GROUP, AlertStats, compute_stats, day_bounds, stats_rows
 from dashboard.access import Viewer
-from dashboard.audit import spreadsheet_safe
+from dashboard.audit import csv_download
 from dashboard.i18n import Texts
 from dashboard.pages import LangParam, PageContext, base_path, request_texts
 from dashboard.stats_charts import stats_charts
@@ -132,14 +130,8 @@ def _stats_router(ctx: PageContext, groups: tuple[PatrolGroupConfig, ...]) -> AP
     def stats_csv(_user: Viewer, start: StartParam = None, end: EndParam = None) -> Response:
         """The same numbers as CSV (UTF-8 with BOM), one value a row."""
         stats = stats_for(start, end)
-        out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow(CSV_HEADER)
-        for row in stats_csv_rows(stats):
-            writer.writerow([spreadsheet_safe(cell) for cell in row])
         name = f"stairwatch-stats-{stats.start}-{stats.end}.csv"
-        headers = {**NO_STORE, "Content-Disposition": f'attachment; filename="{name}"'}
-        return Response("\ufeff" + out.getvalue(), media_type="text/csv", headers=headers)
+        return csv_download(CSV_HEADER, stats_csv_rows(stats), name)
 
     @router.get("/stats", response_class=HTMLResponse, include_in_schema=False)
     def stats_page(
