@@ -29,7 +29,7 @@ Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
-# (pattern searched in the request path, body limit in bytes) for routes that take uploads
+# (pattern the whole path inside the app must match, body limit in bytes): routes that take uploads
 BodyLimit = tuple[re.Pattern[str], int]
 
 MAX_BODY_BYTES = 64 * 1024  # the largest real body (a sign-in form, a note) is a few KiB
@@ -75,7 +75,7 @@ class RequestGuard:
         if not _may_have_body(headers):
             await self.app(scope, receive, send)
             return
-        limit = self._body_limit(str(scope.get("path", "")))
+        limit = self.body_limit(scope)
         try:
             body = await _read_body(headers, receive, limit)
         except _TooLarge:
@@ -85,8 +85,16 @@ class RequestGuard:
             return
         await self.app(scope, _replay(body, receive), send)
 
-    def _body_limit(self, path: str) -> int:
-        return next((n for p, n in self.larger_bodies if p.search(path)), self.max_body)
+    def body_limit(self, scope: Scope) -> int:
+        """The most body bytes the request's path may send."""
+        path = _route_path(scope)
+        return next((n for p, n in self.larger_bodies if p.fullmatch(path)), self.max_body)
+
+
+def _route_path(scope: Scope) -> str:
+    """The request's path inside the app (without the mount point)."""
+    path, root = str(scope.get("path", "")), str(scope.get("root_path", "")).rstrip("/")
+    return path[len(root) :] if root and path.startswith(root) else path
 
 
 async def _read_body(headers: Headers, receive: Receive, limit: int) -> bytes:

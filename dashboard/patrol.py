@@ -44,7 +44,7 @@ MAX_TOKEN_LEN = 512  # real tokens are about 150 characters
 
 # The resolve form's body: the photo and a little room for the name, the note and the framing.
 PHOTO_FORM_BYTES = MAX_PHOTO_BYTES + 64 * 1024
-PATROL_UPLOADS: tuple[BodyLimit, ...] = ((re.compile(r"/p/[^/]+/resolve$"), PHOTO_FORM_BYTES),)
+PATROL_UPLOADS: tuple[BodyLimit, ...] = ((re.compile(r"/p/[^/]+/resolve"), PHOTO_FORM_BYTES),)
 
 Action = Literal["on_my_way", "acknowledge", "resolve"]
 DenyReason = Literal["expired", "invalid", "gone"]

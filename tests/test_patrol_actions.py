@@ -25,7 +25,8 @@ from alerts.store import EventStore
 from alerts.stored import ActionKind, CameraInfo
 from dashboard.app import create_app
 from dashboard.auth import Role, hash_password
-from dashboard.patrol import PHOTO_FORM_BYTES
+from dashboard.guard import MAX_BODY_BYTES, RequestGuard
+from dashboard.patrol import PATROL_UPLOADS, PHOTO_FORM_BYTES
 from dashboard.schemas import DashboardSettings, DashboardUser
 from tests.test_patroller import SECRET, T0, TZ, add_event, link
 from tests.web import LOCAL
@@ -201,6 +202,29 @@ def test_only_the_resolve_route_takes_a_large_body(client: TestClient, event_id:
         response = client.post(f"{link(event_id)}/{action}", data=big)
         assert response.status_code == 413
     assert client.post("/login", data=big).status_code == 413
+
+
+@pytest.mark.parametrize(
+    ("path", "root_path", "limit"),
+    [
+        ("/p/tok/resolve", "", PHOTO_FORM_BYTES),
+        ("/stairwatch/p/tok/resolve", "/stairwatch", PHOTO_FORM_BYTES),  # behind a mount
+        ("/p/tok/acknowledge", "", MAX_BODY_BYTES),
+        ("/p/tok/on-my-way", "", MAX_BODY_BYTES),
+        ("/p/tok/resolve/more", "", MAX_BODY_BYTES),
+        ("/x/p/tok/resolve", "", MAX_BODY_BYTES),
+        ("/api/events/e1/resolve", "", MAX_BODY_BYTES),
+        ("/login", "", MAX_BODY_BYTES),
+    ],
+)
+def test_the_guard_raises_the_body_limit_for_the_resolve_path_only(
+    path: str, root_path: str, limit: int
+) -> None:
+    async def app(*_args: object) -> None:
+        raise AssertionError("not called")
+
+    guard = RequestGuard(app, frozenset({"localhost"}), larger_bodies=PATROL_UPLOADS)
+    assert guard.body_limit({"path": path, "root_path": root_path}) == limit
 
 
 def test_a_cross_site_upload_is_refused(
