@@ -197,9 +197,17 @@ def _by_group(
     rows: list[StatsRow], groups: Sequence[PatrolGroupConfig]
 ) -> Iterable[tuple[str, list[StatsRow]]]:
     """Every group (an event two groups own counts for both), then the events none owns."""
-    for group in groups:
-        yield group.name, [r for r in rows if group.owns(r.building, r.floor)]
-    orphans = [r for r in rows if not any(g.owns(r.building, r.floor) for g in groups)]
+    places = {(r.building, r.floor) for r in rows}
+    owners = {place: [g.name for g in groups if g.owns(*place)] for place in places}
+    owned: dict[str, list[StatsRow]] = {g.name: [] for g in groups}
+    orphans: list[StatsRow] = []
+    for r in rows:
+        names = owners[(r.building, r.floor)]
+        for name in names:
+            owned[name].append(r)
+        if not names:
+            orphans.append(r)
+    yield from owned.items()
     if orphans or not groups:
         yield NO_GROUP, orphans
 
