@@ -37,6 +37,7 @@ class AccessAction(StrEnum):
     VIEWED_LIVE = "viewed_live"
     VIEWED_TRAINING = "viewed_training"  # an unredacted frame kept to learn from
     PURGED = "purged"  # a deletion request carried out (target: what, and how many rows/files)
+    VIEWED_PHOTO = "viewed_photo"  # the photo a patroller resolved an event with
 
 
 # Logged once per person and target within the repeat window: views, and sign-ins refused while
@@ -47,6 +48,7 @@ ONCE_PER_WINDOW = frozenset(
         AccessAction.VIEWED_CLIP,
         AccessAction.VIEWED_LIVE,
         AccessAction.VIEWED_TRAINING,
+        AccessAction.VIEWED_PHOTO,
         AccessAction.SIGN_IN_LOCKED,
     }
 )

@@ -29,12 +29,24 @@ class ClipMissing(StoreError):
     """The event has no clip (none recorded yet, or it was removed by retention)."""
 
 
+class PhotoMissing(StoreError):
+    """The event has no patroller's photo (resolved without one, or it was removed)."""
+
+
 class TrainingFrameMissing(StoreError):
     """The event keeps no such training frame (never kept, or removed by retention)."""
 
 
 class SnapshotError(AlertsError):
     """A snapshot could not be rendered (bad image) or encoded."""
+
+
+class PhotoRejected(AlertsError):
+    """An uploaded photo is not a JPEG, PNG or WebP image that decodes; the text says why."""
+
+
+class PhotoTooLarge(PhotoRejected):
+    """An uploaded photo has more bytes or pixels than allowed."""
 
 
 class DeliveryRefused(NotifierError):

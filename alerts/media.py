@@ -15,6 +15,7 @@ from alerts.errors import StoreError
 SNAPSHOT_DIR = "snapshots"
 CLIP_DIR = "clips"
 TRAINING_DIR = "training"
+PHOTO_DIR = "photos"  # a patroller's photo of the place, taken when resolving
 MAX_TRAINING_FRAMES = 5  # per event: the frame it was raised on and the next better ones
 
 
@@ -30,6 +31,7 @@ class EventMedia:
     end_ts: float | None
     snapshot_path: str
     clip_path: str | None
+    photo_path: str | None = None
 
 
 def snapshot_relpath(event_id: str, alert_ts: float) -> str:
@@ -40,6 +42,11 @@ def snapshot_relpath(event_id: str, alert_ts: float) -> str:
 def clip_relpath(event_id: str, alert_ts: float) -> str:
     """``clips/YYYY-MM-DD/<id>.mp4`` (local date of the alert), POSIX separators."""
     return _dated_relpath(CLIP_DIR, event_id, alert_ts, ".mp4")
+
+
+def photo_relpath(event_id: str, alert_ts: float) -> str:
+    """``photos/YYYY-MM-DD/<id>.jpg`` (local date of the alert), POSIX separators."""
+    return _dated_relpath(PHOTO_DIR, event_id, alert_ts, ".jpg")
 
 
 def training_folder(event_id: str, alert_ts: float) -> str:

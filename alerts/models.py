@@ -71,6 +71,9 @@ class EventRow(Base):
     reviewed_at: Mapped[float | None] = mapped_column(Float)
     training_path: Mapped[str | None] = mapped_column(String(PATH_LEN))
     training_frames: Mapped[int | None] = mapped_column(Integer)
+    on_way_by: Mapped[str | None] = mapped_column(String(NAME_LEN))  # a patroller heading there
+    on_way_at: Mapped[float | None] = mapped_column(Float)
+    photo_path: Mapped[str | None] = mapped_column(String(PATH_LEN))  # resolved with this photo
 
     __table_args__ = (
         Index("ix_events_alert_ts", "alert_ts"),

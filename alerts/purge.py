@@ -4,12 +4,12 @@ event (a resident asks; PIPL gives them the right).
 :func:`purge` removes, for the events of its :class:`PurgeScope`: the event rows (their reviews
 are columns of them), their audit trails, every outbox row about them (deliveries, reminders,
 feed messages, and digests that name one of them), their waiting digest items, and their files
-(snapshot, clip, training frames). A camera's scope also takes the outbox rows about the camera
-itself; a date's scope also takes what is left in the media folder's day folders wholly before
-that date (files no row points at any more). Nothing outside the scope is touched. Rows go in
-one transaction, before the files (a failure leaves orphan files, never rows that point at
-nothing). Each purge is written to the access log: who, what, how many. ``dry_run`` counts
-without deleting (and is not logged).
+(snapshot, clip, patroller's photo, training frames). A camera's scope also takes the outbox
+rows about the camera itself; a date's scope also takes what is left in the media folder's day
+folders wholly before that date (files no row points at any more). Nothing outside the scope is
+touched. Rows go in one transaction, before the files (a failure leaves orphan files, never rows
+that point at nothing). Each purge is written to the access log: who, what, how many.
+``dry_run`` counts without deleting (and is not logged).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from alerts.access_log import AccessAction
 from alerts.errors import StoreError
-from alerts.media import CLIP_DIR, SNAPSHOT_DIR, TRAINING_DIR, resolve_media_path
+from alerts.media import CLIP_DIR, PHOTO_DIR, SNAPSHOT_DIR, TRAINING_DIR, resolve_media_path
 from alerts.models import EventActionRow, EventRow
 from alerts.outbox_models import DigestItemRow, OutboxRow
 from alerts.store import EventStore
@@ -37,7 +37,7 @@ T = TypeVar("T")
 
 CHUNK = 500  # ids per statement, well under SQLite's bound-parameter limit
 DATE_FORMATS = ("%Y-%m-%d", "%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M")
-MEDIA_FOLDERS = (SNAPSHOT_DIR, CLIP_DIR, TRAINING_DIR)
+MEDIA_FOLDERS = (SNAPSHOT_DIR, CLIP_DIR, PHOTO_DIR, TRAINING_DIR)
 
 
 class PurgeError(StoreError):
@@ -169,7 +169,13 @@ def purge(
 def _find(
     session: Session, media_dir: Path, scope: PurgeScope, known_cameras: Collection[str]
 ) -> _Found:
-    query = select(EventRow.id, EventRow.snapshot_path, EventRow.clip_path, EventRow.training_path)
+    query = select(
+        EventRow.id,
+        EventRow.snapshot_path,
+        EventRow.clip_path,
+        EventRow.photo_path,
+        EventRow.training_path,
+    )
     if scope.camera_id is not None:
         camera = scope.camera_id
         rows = session.execute(query.where(EventRow.camera_id == camera)).all()
@@ -182,7 +188,9 @@ def _find(
         if not rows:
             raise PurgeError(f"event {scope.event_id!r}: no event with this id")
     event_ids = [r.id for r in rows]
-    relpaths = [p for r in rows for p in (r.snapshot_path, r.clip_path) if p is not None]
+    relpaths = [
+        p for r in rows for p in (r.snapshot_path, r.clip_path, r.photo_path) if p is not None
+    ]
     folders = [resolve_media_path(media_dir, r.training_path) for r in rows if r.training_path]
     files = {resolve_media_path(media_dir, p) for p in relpaths} | set(_files_in(folders))
     if scope.before is not None:

@@ -35,6 +35,7 @@ class MediaItem:
     """One event as the planner sees it. Times in Unix seconds, sizes in bytes.
 
     ``end_ts`` None: the event is ongoing. ``clip_bytes`` 0: no clip (or its file is gone).
+    ``photo_bytes``: the patroller's photo, which goes only with its event.
     """
 
     event_id: str
@@ -42,6 +43,7 @@ class MediaItem:
     end_ts: float | None
     snapshot_bytes: int
     clip_bytes: int
+    photo_bytes: int = 0
 
     @property
     def ongoing(self) -> bool:
@@ -141,7 +143,7 @@ class _CapCut:
                 return
             self.deleted.append(item)
             clip_left = 0 if item.event_id in self._dropped_ids else item.clip_bytes
-            self.total -= item.snapshot_bytes + clip_left
+            self.total -= item.snapshot_bytes + item.photo_bytes + clip_left
 
 
 def apply_retention(
@@ -167,7 +169,7 @@ def _oldest_first(item: MediaItem) -> tuple[float, str]:
 
 
 def _bytes(items: Iterable[MediaItem]) -> int:
-    return sum(i.snapshot_bytes + i.clip_bytes for i in items)
+    return sum(i.snapshot_bytes + i.clip_bytes + i.photo_bytes for i in items)
 
 
 def _measure(media_dir: Path, media: EventMedia) -> MediaItem:
@@ -177,6 +179,7 @@ def _measure(media_dir: Path, media: EventMedia) -> MediaItem:
         end_ts=media.end_ts,
         snapshot_bytes=_file_size(media_dir, media.snapshot_path),
         clip_bytes=_file_size(media_dir, media.clip_path),
+        photo_bytes=_file_size(media_dir, media.photo_path),
     )
 
 

@@ -35,6 +35,7 @@ FEED_TYPES: dict[ActionKind, FeedType] = {
     ActionKind.ASSIGNED: "update",
     ActionKind.RESOLVED: "update",
     ActionKind.REVIEWED: "update",
+    ActionKind.ON_THE_WAY: "update",
 }
 FEED_GROUP = "*"  # feed rows go once per channel, not once per group
 
@@ -161,7 +162,7 @@ def _to_people(
 def subject_kind(kind: NoticeKind, action: ActionKind, event: StoredEvent) -> str:
     """The ``kind`` part of an idempotency key: unique per message an event may owe a channel."""
     if kind is NoticeKind.FEED:
-        repeatable = action in (ActionKind.ASSIGNED, ActionKind.REVIEWED)
+        repeatable = action in (ActionKind.ASSIGNED, ActionKind.REVIEWED, ActionKind.ON_THE_WAY)
         suffix = f":{event.updated_at!r}" if repeatable else ""
         return f"feed:{action.value}{suffix}"
     if kind is NoticeKind.REMINDER:

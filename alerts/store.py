@@ -27,6 +27,7 @@ from alerts.errors import (
     ClipMissing,
     EventNotFound,
     EventStateError,
+    PhotoMissing,
     SnapshotMissing,
     StoreError,
     TrainingFrameMissing,
@@ -37,6 +38,7 @@ from alerts.media import (
     EventMedia,
     clip_relpath,
     commit_temp,
+    photo_relpath,
     remove_folder_quietly,
     remove_quietly,
     resolve_media_path,
@@ -194,8 +196,7 @@ class EventStore:
         replacing any earlier one; the file is written atomically before the row points at it."""
         mp4 = check_mp4(clip_mp4)
         relpath = clip_relpath(event_id, self.get(event_id).alert_ts)
-        path = resolve_media_path(self.media_dir, relpath)
-        commit_temp(write_temp(path, mp4), path)
+        path = self._write_media(relpath, mp4)
         try:
             with self._transaction() as session:
                 row = _get_row(session, event_id)
@@ -238,6 +239,7 @@ class EventStore:
             EventRow.end_ts,
             EventRow.snapshot_path,
             EventRow.clip_path,
+            EventRow.photo_path,
         )
         query = select(*columns).order_by(EventRow.alert_ts, EventRow.id)
         with self._transaction() as session:
@@ -250,12 +252,17 @@ class EventStore:
         if not event_ids:
             return 0
         with self._transaction() as session:
-            query = select(EventRow.snapshot_path, EventRow.clip_path, EventRow.training_path)
+            query = select(
+                EventRow.snapshot_path,
+                EventRow.clip_path,
+                EventRow.photo_path,
+                EventRow.training_path,
+            )
             paths = session.execute(query.where(EventRow.id.in_(event_ids))).all()
             session.execute(delete(EventActionRow).where(EventActionRow.event_id.in_(event_ids)))
             session.execute(delete(EventRow).where(EventRow.id.in_(event_ids)))
-        for snapshot, clip, training in paths:
-            for relpath in (snapshot, clip):
+        for snapshot, clip, photo, training in paths:
+            for relpath in (snapshot, clip, photo):
                 if relpath is not None:
                     remove_quietly(resolve_media_path(self.media_dir, relpath))
             if training is not None:
@@ -323,15 +330,58 @@ class EventStore:
         """Dealt with. Open and acknowledged events can be resolved, once."""
         actor, note = _check_actor_note(actor, note)
         with self._transaction() as session:
+            return self._resolve_row(session, _get_row(session, event_id), actor, note)
+
+    def resolve_with_photo(
+        self, event_id: str, actor: str, note: str | None, photo_jpeg: bytes
+    ) -> StoredEvent:
+        """:meth:`resolve`, keeping ``photo_jpeg`` (a checked, re-encoded JPEG) as the event's
+        evidence at ``photos/YYYY-MM-DD/<id>.jpg``. The file is written first and removed again
+        when the event cannot be resolved."""
+        actor, note = _check_actor_note(actor, note)
+        jpeg = check_jpeg(photo_jpeg)
+        relpath = photo_relpath(event_id, self.get(event_id).alert_ts)
+        path = self._write_media(relpath, jpeg)
+        try:
+            with self._transaction() as session:
+                row = _get_row(session, event_id)
+                row.photo_path = relpath
+                return self._resolve_row(session, row, actor, note)
+        except BaseException:
+            remove_quietly(path)
+            raise
+
+    def on_my_way(self, event_id: str, actor: str) -> StoredEvent:
+        """A patroller is heading there: stamped on the event (the latest one wins) and in its
+        trail. An open event is acknowledged by it too (someone has seen it, so it is not
+        escalated). Any event not yet resolved."""
+        actor, _ = _check_actor_note(actor, None)
+        with self._transaction() as session:
             row = _get_row(session, event_id)
             if row.status == EventStatus.RESOLVED:
-                raise EventStateError(_state_message(row, "resolve"))
+                raise EventStateError(_state_message(row, "head to"))
             now = self._clock()
-            row.status = EventStatus.RESOLVED.value
-            row.resolved_by, row.resolved_at = actor, now
-            _set_note(row, note, now)
-            session.add(_action_row(event_id, ActionKind.RESOLVED, actor, now, note))
-            return self._changed(session, ActionKind.RESOLVED, row)
+            row.updated_at = now
+            if row.status == EventStatus.OPEN:
+                row.status = EventStatus.ACKNOWLEDGED.value
+                row.acknowledged_by, row.acknowledged_at = actor, now
+                session.add(_action_row(event_id, ActionKind.ACKNOWLEDGED, actor, now))
+                self._changed(session, ActionKind.ACKNOWLEDGED, row)
+            row.on_way_by, row.on_way_at = actor, now
+            session.add(_action_row(event_id, ActionKind.ON_THE_WAY, actor, now))
+            return self._changed(session, ActionKind.ON_THE_WAY, row)
+
+    def _resolve_row(
+        self, session: Session, row: EventRow, actor: str, note: str | None
+    ) -> StoredEvent:
+        if row.status == EventStatus.RESOLVED:
+            raise EventStateError(_state_message(row, "resolve"))
+        now = self._clock()
+        row.status = EventStatus.RESOLVED.value
+        row.resolved_by, row.resolved_at = actor, now
+        _set_note(row, note, now)
+        session.add(_action_row(row.id, ActionKind.RESOLVED, actor, now, note))
+        return self._changed(session, ActionKind.RESOLVED, row)
 
     def review(self, event_id: str, actor: str, review: ReviewInput) -> StoredEvent:
         """Give the event ``review``'s verdict, replacing any earlier one; the trail keeps each
@@ -436,6 +486,17 @@ class EventStore:
             raise ClipMissing(f"clip of event {event_id} is missing ({relpath})")
         return path
 
+    def photo_path(self, event_id: str) -> Path:
+        """Absolute path of the photo the event was resolved with; :class:`PhotoMissing` if it
+        has none or it is gone."""
+        relpath = self.get(event_id).photo_path
+        if relpath is None:
+            raise PhotoMissing(f"event {event_id} has no photo")
+        path = resolve_media_path(self.media_dir, relpath)
+        if not path.is_file():
+            raise PhotoMissing(f"photo of event {event_id} is missing ({relpath})")
+        return path
+
     def training_frame_path(self, event_id: str, index: int) -> Path:
         """Absolute path of the event's training frame ``index`` (0: the frame it was raised
         on); :class:`TrainingFrameMissing` if it keeps no such frame."""
@@ -453,6 +514,12 @@ class EventStore:
             session.execute(select(1))
 
     # -- internals --------------------------------------------------------------------------
+
+    def _write_media(self, relpath: str, data: bytes) -> Path:
+        """Write ``data`` atomically at ``relpath`` under the media folder; its absolute path."""
+        path = resolve_media_path(self.media_dir, relpath)
+        commit_temp(write_temp(path, data), path)
+        return path
 
     def _changed(self, session: Session, action: ActionKind, row: EventRow) -> StoredEvent:
         stored = _to_stored(row)
@@ -599,6 +666,9 @@ def _to_stored(row: EventRow) -> StoredEvent:
         review=read_review(row),
         training_frames=row.training_frames or 0,
         training_path=row.training_path,
+        on_way_by=row.on_way_by,
+        on_way_at=row.on_way_at,
+        photo_path=row.photo_path,
     )
 
 

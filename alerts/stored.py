@@ -31,6 +31,7 @@ class ActionKind(StrEnum):
     ASSIGNED = "assigned"
     RESOLVED = "resolved"
     REVIEWED = "reviewed"  # a verdict (confirmed / false_alarm); the note holds it as JSON
+    ON_THE_WAY = "on_the_way"  # a patroller is heading there
 
 
 SYSTEM_ACTOR = "stairwatch"
@@ -74,6 +75,9 @@ class StoredEvent(BaseModel):
     review: Review | None = None
     training_frames: int = 0  # unredacted frames kept to learn from (admins only)
     training_path: str | None = None  # their folder, relative to the media folder
+    on_way_by: str | None = None  # the latest patroller who said "on my way"
+    on_way_at: float | None = None
+    photo_path: str | None = None  # the resolving patroller's photo, relative to the media folder
 
     @computed_field  # type: ignore[prop-decorator]
     @property

@@ -7,6 +7,7 @@ falls back to English labels rather than showing empty boxes.
 
 from __future__ import annotations
 
+import contextlib
 import io
 from functools import cache
 
@@ -19,7 +20,13 @@ from alerts.events import EventType
 from alerts.notify_config import Language
 from alerts.render import BuildingCount
 
-CJK_FONTS = ("Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Zen Hei", "Noto Sans CJK JP")
+CJK_FONTS = (
+    "Noto Sans CJK SC",
+    "Source Han Sans SC",
+    "WenQuanYi Zen Hei",
+    "WenQuanYi Micro Hei",  # Debian's fonts-wqy-microhei
+    "Noto Sans CJK JP",
+)
 LABELS: dict[Language, dict[str, str]] = {
     "en": {
         EventType.EBIKE_PARKED: "E-bike parked",
@@ -56,8 +63,26 @@ COLORS = {
 @cache
 def cjk_font() -> str | None:
     """The name of an installed CJK font, or None."""
+    found = _known_cjk_font()
+    if found is None:
+        _add_fonts_installed_since_the_cache()
+        found = _known_cjk_font()
+    return found
+
+
+def _known_cjk_font() -> str | None:
     installed = {f.name for f in font_manager.fontManager.ttflist}
     return next((name for name in CJK_FONTS if name in installed), None)
+
+
+def _add_fonts_installed_since_the_cache() -> None:
+    """matplotlib lists the system's fonts once and caches the list: a font package installed
+    later (``fonts-wqy-microhei`` by ``.ci/run``) is not in it until it is added."""
+    known = {f.fname for f in font_manager.fontManager.ttflist}
+    for path in font_manager.findSystemFonts():
+        if path not in known:
+            with contextlib.suppress(Exception):  # an unreadable font is just not used
+                font_manager.fontManager.addfont(path)
 
 
 def render_chart(buildings: list[BuildingCount], day: str, language: Language) -> bytes:

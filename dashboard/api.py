@@ -156,6 +156,20 @@ def api_router(
         return FileResponse(path, media_type="video/mp4", headers=NO_STORE)
 
     @router.get(
+        "/api/events/{event_id}/photo.jpg",
+        response_class=FileResponse,
+        responses={
+            404: {"description": "no such event, or it was resolved without a photo"},
+            200: {"content": {"image/jpeg": {}}},
+        },
+    )
+    def photo(event_id: str, request: Request, user: Viewer) -> FileResponse:
+        """The photo a patroller resolved the event with (re-encoded JPEG), logged."""
+        path = store.photo_path(event_id)
+        log_access(store, request, user.name, AccessAction.VIEWED_PHOTO, event_id)
+        return FileResponse(path, media_type="image/jpeg", headers=NO_STORE)
+
+    @router.get(
         "/api/events/{event_id}/training/{index}.jpg",
         response_class=FileResponse,
         responses={

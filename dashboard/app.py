@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from fastapi import FastAPI, Request, Response
@@ -22,10 +22,12 @@ from alerts.errors import (
     ClipMissing,
     EventNotFound,
     EventStateError,
+    PhotoMissing,
     SnapshotMissing,
     StoreError,
     TrainingFrameMissing,
 )
+from alerts.notify_config import PatrolGroupConfig
 from alerts.store import EventStore
 from dashboard.access import Access, NotSignedIn, install_access
 from dashboard.api import STORE_UNAVAILABLE, api_router
@@ -35,7 +37,7 @@ from dashboard.guard import RequestGuard
 from dashboard.live import add_live_routes
 from dashboard.login import add_login_routes
 from dashboard.pages import PageContext, page_router
-from dashboard.patrol import add_patrol_routes
+from dashboard.patrol import PATROL_UPLOADS, add_patrol_routes
 from dashboard.purge import add_purge_routes
 from dashboard.schemas import (
     CameraPictureProvider,
@@ -45,6 +47,7 @@ from dashboard.schemas import (
     ServiceHealthProvider,
     served_hosts,
 )
+from dashboard.stats import add_stats_routes
 from dashboard.views import resolve_timezone
 from dashboard.zones import add_zone_routes
 
@@ -72,6 +75,7 @@ def create_app(
     pictures: CameraPictureProvider | None = None,
     zones: CameraZonesProvider | None = None,
     service: ServiceHealthProvider | None = None,
+    patrol_groups: Sequence[PatrolGroupConfig] = (),
 ) -> FastAPI:
     """The dashboard over ``store``; ``cameras`` reports stream health (None: no cameras shown);
     ``metrics`` returns the Prometheus text served at ``GET /metrics`` (None: no such route);
@@ -79,7 +83,8 @@ def create_app(
     ``settings.users`` turns on signing in (pages need a viewer, actions an operator);
     ``pictures`` (with ``cameras``) turns on the live view at ``/live``, and ``zones`` (with
     both) the zone drawing pages at ``/cameras/{id}/zones``; ``service`` the viewers' ``GET
-    /api/health`` (health problems, thread restarts, the recorder's queue)."""
+    /api/health`` (health problems, thread restarts, the recorder's queue); ``patrol_groups``
+    the groups whose response times the statistics page reports."""
     settings = settings or DashboardSettings()
     context = PageContext(
         store=store,
@@ -106,6 +111,7 @@ def create_app(
     add_login_routes(app, context, access)
     add_audit_routes(app, context)
     add_purge_routes(app, context)
+    add_stats_routes(app, context, patrol_groups)
     if pictures is not None and cameras is not None:
         add_live_routes(app, context, pictures)
     if zones is not None and context.zone_pages:
@@ -115,7 +121,8 @@ def create_app(
     if settings.link_secret is not None:
         add_patrol_routes(app, context, settings.link_secret)
     _add_error_handlers(app)
-    app.add_middleware(RequestGuard, hosts=served_hosts(settings))
+    uploads = PATROL_UPLOADS if settings.link_secret is not None else ()
+    app.add_middleware(RequestGuard, hosts=served_hosts(settings), larger_bodies=uploads)
     app.middleware("http")(_security_headers)
     return app
 
@@ -150,6 +157,7 @@ def _add_error_handlers(app: FastAPI) -> None:
         (EventNotFound, 404),
         (SnapshotMissing, 404),
         (ClipMissing, 404),
+        (PhotoMissing, 404),
         (TrainingFrameMissing, 404),
         (EventStateError, 409),
         (StoreError, 503),

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Annotated
 from urllib.parse import urlencode
@@ -41,10 +42,25 @@ ActionParam = Annotated[AccessAction | None, Query()]
 DayParam = Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}-\d{2}$", description="local day")]
 
 
-def _inert(cell: str) -> str:
+def spreadsheet_safe(cell: str) -> str:
     """A cell a spreadsheet will not run as a formula (a failed sign-in's name is anyone's)."""
     risky = cell.startswith(FORMULA_STARTS) and cell != ANONYMOUS_ACTOR
     return "'" + cell if risky else cell
+
+
+def csv_download(header: Sequence[str], rows: Iterable[Sequence[str]], filename: str) -> Response:
+    """A CSV attachment, UTF-8 with BOM (so spreadsheet programs read the Chinese names), no
+    cell a formula, never cached."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([spreadsheet_safe(cell) for cell in row])
+    headers = {
+        "Content-Disposition": f'attachment; filename="{filename}"',
+        "Cache-Control": "no-store",
+    }
+    return Response("\ufeff" + out.getvalue(), media_type="text/csv", headers=headers)
 
 
 def add_audit_routes(app: FastAPI, ctx: PageContext) -> None:
@@ -85,18 +101,18 @@ def _audit_router(ctx: PageContext) -> APIRouter:
         user: Admin, actor: ActorParam = None, action: ActionParam = None, day: DayParam = None
     ) -> Response:
         """The same as CSV (UTF-8 with BOM, so spreadsheet programs read the Chinese names)."""
-        out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow(["time", "actor", "action", "target", "address"])
-        for e in entries(actor, action, day, 100_000):
-            when = datetime.fromtimestamp(e.at, ctx.tz).isoformat(timespec="seconds")
-            cells = [when, e.actor, e.action.value, e.target or "", e.address or ""]
-            writer.writerow([_inert(c) for c in cells])
-        headers = {
-            "Content-Disposition": 'attachment; filename="stairwatch-access-log.csv"',
-            "Cache-Control": "no-store",
-        }
-        return Response("\ufeff" + out.getvalue(), media_type="text/csv", headers=headers)
+        rows = [
+            [
+                datetime.fromtimestamp(e.at, ctx.tz).isoformat(timespec="seconds"),
+                e.actor,
+                e.action.value,
+                e.target or "",
+                e.address or "",
+            ]
+            for e in entries(actor, action, day, 100_000)
+        ]
+        header = ["time", "actor", "action", "target", "address"]
+        return csv_download(header, rows, "stairwatch-access-log.csv")
 
     @router.get("/audit", response_class=HTMLResponse, include_in_schema=False)
     def audit_page(

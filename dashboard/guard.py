@@ -8,7 +8,8 @@
   so no other page can act with the visitor's cookie, remembered Basic credentials or loopback
   trust.
   Clients that send neither header (curl, scripts) are not browsers and pass.
-- Body: at most :data:`MAX_BODY_BYTES`; a longer one gets 413 as soon as its ``Content-Length``
+- Body: at most :data:`MAX_BODY_BYTES` (or the larger limit given for a path pattern, e.g. the
+  patroller's photo upload); a longer one gets 413 as soon as its ``Content-Length``
   says so or, for a chunked body, as soon as that many bytes have arrived; nothing is parsed
   before the whole body is known to fit.
 """
@@ -16,6 +17,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import urlsplit
@@ -27,6 +29,8 @@ Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+# (pattern the whole path inside the app must match, body limit in bytes): routes that take uploads
+BodyLimit = tuple[re.Pattern[str], int]
 
 MAX_BODY_BYTES = 64 * 1024  # the largest real body (a sign-in form, a note) is a few KiB
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -41,12 +45,20 @@ class _Gone(Exception):
 
 
 class RequestGuard:
-    """Wraps ``app``; ``hosts`` are the allowed Host names (lower case, IPv6 unbracketed)."""
+    """Wraps ``app``; ``hosts`` are the allowed Host names (lower case, IPv6 unbracketed);
+    ``larger_bodies`` raise the body limit of the paths they match (the first match wins)."""
 
-    def __init__(self, app: ASGIApp, hosts: frozenset[str], max_body: int = MAX_BODY_BYTES):
+    def __init__(
+        self,
+        app: ASGIApp,
+        hosts: frozenset[str],
+        max_body: int = MAX_BODY_BYTES,
+        larger_bodies: tuple[BodyLimit, ...] = (),
+    ):
         self.app = app
         self.hosts = hosts
         self.max_body = max_body
+        self.larger_bodies = larger_bodies
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -63,32 +75,45 @@ class RequestGuard:
         if not _may_have_body(headers):
             await self.app(scope, receive, send)
             return
+        limit = self.body_limit(scope)
         try:
-            body = await self._read_body(headers, receive)
+            body = await _read_body(headers, receive, limit)
         except _TooLarge:
-            await _answer(send, 413, f"the body is larger than {self.max_body} bytes")
+            await _answer(send, 413, f"the body is larger than {limit} bytes")
             return
         except _Gone:
             return
         await self.app(scope, _replay(body, receive), send)
 
-    async def _read_body(self, headers: Headers, receive: Receive) -> bytes:
-        declared = headers.get("content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.max_body):
+    def body_limit(self, scope: Scope) -> int:
+        """The most body bytes the request's path may send."""
+        path = _route_path(scope)
+        return next((n for p, n in self.larger_bodies if p.fullmatch(path)), self.max_body)
+
+
+def _route_path(scope: Scope) -> str:
+    """The request's path inside the app (without the mount point)."""
+    path, root = str(scope.get("path", "")), str(scope.get("root_path", "")).rstrip("/")
+    return path[len(root) :] if root and path.startswith(root) else path
+
+
+async def _read_body(headers: Headers, receive: Receive, limit: int) -> bytes:
+    declared = headers.get("content-length")
+    if declared is not None and (not declared.isdigit() or int(declared) > limit):
+        raise _TooLarge()
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            raise _Gone()
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
             raise _TooLarge()
-        chunks: list[bytes] = []
-        size = 0
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":
-                raise _Gone()
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > self.max_body:
-                raise _TooLarge()
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                return b"".join(chunks)
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
 
 
 def host_name(host_header: str) -> str:

@@ -34,6 +34,8 @@ class EventView:
     details: tuple[str, ...]
     snapshot_url: str
     clip_url: str | None  # None: no clip (yet)
+    photo_url: str | None  # the resolving patroller's photo; None: none
+    on_way: str | None  # "who · when" of the latest "on my way"
     acknowledged: str | None  # "who · when"
     assigned_to: str | None
     resolved: str | None
@@ -113,6 +115,8 @@ def event_view(
         details=tuple(texts.detail(d) for d in event.details),
         snapshot_url=f"{base}/api/events/{event.id}/snapshot.jpg",
         clip_url=None if event.clip_path is None else f"{base}/api/events/{event.id}/clip.mp4",
+        photo_url=None if event.photo_path is None else f"{base}/api/events/{event.id}/photo.jpg",
+        on_way=_who_when(event.on_way_by, event.on_way_at, tz),
         acknowledged=_who_when(event.acknowledged_by, event.acknowledged_at, tz),
         assigned_to=event.assigned_to,
         resolved=_who_when(event.resolved_by, event.resolved_at, tz),

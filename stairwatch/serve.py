@@ -71,6 +71,7 @@ def serve(settings: Settings, duration_s: float | None = None) -> int:
         pictures=cameras,
         zones=cameras,
         service=cameras,
+        patrol_groups=settings.notifications.groups,
     )
     config = uvicorn.Config(
         app, host=settings.server.host, port=settings.server.port, log_level="warning"

@@ -241,6 +241,7 @@ PLANS = [
     ("ended", LIFT, ("boss",), FEED | {"ended hook boss"}, set()),
     ("ended", {}, (), FEED, set()),
     ("acknowledged", {}, (), FEED, set()),
+    ("on_the_way", LIFT, (), FEED, set()),  # a patroller heading there: machines only
     ("resolved", {"building": "9"}, (), set(), set()),
 ]
 

@@ -1,5 +1,6 @@
 // The patroller's page: the form works without this script. With it, the name is remembered
-// on this phone, "resolve" asks once more, and a second tap does not post twice.
+// on this phone, "resolve" asks once more, a second tap does not post twice, and a photo goes
+// only with "resolve" (the other actions' routes take no large body).
 (() => {
   "use strict";
 
@@ -7,6 +8,7 @@
   const form = document.getElementById("patrol-form");
   if (!form) return;
   const name = form.elements.namedItem("name");
+  const photo = form.elements.namedItem("photo");
 
   function remembered() {
     try {
@@ -23,6 +25,7 @@
   window.addEventListener("pageshow", () => {
     sending = false;
     form.querySelectorAll("button").forEach((b) => { b.disabled = false; });
+    if (photo) photo.disabled = false;
   });
 
   form.addEventListener("submit", (ev) => {
@@ -40,6 +43,8 @@
     } catch (err) {
       // not remembered; the action still goes through
     }
+    // The form data is gathered after this handler: a disabled field is left out.
+    if (photo) photo.disabled = !(button && button.dataset.photo === "yes");
     sending = true;
     // After this turn, so the browser has already taken the button's formaction.
     setTimeout(() => form.querySelectorAll("button").forEach((b) => { b.disabled = true; }), 0);
