@@ -1,7 +1,7 @@
 """The HTML page and the fragments its script swaps in when something changed.
 
-The server renders every card (one renderer, one catalogue); the script polls ``/api/events``
-and fetches ``/partials/events`` only when the list changed.
+The server renders every card (one renderer, one catalogue); the script fetches
+``/partials/events`` when the live feed (``dashboard/feed.py``) says an event changed.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from alerts.changes import latest_mark
 from alerts.deliveries import delivery_counts
 from alerts.events import EventStatus
 from alerts.reviews import review_counts
@@ -108,6 +109,7 @@ def _context(
     base = base_path(request)
     now = ctx.clock()
     limit = ctx.settings.page_size
+    feed_after = latest_mark(ctx.store.engine)  # before the list: the feed replays from here
     events = ctx.store.list_events(limit=limit, status=status)
     statuses = ctx.cameras.camera_statuses() if ctx.cameras is not None else []
     return {
@@ -118,6 +120,8 @@ def _context(
         "refresh_ms": round(ctx.settings.refresh_s * 1000),
         "now_text": format_time(now, ctx.tz)[11:],  # the clock time; the script keeps it current
         "script_messages": texts.script_messages(),
+        "feed_messages": texts.feed_messages(),
+        "feed_after": feed_after.text() if feed_after else "",
         "events": [event_view(e, texts, ctx.tz, now, base) for e in events],
         "deliveries": _delivery_texts(ctx.store, texts, [e.id for e in events]),
         "cameras": [camera_view(c, texts) for c in statuses],

@@ -22,6 +22,10 @@ from vision.detector import load_detector
 
 log = logging.getLogger(__name__)
 
+# Open dashboards hold their live feed (an endless response) open: at a stop, uvicorn ends
+# them after this long instead of waiting for every browser to go away.
+STREAMS_CLOSE_S = 2
+
 
 def serve(settings: Settings, duration_s: float | None = None) -> int:
     """Start everything, print the dashboard URL, block until Ctrl-C or ``duration_s``."""
@@ -73,7 +77,11 @@ def serve(settings: Settings, duration_s: float | None = None) -> int:
         service=cameras,
     )
     config = uvicorn.Config(
-        app, host=settings.server.host, port=settings.server.port, log_level="warning"
+        app,
+        host=settings.server.host,
+        port=settings.server.port,
+        log_level="warning",
+        timeout_graceful_shutdown=STREAMS_CLOSE_S,
     )
     server = uvicorn.Server(config)
     timer = None

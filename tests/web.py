@@ -28,7 +28,10 @@ def free_port() -> int:
 def serving(app: Any) -> Iterator[str]:
     """``app`` under uvicorn on a free local port; yields its base URL."""
     port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
+    # Open live feeds (every dashboard page has one) end a second after the server is told to.
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_level="warning", timeout_graceful_shutdown=1
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="dashboard-under-test", daemon=True)
     thread.start()
