@@ -38,15 +38,19 @@ class ChangeMark:
         return f"{self.at!r}{MARK_SEPARATOR}{self.event_id}"
 
 
+BEFORE_ALL = ChangeMark(0.0, "")  # before every change: "send everything from the start"
+
+
 def parse_mark(text: str) -> ChangeMark:
-    """The mark :meth:`ChangeMark.text` wrote; :class:`StoreError` naming the value otherwise."""
+    """The mark :meth:`ChangeMark.text` wrote (an empty id: before any change at that time, as
+    :data:`BEFORE_ALL` is); :class:`StoreError` naming the value otherwise."""
     at_text, sep, event_id = text.partition(MARK_SEPARATOR)
     shown = text if len(text) <= 80 else text[:80] + "..."
     try:
         at = float(at_text)
     except ValueError:
         at = math.nan
-    if not sep or not math.isfinite(at) or at < 0 or not 0 < len(event_id) <= ID_LEN:
+    if not sep or not math.isfinite(at) or at < 0 or len(event_id) > ID_LEN:
         raise StoreError(f"not a change mark (<updated_at>_<event id>): {shown!r}")
     return ChangeMark(at, event_id)
 

@@ -138,7 +138,7 @@ async def event_stream(
         await asyncio.sleep(POLL_S)
 
 
-def start_mark(store: EventStore, last_event_id: str | None, after: str | None) -> FeedCursor:
+def start_cursor(store: EventStore, last_event_id: str | None, after: str | None) -> FeedCursor:
     """Where a stream starts: after ``Last-Event-ID``, else after ``?after=``, else now."""
     given = last_event_id or after
     if given is None:  # what is in the window now counts as known; later commits in it do not
@@ -167,7 +167,7 @@ def add_feed_routes(app: FastAPI, store: EventStore, keepalive_s: float) -> None
         after: Annotated[str | None, Query(max_length=200)] = None,
     ) -> StreamingResponse:
         """Server-Sent Events: each new or changed event, as ``GET /api/events/{id}`` gives it."""
-        cursor = start_mark(store, last_event_id, after)
+        cursor = start_cursor(store, last_event_id, after)
         return StreamingResponse(
             event_stream(store.engine, cursor, keepalive_s),
             media_type="text/event-stream",

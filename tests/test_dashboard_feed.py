@@ -18,14 +18,14 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
 import dashboard.feed
-from alerts.changes import ChangeMark, parse_mark
+from alerts.changes import BEFORE_ALL, ChangeMark, parse_mark
 from alerts.errors import StoreError
 from alerts.store import EventStore
 from dashboard.access import SESSION_COOKIE
 from dashboard.api import STORE_UNAVAILABLE
 from dashboard.app import create_app
 from dashboard.auth import Role, hash_password
-from dashboard.feed import LOOKBACK_S, FeedCursor, next_chunk, start_mark
+from dashboard.feed import LOOKBACK_S, FeedCursor, next_chunk, start_cursor
 from dashboard.schemas import DashboardSettings, DashboardUser
 from tests.media_helpers import raise_event
 from tests.web import LOCAL
@@ -116,9 +116,21 @@ def test_a_reconnect_gets_what_changed_after_its_mark_then_goes_on(
     assert parse_mark(live["id"]) == ChangeMark(clock.now, seen.id)
 
 
+def test_a_page_that_showed_no_events_gets_one_raised_before_its_stream_began(
+    store: EventStore,
+) -> None:
+    with TestClient(create_app(store), base_url=LOCAL) as client:
+        page = client.get("/?lang=en").text
+        assert f'data-feed-after="{BEFORE_ALL.text()}"' in page
+        event = raise_event(store, time.time())
+        with client.stream("GET", STREAM, params={"after": BEFORE_ALL.text()}) as response:
+            message = read_message(response.iter_lines())
+    assert event_id_of(message) == event.id
+
+
 @pytest.mark.parametrize(
     "mark",
-    ["junk", "nan_abc", "-5.0_abc", "1.5_", "_abc", "1e999_abc", "1.5_" + "x" * 37],
+    ["junk", "nan_abc", "-5.0_abc", "_abc", "1e999_abc", "1.5_" + "x" * 37],
 )
 def test_a_mark_that_was_never_sent_is_refused(store: EventStore, mark: str) -> None:
     with TestClient(create_app(store), base_url=LOCAL) as client:
@@ -152,7 +164,7 @@ def test_a_change_is_sent_once_even_when_it_commits_late(
     timed_store: EventStore, clock: Clock, stamped_s: float, sent: bool
 ) -> None:
     raise_event(timed_store, T0)
-    cursor = start_mark(timed_store, None, None)
+    cursor = start_cursor(timed_store, None, None)
     clock.now = T0 + stamped_s
     late = raise_event(timed_store, T0 + 1)
     chunk = next_chunk(timed_store.engine, cursor)

@@ -23,7 +23,7 @@
   const connEl = document.getElementById("conn");
   const updatedEl = document.getElementById("updated-at");
 
-  let signature = null;
+  let signature = signatureOf(JSON.parse(document.getElementById("list-state").textContent));
   let renderedAt = Date.now();
   let timer = null;
   let soon = null;
@@ -63,9 +63,7 @@
     try {
       const events = await (await fetchOk(`${base}/api/events?${listQuery()}`)).json();
       const sig = signatureOf(events);
-      if (signature === null && !force) {
-        signature = sig; // the page came with this list already rendered
-      } else if (!force && (isPlaying() || isReviewing())) {
+      if (!force && (isPlaying() || isReviewing())) {
         deferred = true; // swapping the cards now would stop the clip someone is watching
       } else if (force || sig !== signature || Date.now() - renderedAt > RERENDER_MS) {
         const fragmentQuery = listQuery();
@@ -95,8 +93,8 @@
     }, feedUp ? RERENDER_MS : refreshMs);
   }
 
+  // A message may repeat what the page shows (a reconnect replays): the list's signature tells.
   function refreshSoon() {
-    signature = CHANGED;
     clearTimeout(soon);
     soon = setTimeout(async () => {
       if (await refresh(false)) setTimeout(refreshSoon, RETRY_MS);
@@ -104,7 +102,10 @@
   }
 
   document.addEventListener("stairwatch:changed", refreshSoon);
-  document.addEventListener("stairwatch:reset", refreshSoon);
+  document.addEventListener("stairwatch:reset", () => {
+    signature = CHANGED; // more changed than the feed replays: render whatever the list says
+    refreshSoon();
+  });
   document.addEventListener("stairwatch:feed", (ev) => {
     const up = Boolean(ev.detail && ev.detail.up);
     if (up === feedUp) return; // the browser retrying: the timer already runs as it should
