@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Annotated
 
+import uvicorn
 from fastapi import FastAPI, Header, HTTPException, Query
 from fastapi.responses import StreamingResponse
 from sqlalchemy import Engine
@@ -43,6 +45,28 @@ MAX_READ = 500  # changes one read may return; more means "reset", never a long 
 MAX_STREAM_S = 300.0  # then the browser reconnects, signing in again (roles, expired sessions)
 RETRY_MS = 2000  # the browser's reconnect delay
 STREAM_HEADERS = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}  # nginx: no buffering
+
+
+class LiveFeeds:
+    """The app's open streams (``app.state.live_feeds``); once closed, each ends within
+    :data:`POLL_S`."""
+
+    def __init__(self) -> None:
+        self.closed = False
+
+    def close(self) -> None:
+        self.closed = True
+
+
+class FeedClosingServer(uvicorn.Server):
+    """A uvicorn server that ends the app's live feeds when it stops: each is an endless
+    response, which uvicorn would otherwise wait on until every browser went away."""
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        feeds = getattr(getattr(self.config.app, "state", None), "live_feeds", None)
+        if isinstance(feeds, LiveFeeds):
+            feeds.close()
+        await super().shutdown(sockets)
 
 
 @dataclass
@@ -116,13 +140,14 @@ def next_chunk(engine: Engine, cursor: FeedCursor) -> str:
 
 
 async def event_stream(
-    engine: Engine, cursor: FeedCursor, keepalive_s: float
+    engine: Engine, cursor: FeedCursor, keepalive_s: float, feeds: LiveFeeds
 ) -> AsyncIterator[str]:
     """Messages as events change, a keep-alive comment when idle, for :data:`MAX_STREAM_S`.
-    Ends early when the store fails (the browser retries; its next connect gets the 503)."""
+    Ends early when ``feeds`` closes or the store fails (the browser retries; its next connect
+    gets the 503)."""
     yield f"retry: {RETRY_MS}\n\n"
     started = last_sent = time.monotonic()
-    while time.monotonic() - started < MAX_STREAM_S:
+    while time.monotonic() - started < MAX_STREAM_S and not feeds.closed:
         try:
             chunk = await run_in_threadpool(next_chunk, engine, cursor)
         except StoreError as exc:
@@ -154,7 +179,10 @@ def start_cursor(store: EventStore, last_event_id: str | None, after: str | None
 
 def add_feed_routes(app: FastAPI, store: EventStore, keepalive_s: float) -> None:
     """``GET /api/events/stream`` for viewers and up (as ``GET /api/events``). Add it before
-    ``/api/events/{event_id}``, which would take ``stream`` for an id."""
+    ``/api/events/{event_id}``, which would take ``stream`` for an id. Serve the app with
+    :class:`FeedClosingServer`, so that stopping it ends the streams."""
+    feeds = LiveFeeds()
+    app.state.live_feeds = feeds
 
     @app.get(
         "/api/events/stream",
@@ -169,7 +197,7 @@ def add_feed_routes(app: FastAPI, store: EventStore, keepalive_s: float) -> None
         """Server-Sent Events: each new or changed event, as ``GET /api/events/{id}`` gives it."""
         cursor = start_cursor(store, last_event_id, after)
         return StreamingResponse(
-            event_stream(store.engine, cursor, keepalive_s),
+            event_stream(store.engine, cursor, keepalive_s, feeds),
             media_type="text/event-stream",
             headers=STREAM_HEADERS,
         )

@@ -10,6 +10,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from alerts.store import EventStore
 from dashboard.app import create_app
+from dashboard.feed import FeedClosingServer
 from dashboard.schemas import DashboardSettings
 from stairwatch.config import Settings, usable_cores
 from stairwatch.media.retention_job import start_retention_job
@@ -22,8 +23,7 @@ from vision.detector import load_detector
 
 log = logging.getLogger(__name__)
 
-# Open dashboards hold their live feed (an endless response) open: at a stop, uvicorn ends
-# them after this long instead of waiting for every browser to go away.
+# A stop waits this long at most for responses still running (the live feeds end at once).
 STREAMS_CLOSE_S = 2
 
 
@@ -83,7 +83,7 @@ def serve(settings: Settings, duration_s: float | None = None) -> int:
         log_level="warning",
         timeout_graceful_shutdown=STREAMS_CLOSE_S,
     )
-    server = uvicorn.Server(config)
+    server = FeedClosingServer(config)
     timer = None
     if duration_s is not None:
         timer = threading.Timer(duration_s, lambda: setattr(server, "should_exit", True))

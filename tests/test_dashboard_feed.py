@@ -28,7 +28,7 @@ from dashboard.auth import Role, hash_password
 from dashboard.feed import LOOKBACK_S, FeedCursor, next_chunk, start_cursor
 from dashboard.schemas import DashboardSettings, DashboardUser
 from tests.media_helpers import raise_event
-from tests.web import LOCAL
+from tests.web import LOCAL, serving
 
 pytestmark = pytest.mark.timeout(60)  # a message that never comes must not hang the run
 
@@ -147,6 +147,19 @@ def test_an_idle_stream_sends_keep_alive_comments(store: EventStore) -> None:
         lines = response.iter_lines()
         assert next(lines) == "retry: 2000"
         assert [line for line in (next(lines), next(lines)) if line] == [": keep-alive"]
+
+
+def test_stopping_the_server_ends_open_streams_cleanly(store: EventStore) -> None:
+    """Under uvicorn: the stream's body ends as a complete response (a stream cut off at the
+    shutdown timeout would end mid-body, which httpx reports as an error)."""
+    with httpx.Client(timeout=30) as client:
+        with serving(create_app(store)) as base:
+            request = client.build_request("GET", f"{base}{STREAM}")
+            response = client.send(request, stream=True)
+            lines = response.iter_lines()
+            assert next(lines) == "retry: 2000"
+        assert [line for line in lines if line] == []
+        response.close()
 
 
 # -- the cursor (no HTTP): late commits, repeats, bursts ---------------------------------------
