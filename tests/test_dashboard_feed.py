@@ -24,10 +24,10 @@ from alerts.store import EventStore
 from dashboard.access import SESSION_COOKIE
 from dashboard.api import STORE_UNAVAILABLE
 from dashboard.app import create_app
-from dashboard.auth import Role, hash_password
 from dashboard.feed import LOOKBACK_S, FeedCursor, next_chunk, start_cursor
-from dashboard.schemas import DashboardSettings, DashboardUser
+from dashboard.schemas import DashboardSettings
 from tests.media_helpers import raise_event
+from tests.test_dashboard_auth import PASSWORDS, SESSION_SECRET, Clock, users
 from tests.web import LOCAL, serving
 
 pytestmark = pytest.mark.timeout(60)  # a message that never comes must not hang the run
@@ -36,17 +36,9 @@ STREAM = "/api/events/stream"
 T0 = 1_800_000_000.0
 
 
-class Clock:
-    def __init__(self, now: float = T0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture
 def clock() -> Clock:
-    return Clock()
+    return Clock(T0)
 
 
 @pytest.fixture
@@ -213,17 +205,10 @@ def test_a_stream_cannot_begin_without_the_store(store: EventStore) -> None:
 
 # -- who may read it -----------------------------------------------------------------------------
 
-PASSWORDS = {"vera": "viewer-pass", "otto": "operator-pass"}
-ROLES = {"vera": Role.VIEWER, "otto": Role.OPERATOR}
-
 
 @pytest.fixture
 def signed_in_app(store: EventStore) -> Iterator[TestClient]:
-    users = tuple(
-        DashboardUser(name=n, role=ROLES[n], password_hash=SecretStr(hash_password(p, 1000)))
-        for n, p in PASSWORDS.items()
-    )
-    settings = DashboardSettings(users=users, session_secret=SecretStr("s" * 32))
+    settings = DashboardSettings(users=users(), session_secret=SecretStr(SESSION_SECRET))
     with TestClient(create_app(store, settings=settings), base_url=LOCAL) as client:
         yield client
 
