@@ -79,6 +79,7 @@ class EventRow(Base):
         Index("ix_events_alert_ts", "alert_ts"),
         Index("ix_events_camera_id", "camera_id"),
         Index("ix_events_status", "status"),
+        Index("ix_events_updated_at", "updated_at", "id"),  # the live feed's cursor
     )
 
 

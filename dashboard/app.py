@@ -33,6 +33,7 @@ from dashboard.access import Access, NotSignedIn, install_access
 from dashboard.api import STORE_UNAVAILABLE, api_router
 from dashboard.audit import add_audit_routes, log_access
 from dashboard.auth import Account, Authenticator
+from dashboard.feed import add_feed_routes
 from dashboard.guard import RequestGuard
 from dashboard.live import add_live_routes
 from dashboard.login import add_login_routes
@@ -106,6 +107,7 @@ def create_app(
     )
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     install_access(app, access)
+    add_feed_routes(app, store, settings.feed_keepalive_s)  # before /api/events/{event_id}
     app.include_router(api_router(store, cameras, service))
     app.include_router(page_router(context, access))
     add_login_routes(app, context, access)

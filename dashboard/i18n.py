@@ -265,6 +265,13 @@ MESSAGES: dict[Lang, dict[str, str]] = {
         "stats_share": "误报比例",
         "stats_acknowledged": "已确认数",
         "stats_resolved": "已解决数",
+        # the live feed (dashboard/feed.py, static/feed.js)
+        "critical_alert": "紧急告警",
+        "critical_dismiss": "知道了",
+        "critical_more": "另有 {n} 条紧急告警",
+        "sound_on": "提示音：开",
+        "sound_off": "提示音：关",
+        "sound_hint": "浏览器要求先点击一次页面，才能播放提示音。",
     },
     "en": {
         "title": "Stairwatch",
@@ -478,11 +485,19 @@ MESSAGES: dict[Lang, dict[str, str]] = {
         "stats_share": "False-alarm share",
         "stats_acknowledged": "Acknowledged",
         "stats_resolved": "Resolved",
+        # the live feed (dashboard/feed.py, static/feed.js)
+        "critical_alert": "Critical alert",
+        "critical_dismiss": "Dismiss",
+        "critical_more": "{n} more critical alerts",
+        "sound_on": "Sound: on",
+        "sound_off": "Sound: off",
+        "sound_hint": "The browser plays sounds only after one click on the page.",
     },
 }
 
 # Messages the page's script needs (prompts and errors), sent to it as JSON.
 SCRIPT_KEYS = ("prompt_actor", "prompt_note", "prompt_assignee", "action_failed", "connection_lost")
+FEED_KEYS = ("critical_alert", "critical_more", "sound_on", "sound_off")
 
 
 @dataclass(frozen=True)
@@ -510,6 +525,12 @@ class Texts:
 
     def script_messages(self) -> dict[str, str]:
         return {key: self(key) for key in SCRIPT_KEYS}
+
+    def feed_messages(self) -> dict[str, str | dict[str, str]]:
+        """What the live feed's script writes: its texts and the event types' names."""
+        texts: dict[str, str | dict[str, str]] = {key: self(key) for key in FEED_KEYS}
+        texts["types"] = {t.value: self.event_type(t) for t in EventType}
+        return texts
 
     def other_lang(self) -> Lang:
         return "en" if self.lang == "zh-CN" else "zh-CN"

@@ -1,7 +1,7 @@
 """The HTML page and the fragments its script swaps in when something changed.
 
-The server renders every card (one renderer, one catalogue); the script polls ``/api/events``
-and fetches ``/partials/events`` only when the list changed.
+The server renders every card (one renderer, one catalogue); the script fetches
+``/partials/events`` when the live feed (``dashboard/feed.py``) says an event changed.
 """
 
 from __future__ import annotations
@@ -16,10 +16,12 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from alerts.changes import BEFORE_ALL, latest_mark
 from alerts.deliveries import delivery_counts
 from alerts.events import EventStatus
 from alerts.reviews import review_counts
 from alerts.store import EventStore
+from alerts.stored import StoredEvent
 from dashboard.access import Access
 from dashboard.auth import Role, User
 from dashboard.i18n import Lang, Texts, pick_lang
@@ -108,6 +110,7 @@ def _context(
     base = base_path(request)
     now = ctx.clock()
     limit = ctx.settings.page_size
+    feed_after = latest_mark(ctx.store.engine)  # before the list: the feed replays from here
     events = ctx.store.list_events(limit=limit, status=status)
     statuses = ctx.cameras.camera_statuses() if ctx.cameras is not None else []
     return {
@@ -118,6 +121,9 @@ def _context(
         "refresh_ms": round(ctx.settings.refresh_s * 1000),
         "now_text": format_time(now, ctx.tz)[11:],  # the clock time; the script keeps it current
         "script_messages": texts.script_messages(),
+        "feed_messages": texts.feed_messages(),
+        "feed_after": (feed_after or BEFORE_ALL).text(),
+        "list_state": [_list_state(e) for e in events],
         "events": [event_view(e, texts, ctx.tz, now, base) for e in events],
         "deliveries": _delivery_texts(ctx.store, texts, [e.id for e in events]),
         "cameras": [camera_view(c, texts) for c in statuses],
@@ -130,6 +136,16 @@ def _context(
         "can_act": user.role.allows(Role.OPERATOR),
         "live_href": f"{base}/live?lang={lang}" if ctx.live else None,
         "audit_href": f"{base}/audit?lang={lang}" if user.role.allows(Role.ADMIN) else None,
+    }
+
+
+def _list_state(event: StoredEvent) -> dict[str, str | float | None]:
+    """What the page's script compares to tell whether its list changed (app.js signatureOf)."""
+    return {
+        "id": event.id,
+        "status": event.status.value,
+        "updated_at": event.updated_at,
+        "end_ts": event.end_ts,
     }
 
 

@@ -146,7 +146,15 @@ class DashboardSettings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     default_lang: Lang = "zh-CN"
-    refresh_s: float = Field(5.0, ge=1, le=300, description="how often the page polls for events")
+    refresh_s: float = Field(
+        15.0,
+        ge=1,
+        le=300,
+        description="how often the page polls for events while its live feed is down",
+    )
+    feed_keepalive_s: float = Field(
+        15.0, ge=1, le=120, description="a comment on an idle live feed this often (proxies)"
+    )
     page_size: int = Field(50, ge=1, le=500, description="events shown on the page")
     timezone: str | None = Field(
         None, description="IANA zone for times on the page, e.g. Asia/Shanghai; None: the server's"

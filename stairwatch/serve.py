@@ -10,6 +10,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from alerts.store import EventStore
 from dashboard.app import create_app
+from dashboard.feed import FeedClosingServer
 from dashboard.schemas import DashboardSettings
 from stairwatch.config import Settings, usable_cores
 from stairwatch.media.retention_job import start_retention_job
@@ -21,6 +22,9 @@ from stairwatch.secret_scrub import Scrubber
 from vision.detector import load_detector
 
 log = logging.getLogger(__name__)
+
+# A stop waits this long at most for responses still running (the live feeds end at once).
+STREAMS_CLOSE_S = 2
 
 
 def serve(settings: Settings, duration_s: float | None = None) -> int:
@@ -74,9 +78,13 @@ def serve(settings: Settings, duration_s: float | None = None) -> int:
         patrol_groups=settings.notifications.groups,
     )
     config = uvicorn.Config(
-        app, host=settings.server.host, port=settings.server.port, log_level="warning"
+        app,
+        host=settings.server.host,
+        port=settings.server.port,
+        log_level="warning",
+        timeout_graceful_shutdown=STREAMS_CLOSE_S,
     )
-    server = uvicorn.Server(config)
+    server = FeedClosingServer(config)
     timer = None
     if duration_s is not None:
         timer = threading.Timer(duration_s, lambda: setattr(server, "should_exit", True))

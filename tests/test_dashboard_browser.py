@@ -362,3 +362,62 @@ def test_the_chinese_page_shows_real_glyphs_and_no_english_details(
         details = page.locator("article.event .details li").all_inner_texts()
         assert details == ["the cable reaches an e-bike"] * 2
         page.screenshot(path=str(tmp_path / "dashboard-en.png"), full_page=True)
+
+
+# Counts the tones the page makes (Web Audio), so the cue is checked without a speaker.
+COUNT_TONES = """
+window.tones = 0;
+const makeTone = AudioContext.prototype.createOscillator;
+AudioContext.prototype.createOscillator = function () {
+  window.tones += 1;
+  return makeTone.call(this);
+};
+"""
+FEED_WAIT_MS = 2_000  # the acceptance bound of issue 19: on the page 2 s after it is raised
+
+
+def _raise_critical(store: EventStore, key: str) -> str:
+    now = time.time()
+    record = replace(
+        parked_record(key, CAMERA.id, "landing", now, EventType.FLYING_WIRE),
+        severity=Severity.CRITICAL,
+    )
+    return store.record_raised(record, CAMERA, render_snapshot(scene(now), None, [], key)).id
+
+
+@pytest.mark.parametrize(
+    ("lang", "banner_start", "mute_text"),
+    [
+        ("zh-CN", "紧急告警 飞线充电 · 3F 楼梯间 3号楼 3F", "提示音：关"),
+        ("en", "Critical alert Flying-wire charging · 3F 楼梯间 3号楼 3F", "Sound: off"),
+    ],
+)
+def test_a_critical_alert_reaches_an_open_page_at_once_with_banner_and_sound(
+    browser: Any, store: EventStore, lang: str, banner_start: str, mute_text: str
+) -> None:
+    """Issue 19's acceptance: raised while the page is open (from another thread than the
+    server's, as the recorder does), its card and the banner show within 2 s, no reload."""
+    banner = "#critical-banner"
+    with _browser_page(browser, lang) as page, serving(create_app(store)) as base:
+        page.add_init_script(COUNT_TONES)
+        page.goto(f"{base}/?lang={lang}")
+        ordinary = raise_event(store, time.time()).id
+        page.wait_for_selector(f'article.event[data-id="{ordinary}"]', timeout=FEED_WAIT_MS)
+        assert page.is_hidden(banner), "only critical alerts get the banner"
+        critical = _raise_critical(store, "wire-1")
+        page.wait_for_selector(f'article.event[data-id="{critical}"]', timeout=FEED_WAIT_MS)
+        page.wait_for_selector(banner, state="visible", timeout=FEED_WAIT_MS)
+        assert " ".join(page.inner_text(banner).split()).startswith(banner_start)
+        assert page.evaluate("window.tones") == 3, "three short beeps"
+
+        page.click("#sound")  # muted: remembered across a reload
+        page.reload()
+        assert page.inner_text("#sound") == mute_text
+        assert page.get_attribute("#sound", "aria-pressed") == "false"
+        second = _raise_critical(store, "wire-2")
+        page.wait_for_selector(f'article.event[data-id="{second}"]', timeout=FEED_WAIT_MS)
+        page.wait_for_selector(banner, state="visible", timeout=FEED_WAIT_MS)
+        assert page.evaluate("window.tones") == 0, "muted: no sound"
+
+        store.acknowledge(second, "wang")  # dealt with: the banner goes
+        page.wait_for_selector(banner, state="hidden", timeout=FEED_WAIT_MS)

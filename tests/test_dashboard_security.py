@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -56,6 +57,7 @@ NEEDS: dict[str, str] = {
     "/metrics": Role.VIEWER,
     "/api/health": Role.VIEWER,
     "/api/events": Role.VIEWER,
+    "/api/events/stream": Role.VIEWER,
     "/api/events/{event_id}": Role.VIEWER,
     "/api/events/{event_id}/actions": Role.VIEWER,
     "/api/events/{event_id}/deliveries": Role.VIEWER,
@@ -90,6 +92,7 @@ NEEDS: dict[str, str] = {
     "/p/{token}/acknowledge": LINK,
     "/p/{token}/resolve": LINK,
 }
+STREAMS = frozenset({"/api/events/stream"})  # endless bodies: their head and first line
 FAKE_MP4 = b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2" + b"\x00" * 64
 
 
@@ -194,6 +197,15 @@ def body_for(path: str) -> dict[str, Any]:
 WHO = [None, "vera", "otto", "ada"]
 
 
+def call(client: TestClient, method: str, url: str, path: str, **kwargs: Any) -> httpx.Response:
+    """The response; of a stream (:data:`STREAMS`), its status, headers and first chunk."""
+    if path not in STREAMS:
+        return client.request(method, url, **kwargs)
+    with client.stream(method, url, **kwargs) as response:
+        first = next(response.iter_bytes(), b"")
+    return httpx.Response(response.status_code, headers=response.headers, content=first)
+
+
 @pytest.mark.parametrize("who", WHO)
 def test_role_matrix(store: EventStore, who: str | None, caplog: pytest.LogCaptureFixture) -> None:
     """Each route x each method it has, plus HEAD and OPTIONS x each role: refused exactly when
@@ -208,8 +220,14 @@ def test_role_matrix(store: EventStore, who: str | None, caplog: pytest.LogCaptu
             for method in sorted(set(route.methods) | {"HEAD", "OPTIONS"}):
                 url = request_for(route.path, event_id, token)
                 extra = body_for(route.path) if method == "POST" else {}
-                response = client.request(
-                    method, url, cookies=cookies, follow_redirects=False, **extra
+                response = call(
+                    client,
+                    method,
+                    url,
+                    route.path,
+                    cookies=cookies,
+                    follow_redirects=False,
+                    **extra,
                 )
                 client.cookies.clear()  # only the role under test speaks
                 if route.path == "/logout" and method == "POST" and who:

@@ -15,6 +15,8 @@ from typing import Any
 
 import uvicorn
 
+from dashboard.feed import FeedClosingServer
+
 LOCAL = "http://localhost"
 
 
@@ -28,8 +30,10 @@ def free_port() -> int:
 def serving(app: Any) -> Iterator[str]:
     """``app`` under uvicorn on a free local port; yields its base URL."""
     port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
-    server = uvicorn.Server(config)
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_level="warning", timeout_graceful_shutdown=2
+    )
+    server = FeedClosingServer(config)  # ends the live feeds of the pages still open
     thread = threading.Thread(target=server.run, name="dashboard-under-test", daemon=True)
     thread.start()
     deadline = time.monotonic() + 30

@@ -1,7 +1,8 @@
 // Stairwatch dashboard: keeps the event list fresh and sends acknowledge/assign/resolve and
 // verdicts (confirmed / false alarm with its reason and note).
-// The server renders the cards; this script polls /api/events and swaps in the rendered
-// fragment only when the list changed (or once a minute, so durations stay current).
+// The server renders the cards; this script swaps in the rendered fragment when the live feed
+// (feed.js) says an event changed, and once a minute so durations and camera health stay
+// current. It polls /api/events only while the live feed is down.
 (() => {
   "use strict";
 
@@ -12,6 +13,8 @@
   const limit = body.dataset.limit || "50";
   const refreshMs = Number(body.dataset.refreshMs) || 5000;
   const RERENDER_MS = 60000;
+  const RETRY_MS = 3000; // a change waits while a clip plays or a verdict is being written
+  const CHANGED = "changed"; // a signature no list has: the next refresh renders
   const ACTOR_KEY = "stairwatch.actor";
   const user = body.dataset.user || ""; // signed in: actions are theirs, nobody asks a name
   const messages = JSON.parse(document.getElementById("messages").textContent);
@@ -20,9 +23,12 @@
   const connEl = document.getElementById("conn");
   const updatedEl = document.getElementById("updated-at");
 
-  let signature = null;
+  let signature = signatureOf(JSON.parse(document.getElementById("list-state").textContent));
   let renderedAt = Date.now();
   let timer = null;
+  let soon = null;
+  let feedUp = false;
+  let feedWasUp = false;
 
   function listQuery() {
     const params = new URLSearchParams({ limit });
@@ -51,14 +57,14 @@
     return events.map((e) => `${e.id}:${e.status}:${e.updated_at}:${e.end_ts}`).join("|");
   }
 
+  // Returns true when it left the cards as they were because someone is using them.
   async function refresh(force) {
+    let deferred = false;
     try {
       const events = await (await fetchOk(`${base}/api/events?${listQuery()}`)).json();
       const sig = signatureOf(events);
-      if (signature === null && !force) {
-        signature = sig; // the page came with this list already rendered
-      } else if (!force && (isPlaying() || isReviewing())) {
-        // Swapping the cards now would stop the clip someone is watching; try next time.
+      if (!force && (isPlaying() || isReviewing())) {
+        deferred = true; // swapping the cards now would stop the clip someone is watching
       } else if (force || sig !== signature || Date.now() - renderedAt > RERENDER_MS) {
         const fragmentQuery = listQuery();
         fragmentQuery.delete("limit");
@@ -75,15 +81,39 @@
     } catch (err) {
       connEl.hidden = false;
     }
+    return deferred;
   }
 
+  // With the live feed up, only the once-a-minute render; without it, the configured poll.
   function schedule() {
     clearTimeout(timer);
     timer = setTimeout(async () => {
       if (!document.hidden) await refresh(false);
       schedule();
-    }, refreshMs);
+    }, feedUp ? RERENDER_MS : refreshMs);
   }
+
+  // A message may repeat what the page shows (a reconnect replays): the list's signature tells.
+  function refreshSoon() {
+    clearTimeout(soon);
+    soon = setTimeout(async () => {
+      if (await refresh(false)) setTimeout(refreshSoon, RETRY_MS);
+    }, 100); // one render for a burst of messages
+  }
+
+  document.addEventListener("stairwatch:changed", refreshSoon);
+  document.addEventListener("stairwatch:reset", () => {
+    signature = CHANGED; // more changed than the feed replays: render whatever the list says
+    refreshSoon();
+  });
+  document.addEventListener("stairwatch:feed", (ev) => {
+    const up = Boolean(ev.detail && ev.detail.up);
+    if (up === feedUp) return; // the browser retrying: the timer already runs as it should
+    if (up && feedWasUp) refreshSoon(); // back after a gap: catch up once
+    feedWasUp = feedWasUp || up;
+    feedUp = up;
+    schedule();
+  });
 
   function askActor() {
     if (user) return user;

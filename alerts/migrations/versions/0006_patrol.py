@@ -1,6 +1,6 @@
 """Patroller actions: who said "on my way" and when, and the photo a patroller resolved with.
 
-Revision ID: 0006_patrol
+Revision ID: 0006
 Revises: 0005
 Create Date: 2026-12-07
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0006_patrol"
+revision: str = "0006"
 down_revision: str | None = "0005"
 branch_labels: str | tuple[str, ...] | None = None
 depends_on: str | tuple[str, ...] | None = None
