@@ -44,6 +44,7 @@ from dashboard.schemas import (
     ServiceHealthProvider,
     served_hosts,
 )
+from dashboard.sheds import add_shed_routes
 from dashboard.views import resolve_timezone
 from dashboard.zones import add_zone_routes
 
@@ -104,6 +105,7 @@ def create_app(
     app.include_router(page_router(context, access))
     add_login_routes(app, context, access)
     add_audit_routes(app, context)
+    add_shed_routes(app, context, access)
     if pictures is not None and cameras is not None:
         add_live_routes(app, context, pictures)
     if zones is not None and context.zone_pages:

@@ -144,6 +144,7 @@ class Service:
                 config.detect_fps,
                 self.settings.model.track_confidence,
             ),
+            tz=self.settings.notifications.tzinfo(),
         )
         intake = FrameIntake(
             self._pending, health, motion_gate(config.motion), lambda: pipeline.has_live_tracks
