@@ -134,6 +134,12 @@ class ShedIntrusionParams(_Params):
     )
     min_s: float = Field(20.0, gt=0, description="seconds in the closed shed before alerting")
     clear_after_s: float = Field(10.0, gt=0, description="gone this long means they left")
+    refind_s: float = Field(
+        3.0,
+        ge=0,
+        description="a person lost at most this long and found again nearby is the same person; "
+        "later, it is someone new (people come and go by the same door)",
+    )
     anchor: Anchor = Anchor.BOTTOM_CENTER
 
 
@@ -234,6 +240,7 @@ class ShedIntrusionOverride(_Override):
     closed_hours: tuple[Window, ...] | None = None
     min_s: float | None = Field(None, gt=0)
     clear_after_s: float | None = Field(None, gt=0)
+    refind_s: float | None = Field(None, ge=0)
     anchor: Anchor | None = None
 
 

@@ -67,12 +67,26 @@ def at(hour: int, minute: int = 0, second: int = 0) -> datetime:
     return DAY.replace(hour=hour, minute=minute, second=second)
 
 
-def stays(from_s: float, to_s: float, cx: float = 320.0) -> Scene:
-    return lambda t: [person_at(cx)] if from_s <= t < to_s else []
+def stays(from_s: float, to_s: float, cx: float = 320.0, tid: int = 5) -> Scene:
+    return lambda t: [person_at(cx, tid=tid)] if from_s <= t < to_s else []
 
 
 def walks_through(t: float) -> list[Obj]:
     return [person_at(40 + 80 * t)] if t < 8 else []
+
+
+def one_then_another(t: float) -> list[Obj]:
+    """Someone in the shed for 8 s; 5 s after they are gone, someone else for 15 s."""
+    return [*stays(0, 8)(t), *stays(13, 28, tid=6)(t)]
+
+
+def two_together(t: float) -> list[Obj]:
+    return [*stays(0, 40)(t), *stays(0, 40, cx=500, tid=6)(t)]
+
+
+def relieved(t: float) -> list[Obj]:
+    """One person 0-30 s, another 25-90 s elsewhere in the shed: one intrusion all along."""
+    return [*stays(0, 30)(t), *stays(25, 90, cx=500, tid=6)(t)]
 
 
 def raised(changes: list[tuple[float, EventChange]]) -> list[float]:
@@ -94,6 +108,9 @@ INTRUSION_CASES = [
     ("closed all day", ["00:00-00:00"], at(12), stays(0, 60), 60, [20.0]),
     ("two windows, second one", ["01:00-02:00", "13:00-14:00"], at(13), stays(0, 60), 60, [20.0]),
     ("no schedule, never closed", [], at(23), stays(0, 60), 60, []),
+    ("passer-by, then another soon after", ["22:00-06:00"], at(23), one_then_another, 40, []),
+    ("two together are one intrusion", ["22:00-06:00"], at(23), two_together, 40, [20.0]),
+    ("one leaves, the other stays on", ["22:00-06:00"], at(23), relieved, 90, [20.0]),
     (
         "left and came back",
         ["22:00-06:00"],
