@@ -4,14 +4,24 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import tzinfo
 
 from alerts.errors import AlertsError
 from alerts.events import EventChange
 from alerts.observation import Observation
 from alerts.params import RuleParams
-from alerts.rules import camera_tampered, ebike_in_elevator, ebike_parked, flying_wire
+from alerts.rules import (
+    camera_tampered,
+    ebike_in_elevator,
+    ebike_parked,
+    exit_blocked,
+    flying_wire,
+    shed_intrusion,
+    shed_spots,
+)
 from alerts.rules.camera_tampered import TamperState
 from alerts.rules.context import RuleContext
+from alerts.rules.shed_spots import ShedOccupancy, SpotsState
 from alerts.rules.zone_objects import ObjectRuleState
 from vision.zones import Zone
 
@@ -28,6 +38,9 @@ class EngineState:
     ebike_in_elevator: ObjectRuleState = field(default_factory=ObjectRuleState)
     flying_wire: ObjectRuleState = field(default_factory=ObjectRuleState)
     camera_tampered: TamperState = field(default_factory=TamperState)
+    shed_intrusion: ObjectRuleState = field(default_factory=ObjectRuleState)
+    exit_blocked: ObjectRuleState = field(default_factory=ObjectRuleState)
+    shed_spots: SpotsState = field(default_factory=SpotsState)
     last_ts: float | None = None
 
 
@@ -39,6 +52,9 @@ class CameraRuleEngine:
         zones: its zones, in configuration order.
         params: the camera's rule parameters.
         zone_params: parameters of zones that differ from the camera's, by zone name.
+        tz: the site's time zone, for schedules (None: the machine's local time).
+
+    After each :meth:`step`, :attr:`occupancy` holds the sheds' spots as of that frame.
     """
 
     def __init__(
@@ -47,12 +63,14 @@ class CameraRuleEngine:
         zones: Sequence[Zone],
         params: RuleParams,
         zone_params: Mapping[str, RuleParams] | None = None,
+        tz: tzinfo | None = None,
     ):
         names = [z.name for z in zones]
         if len(set(names)) != len(names):
             raise RuleEngineError(f"camera {camera_id}: zone names must be unique, got {names}")
-        self.context = RuleContext(camera_id, tuple(zones), params, dict(zone_params or {}))
+        self.context = RuleContext(camera_id, tuple(zones), params, dict(zone_params or {}), tz)
         self.state = EngineState()
+        self.occupancy: tuple[ShedOccupancy, ...] = ()
 
     @property
     def camera_id(self) -> str:
@@ -72,8 +90,13 @@ class CameraRuleEngine:
         elevator, c2 = ebike_in_elevator.step(s.ebike_in_elevator, obs, ctx)
         wire, c3 = flying_wire.step(s.flying_wire, obs, ctx)
         tamper, c4 = camera_tampered.step(s.camera_tampered, obs, ctx)
-        self.state = EngineState(parked, elevator, wire, tamper, obs.timestamp)
-        return c1 + c2 + c3 + c4
+        intrusion, c5 = shed_intrusion.step(s.shed_intrusion, obs, ctx)
+        blocked, c6 = exit_blocked.step(s.exit_blocked, obs, ctx)
+        spots, self.occupancy = shed_spots.step(s.shed_spots, obs, ctx)
+        self.state = EngineState(
+            parked, elevator, wire, tamper, intrusion, blocked, spots, obs.timestamp
+        )
+        return c1 + c2 + c3 + c4 + c5 + c6
 
     def flush(self, timestamp: float) -> list[EventChange]:
         """End every open event at ``timestamp`` (end of a clip, shutdown) and forget the objects.
@@ -83,5 +106,9 @@ class CameraRuleEngine:
         elevator, c2 = ebike_in_elevator.flush(s.ebike_in_elevator, timestamp)
         wire, c3 = flying_wire.flush(s.flying_wire, timestamp)
         tamper, c4 = camera_tampered.flush(s.camera_tampered, timestamp)
-        self.state = EngineState(parked, elevator, wire, tamper, s.last_ts)
-        return c1 + c2 + c3 + c4
+        intrusion, c5 = shed_intrusion.flush(s.shed_intrusion, timestamp)
+        blocked, c6 = exit_blocked.flush(s.exit_blocked, timestamp)
+        self.state = EngineState(
+            parked, elevator, wire, tamper, intrusion, blocked, s.shed_spots, s.last_ts
+        )
+        return c1 + c2 + c3 + c4 + c5 + c6

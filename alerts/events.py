@@ -12,6 +12,8 @@ class EventType(StrEnum):
     FLYING_WIRE = "flying_wire"
     CAMERA_TAMPERED = "camera_tampered"
     CAMERA_OFFLINE = "camera_offline"
+    SHED_INTRUSION = "shed_intrusion"
+    EXIT_BLOCKED = "exit_blocked"
 
 
 class Severity(StrEnum):

@@ -22,6 +22,9 @@ class Observation:
             (``tracker_id`` set), in pixels of this frame.
         image: (H, W, 3) uint8 BGR frame, for image checks (cable geometry, tampering);
             rules must not keep references to it beyond the step.
+        wall_ts: capture time on the wall clock (Unix seconds), only to tell the time of day
+            (a shed's closed hours); None: ``timestamp`` is taken for it. Durations always
+            come from ``timestamp``.
     """
 
     camera_id: str
@@ -30,3 +33,9 @@ class Observation:
     height: int
     detections: Detections
     image: NDArray[np.uint8] | None = None
+    wall_ts: float | None = None
+
+    @property
+    def wall_time(self) -> float:
+        """Unix seconds to tell the time of day by."""
+        return self.timestamp if self.wall_ts is None else self.wall_ts

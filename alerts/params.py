@@ -6,6 +6,9 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from alerts.notify_config import Window
+from vision.kinds import ObjectKind
+
 
 class Anchor(StrEnum):
     """Which point(s) of a box decide whether an object is in a zone."""
@@ -122,6 +125,53 @@ class CameraTamperedParams(_Params):
     )
 
 
+class ShedIntrusionParams(_Params):
+    """A person in a ``shed`` zone while it is closed. The schedule is per shed (the shed
+    zone's own ``rules``), in the site's time zone; windows may wrap midnight."""
+
+    closed_hours: tuple[Window, ...] = Field(
+        (), description='local "HH:MM-HH:MM" windows the shed is closed (none: never closed)'
+    )
+    min_s: float = Field(20.0, gt=0, description="seconds in the closed shed before alerting")
+    clear_after_s: float = Field(10.0, gt=0, description="gone this long means they left")
+    refind_s: float = Field(
+        3.0,
+        ge=0,
+        description="a person lost at most this long and found again nearby is the same person; "
+        "later, it is someone new (people come and go by the same door)",
+    )
+    anchor: Anchor = Anchor.BOTTOM_CENTER
+
+
+class ExitBlockedParams(_Params):
+    """An object at rest in an ``exit`` zone (a fire exit, an aisle)."""
+
+    dwell_s: float = Field(120.0, gt=0, description="seconds at rest in an exit before alerting")
+    kinds: tuple[ObjectKind, ...] = Field(
+        (ObjectKind.EBIKE, ObjectKind.BICYCLE),
+        min_length=1,
+        description="what blocks an exit: every object kind the detector reports but people "
+        "(who move on) and cables (which do not block)",
+    )
+    clear_after_s: float = Field(10.0, gt=0, description="gone this long means it was moved")
+    max_speed: float = Field(
+        0.15, gt=0, description="at rest: its box moves under this many box heights per second"
+    )
+    rest_window_s: float = Field(3.0, gt=0, description="the speed is measured over this window")
+    anchor: Anchor = Anchor.BOTTOM_CENTER
+
+
+class ShedSpotsParams(_Params):
+    """Which charging spots of a shed are taken: a vehicle at rest with its anchor in the spot."""
+
+    clear_after_s: float = Field(
+        30.0, gt=0, description="a vehicle unseen this long (hidden by people) has left its spot"
+    )
+    max_speed: float = Field(0.15, gt=0, description="at rest: under this many box heights/s")
+    rest_window_s: float = Field(3.0, gt=0, description="the speed is measured over this window")
+    anchor: Anchor = Anchor.BOTTOM_CENTER
+
+
 class RuleParams(_Params):
     """Every rule's parameters. Missing sections take their defaults."""
 
@@ -129,6 +179,9 @@ class RuleParams(_Params):
     ebike_in_elevator: EbikeInElevatorParams = EbikeInElevatorParams()
     flying_wire: FlyingWireParams = FlyingWireParams()
     camera_tampered: CameraTamperedParams = CameraTamperedParams()
+    shed_intrusion: ShedIntrusionParams = ShedIntrusionParams()
+    exit_blocked: ExitBlockedParams = ExitBlockedParams()
+    shed_spots: ShedSpotsParams = ShedSpotsParams()
     presence: PresenceParams = PresenceParams()
     events: EventParams = EventParams()
 
@@ -183,6 +236,30 @@ class CameraTamperedOverride(_Override):
     moved_correlation: float | None = Field(None, ge=-1, lt=1)
 
 
+class ShedIntrusionOverride(_Override):
+    closed_hours: tuple[Window, ...] | None = None
+    min_s: float | None = Field(None, gt=0)
+    clear_after_s: float | None = Field(None, gt=0)
+    refind_s: float | None = Field(None, ge=0)
+    anchor: Anchor | None = None
+
+
+class ExitBlockedOverride(_Override):
+    dwell_s: float | None = Field(None, gt=0)
+    kinds: tuple[ObjectKind, ...] | None = Field(None, min_length=1)
+    clear_after_s: float | None = Field(None, gt=0)
+    max_speed: float | None = Field(None, gt=0)
+    rest_window_s: float | None = Field(None, gt=0)
+    anchor: Anchor | None = None
+
+
+class ShedSpotsOverride(_Override):
+    clear_after_s: float | None = Field(None, gt=0)
+    max_speed: float | None = Field(None, gt=0)
+    rest_window_s: float | None = Field(None, gt=0)
+    anchor: Anchor | None = None
+
+
 class PresenceOverride(_Override):
     enter_frames: int | None = Field(None, ge=1)
     leave_frames: int | None = Field(None, ge=1)
@@ -204,5 +281,8 @@ class RuleParamsOverride(_Override):
     ebike_in_elevator: EbikeInElevatorOverride | None = None
     flying_wire: FlyingWireOverride | None = None
     camera_tampered: CameraTamperedOverride | None = None
+    shed_intrusion: ShedIntrusionOverride | None = None
+    exit_blocked: ExitBlockedOverride | None = None
+    shed_spots: ShedSpotsOverride | None = None
     presence: PresenceOverride | None = None
     events: EventOverride | None = None

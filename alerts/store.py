@@ -47,6 +47,7 @@ from alerts.media import (
     write_temp,
 )
 from alerts.models import EventActionRow, EventRow
+from alerts.occupancy import OccupancyLog
 from alerts.reviews import ReviewInput, Verdict, read_review, write_review
 from alerts.store_checks import (
     MAX_NOTE_LEN,
@@ -78,6 +79,7 @@ class EventStore:
         self._clock = clock
         self._hooks: list[ChangeHook] = []
         self.access = AccessLog(engine, clock)
+        self.sheds = OccupancyLog(engine, clock)
 
     @classmethod
     def open(cls, database_url: str, media_dir: Path, *, clock: Clock = time.time) -> EventStore:

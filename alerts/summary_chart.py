@@ -34,6 +34,8 @@ LABELS: dict[Language, dict[str, str]] = {
         EventType.FLYING_WIRE: "Flying wire",
         EventType.CAMERA_TAMPERED: "Camera tampered",
         EventType.CAMERA_OFFLINE: "Camera offline",
+        EventType.SHED_INTRUSION: "Person in closed shed",
+        EventType.EXIT_BLOCKED: "Exit blocked",
         "title": "Alerts per building, {day}",
         "building": "Building {name}",
         "none": "(none)",
@@ -45,6 +47,8 @@ LABELS: dict[Language, dict[str, str]] = {
         EventType.FLYING_WIRE: "飞线充电",
         EventType.CAMERA_TAMPERED: "摄像头被遮挡",
         EventType.CAMERA_OFFLINE: "摄像头离线",
+        EventType.SHED_INTRUSION: "车棚非开放时段有人",
+        EventType.EXIT_BLOCKED: "安全出口被堵",
         "title": "{day} 各楼栋告警",
         "building": "{name}号楼",
         "none": "未指定",
@@ -57,6 +61,8 @@ COLORS = {
     EventType.FLYING_WIRE: "#6a1b9a",
     EventType.CAMERA_TAMPERED: "#546e7a",
     EventType.CAMERA_OFFLINE: "#90a4ae",
+    EventType.SHED_INTRUSION: "#ad1457",
+    EventType.EXIT_BLOCKED: "#ef6c00",
 }
 
 

@@ -48,6 +48,7 @@ from dashboard.schemas import (
     ServiceHealthProvider,
     served_hosts,
 )
+from dashboard.sheds import add_shed_routes
 from dashboard.stats import add_stats_routes
 from dashboard.views import resolve_timezone
 from dashboard.zones import add_zone_routes
@@ -114,6 +115,7 @@ def create_app(
     add_audit_routes(app, context)
     add_purge_routes(app, context)
     add_stats_routes(app, context, patrol_groups)
+    add_shed_routes(app, context, access)
     if pictures is not None and cameras is not None:
         add_live_routes(app, context, pictures)
     if zones is not None and context.zone_pages:

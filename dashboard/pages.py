@@ -26,6 +26,7 @@ from dashboard.access import Access
 from dashboard.auth import Role, User
 from dashboard.i18n import Lang, Texts, pick_lang
 from dashboard.schemas import CameraStatusProvider, DashboardSettings
+from dashboard.shed_views import panel_rows
 from dashboard.views import (
     camera_view,
     event_view,
@@ -127,6 +128,7 @@ def _context(
         "events": [event_view(e, texts, ctx.tz, now, base) for e in events],
         "deliveries": _delivery_texts(ctx.store, texts, [e.id for e in events]),
         "cameras": [camera_view(c, texts) for c in statuses],
+        "sheds": panel_rows(ctx.store, texts, now),
         "filters": _filters(ctx.store, texts, status),
         "reasons": reason_options(texts),
         "verdict_rows": verdict_rows(review_counts(ctx.store.engine), texts),

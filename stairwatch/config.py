@@ -58,11 +58,11 @@ def _checked_polygon(polygon: list[Point]) -> list[Point]:
     return polygon
 
 
-class ZoneConfig(_Strict):
-    name: str = Field(min_length=1)
-    kind: ZoneKind
+class SpotConfig(_Strict):
+    """One charging spot of a shed: where one bike stands (normalized polygon)."""
+
+    name: str = Field(min_length=1, max_length=64)
     polygon: list[Point]
-    rules: RuleParamsOverride | None = None
 
     @field_validator("polygon")
     @classmethod
@@ -70,7 +70,40 @@ class ZoneConfig(_Strict):
         return _checked_polygon(polygon)
 
     def to_zone(self) -> Zone:
-        return Zone(self.name, self.kind, tuple((float(x), float(y)) for x, y in self.polygon))
+        return Zone(self.name, ZoneKind.SHED, _polygon(self.polygon))
+
+
+class ZoneConfig(_Strict):
+    name: str = Field(min_length=1)
+    kind: ZoneKind
+    polygon: list[Point]
+    rules: RuleParamsOverride | None = None
+    spots: list[SpotConfig] = Field(
+        default_factory=list, description="a shed's charging spots (shed zones only)"
+    )
+
+    @field_validator("polygon")
+    @classmethod
+    def _polygon_ok(cls, polygon: list[Point]) -> list[Point]:
+        return _checked_polygon(polygon)
+
+    @model_validator(mode="after")
+    def _spots_in_sheds(self) -> ZoneConfig:
+        if self.spots and self.kind is not ZoneKind.SHED:
+            raise ValueError(f"spots: only a shed zone has spots, this one is {self.kind.value}")
+        names = [s.name for s in self.spots]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"spot names must be unique within a shed: {', '.join(dupes)}")
+        return self
+
+    def to_zone(self) -> Zone:
+        spots = tuple(s.to_zone() for s in self.spots)
+        return Zone(self.name, self.kind, _polygon(self.polygon), spots)
+
+
+def _polygon(points: list[Point]) -> tuple[tuple[float, float], ...]:
+    return tuple((float(x), float(y)) for x, y in points)
 
 
 class PrivacyMaskConfig(_Strict):

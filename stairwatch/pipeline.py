@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import tzinfo
 
 from alerts.engine import CameraRuleEngine
 from alerts.events import EventChange
 from alerts.observation import Observation
 from alerts.params import RuleParams
+from alerts.rules.shed_spots import ShedOccupancy
 from streams.frame import Frame
 from vision.bytetrack import ByteTrackConfig
 from vision.detections import Detections
@@ -31,15 +33,18 @@ class PipelineStep:
         observation: the tracked detections over our kinds the rules saw.
         changes: event changes raised by the rules on this frame.
         detected: False when the detector did not look at this frame (motion gate: unchanged scene).
+        sheds: the occupancy of the camera's sheds with spots as of this frame (none without).
     """
 
     observation: Observation
     changes: list[EventChange]
     detected: bool
+    sheds: tuple[ShedOccupancy, ...] = ()
 
 
 class CameraPipeline:
-    """Tracking and rules for one camera. Not thread-safe: one caller at a time."""
+    """Tracking and rules for one camera. Not thread-safe: one caller at a time. ``tz``: the
+    site's time zone, for the rules' schedules (None: the machine's local time)."""
 
     def __init__(
         self,
@@ -49,14 +54,16 @@ class CameraPipeline:
         kind_mapper: KindMapper,
         zone_params: Mapping[str, RuleParams] | None = None,
         tracking: ByteTrackConfig | None = None,
+        tz: tzinfo | None = None,
     ):
         self.camera_id = camera_id
         self.zones = tuple(zones)
         self._kind_mapper = kind_mapper
         self._tracking = tracking
         self._rules = (params, dict(zone_params or {}))
+        self._tz = tz
         self._tracker = ObjectTracker(tracking)
-        self._engine = CameraRuleEngine(camera_id, zones, params, zone_params)
+        self._engine = CameraRuleEngine(camera_id, zones, params, zone_params, tz)
         self._last_model_detections: Detections | None = None
         self._tracked_last_frame = False
         self._wall_offset_s = 0.0
@@ -87,9 +94,12 @@ class CameraPipeline:
             height=frame.height,
             detections=tracked,
             image=frame.image,
+            wall_ts=frame.timestamp,
         )
         changes = self._engine.step(observation)
-        return PipelineStep(observation, self._on_wall_clock(changes), detected)
+        return PipelineStep(
+            observation, self._on_wall_clock(changes), detected, self._engine.occupancy
+        )
 
     def finish(self, timestamp: float) -> list[EventChange]:
         """End every open event at ``timestamp`` (on the frames' steady clock): end of a clip,
@@ -103,7 +113,7 @@ class CameraPipeline:
         changes = [] if last is None else self.finish(last)
         params, zone_params = self._rules
         self._tracker = ObjectTracker(self._tracking)
-        self._engine = CameraRuleEngine(self.camera_id, self.zones, params, zone_params)
+        self._engine = CameraRuleEngine(self.camera_id, self.zones, params, zone_params, self._tz)
         self._last_model_detections = None
         self._tracked_last_frame = False
         return changes

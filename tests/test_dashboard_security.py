@@ -84,6 +84,8 @@ NEEDS: dict[str, str] = {
     "/api/access-log.csv": Role.ADMIN,
     "/cameras/{camera_id}/zones": Role.ADMIN,
     "/admin/purge": Role.ADMIN,
+    "/api/sheds": Role.VIEWER,
+    "/public/sheds": PUBLIC,
     "/p/{token}": LINK,
     "/p/{token}/snapshot.jpg": LINK,
     "/p/{token}/clip.mp4": LINK,

@@ -205,6 +205,8 @@ CRITICAL = [
     (EventType.EBIKE_IN_ELEVATOR, Severity.INFO, True),
     (EventType.EBIKE_PARKED, Severity.CRITICAL, False),
     (EventType.CAMERA_OFFLINE, Severity.HIGH, False),
+    (EventType.SHED_INTRUSION, Severity.HIGH, True),
+    (EventType.EXIT_BLOCKED, Severity.HIGH, False),
 ]
 
 
@@ -228,6 +230,8 @@ def stored(**changes: Any) -> StoredEvent:
 
 FIRE = {"type": EventType.FLYING_WIRE, "severity": Severity.CRITICAL}
 LIFT = {"type": EventType.EBIKE_IN_ELEVATOR}
+SHED = {"type": EventType.SHED_INTRUSION}
+EXIT = {"type": EventType.EXIT_BLOCKED}
 FEED = {"feed mq *"}
 PLANS = [
     # action, event changes, alerted groups -> (notices, digest entries)
@@ -236,6 +240,8 @@ PLANS = [
     ("raised", {"building": "9"}, (), set(), {"boss raised"}),
     ("raised", FIRE, (), FEED | {"alert hook b3-day", "alert hook boss"}, set()),
     ("raised", LIFT, (), FEED | {"alert hook b3-day", "alert hook boss"}, set()),
+    ("raised", SHED, (), FEED | {"alert hook b3-day", "alert hook boss"}, set()),
+    ("raised", EXIT, (), FEED, {"b3-day raised", "boss raised"}),
     ("reminded", {"reminder_count": 2}, (), FEED, {"b3-day reminded:2", "boss reminded:2"}),
     ("reminded", LIFT, (), FEED | {"reminder hook b3-day", "reminder hook boss"}, set()),
     ("ended", LIFT, ("boss",), FEED | {"ended hook boss"}, set()),

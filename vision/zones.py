@@ -22,6 +22,7 @@ class ZoneKind(StrEnum):
     ELEVATOR = "elevator"
     SHED = "shed"
     CABLE_WATCH = "cable_watch"
+    EXIT = "exit"  # a fire exit or an aisle that must stay clear (sheds and stairwells alike)
 
 
 @dataclass(frozen=True)
@@ -33,11 +34,14 @@ class Zone:
         kind: what the zone is for.
         polygon: vertices (x, y) normalized to [0, 1] of the frame width and height,
             x right and y down; at least 3.
+        spots: a ``shed``'s charging spots, each a named polygon of kind ``shed`` (their names
+            unique within the shed); none for other kinds.
     """
 
     name: str
     kind: ZoneKind
-    polygon: tuple[tuple[float, float], ...]
+    polygon: Polygon
+    spots: tuple[Zone, ...] = ()
 
     def contains(self, points: NDArray[np.floating], width: int, height: int) -> NDArray[np.bool_]:
         """Which of the (N, 2) pixel points lie inside the zone (even-odd rule; edges count in)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import tzinfo
 
 from alerts.params import RuleParams
 from vision.zones import Zone, ZoneKind
@@ -18,12 +19,14 @@ class RuleContext:
         zones: its zones, in configuration order (the order breaks ties between zones).
         params: the camera's parameters.
         zone_params: per-zone parameters by zone name; zones not listed use ``params``.
+        tz: the site's time zone, for schedules (None: the machine's local time).
     """
 
     camera_id: str
     zones: tuple[Zone, ...]
     params: RuleParams
     zone_params: Mapping[str, RuleParams] = field(default_factory=dict)
+    tz: tzinfo | None = None
 
     def for_zone(self, zone: str | None) -> RuleParams:
         """Parameters that hold in ``zone`` (the camera's for None or an unlisted zone)."""

@@ -31,7 +31,14 @@ from alerts.rules.traces import (
     with_membership,
     with_rest,
 )
-from alerts.rules.zone_objects import Due, ObjectRule, ObjectRuleState, flush_objects, settle
+from alerts.rules.zone_objects import (
+    Due,
+    ObjectRule,
+    ObjectRuleState,
+    due_at_rest,
+    flush_objects,
+    settle,
+)
 from vision.kinds import ObjectKind
 from vision.zones import ZoneKind
 
@@ -86,10 +93,5 @@ def _advance(trace: Trace, obs: Observation, ctx: RuleContext, people: list, zon
 
 
 def _due(trace: Trace, ts: float, ctx: RuleContext) -> Due | None:
-    since = trace.membership.since
-    if trace.rest_since is None or since is None:
-        return None
-    start = max(trace.rest_since, since)
-    if ts - start < ctx.for_zone(trace.membership.zone).ebike_parked.dwell_s:
-        return None
-    return Due(trace, start, Severity.HIGH)
+    dwell_s = ctx.for_zone(trace.membership.zone).ebike_parked.dwell_s
+    return due_at_rest(trace, ts, dwell_s, Severity.HIGH)

@@ -61,6 +61,16 @@ class ObjectRule:
     adjust: EventsHook | None = None
 
 
+def due_at_rest(trace: Trace, ts: float, dwell_s: float, severity: Severity) -> Due | None:
+    """Due once the trace has been at rest in its zone for ``dwell_s`` (from when it came to
+    rest or entered the zone, whichever was later)."""
+    since = trace.membership.since
+    if trace.rest_since is None or since is None:
+        return None
+    start = max(trace.rest_since, since)
+    return Due(trace, start, severity) if ts - start >= dwell_s else None
+
+
 def settle(
     state: ObjectRuleState,
     update: TraceUpdate,

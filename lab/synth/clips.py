@@ -17,9 +17,10 @@ import numpy as np
 from alerts.params import RuleParams
 from lab.synth.clip_frames import ClipFrame, ClipRenderer, DrawnObject
 from lab.synth.encode import EncodeOptions, H264Writer
-from lab.synth.storyboard import ActorKind, FloorArea, Storyboard, ZonePlan
+from lab.synth.motion import Track
+from lab.synth.storyboard import ActorKind, FloorArea, SpotPlan, Storyboard, ZonePlan
 from lab.synth.truth import EventContext, FrameTruth, derive_events, frame_truth
-from stairwatch.config import ZoneConfig
+from stairwatch.config import SpotConfig, ZoneConfig
 from stairwatch.evaluation.sidecar import Sidecar, SidecarBox, SidecarCamera, SidecarEvent
 
 _EDGE_STEPS = 2  # points per zone edge, so lens-curved edges stay close to the floor's
@@ -60,7 +61,7 @@ def _clip_to_unit(points: np.ndarray) -> np.ndarray:
     return np.array(poly, float).reshape(-1, 2)
 
 
-def zone_polygon(plan: ZonePlan, renderer: ClipRenderer) -> list[tuple[float, float]]:
+def zone_polygon(plan: ZonePlan | SpotPlan, renderer: ClipRenderer) -> list[tuple[float, float]]:
     """The zone's polygon in normalized coordinates of the final frame."""
     if not isinstance(plan.area, FloorArea):
         return [(float(x), float(y)) for x, y in plan.area.points]
@@ -77,7 +78,12 @@ def zone_polygon(plan: ZonePlan, renderer: ClipRenderer) -> list[tuple[float, fl
 
 def _zones(storyboard: Storyboard, renderer: ClipRenderer) -> list[ZoneConfig]:
     return [
-        ZoneConfig(name=z.name, kind=z.kind, polygon=zone_polygon(z, renderer))
+        ZoneConfig(
+            name=z.name,
+            kind=z.kind,
+            polygon=zone_polygon(z, renderer),
+            spots=[SpotConfig(name=s.name, polygon=zone_polygon(s, renderer)) for s in z.spots],
+        )
         for z in storyboard.zones
     ]
 
@@ -107,10 +113,10 @@ def _sidecar(storyboard: Storyboard, renderer: ClipRenderer, frames: list[FrameT
         height=height,
         duration_s=renderer.frame_count / fps,
         fps=fps,
-        ebike_tracks={
-            a.name: renderer.track(a.name) for a in storyboard.actors if a.kind == ActorKind.EBIKE
-        },
+        ebike_tracks=_tracks(storyboard, renderer, ActorKind.EBIKE),
         cables=tuple(c.name for c in storyboard.cables),
+        bicycle_tracks=_tracks(storyboard, renderer, ActorKind.BICYCLE),
+        people=tuple(a.name for a in storyboard.actors if a.kind == ActorKind.PERSON),
     )
     events = [
         SidecarEvent(type=e.type, zone=e.zone, start_s=round(e.start_s, 3), end_s=round(e.end_s, 3))
@@ -123,6 +129,10 @@ def _sidecar(storyboard: Storyboard, renderer: ClipRenderer, frames: list[FrameT
         events=events,
         boxes=_boxes(frames, fps, width, height),
     )
+
+
+def _tracks(storyboard: Storyboard, renderer: ClipRenderer, kind: ActorKind) -> dict[str, Track]:
+    return {a.name: renderer.track(a.name) for a in storyboard.actors if a.kind == kind}
 
 
 @dataclass(frozen=True)
@@ -182,6 +192,9 @@ def _with_truth(renderer: ClipRenderer, truths: list[FrameTruth]) -> Iterator[Cl
 def write_sidecar(sidecar: Sidecar, path: Path) -> None:
     """JSON with one zone, event or box per line (diffable, still short)."""
     data = sidecar.model_dump(mode="json", exclude_none=True)
+    for zone in data.get("zones", []):
+        if not zone.get("spots"):
+            zone.pop("spots", None)  # most zones have none: sidecars stay as they were
     parts = []
     for key, value in data.items():
         if isinstance(value, list) and value:

@@ -18,8 +18,10 @@ from alerts.params import (
     Anchor,
     EbikeInElevatorOverride,
     EbikeParkedOverride,
+    ExitBlockedOverride,
     FlyingWireOverride,
     RuleParamsOverride,
+    ShedIntrusionOverride,
 )
 from lab.synth.clips import render_clip
 from lab.synth.errors import SynthError
@@ -36,6 +38,7 @@ from lab.synth.storyboard import (
     FramePolygon,
     PlugOf,
     Push,
+    SpotPlan,
     Storyboard,
     Waypoint,
     WindowSill,
@@ -50,6 +53,15 @@ _DAY = 86400
 SHORT_RULES = RuleParamsOverride(
     ebike_parked=EbikeParkedOverride(dwell_s=10),
     flying_wire=FlyingWireOverride(persist_s=5),
+)
+# Sheds: closed at night (eval runs a clip from midnight), 10 s in the closed shed, 15 s in an exit.
+SHED_RULES = SHORT_RULES.model_copy(
+    update={
+        "shed_intrusion": ShedIntrusionOverride.model_validate(
+            {"closed_hours": ["22:00-06:00"], "min_s": 10}
+        ),
+        "exit_blocked": ExitBlockedOverride(dwell_s=15),
+    }
 )
 TOP_DOWN_RULES = SHORT_RULES.model_copy(
     update={"ebike_in_elevator": EbikeInElevatorOverride(anchor=Anchor.CENTER)}
@@ -320,6 +332,83 @@ def people_only() -> Storyboard:
     )
 
 
+def _spot(name: str, u: float, v: float) -> SpotPlan:
+    return SpotPlan(name, FloorArea(u - 0.12, u + 0.12, v - 0.12, v + 0.12))
+
+
+def shed_night() -> Storyboard:
+    """Night in the bike shed (closed 22:00-06:00): two e-bikes charge in their spots, a third
+    spot is free; a resident crosses the front of the shed in a few seconds; later someone
+    walks in, lingers by the bikes for about 20 s and leaves."""
+    return Storyboard(
+        scene=SceneKind.BIKE_SHED,
+        scene_seed=3,
+        duration_s=40.0,
+        camera=clip_camera(lens=0.3, noise_sigma=2.5),
+        actors=(
+            parked("bike1", ActorKind.EBIKE, 0.25, 0.45, 0.0, 40.0, body=EbikeBody.SCOOTER),
+            parked("bike2", ActorKind.EBIKE, 0.5, 0.45, 0.0, 40.0, body=EbikeBody.MOPED),
+            _walk("resident", (1.0, -0.1, 0.95), (5.0, 1.1, 0.95)),
+            _walk(
+                "intruder",
+                (11.0, 1.1, 0.9),
+                (13.0, 0.8, 0.75),
+                (22.0, 0.75, 0.7),
+                (24.0, 0.65, 0.72),
+                (33.0, 0.7, 0.75),
+                (37.0, 1.1, 0.95),
+                look=2,
+            ),
+        ),
+        zones=(
+            ZonePlan(
+                "shed",
+                ZoneKind.SHED,
+                FloorArea(-0.1, 1.1, 0.0, 1.0),
+                spots=(_spot("A1", 0.25, 0.45), _spot("A2", 0.5, 0.45), _spot("A3", 0.75, 0.45)),
+            ),
+        ),
+        rules=SHED_RULES,
+        clock_start=640 * _DAY + 1 * 3600 + 14 * 60,
+        camera_label="SHED-2",
+    )
+
+
+def exit_blocked() -> Storyboard:
+    """A corridor that is the building's escape route: a neighbour wheels a bicycle out of a
+    door, leaves it across the aisle (at rest from 6 s) and goes back in; someone else waits in
+    the aisle for 16 s (people are no obstruction); the bicycle stays."""
+    bicycle = Actor(
+        "bicycle",
+        ActorKind.BICYCLE,
+        (Waypoint(2.0, -0.05, 0.72), Waypoint(6.0, 0.45, 0.75), Waypoint(40.0, 0.45, 0.75)),
+    )
+    return Storyboard(
+        scene=SceneKind.CORRIDOR,
+        scene_seed=6,
+        duration_s=40.0,
+        camera=clip_camera(lens=0.3, noise_sigma=2.5),
+        actors=(
+            bicycle,
+            Actor("owner", ActorKind.PERSON, ((Waypoint(8.0, -0.05, 0.72)),)),
+            _walk(
+                "waiter",
+                (14.0, 1.0, 1.9),
+                (17.0, 0.85, 0.55),
+                (33.0, 0.85, 0.55),
+                (36.0, 1.0, 1.9),
+                look=1,
+            ),
+        ),
+        pushes=(Push("owner", "bicycle", 2.0, 6.0, side=-1.0),),
+        doorways=(Doorway("left", 0.72),),
+        zones=(ZonePlan("aisle", ZoneKind.EXIT, FloorArea(-0.1, 1.1, 0.45, 1.2)),),
+        rules=SHED_RULES,
+        clock_start=660 * _DAY + 20 * 3600 + 2 * 60,
+        camera_label="B4-1F",
+    )
+
+
 SAMPLE_CLIPS: dict[str, Callable[[], Storyboard]] = {
     "stairwell_parked": stairwell_parked,
     "corridor_passing": corridor_passing,
@@ -328,6 +417,8 @@ SAMPLE_CLIPS: dict[str, Callable[[], Storyboard]] = {
     "corridor_cable": corridor_cable,
     "people_only": people_only,
     "elevator_bicycle": elevator_bicycle,
+    "shed_night": shed_night,
+    "exit_blocked": exit_blocked,
 }
 
 

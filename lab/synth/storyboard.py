@@ -152,12 +152,22 @@ class FramePolygon:
 
 
 @dataclass(frozen=True)
+class SpotPlan:
+    """A charging spot of a shed zone (its own floor area)."""
+
+    name: str
+    area: FloorArea | FramePolygon
+
+
+@dataclass(frozen=True)
 class ZonePlan:
-    """A zone of the clip's sidecar; floor areas are mapped through the lens like the picture."""
+    """A zone of the clip's sidecar; floor areas are mapped through the lens like the picture.
+    ``spots``: a shed's charging spots."""
 
     name: str
     kind: ZoneKind
     area: FloorArea | FramePolygon
+    spots: tuple[SpotPlan, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -13,18 +13,25 @@ nearer object). Events follow the rules' definitions on the sidecar's own zones 
   only stays of at least ``min_s``.
 - ``flying_wire``: from the frame a cable appears with any of its box's 3x3 grid points in a
   ``cable_watch`` or ``no_parking`` zone to the last such frame; only if at least ``persist_s``.
+- ``shed_intrusion``: from the first frame a person's bottom centre is in a ``shed`` zone while
+  it is closed (``closed_hours``; a clip's time of day is its time from midnight, UTC, as
+  ``stairwatch eval`` runs it) to the last; only stays of at least ``min_s``.
+- ``exit_blocked``: as ``ebike_parked``, for e-bikes and bicycles (``exit_blocked.kinds``) at
+  rest in an ``exit`` zone; only stays of at least ``dwell_s``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC
 
 import numpy as np
 
 from alerts.events import Box, EventType
 from alerts.params import Anchor, RuleParams
 from alerts.rules.geometry import anchor_points
+from alerts.rules.schedule import closed_for_s
 from lab.synth.clip_frames import DrawnObject
 from lab.synth.motion import Track
 from vision.kinds import ObjectKind
@@ -146,6 +153,8 @@ class EventContext:
     fps: int
     ebike_tracks: dict[str, Track]
     cables: tuple[str, ...]
+    bicycle_tracks: dict[str, Track] = field(default_factory=dict)
+    people: tuple[str, ...] = ()
 
 
 def _membership(
@@ -183,6 +192,7 @@ def _runs(
 
 def derive_events(frames: Sequence[FrameTruth], ctx: EventContext) -> list[TruthEvent]:
     events = _parked(frames, ctx) + _in_elevator(frames, ctx) + _wires(frames, ctx)
+    events += _intrusions(frames, ctx) + _blocked_exits(frames, ctx)
     return sorted(events, key=lambda e: (e.start_s, e.type.value))
 
 
@@ -191,17 +201,55 @@ def _zones(ctx: EventContext, *kinds: ZoneKind) -> tuple[Zone, ...]:
 
 
 def _parked(frames: Sequence[FrameTruth], ctx: EventContext) -> list[TruthEvent]:
+    p = ctx.params.ebike_parked
     zones = _zones(ctx, ZoneKind.NO_PARKING)
-    dwell = ctx.params.ebike_parked.dwell_s
+    return _rests(frames, ctx, ctx.ebike_tracks, zones, p.anchor, p.dwell_s, EventType.EBIKE_PARKED)
+
+
+def _blocked_exits(frames: Sequence[FrameTruth], ctx: EventContext) -> list[TruthEvent]:
+    p = ctx.params.exit_blocked
+    tracks = {
+        **(ctx.ebike_tracks if ObjectKind.EBIKE in p.kinds else {}),
+        **(ctx.bicycle_tracks if ObjectKind.BICYCLE in p.kinds else {}),
+    }
+    zones = _zones(ctx, ZoneKind.EXIT)
+    return _rests(frames, ctx, tracks, zones, p.anchor, p.dwell_s, EventType.EXIT_BLOCKED)
+
+
+def _rests(
+    frames: Sequence[FrameTruth],
+    ctx: EventContext,
+    tracks: dict[str, Track],
+    zones: tuple[Zone, ...],
+    anchor: Anchor,
+    dwell: float,
+    event_type: EventType,
+) -> list[TruthEvent]:
+    """Each stay of a tracked vehicle at rest in one of ``zones`` of at least ``dwell`` s."""
     out = []
-    for name, track in ctx.ebike_tracks.items():
-        seen = _membership(frames, name, zones, ctx.params.ebike_parked.anchor, ctx)
+    for name, track in tracks.items():
+        seen = _membership(frames, name, zones, anchor, ctx)
         for a, b in track.rests():
             during = [(t, z) for t, z in seen if a - 1e-9 <= t <= b + 1e-9]
             end = b if b < ctx.duration_s - 1.0 / ctx.fps else ctx.duration_s
             for zone, start, _ in _runs(during, 1.0 / ctx.fps, ctx.duration_s):
                 if end - start >= dwell:
-                    out.append(TruthEvent(EventType.EBIKE_PARKED, zone, start, end))
+                    out.append(TruthEvent(event_type, zone, start, end))
+    return out
+
+
+def _intrusions(frames: Sequence[FrameTruth], ctx: EventContext) -> list[TruthEvent]:
+    p = ctx.params.shed_intrusion
+    zones = _zones(ctx, ZoneKind.SHED)
+    out = []
+    for name in ctx.people:
+        seen = [
+            (t, z if closed_for_s(t, UTC, p.closed_hours) is not None else None)
+            for t, z in _membership(frames, name, zones, p.anchor, ctx)
+        ]
+        for zone, start, end in _runs(seen, 1.0 / ctx.fps, ctx.duration_s):
+            if end - start >= p.min_s:
+                out.append(TruthEvent(EventType.SHED_INTRUSION, zone, start, end))
     return out
 
 

@@ -9,14 +9,22 @@ unmatched truths misses.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from alerts.events import Box, EventType
 from alerts.params import RuleParams
 
-EVALUATED_TYPES = (EventType.EBIKE_PARKED, EventType.EBIKE_IN_ELEVATOR, EventType.FLYING_WIRE)
-"""Event types a sidecar can label and eval scores; the camera-health types are not scored."""
+EVALUATED_TYPES: Mapping[EventType, Callable[[RuleParams], float]] = {
+    EventType.EBIKE_PARKED: lambda p: p.ebike_parked.dwell_s,
+    EventType.EBIKE_IN_ELEVATOR: lambda p: 0.0,
+    EventType.FLYING_WIRE: lambda p: 0.0,
+    EventType.SHED_INTRUSION: lambda p: p.shed_intrusion.min_s,
+    EventType.EXIT_BLOCKED: lambda p: p.exit_blocked.dwell_s,
+}
+"""Event types a sidecar can label and eval scores (the camera-health types are not scored),
+each with how long after its true start the rule is meant to alert, given the effective rule
+parameters: a new type is one line here."""
 
 GRACE_S = 5.0
 """Seconds after a true event ends in which an alert for it still counts."""
@@ -92,12 +100,10 @@ def expected_delay_s(
     params: RuleParams,
     zone_params: Mapping[str, RuleParams],
 ) -> float:
-    """How long after ``start_s`` the rules are meant to alert: the effective ``dwell_s`` for
-    ``ebike_parked`` (the zone's rules when ``zone`` has its own, else ``params``), 0 otherwise."""
-    if truth.type != EventType.EBIKE_PARKED:
-        return 0.0
+    """How long after ``start_s`` the rules are meant to alert (:data:`EVALUATED_TYPES`), with
+    the zone's rules when ``zone`` has its own, else ``params``."""
     effective = zone_params.get(zone, params) if zone is not None else params
-    return effective.ebike_parked.dwell_s
+    return EVALUATED_TYPES[truth.type](effective)
 
 
 def latency_s(

@@ -2,7 +2,8 @@
 
 Each clip is one camera: frames come from :class:`~streams.file_source.FileSource` at
 ``detect_fps`` as fast as the CPU allows, with ``timestamp = position_s`` (clip start = 0), so
-rule time is the video's own time, never the wall clock (which only measures speed).
+rule time is the video's own time, never the wall clock (which only measures speed). The time of
+day the rules' schedules see is that time in UTC: every clip starts at midnight (00:00 UTC).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import UTC
 
 from tqdm import tqdm
 
@@ -166,6 +168,7 @@ class Evaluator:
                 self._options.detect_fps,
                 self._options.track_confidence,
             ),
+            tz=UTC,
         )
         gate = motion_gate(MotionConfig(enabled=self._options.motion_gate))
         changes: list[EventChange] = []

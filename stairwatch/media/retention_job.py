@@ -35,6 +35,7 @@ def run_retention(
     try:
         report = apply_retention(store, now, storage.retention_days, storage.max_media_gb)
         purged = store.access.purge(now - storage.access_log_days * 86400.0)
+        store.sheds.purge(now - storage.retention_days * 86400.0)
         untrained = store.drop_training_before(now - storage.training_days * 86400.0)
     except StoreError as exc:
         log.error("retention failed: %s", exc)

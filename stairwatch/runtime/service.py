@@ -152,6 +152,7 @@ class Service:
                 config.detect_fps,
                 self.settings.model.track_confidence,
             ),
+            tz=self.settings.notifications.tzinfo(),
         )
         intake = FrameIntake(
             self._pending,

@@ -16,7 +16,9 @@ from alerts.errors import SnapshotError, StoreError
 from alerts.events import Box, ChangeKind, EventChange
 from alerts.media import MAX_TRAINING_FRAMES
 from alerts.observation import Observation
+from alerts.occupancy import ShedPlace, due_samples
 from alerts.privacy import PeopleRedaction, redaction_boxes
+from alerts.rules.shed_spots import ShedOccupancy
 from alerts.snapshot import LabelledBox, encode_frame, render_snapshot
 from alerts.store import CameraInfo, EventStore
 from stairwatch.media.tap import EventClips
@@ -43,7 +45,8 @@ class StoreSink:
     ``evidence`` picks the picture for a frame's snapshot (the main stream's, where a camera
     detects on a sub-stream); by default the frame itself. With ``clips``, each raised event also
     starts a clip; the frames seen here feed it too, which only matters when the reader does not
-    tap every frame (the clip then runs at the detection rate).
+    tap every frame (the clip then runs at the detection rate). The sheds' spots are sampled
+    (:func:`~alerts.occupancy.due_samples`) and the samples written by the recorder too.
     """
 
     def __init__(
@@ -69,6 +72,7 @@ class StoreSink:
         self._redact_people = redact_people
         self._quiet: RestartQuiet | None = None
         self._quiet_keys: set[str] = set()
+        self._sheds_sampled: dict[str, tuple[float, ShedOccupancy]] = {}
 
     def quiet_after_restart(self, quiet: RestartQuiet) -> None:
         """Events raised again after a restart, as ``quiet`` says, are not stored."""
@@ -77,11 +81,24 @@ class StoreSink:
     def handle(self, frame: Frame, step: PipelineStep) -> None:
         if self._clips is not None:
             self._clips.observe(frame)
+        if step.sheds:
+            self._sample_sheds(step.sheds, frame.timestamp)
         if step.changes:
             people = (
                 _people(step.observation) if self._redact_people is not PeopleRedaction.OFF else []
             )
             self.submit(step.changes, self._evidence(frame), people)
+
+    def _sample_sheds(self, sheds: tuple[ShedOccupancy, ...], now: float) -> None:
+        due = due_samples(self._sheds_sampled, sheds, now)
+        if not due:
+            return
+        for shed in due:
+            self._sheds_sampled[shed.shed] = (now, shed)
+        camera = self._camera
+        place = ShedPlace(camera.id, camera.name, camera.building)
+        write = functools.partial(self._store.sheds.record, place, due, now)
+        self._submit(RecordJob(write, f"shed samples of {camera.id}"))
 
     def finish(self, changes: list[EventChange]) -> None:
         self.submit(changes, None)
