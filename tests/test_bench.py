@@ -80,6 +80,7 @@ def test_bench_writes_every_key(tmp_path: Path, clips: Path, capsys: pytest.Capt
     assert 0.0 < service["due_ratio_min_camera"] <= service["due_detections_ratio"]
     assert result["due_ratio_min_camera"] == service["due_ratio_min_camera"]
     assert service["reader_cores_per_camera"] >= 0 and service["still_cameras"] == 0
+    assert service["status_p95_ms"] > 0
     assert "model alone" in capsys.readouterr().out
 
 

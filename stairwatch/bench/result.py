@@ -43,6 +43,8 @@ class ServiceRun(_Frozen):
     due_ratio_min_camera: float | None = None
     still_cameras: int = 0  # cameras showing a still scene (--still-share), the rest move
     capacity_problem: bool = False  # the service reported a capacity problem during the run
+    # Milliseconds to answer what /api/cameras and /api/health ask, once a second (p95).
+    status_p95_ms: float | None = None
     motion_skip_ratio: float | None
     cameras_with_objects: int  # still scenes: cameras whose scene shows our objects
     motion_skip_ratio_empty: float | None  # over the other cameras only
@@ -123,6 +125,7 @@ def format_summary(result: BenchResult) -> str:
             f"due run {_fmt(run.due_detections_ratio, '.1%')} "
             f"(worst camera {_fmt(run.due_ratio_min_camera, '.1%')}), "
             f"{'capacity problem raised, ' if run.capacity_problem else ''}"
+            f"status answered in {_fmt(run.status_p95_ms, '.1f')} ms p95, "
             f"{f'{run.still_cameras} still cameras, ' if run.still_cameras else ''}"
             f"motion skipped {_fmt(run.motion_skip_ratio, '.1%')} "
             f"({_fmt(run.motion_skip_ratio_empty, '.1%')} without objects in view), "

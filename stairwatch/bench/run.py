@@ -41,6 +41,7 @@ from stairwatch.config import (
 )
 from stairwatch.runtime.health import HealthSnapshot
 from stairwatch.runtime.service import Service
+from stairwatch.runtime.status import ServiceCameraStatuses
 from vision.benchmark import measure_fps
 from vision.detector import OnnxDetector
 from vision.kinds import KindMapper, ObjectKind
@@ -236,7 +237,8 @@ def _run_service(
         stored_before = len(alerts.stored_latencies())
         handed_before = len(alerts.channel.latencies())
         started, ticks_start, cpu_start = time.monotonic(), cpu_ticks(), read_cpu()
-        timeline = _tick(service, scene.seconds, scene.name, options.progress)
+        status_ms: list[float] = []
+        timeline = _tick(service, scene.seconds, scene.name, options.progress, status_ms)
         elapsed, steal = time.monotonic() - started, steal_ratio(ticks_start, cpu_ticks())
         cpu_end = read_cpu()
         after, rss_end = service.health(), rss_mb()
@@ -264,6 +266,7 @@ def _run_service(
             "cores_by_thread": cores,
             "mean_batch": mean_batch,
             "capacity_problem": capacity,
+            "status_p95_ms": _quantile(sorted(status_ms), 0.95),
             "reader_cores_per_camera": (
                 None if readers is None else round(readers / run.cameras, 5)
             ),
@@ -280,8 +283,18 @@ class _Latencies:
     handed: list[float]
 
 
-def _tick(service: Service, seconds: float, label: str, progress: bool) -> list[float]:
-    """Wait ``seconds`` with a progress bar; returns the RSS (MiB) at every tenth of them."""
+def _tick(
+    service: Service,
+    seconds: float,
+    label: str,
+    progress: bool,
+    status_ms: list[float] | None = None,
+) -> list[float]:
+    """Wait ``seconds`` with a progress bar; returns the RSS (MiB) at every tenth of them.
+    Every second the dashboard's camera and health answers are made as ``/api/cameras`` and
+    ``/api/health`` make them, their time (ms) appended to ``status_ms``: is the service still
+    responsive?"""
+    statuses = ServiceCameraStatuses(service)
     timeline = [rss_mb()]
     rss_max = timeline[0]
     started = time.monotonic()
@@ -293,6 +306,11 @@ def _tick(service: Service, seconds: float, label: str, progress: bool) -> list[
             rss_max = max(rss_max, rss)
             if time.monotonic() - started >= len(timeline) * seconds / RSS_POINTS:
                 timeline.append(rss)
+            asked = time.perf_counter()
+            statuses.camera_statuses()
+            statuses.service_health()
+            if status_ms is not None:
+                status_ms.append((time.perf_counter() - asked) * 1000.0)
             health = service.health()
             bar.set_postfix(
                 det=sum(h.detections_run for h in health),
