@@ -29,11 +29,9 @@ class FinishedClip:
         return len(self.frames) + sum(len(run.packets) for run in self.runs)
 
 
-class ClipRecording:
-    """Collects frames with ``start_ts <= timestamp <= end_ts`` (Unix seconds), in order.
-
-    Done once a frame at or past ``end_ts`` has been seen. Not thread-safe.
-    """
+class _Window:
+    """An event's clip window: from ``pre_s`` before its alert to ``post_s`` after it (Unix
+    seconds); ``done`` once something at or past its end was seen."""
 
     def __init__(self, event_id: str, camera_id: str, alert_ts: float, pre_s: float, post_s: float):
         self.event_id = event_id
@@ -41,8 +39,32 @@ class ClipRecording:
         self.alert_ts = alert_ts
         self.start_ts = alert_ts - pre_s
         self.end_ts = alert_ts + post_s
-        self._frames: list[RingFrame] = []
         self.done = False
+
+    def _finished(
+        self, frames: tuple[RingFrame, ...], runs: tuple[PacketRun, ...] = ()
+    ) -> FinishedClip:
+        return FinishedClip(
+            event_id=self.event_id,
+            camera_id=self.camera_id,
+            alert_ts=self.alert_ts,
+            frames=frames,
+            complete=self.done,
+            runs=runs,
+            start_ts=self.start_ts,
+            end_ts=self.end_ts,
+        )
+
+
+class ClipRecording(_Window):
+    """Collects frames with ``start_ts <= timestamp <= end_ts`` (Unix seconds), in order.
+
+    Done once a frame at or past ``end_ts`` has been seen. Not thread-safe.
+    """
+
+    def __init__(self, event_id: str, camera_id: str, alert_ts: float, pre_s: float, post_s: float):
+        super().__init__(event_id, camera_id, alert_ts, pre_s, post_s)
+        self._frames: list[RingFrame] = []
 
     def offer(self, frame: RingFrame) -> bool:
         """Take ``frame`` if it belongs and is newer than the last one; returns :attr:`done`."""
@@ -55,19 +77,13 @@ class ClipRecording:
         return self.done
 
     def finish(self) -> FinishedClip:
-        return FinishedClip(
-            event_id=self.event_id,
-            camera_id=self.camera_id,
-            alert_ts=self.alert_ts,
-            frames=tuple(self._frames),
-            complete=self.done,
-        )
+        return self._finished(tuple(self._frames))
 
     def __len__(self) -> int:
         return len(self._frames)
 
 
-class PacketRecording:
+class PacketRecording(_Window):
     """Collects a camera's packets from the key frame before ``alert_ts - pre_s`` until one taken
     at or after ``alert_ts + post_s``. Not thread-safe."""
 
@@ -80,11 +96,7 @@ class PacketRecording:
         post_s: float,
         runs: list[PacketRun],
     ):
-        self.event_id = event_id
-        self.camera_id = camera_id
-        self.alert_ts = alert_ts
-        self.start_ts = alert_ts - pre_s
-        self.end_ts = alert_ts + post_s
+        super().__init__(event_id, camera_id, alert_ts, pre_s, post_s)
         self._runs = runs
         self.done = any(p.timestamp >= self.end_ts for run in runs for p in run.packets)
 
@@ -102,16 +114,7 @@ class PacketRecording:
         return self.done
 
     def finish(self) -> FinishedClip:
-        return FinishedClip(
-            event_id=self.event_id,
-            camera_id=self.camera_id,
-            alert_ts=self.alert_ts,
-            frames=(),
-            complete=self.done,
-            runs=tuple(run for run in self._runs if run.packets),
-            start_ts=self.start_ts,
-            end_ts=self.end_ts,
-        )
+        return self._finished((), tuple(run for run in self._runs if run.packets))
 
     def __len__(self) -> int:
         return sum(len(run.packets) for run in self._runs)
