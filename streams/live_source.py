@@ -260,6 +260,9 @@ class LiveSource:
             return self._read_frames(container, stream)
         except av.error.FFmpegError as exc:
             self._failed(redact_text(f"{self._read_failure_message()}: {exc}"))
+            if self._hwaccel is not None:  # a device that opens but cannot decode this stream
+                log.warning("%s: decoding in software from now on", self.redacted_source)
+                self._hwaccel = None
             return False
         finally:
             container.close()
