@@ -32,6 +32,7 @@ from alerts.errors import (
     TrainingFrameMissing,
 )
 from alerts.events import Box, EventRecord, EventStatus, EventType, Severity
+from alerts.fleet import Fence, check_fence
 from alerts.media import (
     MAX_TRAINING_FRAMES,
     EventMedia,
@@ -121,9 +122,16 @@ class EventStore:
     # -- written by the runtime -------------------------------------------------------------
 
     def record_raised(
-        self, event: EventRecord, camera: CameraInfo, snapshot_jpeg: bytes
+        self,
+        event: EventRecord,
+        camera: CameraInfo,
+        snapshot_jpeg: bytes,
+        fence: Fence | None = None,
     ) -> StoredEvent:
-        """Store a new open event and its snapshot; the file is removed again if the row fails."""
+        """Store a new open event and its snapshot; the file is removed again if the row fails.
+
+        ``fence`` (a fleet's nodes): the camera's lease this write needs, else
+        :class:`LeaseLost`; the same on every write of the runtime below."""
         check_record(event)
         check_camera(camera, event)
         jpeg = check_jpeg(snapshot_jpeg)
@@ -134,6 +142,7 @@ class EventStore:
         commit_temp(write_temp(path, jpeg), path)
         try:
             with self._transaction() as session:
+                _fenced(session, fence, now)
                 row = _new_row(event_id, event, camera, relpath, now)
                 session.add(row)
                 session.flush()  # the row first: the audit line's foreign key points at it
@@ -145,12 +154,17 @@ class EventStore:
             raise
 
     def record_update(
-        self, event_id: str, event: EventRecord, snapshot_jpeg: bytes | None = None
+        self,
+        event_id: str,
+        event: EventRecord,
+        snapshot_jpeg: bytes | None = None,
+        fence: Fence | None = None,
     ) -> StoredEvent:
         """Copy the record's latest evidence; replace the snapshot only when one is given."""
         check_record(event)
         jpeg = None if snapshot_jpeg is None else check_jpeg(snapshot_jpeg)
         with self._transaction() as session:
+            _fenced(session, fence, self._clock())
             row = _get_row(session, event_id)
             if row.camera_id != event.camera_id:
                 raise StoreError(
@@ -164,12 +178,19 @@ class EventStore:
                 commit_temp(write_temp(path, jpeg), path)
             return _to_stored(row)
 
-    def record_end(self, event_id: str, end_ts: float, reason: str | None = None) -> StoredEvent:
+    def record_end(
+        self,
+        event_id: str,
+        end_ts: float,
+        reason: str | None = None,
+        fence: Fence | None = None,
+    ) -> StoredEvent:
         """The condition is over (the bike left, the cable is gone); ``reason``, when the
         condition was not seen to end (``service restarted``), is the audit line's note."""
         end = check_time("end_ts", end_ts)
         reason = check_optional_text("reason", reason, MAX_NOTE_LEN)
         with self._transaction() as session:
+            _fenced(session, fence, self._clock())
             row = _get_row(session, event_id)
             if row.end_ts is not None:
                 raise EventStateError(f"event {event_id} already ended at {row.end_ts}")
@@ -179,9 +200,10 @@ class EventStore:
             session.add(_action_row(event_id, ActionKind.ENDED, SYSTEM_ACTOR, now, reason))
             return self._changed(session, ActionKind.ENDED, row)
 
-    def record_reminder(self, event_id: str) -> StoredEvent:
+    def record_reminder(self, event_id: str, fence: Fence | None = None) -> StoredEvent:
         """A reminder went out for a still-unresolved event."""
         with self._transaction() as session:
+            _fenced(session, fence, self._clock())
             row = _get_row(session, event_id)
             now = self._clock()
             row.reminder_count += 1
@@ -485,6 +507,11 @@ def _filtered(
     if since is not None:
         query = query.where(EventRow.alert_ts >= check_time("since", since))
     return query
+
+
+def _fenced(session: Session, fence: Fence | None, now: float) -> None:
+    if fence is not None:
+        check_fence(session, fence, now)
 
 
 def _get_row(session: Session, event_id: str) -> EventRow:

@@ -26,6 +26,7 @@ from alerts.errors import (
     StoreError,
     TrainingFrameMissing,
 )
+from alerts.fleet import FleetStore
 from alerts.store import EventStore
 from dashboard.access import Access, NotSignedIn, install_access
 from dashboard.api import STORE_UNAVAILABLE, api_router
@@ -34,6 +35,7 @@ from dashboard.auth import Account, Authenticator
 from dashboard.guard import RequestGuard
 from dashboard.live import add_live_routes
 from dashboard.login import add_login_routes
+from dashboard.nodes import nodes_router
 from dashboard.pages import PageContext, page_router
 from dashboard.patrol import add_patrol_routes
 from dashboard.schemas import (
@@ -55,6 +57,7 @@ STATIC_DIR = PACKAGE_DIR / "static"
 
 # Prometheus' text exposition format (version 0.0.4).
 METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+NODE_OFFLINE_AFTER_S = 30.0  # a fleet node not heard from this long shows as offline
 
 # Everything comes from this server: no CDN, no inline scripts (JSON data blocks are not run).
 CONTENT_SECURITY_POLICY = (
@@ -71,6 +74,7 @@ def create_app(
     pictures: CameraPictureProvider | None = None,
     zones: CameraZonesProvider | None = None,
     service: ServiceHealthProvider | None = None,
+    node_offline_after_s: float = NODE_OFFLINE_AFTER_S,
 ) -> FastAPI:
     """The dashboard over ``store``; ``cameras`` reports stream health (None: no cameras shown);
     ``metrics`` returns the Prometheus text served at ``GET /metrics`` (None: no such route);
@@ -78,7 +82,8 @@ def create_app(
     ``settings.users`` turns on signing in (pages need a viewer, actions an operator);
     ``pictures`` (with ``cameras``) turns on the live view at ``/live``, and ``zones`` (with
     both) the zone drawing pages at ``/cameras/{id}/zones``; ``service`` the viewers' ``GET
-    /api/health`` (health problems, thread restarts, the recorder's queue)."""
+    /api/health`` (health problems, thread restarts, the recorder's queue). ``GET /api/nodes``
+    lists the fleet's nodes, online when heard from within ``node_offline_after_s``."""
     settings = settings or DashboardSettings()
     context = PageContext(
         store=store,
@@ -101,6 +106,7 @@ def create_app(
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     install_access(app, access)
     app.include_router(api_router(store, cameras, service))
+    app.include_router(nodes_router(FleetStore(store.engine), node_offline_after_s))
     app.include_router(page_router(context, access))
     add_login_routes(app, context, access)
     add_audit_routes(app, context)

@@ -120,6 +120,11 @@ class CameraConfig(_Strict):
         None, description="optional low-resolution stream for detection"
     )
     detect_fps: float = Field(2.0, gt=0, le=30)
+    nodes: list[str] | None = Field(
+        None,
+        description="fleet: the nodes allowed to run this camera; None: every node of its site",
+    )
+    site: str = Field("", description="fleet: the site whose nodes may run it ('': every site)")
     loop: bool = Field(False, description="file sources: start again at the end")
     stream: StreamConfig = StreamConfig()
     motion: MotionConfig = MotionConfig()
@@ -309,6 +314,26 @@ class PrivacyConfig(_Strict):
         return "off" if value is False else value
 
 
+class NodeConfig(_Strict):
+    """This process as one node of a fleet sharing ``storage.database_url`` (PostgreSQL).
+
+    Absent: a single box running every camera, as before. Times in seconds."""
+
+    id: str = Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_.-]+$")
+    site: str = Field("", max_length=200, description="the site (compound) this node serves")
+    lease_s: float = Field(
+        15.0,
+        ge=1,
+        le=300,
+        description="a camera's lease lasts this long; a dead node's cameras move after it",
+    )
+
+    @property
+    def renew_every_s(self) -> float:
+        """How often leases are renewed and free cameras looked for: a third of a lease."""
+        return self.lease_s / 3.0
+
+
 class Settings(_Strict):
     """The whole configuration file."""
 
@@ -321,6 +346,7 @@ class Settings(_Strict):
     notifications: NotificationsConfig = NotificationsConfig()
     clips: ClipSettings = ClipSettings()
     privacy: PrivacyConfig = PrivacyConfig()
+    node: NodeConfig | None = None
 
     @model_validator(mode="after")
     def _unique_camera_ids(self) -> Settings:

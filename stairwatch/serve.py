@@ -8,12 +8,15 @@ import threading
 import uvicorn
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from alerts.fleet import FleetStore
 from alerts.store import EventStore
-from dashboard.app import create_app
+from dashboard.app import NODE_OFFLINE_AFTER_S, create_app
 from dashboard.schemas import DashboardSettings
+from stairwatch import __version__
 from stairwatch.config import Settings, usable_cores
 from stairwatch.media.retention_job import start_retention_job
 from stairwatch.runtime.delivery import DeliveryService
+from stairwatch.runtime.fleet import FleetNode, may_run
 from stairwatch.runtime.problems import scheduler_problem
 from stairwatch.runtime.service import Service
 from stairwatch.runtime.status import ServiceCameraStatuses
@@ -29,6 +32,10 @@ def serve(settings: Settings, duration_s: float | None = None) -> int:
     store = EventStore.open(
         settings.storage.resolved_database_url(), settings.storage.data_dir / "media"
     )
+    if settings.node is not None:  # a fleet's node builds only the cameras it may run
+        config = settings.node
+        cameras = [c for c in settings.cameras if may_run(config, c)]
+        settings = settings.model_copy(update={"cameras": cameras})
     detector = load_detector(
         settings.model.path,
         labels=settings.model.labels,
@@ -40,49 +47,32 @@ def serve(settings: Settings, duration_s: float | None = None) -> int:
     # Notifications are owed in the same transaction as the change: hooked before any write.
     store.add_change_hook(delivery.outbox.on_event_change)
     retention: list[BackgroundScheduler] = []  # started with the service, below
+    fleet: list[FleetNode] = []  # a fleet's node: started after the service, below
     service = Service(
         settings,
         detector,
         detector.class_names,
         store,
-        supervise=lambda: delivery.threads,
+        supervise=lambda: [*delivery.threads, *(t for f in fleet for t in f.threads)],
         more_problems=lambda now: [
             *delivery.problems(now),
             *(p for s in retention if (p := scheduler_problem("retention scheduler", s))),
         ],
+        fleet=settings.node is not None,
     )
-    dashboard_settings = DashboardSettings(
-        timezone=settings.notifications.timezone,  # page times match the messages' times
-        link_secret=settings.notifications.link_secret,
-        users=tuple(settings.server.users),
-        session_secret=settings.server.session_secret,
-        session_hours=settings.server.session_hours,
-        public_url=settings.notifications.public_url,
-        allowed_hosts=tuple(settings.server.allowed_hosts),
-        secure_cookies=settings.server.secure_cookies,
-        metrics_token=settings.server.metrics_token,
-    )
-    cameras = ServiceCameraStatuses(service)
-    app = create_app(
-        store,
-        cameras=cameras,
-        settings=dashboard_settings,
-        metrics=service.metrics.exposition,
-        pictures=cameras,
-        zones=cameras,
-        service=cameras,
-    )
-    config = uvicorn.Config(
-        app, host=settings.server.host, port=settings.server.port, log_level="warning"
-    )
-    server = uvicorn.Server(config)
-    timer = None
-    if duration_s is not None:
-        timer = threading.Timer(duration_s, lambda: setattr(server, "should_exit", True))
-        timer.daemon = True
+    if settings.node is not None:
+        fleet.append(
+            FleetNode(
+                settings.node, settings.cameras, FleetStore(store.engine), service, __version__
+            )
+        )
+    server = _dashboard_server(settings, store, service)
+    timer = _stop_timer(server, duration_s)
     delivery.start()
     retention.append(start_retention_job(store, settings.storage))
     service.start()
+    for node in fleet:
+        node.start()
     print(
         f"stairwatch dashboard: http://{settings.server.host}:{settings.server.port}/", flush=True
     )
@@ -96,10 +86,75 @@ def serve(settings: Settings, duration_s: float | None = None) -> int:
         if timer is not None:
             timer.cancel()
         retention[0].shutdown(wait=False)
+        for node in fleet:
+            node.stop()
         service.stop()
         delivery.stop()
         store.close()
     return 0
+
+
+def serve_dashboard(settings: Settings, duration_s: float | None = None) -> int:
+    """``stairwatch serve``: the dashboard alone over the shared store (a fleet's control
+    room): every node's events and ``/api/nodes``; no cameras, no detector, no deliveries."""
+    store = EventStore.open(
+        settings.storage.resolved_database_url(), settings.storage.data_dir / "media"
+    )
+    server = _dashboard_server(settings, store, None)
+    timer = _stop_timer(server, duration_s)
+    print(
+        f"stairwatch dashboard: http://{settings.server.host}:{settings.server.port}/", flush=True
+    )
+    try:
+        if timer is not None:
+            timer.start()
+        server.run()
+    finally:
+        if timer is not None:
+            timer.cancel()
+        store.close()
+    return 0
+
+
+def _stop_timer(server: uvicorn.Server, duration_s: float | None) -> threading.Timer | None:
+    if duration_s is None:
+        return None
+    timer = threading.Timer(duration_s, lambda: setattr(server, "should_exit", True))
+    timer.daemon = True
+    return timer
+
+
+def _dashboard_server(
+    settings: Settings, store: EventStore, service: Service | None
+) -> uvicorn.Server:
+    dashboard_settings = DashboardSettings(
+        timezone=settings.notifications.timezone,  # page times match the messages' times
+        link_secret=settings.notifications.link_secret,
+        users=tuple(settings.server.users),
+        session_secret=settings.server.session_secret,
+        session_hours=settings.server.session_hours,
+        public_url=settings.notifications.public_url,
+        allowed_hosts=tuple(settings.server.allowed_hosts),
+        secure_cookies=settings.server.secure_cookies,
+        metrics_token=settings.server.metrics_token,
+    )
+    cameras = ServiceCameraStatuses(service) if service is not None else None
+    app = create_app(
+        store,
+        cameras=cameras,
+        settings=dashboard_settings,
+        metrics=service.metrics.exposition if service is not None else None,
+        pictures=cameras,
+        zones=cameras,
+        service=cameras,
+        node_offline_after_s=(
+            2 * settings.node.lease_s if settings.node is not None else NODE_OFFLINE_AFTER_S
+        ),
+    )
+    config = uvicorn.Config(
+        app, host=settings.server.host, port=settings.server.port, log_level="warning"
+    )
+    return uvicorn.Server(config)
 
 
 def camera_lines(settings: Settings) -> list[str]:
