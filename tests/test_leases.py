@@ -1,0 +1,186 @@
+"""Camera leases: the pure plan of one pass, the lease table and fencing on SQLite and
+PostgreSQL, and an open event carried on by the camera's next node."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from alerts.errors import LeaseLost
+from alerts.events import EventType
+from alerts.fleet import Fence, FleetStore, camera_lease
+from alerts.lease_plan import CameraSlot, LeasePlan, LeaseView, fair_share, plan_leases
+from alerts.models import Base
+from alerts.store import EventStore
+from alerts.stored import CameraInfo
+from stairwatch.runtime.adopt import Adoptions
+from tests.delivery_servers import PostgresServer, postgres_server  # noqa: F401
+from tests.test_store import jpeg, record
+
+NOW = 1_700_000_000.0
+LEASE_S = 10.0
+ABC = frozenset({"a", "b", "c"})
+
+
+def slots(n: int, allowed: frozenset[str] = ABC) -> list[CameraSlot]:
+    return [CameraSlot(f"cam{i}", allowed) for i in range(n)]
+
+
+def held_by(holder: str, expires_in: float = 5.0, held_for: float = 60.0) -> LeaseView:
+    return LeaseView(holder, 1, NOW + expires_in, NOW - held_for)
+
+
+@pytest.mark.parametrize(
+    ("cameras", "live", "expected"),
+    [
+        (slots(3), frozenset({"a"}), 3),  # alone: every camera
+        (slots(3), ABC, 1),
+        (slots(4), ABC, 2),  # rounded up: nobody is left without a node
+        (slots(2), frozenset({"a", "b"}), 1),
+        ([CameraSlot("x", frozenset({"b"}))], ABC, 0),  # not allowed here
+        ([CameraSlot("x", frozenset({"a", "b"})), CameraSlot("y", frozenset({"a"}))], ABC, 2),
+    ],
+)
+def test_fair_share(cameras: list[CameraSlot], live: frozenset[str], expected: int) -> None:
+    assert fair_share("a", cameras, live) == expected
+
+
+@pytest.mark.parametrize(
+    ("leases", "live", "expected"),
+    [
+        # Nothing taken yet, alone: take everything.
+        ({}, frozenset({"a"}), LeasePlan(take=("cam0", "cam1", "cam2"))),
+        # Three live nodes: take one share only.
+        ({}, ABC, LeasePlan(take=("cam0",))),
+        # Held: renew.
+        (
+            {"cam0": held_by("a"), "cam1": held_by("b"), "cam2": held_by("c")},
+            ABC,
+            LeasePlan(renew=("cam0",)),
+        ),
+        # b died: its camera ran out; a has room (its share of 3 among a, c is 2).
+        (
+            {"cam0": held_by("a"), "cam1": held_by("b", expires_in=-1), "cam2": held_by("c")},
+            frozenset({"a", "c"}),
+            LeasePlan(renew=("cam0",), take=("cam1",)),
+        ),
+        # Above its share, a gives back one camera it has held for a whole lease.
+        (
+            {"cam0": held_by("a"), "cam1": held_by("a"), "cam2": held_by("a")},
+            ABC,
+            LeasePlan(renew=("cam0", "cam1"), give_back=("cam2",)),
+        ),
+        # ... but not one taken moments ago: cameras move gently.
+        (
+            {c: held_by("a", held_for=1.0) for c in ("cam0", "cam1", "cam2")},
+            ABC,
+            LeasePlan(renew=("cam0", "cam1", "cam2")),
+        ),
+        # Free for a whole lease and nobody took it: take it even beyond the share.
+        (
+            {"cam0": held_by("a"), "cam1": held_by("b"), "cam2": held_by("c", expires_in=-11)},
+            ABC,
+            LeasePlan(renew=("cam0",), take=("cam2",)),
+        ),
+    ],
+)
+def test_plan_one_pass(
+    leases: dict[str, LeaseView], live: frozenset[str], expected: LeasePlan
+) -> None:
+    assert plan_leases("a", slots(3), leases, live, NOW, LEASE_S) == expected
+
+
+def test_a_camera_not_allowed_here_is_never_taken() -> None:
+    plan = plan_leases("a", [CameraSlot("x", frozenset({"b"}))], {}, frozenset({"a"}), NOW, 1.0)
+    assert plan == LeasePlan()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def shared_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[EventStore]:
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'fleet.db'}"
+    else:
+        server: PostgresServer = request.getfixturevalue("postgres_server")
+        url = server.new_database()
+    with EventStore.open(url, tmp_path / "media", clock=lambda: NOW) as store:
+        yield store
+
+
+def test_one_node_takes_a_free_lease_and_the_token_grows(shared_store: EventStore) -> None:
+    fleet = FleetStore(shared_store.engine)
+    name = camera_lease("cam0")
+    fleet.ensure([name], NOW)
+    fleet.ensure([name], NOW)  # idempotent
+    assert fleet.take(name, "a", NOW, LEASE_S) == 1
+    assert fleet.take(name, "b", NOW, LEASE_S) is None  # a holds it
+    assert fleet.renew(Fence(name, "a", 1), NOW + 5, LEASE_S)
+    assert fleet.take(name, "b", NOW + 14, LEASE_S) is None  # renewed until NOW + 15
+    assert fleet.take(name, "b", NOW + 15, LEASE_S) == 2  # ran out: b, with a new token
+    assert not fleet.renew(Fence(name, "a", 1), NOW + 16, LEASE_S)
+    fleet.give_back(Fence(name, "b", 2), NOW + 16)
+    assert fleet.leases([name])[name].free(NOW + 16)
+
+
+def test_a_write_with_a_stale_token_is_refused(shared_store: EventStore) -> None:
+    fleet = FleetStore(shared_store.engine)
+    name = camera_lease("cam-3f")
+    fleet.ensure([name], NOW - 100)
+    token = fleet.take(name, "a", NOW - 100, LEASE_S)  # ran out at NOW - 90
+    assert token is not None
+    old = Fence(name, "a", token)
+    with pytest.raises(LeaseLost):
+        shared_store.record_raised(record(), CameraInfo("cam-3f", "x"), jpeg(), old)
+    new_token = fleet.take(name, "b", NOW, LEASE_S)
+    assert new_token == token + 1
+    stored = shared_store.record_raised(
+        record(), CameraInfo("cam-3f", "x"), jpeg(), Fence(name, "b", new_token)
+    )
+    with pytest.raises(LeaseLost):
+        shared_store.record_end(stored.id, NOW, fence=old)
+    assert shared_store.get(stored.id).end_ts is None
+
+
+def test_nodes_register_and_beat(shared_store: EventStore) -> None:
+    fleet = FleetStore(shared_store.engine)
+    fleet.register("n2", "north", "1.0", NOW)
+    fleet.register("n1", "south", "1.0", NOW)
+    fleet.heartbeat("n1", NOW + 3)
+    assert [(n.id, n.site, n.heartbeat_at) for n in fleet.nodes()] == [
+        ("n1", "south", NOW + 3),
+        ("n2", "north", NOW),
+    ]
+
+
+def test_fleet_tables_match_the_migration(store: EventStore) -> None:
+    ours = {"nodes", "leases", "event_media"}
+
+    def include(obj: object, name: str | None, kind: str, reflected: bool, other: object) -> bool:
+        table = name if kind == "table" else getattr(getattr(obj, "table", None), "name", None)
+        return table in ours
+
+    with store.engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"include_object": include})
+        assert compare_metadata(context, Base.metadata) == []
+
+
+@pytest.mark.parametrize(
+    ("raised_type", "zone", "after_s", "continues"),
+    [
+        (EventType.EBIKE_PARKED, "stair", 5.0, True),  # the same stay, seen again in time
+        (EventType.EBIKE_PARKED, "other", 5.0, False),  # another zone: a new event
+        (EventType.FLYING_WIRE, "stair", 5.0, False),  # another type
+        (EventType.EBIKE_PARKED, "stair", 50.0, False),  # too late: a new stay
+    ],
+)
+def test_an_adopted_event_continues_only_the_same_stay(
+    store: EventStore, raised_type: EventType, zone: str, after_s: float, continues: bool
+) -> None:
+    stored = store.record_raised(record(), CameraInfo("cam-3f", "x"), jpeg())
+    adoptions = Adoptions(store.unended(["cam-3f"]), {EventType.EBIKE_PARKED: 30.0}, 100.0)
+    again = record(type_=raised_type, zone=zone)
+    assert adoptions.claim(again, 100.0 + after_s) == (stored.id if continues else None)
+    assert [a.event_id for a in adoptions.expired(131.0)] == ([] if continues else [stored.id])
