@@ -25,6 +25,7 @@ from alerts.lease_plan import LeaseView
 from alerts.store_db import transaction
 
 CAMERA_PREFIX = "camera:"
+JOB_PREFIX = "job:"
 
 
 def camera_lease(camera_id: str) -> str:
@@ -148,6 +149,23 @@ class FleetStore:
                 .values(expires_at=now)
                 .execution_options(synchronize_session=False)
             )
+
+    def claim_job(self, job: str, holder: str, now: float, hold_s: float) -> bool:
+        """Whether ``holder`` runs the fleet-wide job ``job`` now: it holds the job's lease (kept
+        for ``hold_s`` more) or took it, free. One node runs each scheduled job (a group's
+        digest, the escalations) while it lives; another takes over ``hold_s`` after it died."""
+        name = JOB_PREFIX + job
+        self.ensure([name], now)
+        with self._transaction() as session:
+            result = session.execute(
+                update(LeaseRow)
+                .where(LeaseRow.name == name, LeaseRow.holder == holder, LeaseRow.expires_at > now)
+                .values(expires_at=now + hold_s)
+                .execution_options(synchronize_session=False)
+            )
+            if getattr(result, "rowcount", 0):
+                return True
+        return self.take(name, holder, now, hold_s) is not None
 
     def _transaction(self) -> AbstractContextManager[Session]:
         return transaction(self._sessions, "fleet ")

@@ -15,7 +15,7 @@ from dashboard.schemas import DashboardSettings
 from stairwatch import __version__
 from stairwatch.config import Settings, usable_cores
 from stairwatch.media.retention_job import start_retention_job
-from stairwatch.runtime.delivery import DeliveryService
+from stairwatch.runtime.delivery import DeliveryService, JobGate
 from stairwatch.runtime.fleet import FleetNode, may_run
 from stairwatch.runtime.problems import scheduler_problem
 from stairwatch.runtime.service import Service
@@ -43,7 +43,10 @@ def serve(settings: Settings, duration_s: float | None = None) -> int:
         iou=settings.model.iou,
         threads=settings.inference.threads_per_call(usable_cores(), len(settings.cameras)),
     )
-    delivery = DeliveryService(settings.notifications, store, scrub=Scrubber.of(settings))
+    shared = FleetStore(store.engine)
+    delivery = DeliveryService(
+        settings.notifications, store, scrub=Scrubber.of(settings), gate=_job_gate(settings, shared)
+    )
     # Notifications are owed in the same transaction as the change: hooked before any write.
     store.add_change_hook(delivery.outbox.on_event_change)
     retention: list[BackgroundScheduler] = []  # started with the service, below
@@ -114,6 +117,14 @@ def serve_dashboard(settings: Settings, duration_s: float | None = None) -> int:
             timer.cancel()
         store.close()
     return 0
+
+
+def _job_gate(settings: Settings, shared: FleetStore) -> JobGate | None:
+    """A fleet's node runs a scheduled notification job only while it holds the job's lease."""
+    node = settings.node
+    if node is None:
+        return None
+    return lambda job, now, hold_s: shared.claim_job(job, node.id, now, hold_s)
 
 
 def _stop_timer(server: uvicorn.Server, duration_s: float | None) -> threading.Timer | None:

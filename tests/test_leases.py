@@ -184,3 +184,13 @@ def test_an_adopted_event_continues_only_the_same_stay(
     again = record(type_=raised_type, zone=zone)
     assert adoptions.claim(again, 100.0 + after_s) == (stored.id if continues else None)
     assert [a.event_id for a in adoptions.expired(131.0)] == ([] if continues else [stored.id])
+
+
+def test_one_node_runs_a_scheduled_job_while_it_lives(shared_store: EventStore) -> None:
+    fleet = FleetStore(shared_store.engine)
+    runs = [
+        (node, at, fleet.claim_job("digest:patrol", node, NOW + at, 90.0))
+        for node, at in (("a", 0), ("b", 30), ("a", 60), ("b", 100), ("b", 151), ("a", 160))
+    ]
+    # a runs and keeps the job (each run holds it 90 s more); b takes it once a stops.
+    assert [ran for _, _, ran in runs] == [True, False, True, False, True, False]

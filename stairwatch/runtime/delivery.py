@@ -39,6 +39,8 @@ from stairwatch.secret_scrub import Scrubber
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], float]
+JobGate = Callable[[str, float, float], bool]
+GATE_HOLD = 1.5  # a job's lease lasts this many of its periods: the holder renews it each run
 ESCALATION_CHECK_S = (10.0, 60.0)  # bounds of how often unacknowledged alerts are looked for
 PURGE_EVERY_H = 6
 
@@ -63,10 +65,13 @@ class DeliveryService:
         channels: Mapping[str, Channel] | None = None,
         on_delivered: Callable[[Delivery, float], None] | None = None,
         scrub: Callable[[str], str] | None = None,
+        gate: JobGate | None = None,
     ) -> None:
         """``scrub`` masks secrets in delivery errors (default: those of ``config``; the
-        service passes one made from the whole configuration)."""
+        service passes one made from the whole configuration). ``gate(job, now, hold_s)``
+        (a fleet's node) says whether this node runs a scheduled job now; None: always."""
         self.config = config
+        self._gate = gate
         self._clock = clock
         renderer = NoticeRenderer(config.tzinfo(), link_maker(config))
         self.outbox = Outbox(store.engine, config, renderer, clock)
@@ -149,16 +154,18 @@ class DeliveryService:
         scheduler = BackgroundScheduler(timezone=tz) if tz is not None else BackgroundScheduler()
         defaults = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 60}
         for group in self.config.groups:
+            period = group.digest_interval.total_seconds()
+            digest = functools.partial(self._digest, group.name)
             scheduler.add_job(
-                self._job(functools.partial(self._digest, group.name)),
-                IntervalTrigger(seconds=group.digest_interval.total_seconds()),
+                self._job(digest, f"digest:{group.name}", period),
+                IntervalTrigger(seconds=period),
                 id=f"digest:{group.name}",
                 **defaults,
             )
         low, high = ESCALATION_CHECK_S
         every = min(high, max(low, self.config.escalate_after.total_seconds() / 4))
         scheduler.add_job(
-            self._job(self.jobs.run_escalations),
+            self._job(self.jobs.run_escalations, "escalations", every),
             IntervalTrigger(seconds=every),
             id="escalations",
             **defaults,
@@ -171,7 +178,10 @@ class DeliveryService:
                 else CronTrigger(hour=hour, minute=minute)
             )
             scheduler.add_job(
-                self._job(self.jobs.run_daily_summary), trigger, id="daily-summary", **defaults
+                self._job(self.jobs.run_daily_summary, "daily-summary", 3600.0),
+                trigger,
+                id="daily-summary",
+                **defaults,
             )
         scheduler.add_job(
             self._job(self.jobs.purge), IntervalTrigger(hours=PURGE_EVERY_H), id="purge", **defaults
@@ -181,10 +191,17 @@ class DeliveryService:
     def _digest(self, group: str, now: float) -> None:
         self.jobs.run_digest(group, now)
 
-    def _job(self, work: Callable[[float], object]) -> Callable[[], None]:
+    def _job(
+        self, work: Callable[[float], object], name: str | None = None, period_s: float = 0.0
+    ) -> Callable[[], None]:
+        """``work(now)``; a named job only where the gate lets this node run it."""
+
         def run() -> None:
             try:
-                work(self._clock())
+                now = self._clock()
+                if name and self._gate and not self._gate(name, now, period_s * GATE_HOLD):
+                    return
+                work(now)
             except AlertsError as exc:
                 log.warning("notification job failed: %s", exc)
 
