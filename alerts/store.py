@@ -45,6 +45,7 @@ from alerts.media import (
     training_folder,
     write_temp,
 )
+from alerts.media_db import MediaKind, keep_media, media_owner, restore_media
 from alerts.models import EventActionRow, EventRow
 from alerts.reviews import ReviewInput, Verdict, read_review, write_review
 from alerts.store_checks import (
@@ -69,9 +70,17 @@ ChangeHook = Callable[[Session, ActionKind, StoredEvent], None]
 class EventStore:
     """Stores events, their snapshots and what people did about them. Thread-safe."""
 
-    def __init__(self, engine: Engine, media_dir: Path, clock: Clock = time.time) -> None:
-        """Prefer :meth:`open`, which also creates the schema."""
+    def __init__(
+        self,
+        engine: Engine,
+        media_dir: Path,
+        clock: Clock = time.time,
+        media_in_database: bool = False,
+    ) -> None:
+        """Prefer :meth:`open`, which also creates the schema. ``media_in_database``: keep
+        snapshots and clips in the database too (:mod:`alerts.media_db`), for a fleet."""
         self._engine = engine
+        self.media_in_database = media_in_database
         self._sessions = sessionmaker(engine, expire_on_commit=False)
         self.media_dir = media_dir
         self._clock = clock
@@ -79,7 +88,14 @@ class EventStore:
         self.access = AccessLog(engine, clock)
 
     @classmethod
-    def open(cls, database_url: str, media_dir: Path, *, clock: Clock = time.time) -> EventStore:
+    def open(
+        cls,
+        database_url: str,
+        media_dir: Path,
+        *,
+        clock: Clock = time.time,
+        media_in_database: bool = False,
+    ) -> EventStore:
         """Connect, bring the schema up to date, and make sure ``media_dir`` exists."""
         try:
             media_dir.mkdir(parents=True, exist_ok=True)
@@ -91,7 +107,7 @@ class EventStore:
         except BaseException:
             engine.dispose()
             raise
-        return cls(engine, media_dir, clock)
+        return cls(engine, media_dir, clock, media_in_database)
 
     def close(self) -> None:
         self._engine.dispose()
@@ -148,6 +164,8 @@ class EventStore:
                 session.flush()  # the row first: the audit line's foreign key points at it
                 session.add(_action_row(event_id, ActionKind.RAISED, SYSTEM_ACTOR, now))
                 session.flush()
+                if self.media_in_database:
+                    keep_media(session, event_id, MediaKind.SNAPSHOT, jpeg)
                 return self._changed(session, ActionKind.RAISED, row)
         except BaseException:
             remove_quietly(path)
@@ -176,6 +194,8 @@ class EventStore:
             if jpeg is not None:
                 path = resolve_media_path(self.media_dir, row.snapshot_path)
                 commit_temp(write_temp(path, jpeg), path)
+                if self.media_in_database:
+                    keep_media(session, event_id, MediaKind.SNAPSHOT, jpeg)
             return _to_stored(row)
 
     def record_end(
@@ -223,6 +243,8 @@ class EventStore:
                 row = _get_row(session, event_id)
                 row.clip_path = relpath
                 row.updated_at = self._clock()
+                if self.media_in_database:
+                    keep_media(session, event_id, MediaKind.CLIP, mp4)
                 return _to_stored(row)
         except EventNotFound:
             remove_quietly(path)  # deleted meanwhile (retention): the file would be an orphan
@@ -444,7 +466,7 @@ class EventStore:
         """Absolute path of the event's snapshot; :class:`SnapshotMissing` if the file is gone."""
         relpath = self.get(event_id).snapshot_path
         path = resolve_media_path(self.media_dir, relpath)
-        if not path.is_file():
+        if not path.is_file() and not self._restored(event_id, MediaKind.SNAPSHOT, path):
             raise SnapshotMissing(f"snapshot of event {event_id} is missing ({relpath})")
         return path
 
@@ -454,7 +476,7 @@ class EventStore:
         if relpath is None:
             raise ClipMissing(f"event {event_id} has no clip")
         path = resolve_media_path(self.media_dir, relpath)
-        if not path.is_file():
+        if not path.is_file() and not self._restored(event_id, MediaKind.CLIP, path):
             raise ClipMissing(f"clip of event {event_id} is missing ({relpath})")
         return path
 
@@ -468,6 +490,23 @@ class EventStore:
         if not path.is_file():
             raise TrainingFrameMissing(f"training frame {index} of event {event_id} is missing")
         return path
+
+    def fetch_media(self, relpath: str) -> None:
+        """Make sure the media file at ``relpath`` (a snapshot or clip another node of the fleet
+        stored) is in this node's media folder, when the database keeps it; else nothing."""
+        path = resolve_media_path(self.media_dir, relpath)
+        if not self.media_in_database or path.is_file():
+            return
+        with self._transaction() as session:
+            owner = media_owner(session, relpath)
+            if owner is not None:
+                restore_media(session, owner[0], owner[1], path)
+
+    def _restored(self, event_id: str, kind: MediaKind, path: Path) -> bool:
+        if not self.media_in_database:
+            return False
+        with self._transaction() as session:
+            return restore_media(session, event_id, kind, path)
 
     def ping(self) -> None:
         """Raise :class:`StoreError` unless the database answers."""

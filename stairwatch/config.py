@@ -6,6 +6,7 @@ Validators do no I/O; :func:`check_paths` checks files exist, separately.
 from __future__ import annotations
 
 import os
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -187,6 +188,11 @@ class ModelConfig(_Strict):
         return {kind: tuple(names) for kind, names in self.class_map.items()}
 
 
+class MediaStorage(StrEnum):
+    FILES = "files"
+    DATABASE = "database"
+
+
 class StorageConfig(_Strict):
     data_dir: Path = Path("data")
     database_url: str | None = Field(
@@ -205,6 +211,12 @@ class StorageConfig(_Strict):
         gt=0,
         description="keep each event's unredacted frames (training material) this long after "
         "its alert",
+    )
+
+    media: MediaStorage = Field(
+        MediaStorage.FILES,
+        description="files: snapshots and clips in data_dir only; database: also in the "
+        "database next to their event, so every node of a fleet can show and send them",
     )
 
     def resolved_database_url(self) -> str:

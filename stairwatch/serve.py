@@ -13,7 +13,7 @@ from alerts.store import EventStore
 from dashboard.app import NODE_OFFLINE_AFTER_S, create_app
 from dashboard.schemas import DashboardSettings
 from stairwatch import __version__
-from stairwatch.config import Settings, usable_cores
+from stairwatch.config import MediaStorage, Settings, usable_cores
 from stairwatch.media.retention_job import start_retention_job
 from stairwatch.runtime.delivery import DeliveryService, JobGate
 from stairwatch.runtime.fleet import FleetNode, may_run
@@ -29,9 +29,7 @@ log = logging.getLogger(__name__)
 def serve(settings: Settings, duration_s: float | None = None) -> int:
     """Start everything, print the dashboard URL, block until Ctrl-C or ``duration_s``."""
     settings.storage.data_dir.mkdir(parents=True, exist_ok=True)
-    store = EventStore.open(
-        settings.storage.resolved_database_url(), settings.storage.data_dir / "media"
-    )
+    store = open_store(settings)
     if settings.node is not None:  # a fleet's node builds only the cameras it may run
         config = settings.node
         cameras = [c for c in settings.cameras if may_run(config, c)]
@@ -100,9 +98,7 @@ def serve(settings: Settings, duration_s: float | None = None) -> int:
 def serve_dashboard(settings: Settings, duration_s: float | None = None) -> int:
     """``stairwatch serve``: the dashboard alone over the shared store (a fleet's control
     room): every node's events and ``/api/nodes``; no cameras, no detector, no deliveries."""
-    store = EventStore.open(
-        settings.storage.resolved_database_url(), settings.storage.data_dir / "media"
-    )
+    store = open_store(settings)
     server = _dashboard_server(settings, store, None)
     timer = _stop_timer(server, duration_s)
     print(
@@ -117,6 +113,16 @@ def serve_dashboard(settings: Settings, duration_s: float | None = None) -> int:
             timer.cancel()
         store.close()
     return 0
+
+
+def open_store(settings: Settings) -> EventStore:
+    """The configured store; media in the database too where ``storage.media`` says so."""
+    storage = settings.storage
+    return EventStore.open(
+        storage.resolved_database_url(),
+        storage.data_dir / "media",
+        media_in_database=storage.media is MediaStorage.DATABASE,
+    )
 
 
 def _job_gate(settings: Settings, shared: FleetStore) -> JobGate | None:

@@ -40,7 +40,7 @@ def fleet_config(
         "model": {"path": str(model)},
         "inference": {"workers": 1, "threads": 1},
         "clips": {"enabled": False},
-        "storage": {"database_url": database_url},
+        "storage": {"database_url": database_url, "media": "database"},
         "notifications": {
             "channels": {"hook": {"type": "webhook", "url": hook_url}},
             "groups": [{"name": "patrol", "buildings": ["*"], "channels": ["hook"]}],
@@ -94,7 +94,8 @@ class Fleet:
         folder = self.root / name
         folder.mkdir(parents=True, exist_ok=True)
         config = {**self.shared, **changes, "server": {"port": port}}
-        config["storage"] = {**config["storage"], "data_dir": str(folder / "data")}
+        config["storage"] = {**self.shared["storage"], **config["storage"]}
+        config["storage"]["data_dir"] = str(folder / "data")
         path = folder / "config.yaml"
         path.write_text(yaml.safe_dump(config))
         log = folder / "log.txt"

@@ -5,13 +5,15 @@ dashboard-only ``stairwatch serve`` process as the control room.
 A node is killed (SIGKILL), then another is cut from the database (a TCP proxy between it and
 PostgreSQL is closed), then it comes back. After each step every camera is run by a live node
 again within 30 s; each camera's one stay stays one event, alerted once (its single
-notification row delivered; repeats only under the same idempotency key)."""
+notification row delivered; repeats only under the same idempotency key); the control room
+shows every event and its snapshot (kept in PostgreSQL)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import psycopg
 import pytest
 
@@ -105,6 +107,9 @@ def _one_event_and_one_alert_per_stay(
     events = api(control, "/api/events") or []
     assert sorted(e["camera_id"] for e in events) == list(CAMERAS), nodes.tails()
     assert all(e["end_ts"] is None for e in events), "a stay was ended and raised again"
+    for event in events:  # stored by the nodes, shown by the control room (media in PostgreSQL)
+        picture = httpx.get(f"{control.base}/api/events/{event['id']}/snapshot.jpg", timeout=5)
+        assert picture.content[:2] == b"\xff\xd8"
     dsn = url.replace("postgresql+psycopg://", "postgresql://")
 
     def delivered() -> bool:

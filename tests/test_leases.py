@@ -17,6 +17,7 @@ from alerts.lease_plan import CameraSlot, LeasePlan, LeaseView, fair_share, plan
 from alerts.models import Base
 from alerts.store import EventStore
 from alerts.stored import CameraInfo
+from stairwatch.config import ConfigError, parse_settings
 from stairwatch.runtime.adopt import Adoptions
 from tests.delivery_servers import PostgresServer, postgres_server  # noqa: F401
 from tests.test_store import jpeg, record
@@ -194,3 +195,24 @@ def test_one_node_runs_a_scheduled_job_while_it_lives(shared_store: EventStore) 
     ]
     # a runs and keeps the job (each run holds it 90 s more); b takes it once a stops.
     assert [ran for _, _, ran in runs] == [True, False, True, False, True, False]
+
+
+@pytest.mark.parametrize(
+    ("extra", "problem"),
+    [
+        ({}, None),  # a single box: no new setting needed
+        ({"node": {"id": "n1", "site": "north", "lease_s": 3}}, None),
+        ({"node": {"id": "n 1"}}, "node.id: String should match pattern"),
+        ({"node": {"id": "n1", "lease_s": 0.5}}, "node.lease_s: Input should be greater than"),
+        ({"storage": {"media": "s3"}}, "storage.media: Input should be 'files' or 'database'"),
+    ],
+)
+def test_fleet_settings(extra: dict[str, object], problem: str | None) -> None:
+    data = {"cameras": [{"id": "c", "source": "c.mp4", "nodes": ["n1"]}], **extra}
+    if problem is None:
+        settings = parse_settings(data, "site.yaml")
+        assert (settings.node is None) == ("node" not in extra)
+        return
+    with pytest.raises(ConfigError) as info:
+        parse_settings(data, "site.yaml")
+    assert any(p.startswith(problem) for p in info.value.problems), info.value.problems

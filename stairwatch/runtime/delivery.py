@@ -45,6 +45,27 @@ ESCALATION_CHECK_S = (10.0, 60.0)  # bounds of how often unacknowledged alerts a
 PURGE_EVERY_H = 6
 
 
+class _FetchingMedia:
+    """A channel whose attachment (another node's snapshot) is first fetched from the
+    database into this node's media folder (``storage.media: database``)."""
+
+    def __init__(self, channel: Channel, store: EventStore) -> None:
+        self.name = channel.name
+        self._channel = channel
+        self._store = store
+
+    def send(self, delivery: Delivery) -> None:
+        if delivery.notice.image_path is not None:
+            try:
+                self._store.fetch_media(delivery.notice.image_path)
+            except AlertsError as exc:  # sent without the picture, as for a missing file
+                log.warning("attachment not fetched from the database: %s", exc)
+        self._channel.send(delivery)
+
+    def close(self) -> None:
+        self._channel.close()
+
+
 def link_maker(config: NotificationsConfig) -> LinkMaker | None:
     if config.public_url is None or config.link_secret is None:
         return None
@@ -81,9 +102,12 @@ class DeliveryService:
             if channels is not None
             else build_channels(config, store.media_dir, clock)
         )
+        senders: Mapping[str, Channel] = self.channels
+        if store.media_in_database:
+            senders = {name: _FetchingMedia(c, store) for name, c in self.channels.items()}
         self.dispatcher = Dispatcher(
             self.outbox,
-            self.channels,
+            senders,
             config.delivery,
             on_delivered=on_delivered,
             scrub=scrub or Scrubber.of(config),
