@@ -12,6 +12,7 @@ class EventType(StrEnum):
     FLYING_WIRE = "flying_wire"
     CAMERA_TAMPERED = "camera_tampered"
     CAMERA_OFFLINE = "camera_offline"
+    NODE_OFFLINE = "node_offline"  # a fleet's node stopped heart-beating
 
 
 class Severity(StrEnum):

@@ -17,6 +17,7 @@ EVENT_TYPES: dict[Lang, dict[EventType, str]] = {
         EventType.FLYING_WIRE: "飞线充电",
         EventType.CAMERA_TAMPERED: "摄像头遮挡/移位",
         EventType.CAMERA_OFFLINE: "摄像头离线",
+        EventType.NODE_OFFLINE: "节点离线",
     },
     "en": {
         EventType.EBIKE_PARKED: "E-bike parked",
@@ -24,6 +25,7 @@ EVENT_TYPES: dict[Lang, dict[EventType, str]] = {
         EventType.FLYING_WIRE: "Flying-wire charging",
         EventType.CAMERA_TAMPERED: "Camera blocked/moved",
         EventType.CAMERA_OFFLINE: "Camera offline",
+        EventType.NODE_OFFLINE: "Node offline",
     },
 }
 

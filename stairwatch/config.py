@@ -339,6 +339,9 @@ class NodeConfig(_Strict):
         le=300,
         description="a camera's lease lasts this long; a dead node's cameras move after it",
     )
+    offline_after_s: float = Field(
+        30.0, gt=0, le=86400, description="a node not heard from this long: a node_offline event"
+    )
 
     @property
     def renew_every_s(self) -> float:

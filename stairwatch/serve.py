@@ -62,11 +62,8 @@ def serve(settings: Settings, duration_s: float | None = None) -> int:
         fleet=settings.node is not None,
     )
     if settings.node is not None:
-        fleet.append(
-            FleetNode(
-                settings.node, settings.cameras, FleetStore(store.engine), service, __version__
-            )
-        )
+        node = FleetNode(settings.node, settings.cameras, shared, service, __version__, store)
+        fleet.append(node)
     server = _dashboard_server(settings, store, service)
     timer = _stop_timer(server, duration_s)
     delivery.start()

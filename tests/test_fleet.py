@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psycopg
@@ -27,7 +28,8 @@ from tests.tcp_proxy import TcpProxy
 CAMERAS = ("lift-1", "lift-2", "lift-3")
 LEASE_S = 3.0
 FAILOVER_LIMIT_S = 30.0
-NODE = {"site": "north", "lease_s": LEASE_S}
+NODE = {"site": "north", "lease_s": LEASE_S, "offline_after_s": 4.0}
+STAY = "ebike_in_elevator"
 
 
 @pytest.fixture
@@ -70,7 +72,7 @@ def test_kill_cut_and_return(fleet: tuple[Fleet, str], postgres_server: Postgres
         return set(owners) == set(CAMERAS) and len(set(owners.values())) == 3
 
     def one_event_each() -> bool:
-        return sorted(e["camera_id"] for e in api(control, "/api/events") or []) == list(CAMERAS)
+        return sorted(e["camera_id"] for e in _events(control, STAY)) == list(CAMERAS)
 
     assert wait_until(balanced, 90) is not None, nodes.tails()
     assert wait_until(one_event_each, 30) is not None, nodes.tails()
@@ -91,6 +93,14 @@ def test_kill_cut_and_return(fleet: tuple[Fleet, str], postgres_server: Postgres
     assert back is not None, f"n3 did not come back\n{nodes.tails()}"
     _every_camera_online(n2, n3, nodes)
     _one_event_and_one_alert_per_stay(control, url, receiver, nodes)
+    outages = {e["camera_id"]: e for e in _events(control, "node_offline")}
+    assert outages["node:n1"]["end_ts"] is None  # killed for good: one outage, still open
+    assert set(outages) <= {"node:n1", "node:n3"}
+    assert len(_events(control, "node_offline")) == len(outages)  # one event per outage
+
+
+def _events(control: Process, type_: str) -> list[dict[str, Any]]:
+    return list(api(control, f"/api/events?type={type_}&limit=500") or [])
 
 
 def _every_camera_online(n2: Process, n3: Process, nodes: Fleet) -> None:
@@ -104,12 +114,13 @@ def _every_camera_online(n2: Process, n3: Process, nodes: Fleet) -> None:
 def _one_event_and_one_alert_per_stay(
     control: Process, url: str, receiver: WebhookReceiver, nodes: Fleet
 ) -> None:
-    events = api(control, "/api/events") or []
+    events = _events(control, STAY)
     assert sorted(e["camera_id"] for e in events) == list(CAMERAS), nodes.tails()
     assert all(e["end_ts"] is None for e in events), "a stay was ended and raised again"
     for event in events:  # stored by the nodes, shown by the control room (media in PostgreSQL)
         picture = httpx.get(f"{control.base}/api/events/{event['id']}/snapshot.jpg", timeout=5)
         assert picture.content[:2] == b"\xff\xd8"
+    ids = [e["id"] for e in events]
     dsn = url.replace("postgresql+psycopg://", "postgresql://")
 
     def delivered() -> bool:
@@ -122,7 +133,7 @@ def _one_event_and_one_alert_per_stay(
         alerts = conn.execute(
             "SELECT event_id, idempotency_key FROM outbox WHERE kind = 'alert'"
         ).fetchall()
-    assert sorted(e for e, _ in alerts) == sorted(e["id"] for e in events)
+    assert sorted(e for e, _ in alerts if e in ids) == sorted(ids)  # one alert per stay
     got = {r.headers.get("Idempotency-Key") for r in receiver.accepted()}
     assert {key for _, key in alerts} <= got
     assert len(got) == len({r.headers.get("Idempotency-Key") for r in receiver.received()})

@@ -6,6 +6,9 @@ takes free cameras (:meth:`Service.take`) and gives one back when it runs more t
 (:meth:`Service.drop` first, then the lease). A second thread drops every camera whose lease
 ran out by this node's clock while the database could not be reached: a node cut off stops
 running its cameras on time even when its calls to the database hang.
+
+One node at a time (the holder of the ``node-watch`` job's lease) also runs the
+``node_offline`` rule (:mod:`alerts.rules.node_offline`) over every registered node.
 """
 
 from __future__ import annotations
@@ -17,14 +20,21 @@ from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from alerts.errors import StoreError
+from alerts.events import EventType
 from alerts.fleet import Fence, FleetStore, NodeInfo, camera_lease
 from alerts.lease_plan import CameraSlot, plan_leases
+from alerts.rules.node_offline import NodeSeen, look, node_subject
+from alerts.snapshot import encode_frame
+from alerts.store import EventStore
+from alerts.stored import CameraInfo
 from stairwatch.config import CameraConfig, NodeConfig
+from stairwatch.runtime.offline import placeholder_image
 from stairwatch.runtime.threads import GuardedThread
 
 log = logging.getLogger(__name__)
 
 GUARD_PERIOD_S = 0.5
+NODE_WATCH_JOB = "node-watch"
 Clock = Callable[[], float]
 
 
@@ -66,9 +76,11 @@ class FleetNode:
         fleet: FleetStore,
         runner: CameraRunner,
         version: str,
+        events: EventStore,
         clock: Clock = time.time,
     ):
         self.node = node
+        self._events = events
         self._cameras = list(cameras)
         self._fleet = fleet
         self._runner = runner
@@ -130,6 +142,27 @@ class FleetNode:
             self._give_back(camera_id, now)
         for camera_id in plan.take:
             self._take(camera_id, now)
+        if self._fleet.claim_job(NODE_WATCH_JOB, self.node.id, now, lease_s):
+            self._watch_nodes(nodes, now)
+
+    def _watch_nodes(self, nodes: Sequence[NodeInfo], now: float) -> None:
+        """The node_offline rule over every registered node (this node holds the look)."""
+        seen = [NodeSeen(n.id, n.heartbeat_at) for n in nodes]
+        subjects = {node_subject(n.id): n for n in nodes}
+        open_outages = {
+            subjects[e.camera_id].id: e.id
+            for e in self._events.unended(list(subjects))
+            if e.type is EventType.NODE_OFFLINE
+        }
+        decided = look(seen, open_outages, now, self.node.offline_after_s)
+        for record in decided.raise_:
+            node = subjects[record.camera_id]
+            log.warning("node %s: no heartbeat for %.0f s", node.id, now - node.heartbeat_at)
+            where = CameraInfo(record.camera_id, f"node {node.id}", building=node.site)
+            picture = placeholder_image(f"node {node.id}: no heartbeat")
+            self._events.record_raised(record, where, encode_frame(picture))
+        for event_id in decided.end:
+            self._events.record_end(event_id, now)
 
     def _renew(self, camera_id: str, now: float) -> None:
         with self._lock:
