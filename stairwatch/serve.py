@@ -16,7 +16,7 @@ from stairwatch import __version__
 from stairwatch.config import MediaStorage, Settings, usable_cores
 from stairwatch.media.retention_job import start_retention_job
 from stairwatch.runtime.delivery import DeliveryService, JobGate
-from stairwatch.runtime.fleet import FleetNode, may_run
+from stairwatch.runtime.fleet import FleetCollector, FleetNode, may_run
 from stairwatch.runtime.problems import scheduler_problem
 from stairwatch.runtime.service import Service
 from stairwatch.runtime.status import ServiceCameraStatuses
@@ -64,6 +64,7 @@ def serve(settings: Settings, duration_s: float | None = None) -> int:
     if settings.node is not None:
         node = FleetNode(settings.node, settings.cameras, shared, service, __version__, store)
         fleet.append(node)
+        service.metrics.registry.register(FleetCollector(node))
     server = _dashboard_server(settings, store, service)
     timer = _stop_timer(server, duration_s)
     delivery.start()

@@ -92,6 +92,8 @@ def test_kill_cut_and_return(fleet: tuple[Fleet, str], postgres_server: Postgres
     )
     assert back is not None, f"n3 did not come back\n{nodes.tails()}"
     _every_camera_online(n2, n3, nodes)
+    metrics = httpx.get(f"{n3.base}/metrics", timeout=5).text
+    assert 'stairwatch_node_info{node="n3",site="north"' in metrics
     _one_event_and_one_alert_per_stay(control, url, receiver, nodes)
     outages = {e["camera_id"]: e for e in _events(control, "node_offline")}
     assert outages["node:n1"]["end_ts"] is None  # killed for good: one outage, still open

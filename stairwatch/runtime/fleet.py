@@ -16,8 +16,10 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Protocol
+
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
 from alerts.errors import StoreError
 from alerts.events import EventType
@@ -65,6 +67,34 @@ def camera_slots(cameras: Sequence[CameraConfig], nodes: Sequence[NodeInfo]) -> 
     return slots
 
 
+class FleetCollector:
+    """``/metrics`` of a fleet's node: who it is, how many cameras it holds, its lease passes."""
+
+    def __init__(self, node: FleetNode) -> None:
+        self._node = node
+
+    def collect(self) -> Iterator[Metric]:
+        node = self._node
+        labels = [node.node.id, node.node.site, node.version]
+        info = GaugeMetricFamily(
+            "stairwatch_node_info", "this node of the fleet", labels=["node", "site", "version"]
+        )
+        info.add_metric(labels, 1.0)
+        yield info
+        held = GaugeMetricFamily(
+            "stairwatch_node_cameras_held", "cameras whose lease this node holds", labels=["node"]
+        )
+        held.add_metric([node.node.id], float(len(node.held())))
+        yield held
+        failed = CounterMetricFamily(
+            "stairwatch_node_lease_passes_failed",
+            "lease passes that could not reach the database",
+            labels=["node"],
+        )
+        failed.add_metric([node.node.id], float(node.failed_passes))
+        yield failed
+
+
 class FleetNode:
     """Heartbeat and camera leases of one node; ``start()`` / ``stop()``. ``cameras``: those
     of the configuration this node may run (:func:`may_run`)."""
@@ -80,11 +110,12 @@ class FleetNode:
         clock: Clock = time.time,
     ):
         self.node = node
+        self.version = version
+        self.failed_passes = 0
         self._events = events
         self._cameras = list(cameras)
         self._fleet = fleet
         self._runner = runner
-        self._version = version
         self._clock = clock
         self._lock = threading.Lock()
         self._fences: dict[str, Fence] = {}
@@ -101,7 +132,7 @@ class FleetNode:
             return sorted(self._fences)
 
     def start(self) -> None:
-        self._fleet.register(self.node.id, self.node.site, self._version, self._clock())
+        self._fleet.register(self.node.id, self.node.site, self.version, self._clock())
         self._stop.clear()
         for thread in self.threads:
             thread.start()
@@ -207,6 +238,7 @@ class FleetNode:
             try:
                 self.run_once()
             except StoreError as exc:
+                self.failed_passes += 1
                 log.warning("node %s: leases not kept this pass: %s", self.node.id, exc)
             self._stop.wait(self.node.renew_every_s)
 
