@@ -18,9 +18,9 @@ import httpx
 import psycopg
 import pytest
 
+from stairwatch.tools.fleet_run import Fleet, Process, api, fleet_config, holders, wait_until
 from stairwatch.tools.webhook_receiver import WebhookReceiver
 from tests.delivery_servers import PostgresServer, free_port, postgres_server  # noqa: F401
-from tests.fleet_helpers import Fleet, Process, api, fleet_config, holders, wait_until
 from tests.media_helpers import write_static_clip
 from tests.onnx_models import ultralytics_constant_model
 from tests.tcp_proxy import TcpProxy

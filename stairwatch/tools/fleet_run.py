@@ -1,9 +1,11 @@
-"""A fleet on this machine for the tests and the figures script: node configurations, node
-processes (``stairwatch run``), a dashboard-only process (``stairwatch serve``) and what the
-control room's API says about them."""
+"""A fleet on this machine, for the fleet test and :mod:`stairwatch.tools.fleet_figures`: the
+configuration the nodes share, node processes (``stairwatch run``), a dashboard-only process
+(``stairwatch serve``) and what the control room's API says about them. Standard library only
+(the API is read with urllib)."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -13,18 +15,25 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.error import URLError
+from urllib.request import urlopen
 
-import httpx
 import yaml
 
 WHOLE_FRAME = [[0, 0], [1, 0], [1, 1], [0, 1]]
 
 
 def fleet_config(
-    clip: Path, model: Path, database_url: str, hook_url: str, cameras: int
+    clip: Path,
+    model: Path,
+    database_url: str,
+    hook_url: str,
+    cameras: int,
+    car: list[list[float]] | None = None,
 ) -> dict[str, Any]:
-    """The configuration every node shares: ``cameras`` elevator cameras on ``clip`` (looped),
-    one site, critical alerts to a webhook. Each node adds its ``node``, port and data folder."""
+    """The configuration every node shares: ``cameras`` elevator cameras on ``clip`` (looped;
+    ``car``: the elevator zone's polygon, default the whole frame), one site, media in the
+    database, critical alerts to a webhook. Each node adds its ``node``, port and data folder."""
     return {
         "cameras": [
             {
@@ -33,7 +42,7 @@ def fleet_config(
                 "site": "north",
                 "source": str(clip),
                 "loop": True,
-                "zones": [{"name": "car", "kind": "elevator", "polygon": WHOLE_FRAME}],
+                "zones": [{"name": "car", "kind": "elevator", "polygon": car or WHOLE_FRAME}],
             }
             for i in range(cameras)
         ],
@@ -117,10 +126,10 @@ class Fleet:
 def api(process: Process, path: str) -> Any:
     """GET ``path`` of the process's dashboard as JSON; None while it does not answer."""
     try:
-        response = httpx.get(process.base + path, timeout=5)
-    except httpx.HTTPError:
+        with urlopen(process.base + path, timeout=5) as response:
+            return json.loads(response.read())
+    except (URLError, OSError, ValueError):
         return None
-    return response.json() if response.status_code == 200 else None
 
 
 def holders(control: Process) -> dict[str, str]:
