@@ -66,24 +66,17 @@ def serve(settings: Settings, duration_s: float | None = None) -> int:
         fleet.append(node)
         service.metrics.registry.register(FleetCollector(node))
     server = _dashboard_server(settings, store, service)
-    timer = _stop_timer(server, duration_s)
     delivery.start()
     retention.append(start_retention_job(store, settings.storage))
     service.start()
     for node in fleet:
         node.start()
-    print(
-        f"stairwatch dashboard: http://{settings.server.host}:{settings.server.port}/", flush=True
-    )
+    _print_url(settings)
     for line in camera_lines(settings):
         print(line, flush=True)
     try:
-        if timer is not None:
-            timer.start()
-        server.run()
+        _run_server(server, duration_s)
     finally:
-        if timer is not None:
-            timer.cancel()
         retention[0].shutdown(wait=False)
         for node in fleet:
             node.stop()
@@ -98,17 +91,10 @@ def serve_dashboard(settings: Settings, duration_s: float | None = None) -> int:
     room): every node's events and ``/api/nodes``; no cameras, no detector, no deliveries."""
     store = open_store(settings)
     server = _dashboard_server(settings, store, None)
-    timer = _stop_timer(server, duration_s)
-    print(
-        f"stairwatch dashboard: http://{settings.server.host}:{settings.server.port}/", flush=True
-    )
+    _print_url(settings)
     try:
-        if timer is not None:
-            timer.start()
-        server.run()
+        _run_server(server, duration_s)
     finally:
-        if timer is not None:
-            timer.cancel()
         store.close()
     return 0
 
@@ -131,12 +117,24 @@ def _job_gate(settings: Settings, shared: FleetStore) -> JobGate | None:
     return lambda job, now, hold_s: shared.claim_job(job, node.id, now, hold_s)
 
 
-def _stop_timer(server: uvicorn.Server, duration_s: float | None) -> threading.Timer | None:
+def _print_url(settings: Settings) -> None:
+    print(
+        f"stairwatch dashboard: http://{settings.server.host}:{settings.server.port}/", flush=True
+    )
+
+
+def _run_server(server: uvicorn.Server, duration_s: float | None) -> None:
+    """Serve until Ctrl-C (or SIGTERM), or for ``duration_s``."""
     if duration_s is None:
-        return None
+        server.run()
+        return
     timer = threading.Timer(duration_s, lambda: setattr(server, "should_exit", True))
     timer.daemon = True
-    return timer
+    timer.start()
+    try:
+        server.run()
+    finally:
+        timer.cancel()
 
 
 def _dashboard_server(
