@@ -71,11 +71,13 @@ class EventRow(Base):
     reviewed_at: Mapped[float | None] = mapped_column(Float)
     training_path: Mapped[str | None] = mapped_column(String(PATH_LEN))
     training_frames: Mapped[int | None] = mapped_column(Integer)
+    node_id: Mapped[str | None] = mapped_column(String(NAME_LEN))  # a fleet's node that raised it
 
     __table_args__ = (
         Index("ix_events_alert_ts", "alert_ts"),
         Index("ix_events_camera_id", "camera_id"),
         Index("ix_events_status", "status"),
+        Index("ix_events_node_id", "node_id"),
     )
 
 

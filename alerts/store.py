@@ -33,6 +33,7 @@ from alerts.errors import (
 )
 from alerts.events import Box, EventRecord, EventStatus, EventType, Severity
 from alerts.fleet import Fence, check_fence
+from alerts.fleet_models import NodeRow
 from alerts.media import (
     MAX_TRAINING_FRAMES,
     EventMedia,
@@ -160,6 +161,7 @@ class EventStore:
             with self._transaction() as session:
                 _fenced(session, fence, now)
                 row = _new_row(event_id, event, camera, relpath, now)
+                row.node_id = fence.holder if fence is not None else None
                 session.add(row)
                 session.flush()  # the row first: the audit line's foreign key points at it
                 session.add(_action_row(event_id, ActionKind.RAISED, SYSTEM_ACTOR, now))
@@ -410,10 +412,19 @@ class EventStore:
         type: EventType | None = None,
         status: EventStatus | None = None,
         since: float | None = None,
+        node: str | None = None,
+        site: str | None = None,
     ) -> list[StoredEvent]:
-        """Newest first by alert time. ``since``: only alerts at or after these Unix seconds."""
+        """Newest first by alert time. ``since``: only alerts at or after these Unix seconds;
+        ``node`` / ``site``: only events raised by that fleet node / a node of that site."""
         check_page(limit, offset)
         query = _filtered(select(EventRow), camera_id, type, status, since)
+        if node is not None:
+            query = query.where(EventRow.node_id == node)
+        if site is not None:
+            query = query.where(
+                EventRow.node_id.in_(select(NodeRow.id).where(NodeRow.site == site))
+            )
         query = query.order_by(EventRow.alert_ts.desc(), EventRow.id.desc())
         with self._transaction() as session:
             rows = session.scalars(query.limit(limit).offset(offset)).all()
@@ -665,6 +676,7 @@ def _to_stored(row: EventRow) -> StoredEvent:
         review=read_review(row),
         training_frames=row.training_frames or 0,
         training_path=row.training_path,
+        node_id=row.node_id,
     )
 
 

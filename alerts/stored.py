@@ -74,6 +74,7 @@ class StoredEvent(BaseModel):
     review: Review | None = None
     training_frames: int = 0  # unredacted frames kept to learn from (admins only)
     training_path: str | None = None  # their folder, relative to the media folder
+    node_id: str | None = None  # the fleet's node that raised it (None: a single box)
 
     @computed_field  # type: ignore[prop-decorator]
     @property

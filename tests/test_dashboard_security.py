@@ -68,6 +68,7 @@ NEEDS: dict[str, str] = {
     "/api/events/{event_id}/review": Role.OPERATOR,
     "/api/reviews/summary": Role.VIEWER,
     "/api/cameras": Role.VIEWER,
+    "/api/nodes": Role.VIEWER,
     "/api/cameras/{camera_id}/latest.jpg": Role.VIEWER,
     "/": Role.VIEWER,
     "/partials/events": Role.VIEWER,

@@ -95,6 +95,10 @@ def test_kill_cut_and_return(fleet: tuple[Fleet, str], postgres_server: Postgres
     metrics = httpx.get(f"{n3.base}/metrics", timeout=5).text
     assert 'stairwatch_node_info{node="n3",site="north"' in metrics
     _one_event_and_one_alert_per_stay(control, url, receiver, nodes)
+    raiser = _events(control, STAY)[0]["node_id"]  # the node that raised it (it may have moved)
+    by_node = [e["node_id"] for e in _events(control, f"{STAY}&node={raiser}")]
+    assert by_node and set(by_node) == {raiser}  # the control room filters by node ...
+    assert len(_events(control, f"{STAY}&site=north")) == len(CAMERAS)  # ... and by site
     outages = {e["camera_id"]: e for e in _events(control, "node_offline")}
     assert outages["node:n1"]["end_ts"] is None  # killed for good: one outage, still open
     assert set(outages) <= {"node:n1", "node:n3"}

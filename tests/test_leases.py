@@ -216,3 +216,33 @@ def test_fleet_settings(extra: dict[str, object], problem: str | None) -> None:
     with pytest.raises(ConfigError) as info:
         parse_settings(data, "site.yaml")
     assert any(p.startswith(problem) for p in info.value.problems), info.value.problems
+
+
+@pytest.mark.parametrize(
+    ("node", "site", "expected"),
+    [
+        (None, None, ["a", "b", None]),
+        ("a", None, ["a"]),
+        (None, "north", ["a"]),
+        (None, "south", ["b"]),
+        (None, "east", []),
+    ],
+)
+def test_events_by_node_and_site(
+    store: EventStore, node: str | None, site: str | None, expected: list[str | None]
+) -> None:
+    fleet = FleetStore(store.engine)
+    fleet.register("a", "north", "1", NOW)
+    fleet.register("b", "south", "1", NOW)
+    for i, holder in enumerate(["a", "b", None]):
+        camera_id = f"cam{i}"
+        fence = None
+        if holder is not None:
+            fleet.ensure([camera_lease(camera_id)], 0.0)
+            token = fleet.take(camera_lease(camera_id), holder, 0.0, 1e10)
+            assert token is not None
+            fence = Fence(camera_lease(camera_id), holder, token)
+        event = record(camera_id=camera_id, alert_ts=NOW + i)
+        store.record_raised(event, CameraInfo(camera_id, "x"), jpeg(), fence)
+    found = store.list_events(node=node, site=site)
+    assert sorted(e.node_id or "" for e in found) == sorted(n or "" for n in expected)

@@ -1,5 +1,5 @@
 """A fleet of nodes on one database: the node registry, leases (cameras and fleet-wide jobs,
-with fencing tokens) and event media kept in the database.
+with fencing tokens), event media kept in the database, and the node that raised each event.
 
 Revision ID: 0006_fleet
 Revises: 0005
@@ -18,6 +18,9 @@ depends_on: str | tuple[str, ...] | None = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("events") as batch:
+        batch.add_column(sa.Column("node_id", sa.String(200), nullable=True))
+        batch.create_index("ix_events_node_id", ["node_id"])
     op.create_table(
         "nodes",
         sa.Column("id", sa.String(200), nullable=False),
@@ -55,3 +58,6 @@ def downgrade() -> None:
     op.drop_table("event_media")
     op.drop_table("leases")
     op.drop_table("nodes")
+    with op.batch_alter_table("events") as batch:
+        batch.drop_index("ix_events_node_id")
+        batch.drop_column("node_id")
