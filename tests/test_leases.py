@@ -9,16 +9,18 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from pydantic import SecretStr
 
-from alerts.errors import LeaseLost
+from alerts.errors import LeaseLost, StoreError
 from alerts.events import EventType
 from alerts.fleet import Fence, FleetStore, camera_lease
 from alerts.lease_plan import CameraSlot, LeasePlan, LeaseView, fair_share, plan_leases
 from alerts.models import Base
 from alerts.store import EventStore
 from alerts.stored import CameraInfo
-from stairwatch.config import ConfigError, parse_settings
+from stairwatch.config import CameraConfig, ConfigError, NodeConfig, parse_settings
 from stairwatch.runtime.adopt import Adoptions
+from stairwatch.runtime.fleet import FleetNode
 from tests.delivery_servers import PostgresServer, postgres_server  # noqa: F401
 from tests.test_store import jpeg, record
 
@@ -246,3 +248,76 @@ def test_events_by_node_and_site(
         store.record_raised(event, CameraInfo(camera_id, "x"), jpeg(), fence)
     found = store.list_events(node=node, site=site)
     assert sorted(e.node_id or "" for e in found) == sorted(n or "" for n in expected)
+
+
+class FakeCameras:
+    """A node's cameras as the lease manager drives them; ``refuse``: cameras that fail to
+    start."""
+
+    def __init__(self, refuse: frozenset[str] = frozenset()) -> None:
+        self.running: dict[str, int] = {}
+        self.refuse = refuse
+
+    def take(self, camera_id: str, fence: Fence) -> None:
+        if camera_id in self.refuse:
+            raise StoreError("the camera's open events could not be read")
+        self.running[camera_id] = fence.token
+
+    def drop(self, camera_id: str) -> None:
+        self.running.pop(camera_id, None)
+
+
+def test_two_nodes_share_take_over_and_rebalance(store: EventStore) -> None:
+    """The lease manager's passes on one clock: share, a node dies (its cameras move, a
+    node_offline event), it comes back (it drops what it lost; cameras move back gently)."""
+    now = [NOW]
+    fleet = FleetStore(store.engine)
+    cameras = [CameraConfig(id=f"cam{i}", source=SecretStr("x.mp4")) for i in range(4)]
+    runners = {n: FakeCameras() for n in "ab"}
+    nodes = {
+        n: FleetNode(
+            NodeConfig(id=n, site="north", lease_s=10.0, offline_after_s=10.0),
+            cameras,
+            fleet,
+            runners[n],
+            "t",
+            store,
+            clock=lambda: now[0],
+        )
+        for n in "ab"
+    }
+    for node in nodes.values():
+        node.register()
+    nodes["a"].run_once()
+    nodes["b"].run_once()
+    assert (sorted(runners["a"].running), sorted(runners["b"].running)) == (
+        ["cam0", "cam1"],
+        ["cam2", "cam3"],
+    )
+    now[0] += 16  # b silent for 16 s: its leases ran out at NOW + 10
+    nodes["a"].run_once()
+    assert sorted(runners["a"].running) == ["cam0", "cam1", "cam2", "cam3"]
+    assert runners["a"].running["cam2"] == 2  # a new fencing token
+    outage = store.list_events(type=EventType.NODE_OFFLINE)
+    assert [(e.camera_id, e.end_ts) for e in outage] == [("node:b", None)]
+    now[0] += 1
+    nodes["b"].run_once()  # back: it lost its cameras meanwhile
+    assert runners["b"].running == {}
+    for _ in range(6):
+        now[0] += 4
+        nodes["a"].run_once()
+        nodes["b"].run_once()
+    assert (len(runners["a"].running), len(runners["b"].running)) == (2, 2)
+    assert store.get(outage[0].id).end_ts is not None  # b beats again: the outage ended
+
+
+def test_a_camera_that_fails_to_start_is_given_back(store: EventStore) -> None:
+    fleet = FleetStore(store.engine)
+    camera = CameraConfig(id="cam0", source=SecretStr("x.mp4"))
+    refusing = FakeCameras(frozenset({"cam0"}))
+    node = FleetNode(NodeConfig(id="a"), [camera], fleet, refusing, "t", store, clock=lambda: NOW)
+    node.register()
+    with pytest.raises(StoreError):
+        node.run_once()
+    assert node.held() == []
+    assert fleet.leases([camera_lease("cam0")])[camera_lease("cam0")].free(NOW)

@@ -131,8 +131,12 @@ class FleetNode:
         with self._lock:
             return sorted(self._fences)
 
-    def start(self) -> None:
+    def register(self) -> None:
+        """Enter (or re-enter) the node registry."""
         self._fleet.register(self.node.id, self.node.site, self.version, self._clock())
+
+    def start(self) -> None:
+        self.register()
         self._stop.clear()
         for thread in self.threads:
             thread.start()
@@ -170,6 +174,7 @@ class FleetNode:
         for camera_id in plan.renew:
             self._renew(camera_id, now)
         for camera_id in plan.give_back:
+            log.info("camera %s: this node runs more than its share", camera_id)
             self._give_back(camera_id, now)
         for camera_id in plan.take:
             self._take(camera_id, now)
@@ -214,7 +219,11 @@ class FleetNode:
         with self._lock:
             self._fences[camera_id] = fence
             self._until[camera_id] = now + self.node.lease_s
-        self._runner.take(camera_id, fence)
+        try:
+            self._runner.take(camera_id, fence)
+        except BaseException:  # not running it: never keep (and renew) its lease
+            self._give_back(camera_id, now)
+            raise
 
     def _give_back(self, camera_id: str, now: float) -> None:
         with self._lock:
@@ -223,7 +232,7 @@ class FleetNode:
         self._runner.drop(camera_id)
         if fence is not None:
             self._fleet.give_back(fence, now)
-            log.info("camera %s given back (this node ran more than its share)", camera_id)
+            log.info("camera %s given back", camera_id)
 
     def _lost(self, camera_id: str, why: str) -> None:
         with self._lock:
