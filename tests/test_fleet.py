@@ -11,6 +11,7 @@ shows every event and its snapshot (kept in PostgreSQL)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -32,8 +33,17 @@ NODE = {"site": "north", "lease_s": LEASE_S, "offline_after_s": 4.0}
 STAY = "ebike_in_elevator"
 
 
+@dataclass
+class Site:
+    """The fleet under test: its processes, its database and the patrol's webhook."""
+
+    nodes: Fleet
+    url: str
+    receiver: WebhookReceiver
+
+
 @pytest.fixture
-def fleet(tmp_path: Path, postgres_server: PostgresServer) -> Iterator[tuple[Fleet, str]]:  # noqa: F811
+def site(tmp_path: Path, postgres_server: PostgresServer) -> Iterator[Site]:  # noqa: F811
     clip = write_static_clip(tmp_path / "lift.mp4", seconds=6.0)
     model = ultralytics_constant_model(
         tmp_path / "always_ebike.onnx", [(120, 160, 200, 245)], [0], [0.9], ["ebike", "person"]
@@ -42,9 +52,8 @@ def fleet(tmp_path: Path, postgres_server: PostgresServer) -> Iterator[tuple[Fle
     with WebhookReceiver() as receiver:
         shared = fleet_config(clip, model, url, receiver.url(), len(CAMERAS))
         fleet = Fleet(tmp_path / "fleet", shared)
-        fleet.receiver = receiver  # type: ignore[attr-defined]
         try:
-            yield fleet, url
+            yield Site(fleet, url, receiver)
         finally:
             fleet.close()
 
@@ -54,9 +63,8 @@ def _owner_set(control: Process, live: set[str]) -> bool:
     return set(owners) == set(CAMERAS) and set(owners.values()) <= live
 
 
-def test_kill_cut_and_return(fleet: tuple[Fleet, str], postgres_server: PostgresServer) -> None:  # noqa: F811
-    nodes, url = fleet
-    receiver: WebhookReceiver = nodes.receiver  # type: ignore[attr-defined]
+def test_kill_cut_and_return(site: Site, postgres_server: PostgresServer) -> None:  # noqa: F811
+    nodes, url, receiver = site.nodes, site.url, site.receiver
     proxy = TcpProxy(postgres_server.port)
     cut_url = url.replace(f":{postgres_server.port}/", f":{proxy.port}/")
     n1 = nodes.start("run", "n1", free_port(), node={"id": "n1", **NODE})
