@@ -51,3 +51,7 @@ class PhotoTooLarge(PhotoRejected):
 
 class DeliveryRefused(NotifierError):
     """The channel refused the message for good (bad request, bad key): retrying will not help."""
+
+
+class LeaseLost(StoreError):
+    """A write for a camera whose lease this node no longer holds (fencing): refused for good."""

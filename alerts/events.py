@@ -14,6 +14,7 @@ class EventType(StrEnum):
     CAMERA_OFFLINE = "camera_offline"
     SHED_INTRUSION = "shed_intrusion"
     EXIT_BLOCKED = "exit_blocked"
+    NODE_OFFLINE = "node_offline"  # a fleet's node stopped heart-beating
 
 
 class Severity(StrEnum):

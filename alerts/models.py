@@ -74,12 +74,14 @@ class EventRow(Base):
     on_way_by: Mapped[str | None] = mapped_column(String(NAME_LEN))  # a patroller heading there
     on_way_at: Mapped[float | None] = mapped_column(Float)
     photo_path: Mapped[str | None] = mapped_column(String(PATH_LEN))  # resolved with this photo
+    node_id: Mapped[str | None] = mapped_column(String(NAME_LEN))  # a fleet's node that raised it
 
     __table_args__ = (
         Index("ix_events_alert_ts", "alert_ts"),
         Index("ix_events_camera_id", "camera_id"),
         Index("ix_events_status", "status"),
         Index("ix_events_updated_at", "updated_at", "id"),  # the live feed's cursor
+        Index("ix_events_node_id", "node_id"),
     )
 
 

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from alerts.access_log import AccessAction
 from alerts.errors import StoreError
+from alerts.fleet_models import EventMediaRow
 from alerts.media import CLIP_DIR, PHOTO_DIR, SNAPSHOT_DIR, TRAINING_DIR, resolve_media_path
 from alerts.models import EventActionRow, EventRow
 from alerts.outbox_models import DigestItemRow, OutboxRow
@@ -288,6 +289,7 @@ def _delete_rows(session: Session, found: _Found) -> None:
     for ids in _chunks(found.event_ids):
         session.execute(delete(DigestItemRow).where(DigestItemRow.event_id.in_(ids)))
         session.execute(delete(EventActionRow).where(EventActionRow.event_id.in_(ids)))
+        session.execute(delete(EventMediaRow).where(EventMediaRow.event_id.in_(ids)))
         session.execute(delete(EventRow).where(EventRow.id.in_(ids)))
 
 

@@ -33,6 +33,8 @@ from alerts.errors import (
     TrainingFrameMissing,
 )
 from alerts.events import Box, EventRecord, EventStatus, EventType, Severity
+from alerts.fleet import Fence, check_fence
+from alerts.fleet_models import NodeRow
 from alerts.media import (
     MAX_TRAINING_FRAMES,
     EventMedia,
@@ -46,6 +48,7 @@ from alerts.media import (
     training_folder,
     write_temp,
 )
+from alerts.media_db import MediaKind, keep_media, media_owner, restore_media
 from alerts.models import EventActionRow, EventRow
 from alerts.occupancy import OccupancyLog
 from alerts.reviews import ReviewInput, Verdict, read_review, write_review
@@ -71,9 +74,17 @@ ChangeHook = Callable[[Session, ActionKind, StoredEvent], None]
 class EventStore:
     """Stores events, their snapshots and what people did about them. Thread-safe."""
 
-    def __init__(self, engine: Engine, media_dir: Path, clock: Clock = time.time) -> None:
-        """Prefer :meth:`open`, which also creates the schema."""
+    def __init__(
+        self,
+        engine: Engine,
+        media_dir: Path,
+        clock: Clock = time.time,
+        media_in_database: bool = False,
+    ) -> None:
+        """Prefer :meth:`open`, which also creates the schema. ``media_in_database``: keep
+        snapshots and clips in the database too (:mod:`alerts.media_db`), for a fleet."""
         self._engine = engine
+        self.media_in_database = media_in_database
         self._sessions = sessionmaker(engine, expire_on_commit=False)
         self.media_dir = media_dir
         self._clock = clock
@@ -82,7 +93,14 @@ class EventStore:
         self.sheds = OccupancyLog(engine, clock)
 
     @classmethod
-    def open(cls, database_url: str, media_dir: Path, *, clock: Clock = time.time) -> EventStore:
+    def open(
+        cls,
+        database_url: str,
+        media_dir: Path,
+        *,
+        clock: Clock = time.time,
+        media_in_database: bool = False,
+    ) -> EventStore:
         """Connect, bring the schema up to date, and make sure ``media_dir`` exists."""
         try:
             media_dir.mkdir(parents=True, exist_ok=True)
@@ -94,7 +112,7 @@ class EventStore:
         except BaseException:
             engine.dispose()
             raise
-        return cls(engine, media_dir, clock)
+        return cls(engine, media_dir, clock, media_in_database)
 
     def close(self) -> None:
         self._engine.dispose()
@@ -125,9 +143,16 @@ class EventStore:
     # -- written by the runtime -------------------------------------------------------------
 
     def record_raised(
-        self, event: EventRecord, camera: CameraInfo, snapshot_jpeg: bytes
+        self,
+        event: EventRecord,
+        camera: CameraInfo,
+        snapshot_jpeg: bytes,
+        fence: Fence | None = None,
     ) -> StoredEvent:
-        """Store a new open event and its snapshot; the file is removed again if the row fails."""
+        """Store a new open event and its snapshot; the file is removed again if the row fails.
+
+        ``fence`` (a fleet's nodes): the camera's lease this write needs, else
+        :class:`LeaseLost`; the same on every write of the runtime below."""
         check_record(event)
         check_camera(camera, event)
         jpeg = check_jpeg(snapshot_jpeg)
@@ -138,23 +163,32 @@ class EventStore:
         commit_temp(write_temp(path, jpeg), path)
         try:
             with self._transaction() as session:
+                _fenced(session, fence, now)
                 row = _new_row(event_id, event, camera, relpath, now)
+                row.node_id = fence.holder if fence is not None else None
                 session.add(row)
                 session.flush()  # the row first: the audit line's foreign key points at it
                 session.add(_action_row(event_id, ActionKind.RAISED, SYSTEM_ACTOR, now))
                 session.flush()
+                if self.media_in_database:
+                    keep_media(session, event_id, MediaKind.SNAPSHOT, jpeg)
                 return self._changed(session, ActionKind.RAISED, row)
         except BaseException:
             remove_quietly(path)
             raise
 
     def record_update(
-        self, event_id: str, event: EventRecord, snapshot_jpeg: bytes | None = None
+        self,
+        event_id: str,
+        event: EventRecord,
+        snapshot_jpeg: bytes | None = None,
+        fence: Fence | None = None,
     ) -> StoredEvent:
         """Copy the record's latest evidence; replace the snapshot only when one is given."""
         check_record(event)
         jpeg = None if snapshot_jpeg is None else check_jpeg(snapshot_jpeg)
         with self._transaction() as session:
+            _fenced(session, fence, self._clock())
             row = _get_row(session, event_id)
             if row.camera_id != event.camera_id:
                 raise StoreError(
@@ -166,14 +200,23 @@ class EventStore:
             if jpeg is not None:
                 path = resolve_media_path(self.media_dir, row.snapshot_path)
                 commit_temp(write_temp(path, jpeg), path)
+                if self.media_in_database:
+                    keep_media(session, event_id, MediaKind.SNAPSHOT, jpeg)
             return _to_stored(row)
 
-    def record_end(self, event_id: str, end_ts: float, reason: str | None = None) -> StoredEvent:
+    def record_end(
+        self,
+        event_id: str,
+        end_ts: float,
+        reason: str | None = None,
+        fence: Fence | None = None,
+    ) -> StoredEvent:
         """The condition is over (the bike left, the cable is gone); ``reason``, when the
         condition was not seen to end (``service restarted``), is the audit line's note."""
         end = check_time("end_ts", end_ts)
         reason = check_optional_text("reason", reason, MAX_NOTE_LEN)
         with self._transaction() as session:
+            _fenced(session, fence, self._clock())
             row = _get_row(session, event_id)
             if row.end_ts is not None:
                 raise EventStateError(f"event {event_id} already ended at {row.end_ts}")
@@ -183,9 +226,10 @@ class EventStore:
             session.add(_action_row(event_id, ActionKind.ENDED, SYSTEM_ACTOR, now, reason))
             return self._changed(session, ActionKind.ENDED, row)
 
-    def record_reminder(self, event_id: str) -> StoredEvent:
+    def record_reminder(self, event_id: str, fence: Fence | None = None) -> StoredEvent:
         """A reminder went out for a still-unresolved event."""
         with self._transaction() as session:
+            _fenced(session, fence, self._clock())
             row = _get_row(session, event_id)
             now = self._clock()
             row.reminder_count += 1
@@ -204,6 +248,8 @@ class EventStore:
                 row = _get_row(session, event_id)
                 row.clip_path = relpath
                 row.updated_at = self._clock()
+                if self.media_in_database:
+                    keep_media(session, event_id, MediaKind.CLIP, mp4)
                 return _to_stored(row)
         except EventNotFound:
             remove_quietly(path)  # deleted meanwhile (retention): the file would be an orphan
@@ -418,10 +464,19 @@ class EventStore:
         type: EventType | None = None,
         status: EventStatus | None = None,
         since: float | None = None,
+        node: str | None = None,
+        site: str | None = None,
     ) -> list[StoredEvent]:
-        """Newest first by alert time. ``since``: only alerts at or after these Unix seconds."""
+        """Newest first by alert time. ``since``: only alerts at or after these Unix seconds;
+        ``node`` / ``site``: only events raised by that fleet node / a node of that site."""
         check_page(limit, offset)
         query = _filtered(select(EventRow), camera_id, type, status, since)
+        if node is not None:
+            query = query.where(EventRow.node_id == node)
+        if site is not None:
+            query = query.where(
+                EventRow.node_id.in_(select(NodeRow.id).where(NodeRow.site == site))
+            )
         query = query.order_by(EventRow.alert_ts.desc(), EventRow.id.desc())
         with self._transaction() as session:
             rows = session.scalars(query.limit(limit).offset(offset)).all()
@@ -474,7 +529,7 @@ class EventStore:
         """Absolute path of the event's snapshot; :class:`SnapshotMissing` if the file is gone."""
         relpath = self.get(event_id).snapshot_path
         path = resolve_media_path(self.media_dir, relpath)
-        if not path.is_file():
+        if not path.is_file() and not self._restored(event_id, MediaKind.SNAPSHOT, path):
             raise SnapshotMissing(f"snapshot of event {event_id} is missing ({relpath})")
         return path
 
@@ -484,7 +539,7 @@ class EventStore:
         if relpath is None:
             raise ClipMissing(f"event {event_id} has no clip")
         path = resolve_media_path(self.media_dir, relpath)
-        if not path.is_file():
+        if not path.is_file() and not self._restored(event_id, MediaKind.CLIP, path):
             raise ClipMissing(f"clip of event {event_id} is missing ({relpath})")
         return path
 
@@ -509,6 +564,23 @@ class EventStore:
         if not path.is_file():
             raise TrainingFrameMissing(f"training frame {index} of event {event_id} is missing")
         return path
+
+    def fetch_media(self, relpath: str) -> None:
+        """Make sure the media file at ``relpath`` (a snapshot or clip another node of the fleet
+        stored) is in this node's media folder, when the database keeps it; else nothing."""
+        path = resolve_media_path(self.media_dir, relpath)
+        if not self.media_in_database or path.is_file():
+            return
+        with self._transaction() as session:
+            owner = media_owner(session, relpath)
+            if owner is not None:
+                restore_media(session, owner[0], owner[1], path)
+
+    def _restored(self, event_id: str, kind: MediaKind, path: Path) -> bool:
+        if not self.media_in_database:
+            return False
+        with self._transaction() as session:
+            return restore_media(session, event_id, kind, path)
 
     def ping(self) -> None:
         """Raise :class:`StoreError` unless the database answers."""
@@ -554,6 +626,11 @@ def _filtered(
     if since is not None:
         query = query.where(EventRow.alert_ts >= check_time("since", since))
     return query
+
+
+def _fenced(session: Session, fence: Fence | None, now: float) -> None:
+    if fence is not None:
+        check_fence(session, fence, now)
 
 
 def _get_row(session: Session, event_id: str) -> EventRow:
@@ -671,6 +748,7 @@ def _to_stored(row: EventRow) -> StoredEvent:
         on_way_by=row.on_way_by,
         on_way_at=row.on_way_at,
         photo_path=row.photo_path,
+        node_id=row.node_id,
     )
 
 

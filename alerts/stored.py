@@ -78,6 +78,7 @@ class StoredEvent(BaseModel):
     on_way_by: str | None = None  # the latest patroller who said "on my way"
     on_way_at: float | None = None
     photo_path: str | None = None  # the resolving patroller's photo, relative to the media folder
+    node_id: str | None = None  # the fleet's node that raised it (None: a single box)
 
     @computed_field  # type: ignore[prop-decorator]
     @property

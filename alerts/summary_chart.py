@@ -36,6 +36,7 @@ LABELS: dict[Language, dict[str, str]] = {
         EventType.CAMERA_OFFLINE: "Camera offline",
         EventType.SHED_INTRUSION: "Person in closed shed",
         EventType.EXIT_BLOCKED: "Exit blocked",
+        EventType.NODE_OFFLINE: "Node offline",
         "title": "Alerts per building, {day}",
         "building": "Building {name}",
         "none": "(none)",
@@ -49,6 +50,7 @@ LABELS: dict[Language, dict[str, str]] = {
         EventType.CAMERA_OFFLINE: "摄像头离线",
         EventType.SHED_INTRUSION: "车棚非开放时段有人",
         EventType.EXIT_BLOCKED: "安全出口被堵",
+        EventType.NODE_OFFLINE: "节点离线",
         "title": "{day} 各楼栋告警",
         "building": "{name}号楼",
         "none": "未指定",
@@ -63,6 +65,7 @@ COLORS = {
     EventType.CAMERA_OFFLINE: "#90a4ae",
     EventType.SHED_INTRUSION: "#ad1457",
     EventType.EXIT_BLOCKED: "#ef6c00",
+    EventType.NODE_OFFLINE: "#78909c",
 }
 
 

@@ -91,10 +91,12 @@ def api_router(
             float | None,
             Query(ge=0, le=MAX_UNIX_S, allow_inf_nan=False, description="Unix seconds"),
         ] = None,
+        node: Annotated[str | None, Query(max_length=200, description="a fleet's node")] = None,
+        site: Annotated[str | None, Query(max_length=200, description="its nodes' site")] = None,
     ) -> list[StoredEvent]:
         """Newest first by alert time."""
         return store.list_events(
-            limit, offset, camera_id=camera, type=type, status=status, since=since
+            limit, offset, camera, type, status, since=since, node=node, site=site
         )
 
     @router.get(

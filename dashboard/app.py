@@ -27,6 +27,7 @@ from alerts.errors import (
     StoreError,
     TrainingFrameMissing,
 )
+from alerts.fleet import FleetStore
 from alerts.notify_config import PatrolGroupConfig
 from alerts.store import EventStore
 from dashboard.access import Access, NotSignedIn, install_access
@@ -37,6 +38,7 @@ from dashboard.feed import add_feed_routes
 from dashboard.guard import RequestGuard
 from dashboard.live import add_live_routes
 from dashboard.login import add_login_routes
+from dashboard.nodes import nodes_router
 from dashboard.pages import PageContext, page_router
 from dashboard.patrol import PATROL_UPLOADS, add_patrol_routes
 from dashboard.purge import add_purge_routes
@@ -61,6 +63,7 @@ STATIC_DIR = PACKAGE_DIR / "static"
 
 # Prometheus' text exposition format (version 0.0.4).
 METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+NODE_OFFLINE_AFTER_S = 30.0  # a fleet node not heard from this long shows as offline
 
 # Everything comes from this server: no CDN, no inline scripts (JSON data blocks are not run).
 CONTENT_SECURITY_POLICY = (
@@ -78,6 +81,7 @@ def create_app(
     zones: CameraZonesProvider | None = None,
     service: ServiceHealthProvider | None = None,
     patrol_groups: Sequence[PatrolGroupConfig] = (),
+    node_offline_after_s: float = NODE_OFFLINE_AFTER_S,
 ) -> FastAPI:
     """The dashboard over ``store``; ``cameras`` reports stream health (None: no cameras shown);
     ``metrics`` returns the Prometheus text served at ``GET /metrics`` (None: no such route);
@@ -86,7 +90,8 @@ def create_app(
     ``pictures`` (with ``cameras``) turns on the live view at ``/live``, and ``zones`` (with
     both) the zone drawing pages at ``/cameras/{id}/zones``; ``service`` the viewers' ``GET
     /api/health`` (health problems, thread restarts, the recorder's queue); ``patrol_groups``
-    the groups whose response times the statistics page reports."""
+    the groups whose response times the statistics page reports. ``GET /api/nodes`` lists the
+    fleet's nodes, online when heard from within ``node_offline_after_s``."""
     settings = settings or DashboardSettings()
     context = PageContext(
         store=store,
@@ -110,6 +115,7 @@ def create_app(
     install_access(app, access)
     add_feed_routes(app, store, settings.feed_keepalive_s)  # before /api/events/{event_id}
     app.include_router(api_router(store, cameras, service))
+    app.include_router(nodes_router(FleetStore(store.engine), node_offline_after_s))
     app.include_router(page_router(context, access))
     add_login_routes(app, context, access)
     add_audit_routes(app, context)

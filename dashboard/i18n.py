@@ -19,6 +19,7 @@ EVENT_TYPES: dict[Lang, dict[EventType, str]] = {
         EventType.CAMERA_OFFLINE: "摄像头离线",
         EventType.SHED_INTRUSION: "车棚非开放时段有人",
         EventType.EXIT_BLOCKED: "安全出口被堵",
+        EventType.NODE_OFFLINE: "节点离线",
     },
     "en": {
         EventType.EBIKE_PARKED: "E-bike parked",
@@ -28,6 +29,7 @@ EVENT_TYPES: dict[Lang, dict[EventType, str]] = {
         EventType.CAMERA_OFFLINE: "Camera offline",
         EventType.SHED_INTRUSION: "Person in closed shed",
         EventType.EXIT_BLOCKED: "Exit blocked",
+        EventType.NODE_OFFLINE: "Node offline",
     },
 }
 

@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "stairwatch.commands.check_config",
     "stairwatch.commands.demo",
     "stairwatch.commands.run",
+    "stairwatch.commands.serve",
     "stairwatch.commands.eval",
     "stairwatch.commands.bench",
     "lab.commands.synth",

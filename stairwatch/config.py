@@ -6,6 +6,7 @@ Validators do no I/O; :func:`check_paths` checks files exist, separately.
 from __future__ import annotations
 
 import os
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -186,6 +187,11 @@ class CameraConfig(_Strict):
         None, description="optional low-resolution stream for detection"
     )
     detect_fps: float = Field(2.0, gt=0, le=30)
+    nodes: list[str] | None = Field(
+        None,
+        description="fleet: the nodes allowed to run this camera; None: every node of its site",
+    )
+    site: str = Field("", description="fleet: the site whose nodes may run it ('': every site)")
     loop: bool = Field(False, description="file sources: start again at the end")
     stream: StreamConfig = StreamConfig()
     motion: MotionConfig = MotionConfig()
@@ -258,6 +264,11 @@ class ModelConfig(_Strict):
         return {kind: tuple(names) for kind, names in self.class_map.items()}
 
 
+class MediaStorage(StrEnum):
+    FILES = "files"
+    DATABASE = "database"
+
+
 class StorageConfig(_Strict):
     data_dir: Path = Path("data")
     database_url: str | None = Field(
@@ -276,6 +287,12 @@ class StorageConfig(_Strict):
         gt=0,
         description="keep each event's unredacted frames (training material) this long after "
         "its alert",
+    )
+
+    media: MediaStorage = Field(
+        MediaStorage.FILES,
+        description="files: snapshots and clips in data_dir only; database: also in the "
+        "database next to their event, so every node of a fleet can show and send them",
     )
 
     def resolved_database_url(self) -> str:
@@ -385,6 +402,29 @@ class PrivacyConfig(_Strict):
         return "off" if value is False else value
 
 
+class NodeConfig(_Strict):
+    """This process as one node of a fleet sharing ``storage.database_url`` (PostgreSQL).
+
+    Absent: a single box running every camera, as before. Times in seconds."""
+
+    id: str = Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_.-]+$")
+    site: str = Field("", max_length=200, description="the site (compound) this node serves")
+    lease_s: float = Field(
+        15.0,
+        ge=1,
+        le=300,
+        description="a camera's lease lasts this long; a dead node's cameras move after it",
+    )
+    offline_after_s: float = Field(
+        30.0, gt=0, le=86400, description="a node not heard from this long: a node_offline event"
+    )
+
+    @property
+    def renew_every_s(self) -> float:
+        """How often leases are renewed and free cameras looked for: a third of a lease."""
+        return self.lease_s / 3.0
+
+
 class Settings(_Strict):
     """The whole configuration file."""
 
@@ -397,6 +437,7 @@ class Settings(_Strict):
     notifications: NotificationsConfig = NotificationsConfig()
     clips: ClipSettings = ClipSettings()
     privacy: PrivacyConfig = PrivacyConfig()
+    node: NodeConfig | None = None
 
     @model_validator(mode="after")
     def _unique_camera_ids(self) -> Settings:

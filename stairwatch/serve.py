@@ -8,13 +8,16 @@ import threading
 import uvicorn
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from alerts.fleet import FleetStore
 from alerts.store import EventStore
-from dashboard.app import create_app
+from dashboard.app import NODE_OFFLINE_AFTER_S, create_app
 from dashboard.feed import FeedClosingServer
 from dashboard.schemas import DashboardSettings
-from stairwatch.config import Settings, usable_cores
+from stairwatch import __version__
+from stairwatch.config import MediaStorage, Settings, usable_cores
 from stairwatch.media.retention_job import start_retention_job
-from stairwatch.runtime.delivery import DeliveryService
+from stairwatch.runtime.delivery import DeliveryService, JobGate
+from stairwatch.runtime.fleet import FleetCollector, FleetNode, may_run
 from stairwatch.runtime.problems import scheduler_problem
 from stairwatch.runtime.service import Service
 from stairwatch.runtime.status import ServiceCameraStatuses
@@ -30,9 +33,11 @@ STREAMS_CLOSE_S = 2
 def serve(settings: Settings, duration_s: float | None = None) -> int:
     """Start everything, print the dashboard URL, block until Ctrl-C or ``duration_s``."""
     settings.storage.data_dir.mkdir(parents=True, exist_ok=True)
-    store = EventStore.open(
-        settings.storage.resolved_database_url(), settings.storage.data_dir / "media"
-    )
+    store = open_store(settings)
+    if settings.node is not None:  # a fleet's node builds only the cameras it may run
+        config = settings.node
+        cameras = [c for c in settings.cameras if may_run(config, c)]
+        settings = settings.model_copy(update={"cameras": cameras})
     detector = load_detector(
         settings.model.path,
         labels=settings.model.labels,
@@ -40,21 +45,105 @@ def serve(settings: Settings, duration_s: float | None = None) -> int:
         iou=settings.model.iou,
         threads=settings.inference.threads_per_call(usable_cores(), len(settings.cameras)),
     )
-    delivery = DeliveryService(settings.notifications, store, scrub=Scrubber.of(settings))
+    shared = FleetStore(store.engine)
+    delivery = DeliveryService(
+        settings.notifications, store, scrub=Scrubber.of(settings), gate=_job_gate(settings, shared)
+    )
     # Notifications are owed in the same transaction as the change: hooked before any write.
     store.add_change_hook(delivery.outbox.on_event_change)
     retention: list[BackgroundScheduler] = []  # started with the service, below
+    fleet: list[FleetNode] = []  # a fleet's node: started after the service, below
     service = Service(
         settings,
         detector,
         detector.class_names,
         store,
-        supervise=lambda: delivery.threads,
+        supervise=lambda: [*delivery.threads, *(t for f in fleet for t in f.threads)],
         more_problems=lambda now: [
             *delivery.problems(now),
             *(p for s in retention if (p := scheduler_problem("retention scheduler", s))),
         ],
+        fleet=settings.node is not None,
     )
+    if settings.node is not None:
+        node = FleetNode(settings.node, settings.cameras, shared, service, __version__, store)
+        fleet.append(node)
+        service.metrics.registry.register(FleetCollector(node))
+    server = _dashboard_server(settings, store, service)
+    delivery.start()
+    retention.append(start_retention_job(store, settings.storage))
+    service.start()
+    for node in fleet:
+        node.start()
+    _print_url(settings)
+    for line in camera_lines(settings):
+        print(line, flush=True)
+    try:
+        _run_server(server, duration_s)
+    finally:
+        retention[0].shutdown(wait=False)
+        for node in fleet:
+            node.stop()
+        service.stop()
+        delivery.stop()
+        store.close()
+    return 0
+
+
+def serve_dashboard(settings: Settings, duration_s: float | None = None) -> int:
+    """``stairwatch serve``: the dashboard alone over the shared store (a fleet's control
+    room): every node's events and ``/api/nodes``; no cameras, no detector, no deliveries."""
+    store = open_store(settings)
+    server = _dashboard_server(settings, store, None)
+    _print_url(settings)
+    try:
+        _run_server(server, duration_s)
+    finally:
+        store.close()
+    return 0
+
+
+def open_store(settings: Settings) -> EventStore:
+    """The configured store; media in the database too where ``storage.media`` says so."""
+    storage = settings.storage
+    return EventStore.open(
+        storage.resolved_database_url(),
+        storage.data_dir / "media",
+        media_in_database=storage.media is MediaStorage.DATABASE,
+    )
+
+
+def _job_gate(settings: Settings, shared: FleetStore) -> JobGate | None:
+    """A fleet's node runs a scheduled notification job only while it holds the job's lease."""
+    node = settings.node
+    if node is None:
+        return None
+    return lambda job, now, hold_s: shared.claim_job(job, node.id, now, hold_s)
+
+
+def _print_url(settings: Settings) -> None:
+    print(
+        f"stairwatch dashboard: http://{settings.server.host}:{settings.server.port}/", flush=True
+    )
+
+
+def _run_server(server: uvicorn.Server, duration_s: float | None) -> None:
+    """Serve until Ctrl-C (or SIGTERM), or for ``duration_s``."""
+    if duration_s is None:
+        server.run()
+        return
+    timer = threading.Timer(duration_s, lambda: setattr(server, "should_exit", True))
+    timer.daemon = True
+    timer.start()
+    try:
+        server.run()
+    finally:
+        timer.cancel()
+
+
+def _dashboard_server(
+    settings: Settings, store: EventStore, service: Service | None
+) -> uvicorn.Server:
     dashboard_settings = DashboardSettings(
         timezone=settings.notifications.timezone,  # page times match the messages' times
         link_secret=settings.notifications.link_secret,
@@ -66,16 +155,19 @@ def serve(settings: Settings, duration_s: float | None = None) -> int:
         secure_cookies=settings.server.secure_cookies,
         metrics_token=settings.server.metrics_token,
     )
-    cameras = ServiceCameraStatuses(service)
+    cameras = ServiceCameraStatuses(service) if service is not None else None
     app = create_app(
         store,
         cameras=cameras,
         settings=dashboard_settings,
-        metrics=service.metrics.exposition,
+        metrics=service.metrics.exposition if service is not None else None,
         pictures=cameras,
         zones=cameras,
         service=cameras,
         patrol_groups=settings.notifications.groups,
+        node_offline_after_s=(
+            2 * settings.node.lease_s if settings.node is not None else NODE_OFFLINE_AFTER_S
+        ),
     )
     config = uvicorn.Config(
         app,
@@ -84,31 +176,7 @@ def serve(settings: Settings, duration_s: float | None = None) -> int:
         log_level="warning",
         timeout_graceful_shutdown=STREAMS_CLOSE_S,
     )
-    server = FeedClosingServer(config)
-    timer = None
-    if duration_s is not None:
-        timer = threading.Timer(duration_s, lambda: setattr(server, "should_exit", True))
-        timer.daemon = True
-    delivery.start()
-    retention.append(start_retention_job(store, settings.storage))
-    service.start()
-    print(
-        f"stairwatch dashboard: http://{settings.server.host}:{settings.server.port}/", flush=True
-    )
-    for line in camera_lines(settings):
-        print(line, flush=True)
-    try:
-        if timer is not None:
-            timer.start()
-        server.run()
-    finally:
-        if timer is not None:
-            timer.cancel()
-        retention[0].shutdown(wait=False)
-        service.stop()
-        delivery.stop()
-        store.close()
-    return 0
+    return FeedClosingServer(config)
 
 
 def camera_lines(settings: Settings) -> list[str]:

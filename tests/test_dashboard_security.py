@@ -74,6 +74,7 @@ NEEDS: dict[str, str] = {
     "/api/stats": Role.VIEWER,
     "/api/stats.csv": Role.VIEWER,
     "/stats": Role.VIEWER,
+    "/api/nodes": Role.VIEWER,
     "/api/cameras/{camera_id}/latest.jpg": Role.VIEWER,
     "/": Role.VIEWER,
     "/partials/events": Role.VIEWER,

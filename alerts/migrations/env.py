@@ -11,6 +11,7 @@ from alembic import context
 from sqlalchemy import Connection, create_engine
 
 import alerts.access_log
+import alerts.fleet_models
 import alerts.outbox_models  # noqa: F401  (registers the outbox tables on Base.metadata)
 from alerts.models import Base
 

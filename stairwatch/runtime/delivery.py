@@ -39,8 +39,31 @@ from stairwatch.secret_scrub import Scrubber
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], float]
+JobGate = Callable[[str, float, float], bool]
+GATE_HOLD = 1.5  # a job's lease lasts this many of its periods: the holder renews it each run
 ESCALATION_CHECK_S = (10.0, 60.0)  # bounds of how often unacknowledged alerts are looked for
 PURGE_EVERY_H = 6
+
+
+class _FetchingMedia:
+    """A channel whose attachment (another node's snapshot) is first fetched from the
+    database into this node's media folder (``storage.media: database``)."""
+
+    def __init__(self, channel: Channel, store: EventStore) -> None:
+        self.name = channel.name
+        self._channel = channel
+        self._store = store
+
+    def send(self, delivery: Delivery) -> None:
+        if delivery.notice.image_path is not None:
+            try:
+                self._store.fetch_media(delivery.notice.image_path)
+            except AlertsError as exc:  # sent without the picture, as for a missing file
+                log.warning("attachment not fetched from the database: %s", exc)
+        self._channel.send(delivery)
+
+    def close(self) -> None:
+        self._channel.close()
 
 
 def link_maker(config: NotificationsConfig) -> LinkMaker | None:
@@ -63,10 +86,13 @@ class DeliveryService:
         channels: Mapping[str, Channel] | None = None,
         on_delivered: Callable[[Delivery, float], None] | None = None,
         scrub: Callable[[str], str] | None = None,
+        gate: JobGate | None = None,
     ) -> None:
         """``scrub`` masks secrets in delivery errors (default: those of ``config``; the
-        service passes one made from the whole configuration)."""
+        service passes one made from the whole configuration). ``gate(job, now, hold_s)``
+        (a fleet's node) says whether this node runs a scheduled job now; None: always."""
         self.config = config
+        self._gate = gate
         self._clock = clock
         renderer = NoticeRenderer(config.tzinfo(), link_maker(config))
         self.outbox = Outbox(store.engine, config, renderer, clock)
@@ -76,9 +102,12 @@ class DeliveryService:
             if channels is not None
             else build_channels(config, store.media_dir, clock)
         )
+        senders: Mapping[str, Channel] = self.channels
+        if store.media_in_database:
+            senders = {name: _FetchingMedia(c, store) for name, c in self.channels.items()}
         self.dispatcher = Dispatcher(
             self.outbox,
-            self.channels,
+            senders,
             config.delivery,
             on_delivered=on_delivered,
             scrub=scrub or Scrubber.of(config),
@@ -149,16 +178,18 @@ class DeliveryService:
         scheduler = BackgroundScheduler(timezone=tz) if tz is not None else BackgroundScheduler()
         defaults = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 60}
         for group in self.config.groups:
+            period = group.digest_interval.total_seconds()
+            digest = functools.partial(self._digest, group.name)
             scheduler.add_job(
-                self._job(functools.partial(self._digest, group.name)),
-                IntervalTrigger(seconds=group.digest_interval.total_seconds()),
+                self._job(digest, f"digest:{group.name}", period),
+                IntervalTrigger(seconds=period),
                 id=f"digest:{group.name}",
                 **defaults,
             )
         low, high = ESCALATION_CHECK_S
         every = min(high, max(low, self.config.escalate_after.total_seconds() / 4))
         scheduler.add_job(
-            self._job(self.jobs.run_escalations),
+            self._job(self.jobs.run_escalations, "escalations", every),
             IntervalTrigger(seconds=every),
             id="escalations",
             **defaults,
@@ -171,7 +202,10 @@ class DeliveryService:
                 else CronTrigger(hour=hour, minute=minute)
             )
             scheduler.add_job(
-                self._job(self.jobs.run_daily_summary), trigger, id="daily-summary", **defaults
+                self._job(self.jobs.run_daily_summary, "daily-summary", 3600.0),
+                trigger,
+                id="daily-summary",
+                **defaults,
             )
         scheduler.add_job(
             self._job(self.jobs.purge), IntervalTrigger(hours=PURGE_EVERY_H), id="purge", **defaults
@@ -181,10 +215,17 @@ class DeliveryService:
     def _digest(self, group: str, now: float) -> None:
         self.jobs.run_digest(group, now)
 
-    def _job(self, work: Callable[[float], object]) -> Callable[[], None]:
+    def _job(
+        self, work: Callable[[float], object], name: str | None = None, period_s: float = 0.0
+    ) -> Callable[[], None]:
+        """``work(now)``; a named job only where the gate lets this node run it."""
+
         def run() -> None:
             try:
-                work(self._clock())
+                now = self._clock()
+                if name and self._gate and not self._gate(name, now, period_s * GATE_HOLD):
+                    return
+                work(now)
             except AlertsError as exc:
                 log.warning("notification job failed: %s", exc)
 

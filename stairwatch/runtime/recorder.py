@@ -8,8 +8,9 @@ order they were accepted, so each camera's changes reach the store in order.
 A bounded queue: when it is full a job is refused and counted (``dropped``), never blocks the
 caller. An accepted job is written: a store failure that may pass (database locked or down,
 disk full) is retried with backoff for up to ``retry_for_s``; a refusal that cannot pass (the
-event is gone, or already ended) is counted as ``failed`` and logged. :meth:`Recorder.stop`
-writes what is still queued before it returns (for up to ``flush_timeout_s``).
+event is gone, or already ended, or the camera's lease moved to another node) is counted as
+``failed`` and logged. :meth:`Recorder.stop` writes what is still queued before it returns
+(for up to ``flush_timeout_s``).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from alerts.errors import EventNotFound, EventStateError, SnapshotError, StoreError
+from alerts.errors import EventNotFound, EventStateError, LeaseLost, SnapshotError, StoreError
 from stairwatch.runtime.threads import GuardedThread
 from streams.redact import redact_text
 
@@ -143,7 +144,7 @@ class Recorder:
             try:
                 job.write()
                 return True
-            except (EventNotFound, EventStateError, SnapshotError) as exc:
+            except (EventNotFound, EventStateError, LeaseLost, SnapshotError) as exc:
                 log.error("recorder: %s refused: %s", job.what, exc)
                 self._trouble(str(exc), None)
                 return False

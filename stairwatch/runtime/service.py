@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,11 +20,13 @@ import numpy as np
 from numpy.typing import NDArray
 
 from alerts.events import EventChange, EventType
+from alerts.fleet import Fence
 from alerts.store import CameraInfo, EventStore
 from stairwatch.config import CameraConfig, Settings, usable_cores
 from stairwatch.gating import motion_gate
 from stairwatch.media.clips import ClipRecorder
 from stairwatch.pipeline import CameraPipeline
+from stairwatch.runtime.adopt import Adoptions
 from stairwatch.runtime.capacity import CameraRate, CapacityWatch
 from stairwatch.runtime.health import CameraHealth, HealthSnapshot
 from stairwatch.runtime.metrics import RuntimeMetrics
@@ -46,7 +49,7 @@ from stairwatch.runtime.readers import (
     live_source_config,
 )
 from stairwatch.runtime.recorder import Recorder
-from stairwatch.runtime.restart import end_open_events, raise_after_s
+from stairwatch.runtime.restart import STARTUP_MARGIN_S, end_open_events, raise_after_s
 from stairwatch.runtime.sink import StoreSink
 from stairwatch.runtime.threads import GuardedThread, Supervised, Supervisor, ThreadHealth
 from stairwatch.runtime.worker import CameraLane, Detector, InferenceWorker
@@ -72,6 +75,7 @@ class _Camera:
     intake: FrameIntake
     reader: Reader
     watch: OfflineWatch | None
+    active: bool = True
 
 
 class Service:
@@ -82,6 +86,10 @@ class Service:
     more threads for the supervisor to restart (the notification dispatchers), and
     ``more_problems(now)`` more health problems (stuck deliveries, stopped schedulers; ``now``
     is ``time.monotonic()``).
+
+    With ``fleet`` (a node of a fleet), no camera runs at start: the lease manager
+    (:mod:`stairwatch.runtime.fleet`) calls :meth:`take` and :meth:`drop` as leases come and go,
+    and events left open stay open for the camera's next node to carry on.
     """
 
     def __init__(
@@ -94,8 +102,10 @@ class Service:
         age_window: int = 2000,
         supervise: Callable[[], list[GuardedThread]] = list,
         more_problems: Callable[[float], list[HealthProblem]] = lambda now: [],
+        fleet: bool = False,
     ):
         self.settings = settings
+        self._fleet = fleet
         self._store = store
         self._pending = PendingFrames()
         self.recorder = Recorder(settings.storage.recorder_queue)
@@ -103,13 +113,17 @@ class Service:
             self.health, self.recorder.stats, self.threads, lambda: self.detection_rates()
         )
         self._on_raised = on_raised
-        mapper = KindMapper(model_class_names, settings.model.kind_map())
+        self._mapper = KindMapper(model_class_names, settings.model.kind_map())
         self.clips = ClipRecorder(store, settings.clips) if settings.clips.enabled else None
-        self._cameras = {c.id: self._camera(c, mapper, store) for c in settings.cameras}
+        self._cameras = {c.id: self._camera(c, None) for c in settings.cameras}
+        for camera in self._cameras.values():
+            camera.active = not fleet
+        self._lanes = {camera_id: camera.lane for camera_id, camera in self._cameras.items()}
+        self._fleet_lock = threading.Lock()
         inference = settings.inference
         self.worker = InferenceWorker(
             detector,
-            {camera_id: camera.lane for camera_id, camera in self._cameras.items()},
+            self._lanes,
             self._pending,
             batch_size=inference.batch_size,
             max_wait_s=inference.max_wait_ms / 1000.0,
@@ -129,7 +143,7 @@ class Service:
         self._problems_lock = threading.Lock()
         self.supervisor = Supervisor(self.threads, on_pass=self._check_health)
 
-    def _camera(self, config: CameraConfig, mapper: KindMapper, store: EventStore) -> _Camera:
+    def _camera(self, config: CameraConfig, fence: Fence | None) -> _Camera:
         source = config.source.get_secret_value()
         masker = config.masker()
         hide = masker.hide if masker.active else None
@@ -145,7 +159,7 @@ class Service:
             config.id,
             zones,
             self.settings.rules_for(config),
-            mapper,
+            self._mapper,
             zone_params={z.name: self.settings.rules_for(config, z) for z in config.zones},
             tracking=ByteTrackConfig.following(
                 self.settings.model.confidence,
@@ -165,7 +179,7 @@ class Service:
             id=config.id, name=config.display_name, building=config.building, floor=config.floor
         )
         sink = StoreSink(
-            store,
+            self._store,
             self.recorder.submit,
             info,
             tuple(zones),
@@ -173,6 +187,7 @@ class Service:
             on_raised=self._raised,
             clips=clips,
             redact_people=self.settings.privacy.redact_people,
+            fence=fence,
         )
         reader: Reader
         if streams is not None:
@@ -188,13 +203,14 @@ class Service:
 
     def start(self) -> None:
         """End the events a crash or stop left open (see :mod:`stairwatch.runtime.restart`),
-        then start the threads and their supervisor."""
-        quiet = end_open_events(self._store, self._quiet_windows())
-        for camera in self._cameras.values():
-            camera.sink.quiet_after_restart(quiet)
+        then start the threads and their supervisor. A fleet's node starts no camera."""
+        if not self._fleet:
+            quiet = end_open_events(self._store, self._quiet_windows())
+            for camera in self._cameras.values():
+                camera.sink.quiet_after_restart(quiet)
         self.recorder.start()
         self.worker.start()
-        for camera in self._cameras.values():
+        for camera in self._active():
             camera.reader.start()
         self._watch_thread.start()
         self.supervisor.start()
@@ -203,7 +219,7 @@ class Service:
     def stop(self) -> None:
         self.supervisor.stop()
         self._stop.set()
-        for camera in self._cameras.values():
+        for camera in self._active():
             camera.reader.stop()
         self.worker.stop()
         self._watch_thread.join(5.0)
@@ -211,9 +227,45 @@ class Service:
         if self.clips is not None:
             self.clips.close()  # files the clips still gathering, cut short
 
+    def take(self, camera_id: str, fence: Fence) -> None:
+        """Run ``camera_id`` under ``fence`` (its lease just taken): fresh tracks and rules,
+        carrying on the events its previous node left open."""
+        self.drop(camera_id)
+        with self._fleet_lock:
+            camera = self._camera(self._cameras[camera_id].config, fence)
+            windows = {
+                kind: s + STARTUP_MARGIN_S for kind, s in self._quiet_windows()[camera_id].items()
+            }
+            open_events = self._store.unended([camera_id])
+            camera.sink.adopt(Adoptions(open_events, windows, time.monotonic()))
+            self._cameras[camera_id] = camera
+            self._lanes[camera_id] = camera.lane
+            camera.reader.start()
+        log.info("camera %s taken (lease token %d, %d open event(s) carried on)",
+                 camera_id, fence.token, len(open_events))  # fmt: skip
+
+    def drop(self, camera_id: str) -> None:
+        """Stop running ``camera_id`` (its lease is lost or given back); writes nothing more
+        for it. Its open events stay open for the next node."""
+        with self._fleet_lock:
+            camera = self._cameras[camera_id]
+            if not camera.active:
+                return
+            camera.active = False
+            camera.sink.revoke()
+        camera.reader.stop()
+        log.info("camera %s dropped", camera_id)
+
+    def held(self) -> list[str]:
+        """The cameras this service runs now."""
+        return [c.config.id for c in self._active()]
+
+    def _active(self) -> list[_Camera]:
+        return [c for c in list(self._cameras.values()) if c.active]
+
     def threads(self) -> list[Supervised]:
         """Every supervised thread."""
-        own: list[Supervised] = [t for c in self._cameras.values() for t in c.reader.supervised()]
+        own: list[Supervised] = [t for c in self._active() for t in c.reader.supervised()]
         own += [*self.worker.threads, self._watch_thread, self.recorder.thread]
         return own + list(self._more_threads())
 
@@ -264,8 +316,8 @@ class Service:
 
     def health(self) -> list[HealthSnapshot]:
         return [
-            camera.lane.health.snapshot(self._pending.dropped(camera_id))
-            for camera_id, camera in self._cameras.items()
+            camera.lane.health.snapshot(self._pending.dropped(camera.config.id))
+            for camera in self._active()
         ]
 
     def camera(self, camera_id: str) -> CameraConfig:
@@ -284,7 +336,8 @@ class Service:
 
     def _watch(self) -> None:
         while not self._stop.wait(WATCH_PERIOD_S):
-            for camera in self._cameras.values():
+            for camera in self._active():
+                camera.sink.end_not_seen_again(time.monotonic())
                 if camera.watch is not None:
                     self._watch_one(camera, camera.watch)
 

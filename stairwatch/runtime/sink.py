@@ -13,7 +13,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from alerts.errors import SnapshotError, StoreError
-from alerts.events import Box, ChangeKind, EventChange
+from alerts.events import Box, ChangeKind, EventChange, EventRecord
+from alerts.fleet import Fence
 from alerts.media import MAX_TRAINING_FRAMES
 from alerts.observation import Observation
 from alerts.occupancy import ShedPlace, due_samples
@@ -23,6 +24,7 @@ from alerts.snapshot import LabelledBox, encode_frame, render_snapshot
 from alerts.store import CameraInfo, EventStore
 from stairwatch.media.tap import EventClips
 from stairwatch.pipeline import PipelineStep
+from stairwatch.runtime.adopt import NOT_SEEN_AGAIN, Adoptions
 from stairwatch.runtime.recorder import RecordJob
 from stairwatch.runtime.restart import RestartQuiet
 from streams.frame import Frame
@@ -59,8 +61,12 @@ class StoreSink:
         on_raised: Callable[[EventChange], None] | None = None,
         clips: EventClips | None = None,
         redact_people: PeopleRedaction = PeopleRedaction.OFF,
+        fence: Fence | None = None,
     ):
         self._store = store
+        self._fence = fence
+        self._revoked = False
+        self._adopted: Adoptions | None = None
         self._submit = submit
         self._camera = camera
         self._zones = {zone.name: zone for zone in zones}
@@ -77,6 +83,29 @@ class StoreSink:
     def quiet_after_restart(self, quiet: RestartQuiet) -> None:
         """Events raised again after a restart, as ``quiet`` says, are not stored."""
         self._quiet = quiet
+
+    def adopt(self, adoptions: Adoptions) -> None:
+        """Raised events like the stored ones in ``adoptions`` continue them (a camera taken
+        over from another node, see :mod:`stairwatch.runtime.adopt`)."""
+        self._adopted = adoptions
+
+    def revoke(self) -> None:
+        """The camera moved to another node: write nothing more for it."""
+        with self._lock:
+            self._revoked = True
+
+    def end_not_seen_again(self, now: float) -> None:
+        """Queue the end of each adopted event not found again by ``now`` (monotonic)."""
+        if self._adopted is None:
+            return
+        for adopted in self._adopted.expired(now):
+            write = functools.partial(self._end_adopted, adopted.event_id)
+            self._submit(RecordJob(write, f"end {adopted.type.value} on {self._camera.id}"))
+
+    def _end_adopted(self, event_id: str) -> None:
+        with self._lock:
+            if not self._revoked:
+                self._store.record_end(event_id, time.time(), NOT_SEEN_AGAIN, self._fence)
 
     def handle(self, frame: Frame, step: PipelineStep) -> None:
         if self._clips is not None:
@@ -132,6 +161,8 @@ class StoreSink:
         self, change: EventChange, image: NDArray[np.uint8] | None, redact: list[Box]
     ) -> None:
         event = change.event
+        if self._revoked:
+            return
         if event.key in self._quiet_keys:
             if change.kind is ChangeKind.ENDED:
                 self._quiet_keys.discard(event.key)
@@ -139,13 +170,15 @@ class StoreSink:
         if change.kind is ChangeKind.RAISED:
             if image is None:
                 return
+            if self._continues_adopted(event):
+                return
             if self._quiet is not None and self._quiet.absorbs(event, time.monotonic()):
                 log.info("%s on %s (%s) found again after the restart: not alerted again",
                          event.type, event.camera_id, event.zone)  # fmt: skip
                 self._quiet_keys.add(event.key)
                 return
             snapshot = self._snapshot(change, image, redact)
-            stored = self._store.record_raised(event, self._camera, snapshot)
+            stored = self._store.record_raised(event, self._camera, snapshot, self._fence)
             self._ids[event.key] = stored.id
             self._keep_training_frame(stored.id, image)
             if self._clips is not None:
@@ -159,14 +192,27 @@ class StoreSink:
             return
         if change.kind is ChangeKind.UPDATED:
             better = self._snapshot(change, image, redact) if image is not None else None
-            self._store.record_update(event_id, event, better)
+            self._store.record_update(event_id, event, better, self._fence)
             if image is not None:
                 self._keep_training_frame(event_id, image)
         elif change.kind is ChangeKind.REMINDED:
-            self._store.record_reminder(event_id)
+            self._store.record_reminder(event_id, self._fence)
         elif change.kind is ChangeKind.ENDED:
-            self._store.record_end(event_id, event.end_ts if event.end_ts is not None else 0.0)
+            end = event.end_ts if event.end_ts is not None else 0.0
+            self._store.record_end(event_id, end, fence=self._fence)
             del self._ids[event.key]
+
+    def _continues_adopted(self, event: EventRecord) -> bool:
+        """Whether ``event`` is a stay the camera's previous node stored already."""
+        if self._adopted is None:
+            return False
+        event_id = self._adopted.claim(event, time.monotonic())
+        if event_id is None:
+            return False
+        self._ids[event.key] = event_id
+        log.info("%s on %s (%s) continues event %s from the camera's previous node",
+                 event.type, event.camera_id, event.zone, event_id)  # fmt: skip
+        return True
 
     def _keep_training_frame(self, event_id: str, image: NDArray[np.uint8]) -> None:
         """Keep the event's picture unredacted as training material, while it has room for
