@@ -23,8 +23,10 @@ def frame(camera_id: str, t: float = 0.0) -> Frame:
     return Frame(camera_id, np.zeros((8, 8, 3), np.uint8), t, t, round(t * 10))
 
 
-def health(camera: str, due: int, run: int) -> HealthSnapshot:
-    return replace(BASE, camera_id=camera, detections_due=due, detections_run=run)
+def health(camera: str, due: int, run: int, errors: int = 0) -> HealthSnapshot:
+    return replace(
+        BASE, camera_id=camera, detections_due=due, detections_run=run, detector_errors=errors
+    )
 
 
 def take_order(slots: PendingFrames) -> list[str]:
@@ -123,3 +125,12 @@ def test_gate_frame_says_what_is_urgent(
         got.append(gate_frame(gate, Frame("c", image, i * 0.5, i * 0.5, i), tracks))
     assert got == expected
     assert gate_frame(None, frame("c"), False) == (True, True)
+
+
+def test_a_failing_detector_is_not_a_capacity_problem() -> None:
+    """Frames whose detector call failed were due and did not run, but not for want of cores."""
+    watch = CapacityWatch(window_s=60.0)
+    watch.observe([health("a", 0, 0)], 0.0)
+    watch.observe([health("a", 60, 20, errors=40)], 30.0)
+    assert watch.problem() is None
+    assert watch.rates()["a"].due_share == pytest.approx(1.0)

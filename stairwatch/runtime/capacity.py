@@ -51,7 +51,10 @@ class CapacityWatch:
         self._over = False
 
     def observe(self, cameras: list[HealthSnapshot], now: float) -> None:
-        counts = {h.camera_id: (h.detections_due, h.detections_run) for h in cameras}
+        # A failed detector call is not a missing core: the detector has its own problem.
+        counts = {
+            h.camera_id: (h.detections_due - h.detector_errors, h.detections_run) for h in cameras
+        }
         self._samples.append(_Sample(now, counts))
         while len(self._samples) > 2 and self._samples[1].at <= now - self.window_s:
             self._samples.popleft()
