@@ -9,9 +9,10 @@ from alerts.errors import AlertsError
 from alerts.events import EventChange
 from alerts.observation import Observation
 from alerts.params import RuleParams
-from alerts.rules import camera_tampered, ebike_in_elevator, ebike_parked, flying_wire
+from alerts.rules import camera_tampered, ebike_in_elevator, ebike_parked, flying_wire, smoke_fire
 from alerts.rules.camera_tampered import TamperState
 from alerts.rules.context import RuleContext
+from alerts.rules.smoke_fire import SmokeFireState
 from alerts.rules.zone_objects import ObjectRuleState
 from vision.zones import Zone
 
@@ -28,6 +29,7 @@ class EngineState:
     ebike_in_elevator: ObjectRuleState = field(default_factory=ObjectRuleState)
     flying_wire: ObjectRuleState = field(default_factory=ObjectRuleState)
     camera_tampered: TamperState = field(default_factory=TamperState)
+    smoke_fire: SmokeFireState = field(default_factory=SmokeFireState)
     last_ts: float | None = None
 
 
@@ -72,8 +74,11 @@ class CameraRuleEngine:
         elevator, c2 = ebike_in_elevator.step(s.ebike_in_elevator, obs, ctx)
         wire, c3 = flying_wire.step(s.flying_wire, obs, ctx)
         tamper, c4 = camera_tampered.step(s.camera_tampered, obs, ctx)
-        self.state = EngineState(parked, elevator, wire, tamper, obs.timestamp)
-        return c1 + c2 + c3 + c4
+        fire, c5 = smoke_fire.step(s.smoke_fire, obs, ctx)
+        self.state = EngineState(
+            parked, elevator, wire, tamper, smoke_fire=fire, last_ts=obs.timestamp
+        )
+        return c1 + c2 + c3 + c4 + c5
 
     def flush(self, timestamp: float) -> list[EventChange]:
         """End every open event at ``timestamp`` (end of a clip, shutdown) and forget the objects.
@@ -83,5 +88,6 @@ class CameraRuleEngine:
         elevator, c2 = ebike_in_elevator.flush(s.ebike_in_elevator, timestamp)
         wire, c3 = flying_wire.flush(s.flying_wire, timestamp)
         tamper, c4 = camera_tampered.flush(s.camera_tampered, timestamp)
-        self.state = EngineState(parked, elevator, wire, tamper, s.last_ts)
-        return c1 + c2 + c3 + c4
+        fire, c5 = smoke_fire.flush(s.smoke_fire, timestamp)
+        self.state = EngineState(parked, elevator, wire, tamper, smoke_fire=fire, last_ts=s.last_ts)
+        return c1 + c2 + c3 + c4 + c5

@@ -12,6 +12,7 @@ class EventType(StrEnum):
     FLYING_WIRE = "flying_wire"
     CAMERA_TAMPERED = "camera_tampered"
     CAMERA_OFFLINE = "camera_offline"
+    SMOKE_FIRE = "smoke_fire"
 
 
 class Severity(StrEnum):
@@ -36,6 +37,8 @@ class Detail(StrEnum):
     VIEW_BLOCKED = "view_blocked"
     VIEW_BLURRED = "view_blurred"
     CAMERA_TURNED_AWAY = "camera_turned_away"
+    FLAME_SEEN = "flame_seen"
+    SMOKE_SEEN = "smoke_seen"
 
 
 # Events stored before details were keys kept the English text.

@@ -2,7 +2,8 @@
 
 Policy (documented for patrollers):
 
-* Critical alerts (``flying_wire`` with severity critical, ``ebike_in_elevator``) go out at once
+* Critical alerts (``flying_wire`` with severity critical, ``ebike_in_elevator``,
+  ``smoke_fire``) go out at once
   to every channel of every group owning the camera's building/floor, **even in quiet hours and
   outside duty hours**. A critical alert is never demoted: a second one on the same camera soon
   after the first (a second e-bike entering the elevator) goes out at once too.
@@ -65,6 +66,8 @@ class Plan:
 def is_critical(event_type: EventType, severity: Severity) -> bool:
     """Alerts that cannot wait for a digest."""
     if event_type is EventType.EBIKE_IN_ELEVATOR:
+        return True
+    if event_type is EventType.SMOKE_FIRE:
         return True
     return event_type is EventType.FLYING_WIRE and severity is Severity.CRITICAL
 

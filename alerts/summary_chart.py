@@ -27,6 +27,7 @@ LABELS: dict[Language, dict[str, str]] = {
         EventType.FLYING_WIRE: "Flying wire",
         EventType.CAMERA_TAMPERED: "Camera tampered",
         EventType.CAMERA_OFFLINE: "Camera offline",
+        EventType.SMOKE_FIRE: "Smoke or fire",
         "title": "Alerts per building, {day}",
         "building": "Building {name}",
         "none": "(none)",
@@ -38,6 +39,7 @@ LABELS: dict[Language, dict[str, str]] = {
         EventType.FLYING_WIRE: "飞线充电",
         EventType.CAMERA_TAMPERED: "摄像头被遮挡",
         EventType.CAMERA_OFFLINE: "摄像头离线",
+        EventType.SMOKE_FIRE: "冒烟起火",
         "title": "{day} 各楼栋告警",
         "building": "{name}号楼",
         "none": "未指定",
@@ -50,6 +52,7 @@ COLORS = {
     EventType.FLYING_WIRE: "#6a1b9a",
     EventType.CAMERA_TAMPERED: "#546e7a",
     EventType.CAMERA_OFFLINE: "#90a4ae",
+    EventType.SMOKE_FIRE: "#ff3d00",
 }
 
 

@@ -17,6 +17,7 @@ EVENT_TYPES: dict[Lang, dict[EventType, str]] = {
         EventType.FLYING_WIRE: "飞线充电",
         EventType.CAMERA_TAMPERED: "摄像头遮挡/移位",
         EventType.CAMERA_OFFLINE: "摄像头离线",
+        EventType.SMOKE_FIRE: "充电处冒烟/起火",
     },
     "en": {
         EventType.EBIKE_PARKED: "E-bike parked",
@@ -24,6 +25,7 @@ EVENT_TYPES: dict[Lang, dict[EventType, str]] = {
         EventType.FLYING_WIRE: "Flying-wire charging",
         EventType.CAMERA_TAMPERED: "Camera blocked/moved",
         EventType.CAMERA_OFFLINE: "Camera offline",
+        EventType.SMOKE_FIRE: "Smoke or fire",
     },
 }
 
@@ -52,6 +54,8 @@ DETAILS: dict[Lang, dict[Detail, str]] = {
         Detail.VIEW_BLOCKED: "画面被遮挡",
         Detail.VIEW_BLURRED: "画面模糊",
         Detail.CAMERA_TURNED_AWAY: "摄像头被转动",
+        Detail.FLAME_SEEN: "发现明火",
+        Detail.SMOKE_SEEN: "发现烟雾",
     },
     "en": {
         Detail.CABLE_REACHES_EBIKE: "the cable reaches an e-bike",
@@ -59,6 +63,8 @@ DETAILS: dict[Lang, dict[Detail, str]] = {
         Detail.VIEW_BLOCKED: "view blocked",
         Detail.VIEW_BLURRED: "view blurred",
         Detail.CAMERA_TURNED_AWAY: "camera turned away",
+        Detail.FLAME_SEEN: "flames seen",
+        Detail.SMOKE_SEEN: "smoke seen",
     },
 }
 

@@ -23,6 +23,7 @@ from alerts.params import (
 )
 from lab.synth.clips import render_clip
 from lab.synth.errors import SynthError
+from lab.synth.fire_clips import shed_fire
 from lab.synth.scenes import SceneKind
 from lab.synth.specs import EbikeBody
 from lab.synth.storyboard import (
@@ -328,6 +329,7 @@ SAMPLE_CLIPS: dict[str, Callable[[], Storyboard]] = {
     "corridor_cable": corridor_cable,
     "people_only": people_only,
     "elevator_bicycle": elevator_bicycle,
+    "shed_fire": shed_fire,
 }
 
 

@@ -13,6 +13,8 @@ nearer object). Events follow the rules' definitions on the sidecar's own zones 
   only stays of at least ``min_s``.
 - ``flying_wire``: from the frame a cable appears with any of its box's 3x3 grid points in a
   ``cable_watch`` or ``no_parking`` zone to the last such frame; only if at least ``persist_s``.
+- ``smoke_fire``: from the first flame or smoke of a battery fire whose floor point (under the
+  battery) lies in a ``shed`` zone to its end (or the clip's end).
 """
 
 from __future__ import annotations
@@ -134,6 +136,16 @@ def _area(zone: Zone) -> float:
 
 
 @dataclass(frozen=True)
+class FireSpan:
+    """A fire from ``start_s`` to ``end_s``, over the floor pixel ``floor_xy`` of the final
+    (distorted) frame."""
+
+    start_s: float
+    end_s: float
+    floor_xy: tuple[float, float]
+
+
+@dataclass(frozen=True)
 class EventContext:
     """What event derivation needs besides the frames: zones, effective rule parameters,
     frame size, the clip's length and the e-bikes' tracks (for when they stand still)."""
@@ -146,6 +158,7 @@ class EventContext:
     fps: int
     ebike_tracks: dict[str, Track]
     cables: tuple[str, ...]
+    fires: tuple[FireSpan, ...] = ()
 
 
 def _membership(
@@ -182,7 +195,7 @@ def _runs(
 
 
 def derive_events(frames: Sequence[FrameTruth], ctx: EventContext) -> list[TruthEvent]:
-    events = _parked(frames, ctx) + _in_elevator(frames, ctx) + _wires(frames, ctx)
+    events = _parked(frames, ctx) + _in_elevator(frames, ctx) + _wires(frames, ctx) + _fires(ctx)
     return sorted(events, key=lambda e: (e.start_s, e.type.value))
 
 
@@ -226,4 +239,15 @@ def _wires(frames: Sequence[FrameTruth], ctx: EventContext) -> list[TruthEvent]:
         for zone, start, end in _runs(seen, 1.0 / ctx.fps, ctx.duration_s):
             if end - start >= persist:
                 out.append(TruthEvent(EventType.FLYING_WIRE, zone, start, end))
+    return out
+
+
+def _fires(ctx: EventContext) -> list[TruthEvent]:
+    zones = _zones(ctx, ZoneKind.SHED)
+    out = []
+    for fire in ctx.fires:
+        point = np.array([fire.floor_xy], np.float64)
+        zone = next((z for z in zones if z.contains(point, ctx.width, ctx.height)[0]), None)
+        if zone is not None:
+            out.append(TruthEvent(EventType.SMOKE_FIRE, zone.name, fire.start_s, fire.end_s))
     return out

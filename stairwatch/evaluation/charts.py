@@ -13,7 +13,12 @@ from matplotlib.ticker import MaxNLocator
 from stairwatch.evaluation.matching import GRACE_S
 from stairwatch.evaluation.metrics import EvalResult
 
-TYPE_COLORS = {"ebike_parked": "#1f77b4", "ebike_in_elevator": "#9467bd", "flying_wire": "#ff7f0e"}
+TYPE_COLORS = {
+    "ebike_parked": "#1f77b4",
+    "ebike_in_elevator": "#9467bd",
+    "flying_wire": "#ff7f0e",
+    "smoke_fire": "#d62728",
+}
 MATCHED = "#2ca02c"
 FALSE_ALARM = "#d62728"
 

@@ -15,7 +15,12 @@ from dataclasses import dataclass
 from alerts.events import Box, EventType
 from alerts.params import RuleParams
 
-EVALUATED_TYPES = (EventType.EBIKE_PARKED, EventType.EBIKE_IN_ELEVATOR, EventType.FLYING_WIRE)
+EVALUATED_TYPES = (
+    EventType.EBIKE_PARKED,
+    EventType.EBIKE_IN_ELEVATOR,
+    EventType.FLYING_WIRE,
+    EventType.SMOKE_FIRE,
+)
 """Event types a sidecar can label and eval scores; the camera-health types are not scored."""
 
 GRACE_S = 5.0

@@ -35,6 +35,8 @@ def raise_after_s(params: RuleParams, event_type: EventType, offline_after_s: fl
         return params.ebike_in_elevator.min_s
     if event_type is EventType.FLYING_WIRE:
         return params.flying_wire.persist_s
+    if event_type is EventType.SMOKE_FIRE:
+        return params.smoke_fire.window_s
     if event_type is EventType.CAMERA_TAMPERED:
         return params.camera_tampered.learn_s + params.camera_tampered.after_s
     return offline_after_s
