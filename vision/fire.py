@@ -61,18 +61,19 @@ class FireThresholds:
 
     window_s: float = 2.6
     min_frames: int = 3
-    flame_min_px: int = 6
+    flame_min_px: int = 4
     min_presence: float = 0.75
     min_flicker: float = 0.3
     growth_ratio: float = 1.6
     min_flicker_growing: float = 0.15
     person_share: float = 0.5
     min_grey_flicker: float = 12.0
-    max_base_shift: float = 0.35
+    max_base_shift: float = 0.5
     smoke: bool = True
     smoke_diff: float = 14.0
     smoke_max_chroma: float = 24.0
     smoke_min_px: int = 40
+    smoke_max_base_shift: float = 0.35
     smoke_growth: float = 1.3
     smoke_rise: float = 0.03
     smoke_one_sign: float = 0.75
@@ -144,7 +145,9 @@ def watch_fire(
     if history.background is not None and history.background.shape != frame.shape:
         history = FireHistory()  # the stream changed size: start afresh
     outside = watched & ~boxes_mask(people, (frame.shape[1], frame.shape[0]))
-    flame = _clean(frame.flame & watched)
+    # Monochrome pictures flicker at their bright threshold (noise, compression): drop specks;
+    # colour masks are selective enough to keep a distant flame of a pixel or two.
+    flame = _clean(frame.flame & watched) if frame.monochrome else frame.flame & watched
     smoke = _smoke_pixels(frame, history, outside, flame, t)
     history = _remember(history, frame, flame, smoke, watched, ts, t)
     if len(history.times) < t.min_frames:
@@ -246,7 +249,7 @@ def _flames(history: FireHistory, person: NDArray[np.bool_], t: FireThresholds) 
     for region in _regions(np.asarray(stack.any(0))):
         masks = stack[:, region]
         areas = masks.sum(1)
-        if not steadily_lit(areas, t) or not anchored(stack, region, t):
+        if not steadily_lit(areas, t) or not anchored(stack, region, t.max_base_shift):
             continue
         first = int(np.argmax(areas > 0))
         if not _burns_hot(hots[first:], region):
@@ -280,7 +283,7 @@ def _smokes(
         areas = stack[:, region].sum(1)
         if int(areas[-1]) < t.smoke_min_px or not steadily_lit(areas, t):
             continue
-        if not anchored(stack, region, t):
+        if not anchored(stack, region, t.smoke_max_base_shift, centre=False):
             continue
         growth = growth_ratio(areas)
         rise = _rise(stack, region) / h
@@ -315,17 +318,22 @@ def steadily_lit(areas: NDArray[np.integer], t: FireThresholds) -> bool:
     return float(since.mean()) >= t.min_presence
 
 
-def anchored(stack: NDArray[np.bool_], region: NDArray[np.bool_], t: FireThresholds) -> bool:
-    """Whether the region's base (bottom centre of its lit pixels) and its centre stayed within
-    ``max_base_shift`` x the region's height from its first lit frame to its last: a fire stays
-    where it burns, a car or a person walking carries the colour along (one that comes in over
-    the frame's edge keeps its base there, not its centre)."""
+def anchored(
+    stack: NDArray[np.bool_], region: NDArray[np.bool_], max_shift: float, centre: bool = True
+) -> bool:
+    """Whether the region's base (bottom centre of its lit pixels) and, with ``centre``, its
+    centre stayed within ``max_shift`` x the region's height from its first lit frame to its
+    last: a fire stays where it burns, a car or a person walking carries the colour along (one
+    that comes in over the frame's edge keeps its base there, not its centre; smoke keeps its
+    base and rises)."""
     rows = np.nonzero(region.any(1))[0]
     height = float(rows[-1] - rows[0] + 1)
     lit = [m & region for m in stack if (m & region).any()]
     (bx0, by0, cy0), (bx1, by1, cy1) = _base(lit[0]), _base(lit[-1])
-    shift = max(math.hypot(bx1 - bx0, by1 - by0), abs(cy1 - cy0))
-    return shift <= t.max_base_shift * height
+    shift = math.hypot(bx1 - bx0, by1 - by0)
+    if centre:
+        shift = max(shift, abs(cy1 - cy0))
+    return shift <= max_shift * height
 
 
 def _base(mask: NDArray[np.bool_]) -> tuple[float, float, float]:
