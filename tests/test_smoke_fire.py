@@ -24,15 +24,9 @@ from stairwatch.cli import main
 from stairwatch.evaluation.sidecar import SidecarEvent
 from stairwatch.tools.fire_real_check import check_alone, real_clips
 from vision.detections import Detections
-from vision.fire import (
-    FireHistory,
-    FireKind,
-    FireThresholds,
-    growth_ratio,
-    shape_flicker,
-    watch_fire,
-)
+from vision.fire import FireHistory, FireKind, FireThresholds, watch_fire
 from vision.fire_masks import watched_mask, work_size
+from vision.fire_regions import growth_ratio, shape_flicker
 from vision.kinds import KIND_NAMES
 from vision.zones import Zone, ZoneKind
 

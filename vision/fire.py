@@ -1,25 +1,29 @@
 """Smoke and fire, classically: colour, flicker, growth and rise over a few seconds of frames.
 
 Pure functions over explicit state (:class:`FireHistory`) on the frames' clock, at whatever rate
-the caller samples (the detection rate). Per frame (:mod:`vision.fire_masks`, on a copy
-160 pixels wide): flame-coloured pixels (in night IR pictures: near-saturated ones), and
-smoke-candidate pixels (greyish, differing from a slowly learned background) inside the watched
-area, outside people's boxes. Over the last ``window_s`` seconds, a region must be lit on
-``min_frames`` frames or more and on ``min_presence`` of the frames since it first was (a
-blinking LED is dark half of the time); then:
+the caller samples (the detection rate). Per frame (:mod:`vision.fire_masks`, on a copy 160
+pixels wide): flame-coloured pixels (in night IR pictures: near-saturated ones), hot pixels
+(a flame's yellowish-white core) and smoke-candidate pixels (greyish, differing from a slowly
+learned background, outside people's boxes), inside the watched area. Over the last
+``window_s`` seconds (:mod:`vision.fire_regions`), a region must be lit on ``min_frames``
+frames or more and on ``min_presence`` of the frames since it first was (a blinking LED is dark
+half of the time), and stay where it started (``max_base_shift``: a car or a walking person
+carries its colour along); then:
 
-* **flame**: its *core* (pixels lit on at least half of those frames) holds ``flame_min_px`` or
-  more, and its shape flickers (mean 1 - IoU of consecutive masks at least ``min_flicker``; a
-  lamp, a lit sign or a sun patch stays put), or flickers somewhat and grows (``growth`` = late
-  over early area, at least ``growth_ratio``, with ``min_flicker_growing``). A core mostly inside
-  a person's box is a jacket, not a fire; a jacket walking by leaves no core at all.
+* **flame**: hot pixels in or next to it on half of those frames (a vest, a jacket or a helmet
+  has no light in it); a *core* (pixels lit on half of those frames) of ``flame_min_px`` or
+  more, not mostly inside a person's box; a grey level that really changes there
+  (``min_grey_flicker``: not a mask trembling at the colour threshold); and a shape that
+  flickers (``min_flicker`` of its pixels switched on-off-on; a lamp or a sun patch does not
+  switch, a thing moving by switches each pixel once), or flickers somewhat
+  (``min_flicker_growing``) and grows (``growth_ratio``).
 * **smoke**: it holds ``smoke_min_px`` or more now, grew by ``smoke_growth``, its top rose by
-  ``smoke_rise`` of the frame height, and it looks like haze (:func:`haze_look`): it lightens
-  or darkens the background all one way (``smoke_one_sign``; a person has dark hair and a light
-  face), the background's detail shows through it (``smoke_see_through``; a person is opaque),
-  and its difference has edges (``smoke_edge_ratio``; a lighting change or a soft shadow has
-  none), on two frames in a row (a shadow or a spot a person just left is gone by then). Smoke
-  needs ``learn_s`` seconds of background first.
+  ``smoke_rise`` of the frame height while its base stayed, and it looks like haze
+  (:func:`vision.fire_masks.haze_look`): it lightens or darkens the background all one way
+  (``smoke_one_sign``; a person has dark hair and a light face), the background's detail shows
+  through it (``smoke_see_through``; a person is opaque), and its difference has edges
+  (``smoke_edge_ratio``; a lighting change or a soft shadow has none); on two frames in a row
+  (a spot a person just left is gone by then). Smoke needs ``learn_s`` seconds of background.
 
 Thresholds were set on synthetic clips and checked against the real clips in ``../shared``; no
 real fire footage was available (see README, "Smoke and fire").
@@ -36,17 +40,17 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from vision.fire_masks import (
-    FlameColour,
-    NormBox,
-    WorkFrame,
-    boxes_mask,
-    edge_energy,
-    work_frame,
+from vision.fire_masks import FlameColour, NormBox, WorkFrame, boxes_mask, haze_look, work_frame
+from vision.fire_regions import (
+    anchored,
+    burns_hot,
+    connected_regions,
+    growth_ratio,
+    shape_flicker,
+    steadily_lit,
+    top_rise,
 )
 
-_KERNEL = np.ones((3, 3), np.uint8)
-_FLAT_DETAIL = 2.0  # grey std of a background's fine detail under which nothing shows through
 _CUT_SHARE = 0.3  # this share of the watched area changing at once: lights switched, relearn
 
 
@@ -234,25 +238,20 @@ def _learned(
     return np.asarray(background + alpha * (grey - background), np.float32)
 
 
-def _regions(mask: NDArray[np.bool_]) -> list[NDArray[np.bool_]]:
-    """Connected regions of ``mask`` after joining pixels one apart."""
-    grown = cv2.dilate(mask.astype(np.uint8), _KERNEL)
-    n, labels = cv2.connectedComponents(grown, connectivity=8)
-    return [labels == i for i in range(1, n)]
-
-
 def _flames(history: FireHistory, person: NDArray[np.bool_], t: FireThresholds) -> list[FireRegion]:
     stack = np.stack(history.flames)
     greys = np.stack(history.greys)
     hots = np.stack(history.hots)
     found = []
-    for region in _regions(np.asarray(stack.any(0))):
+    for region in connected_regions(np.asarray(stack.any(0))):
         masks = stack[:, region]
         areas = masks.sum(1)
-        if not steadily_lit(areas, t) or not anchored(stack, region, t.max_base_shift):
+        if not steadily_lit(areas, t.min_frames, t.min_presence) or not anchored(
+            stack, region, t.max_base_shift
+        ):
             continue
         first = int(np.argmax(areas > 0))
-        if not _burns_hot(hots[first:], region):
+        if not burns_hot(hots[first:], region):
             continue  # no light in it: a vest, a jacket, a helmet
         since = masks[first:]
         core = since.sum(0) >= math.ceil(len(since) / 2)
@@ -279,14 +278,14 @@ def _smokes(
     stack = np.stack(history.smokes)
     h = stack.shape[1]
     found = []
-    for region in _regions(stack[-1]):
+    for region in connected_regions(stack[-1]):
         areas = stack[:, region].sum(1)
-        if int(areas[-1]) < t.smoke_min_px or not steadily_lit(areas, t):
+        if int(areas[-1]) < t.smoke_min_px or not steadily_lit(areas, t.min_frames, t.min_presence):
             continue
         if not anchored(stack, region, t.smoke_max_base_shift, centre=False):
             continue
         growth = growth_ratio(areas)
-        rise = _rise(stack, region) / h
+        rise = top_rise(stack, region) / h
         if growth < t.smoke_growth or rise < t.smoke_rise:
             continue
         look = haze_look(frame.grey, history.background, stack[-1] & region)
@@ -299,107 +298,6 @@ def _smokes(
             mask = stack[-1] & region
             found.append((_region(FireKind.SMOKE, mask, 0.0, growth, score), mask))
     return found
-
-
-def _burns_hot(hots: NDArray[np.bool_], region: NDArray[np.bool_]) -> bool:
-    """Whether hot pixels lie in or next to ``region`` on at least half of the (K, h, w)
-    frames: a flame's core burns on, a sunlit helmet catches the light once."""
-    near = cv2.dilate(region.astype(np.uint8), _KERNEL) > 0
-    return float(hots[:, near].any(1).mean()) >= 0.5
-
-
-def steadily_lit(areas: NDArray[np.integer], t: FireThresholds) -> bool:
-    """Lit on ``min_frames`` frames or more, and on ``min_presence`` of the frames since it
-    first was (a blinking LED is dark half of the time)."""
-    lit = areas > 0
-    if int(lit.sum()) < t.min_frames:
-        return False
-    since = lit[int(np.argmax(lit)) :]
-    return float(since.mean()) >= t.min_presence
-
-
-def anchored(
-    stack: NDArray[np.bool_], region: NDArray[np.bool_], max_shift: float, centre: bool = True
-) -> bool:
-    """Whether the region's base (bottom centre of its lit pixels) and, with ``centre``, its
-    centre stayed within ``max_shift`` x the region's height from its first lit frame to its
-    last: a fire stays where it burns, a car or a person walking carries the colour along (one
-    that comes in over the frame's edge keeps its base there, not its centre; smoke keeps its
-    base and rises)."""
-    rows = np.nonzero(region.any(1))[0]
-    height = float(rows[-1] - rows[0] + 1)
-    lit = [m & region for m in stack if (m & region).any()]
-    (bx0, by0, cy0), (bx1, by1, cy1) = _base(lit[0]), _base(lit[-1])
-    shift = math.hypot(bx1 - bx0, by1 - by0)
-    if centre:
-        shift = max(shift, abs(cy1 - cy0))
-    return shift <= max_shift * height
-
-
-def _base(mask: NDArray[np.bool_]) -> tuple[float, float, float]:
-    """x of the centre, y of the bottom and y of the centre of the lit pixels."""
-    rows, cols = np.nonzero(mask)
-    return float(cols.mean()), float(rows.max()), float(rows.mean())
-
-
-def shape_flicker(masks: NDArray[np.bool_]) -> float:
-    """Share of the pixels lit in (K, N) bool masks that switched at least twice (on-off-on or
-    off-on-off); 0 if none is lit. A flame's edge flickers so; a thing moving by lights each
-    pixel once (one switch on, one off), a lamp does not switch at all."""
-    lit = masks.any(0)
-    if not lit.any():
-        return 0.0
-    switches = (masks[1:] != masks[:-1]).sum(0)
-    return float(np.mean(switches[lit] >= 2))
-
-
-def growth_ratio(areas: NDArray[np.integer]) -> float:
-    """Mean of the last two lit areas over the mean of the first two (1 when fewer than 3)."""
-    lit = areas[areas > 0].astype(np.float64)
-    if len(lit) < 3:
-        return 1.0
-    return float(lit[-2:].mean() / lit[:2].mean())
-
-
-def _rise(stack: NDArray[np.bool_], region: NDArray[np.bool_]) -> float:
-    """Rows the region's top climbed from its first lit frame to the last (work pixels)."""
-    tops = [int(np.argmax(np.any(m & region, axis=1))) for m in stack if (m & region).any()]
-    return float(tops[0] - tops[-1]) if len(tops) >= 2 else 0.0
-
-
-@dataclass(frozen=True)
-class HazeLook:
-    """How a smoke-candidate region differs from the background (see :func:`haze_look`).
-
-    Attributes:
-        one_sign: |mean difference| over mean |difference| (1: all lighter or all darker).
-        see_through: correlation of the picture's fine detail with the background's (1: the
-            background shows through; 0: something opaque covers it); 1 over a flat background.
-        edge_ratio: mean gradient of the difference over its mean size, per work pixel (a
-            lighting change or a shadow is smooth, well under 1).
-    """
-
-    one_sign: float
-    see_through: float
-    edge_ratio: float
-
-
-def haze_look(
-    grey: NDArray[np.float32], background: NDArray[np.float32], region: NDArray[np.bool_]
-) -> HazeLook:
-    """Measure ``region`` (h, w bool) of the ``grey`` picture against its ``background``."""
-    diff = grey - background
-    size = max(float(np.abs(diff[region]).mean()), 1e-6)
-    detail = (grey - cv2.blur(grey, (5, 5)))[region]
-    behind = (background - cv2.blur(background, (5, 5)))[region]
-    detail, behind = detail - detail.mean(), behind - behind.mean()
-    spread = float(np.sqrt((detail * detail).sum() * (behind * behind).sum()))
-    flat = float(behind.std()) < _FLAT_DETAIL
-    return HazeLook(
-        one_sign=abs(float(diff[region].mean())) / size,
-        see_through=1.0 if flat else float((detail * behind).sum()) / max(spread, 1e-6),
-        edge_ratio=float(edge_energy(diff.astype(np.float32))[region].mean()) / size,
-    )
 
 
 def _region(

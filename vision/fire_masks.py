@@ -1,4 +1,5 @@
-"""Per-frame pictures for the smoke and fire check (:mod:`vision.fire`). Pure functions.
+"""Per-frame pictures and measures for the smoke and fire check (:mod:`vision.fire`). Pure
+functions.
 
 Everything is computed on a copy scaled to :data:`WORK_WIDTH` pixels wide (INTER_AREA), so
 thresholds do not depend on the stream's resolution and the whole check costs about a
@@ -18,6 +19,7 @@ from vision.errors import VisionError
 
 WORK_WIDTH = 160
 IR_MAX_CHROMA = 3.0  # mean |Cr-128| + |Cb-128| under this: a monochrome (night IR) picture
+FLAT_DETAIL = 2.0  # grey std of a background's fine detail under which nothing shows through
 
 Polygon = Sequence[tuple[float, float]]
 NormBox = tuple[float, float, float, float]
@@ -144,3 +146,38 @@ def boxes_mask(boxes: Sequence[NormBox], size: tuple[int, int]) -> NDArray[np.bo
         c2, r2 = min(w, int(np.ceil(x2 * w))), min(h, int(np.ceil(y2 * h)))
         mask[r1:r2, c1:c2] = True
     return mask
+
+
+@dataclass(frozen=True)
+class HazeLook:
+    """How a smoke-candidate region differs from the background (see :func:`haze_look`).
+
+    Attributes:
+        one_sign: |mean difference| over mean |difference| (1: all lighter or all darker).
+        see_through: correlation of the picture's fine detail with the background's (1: the
+            background shows through; 0: something opaque covers it); 1 over a flat background.
+        edge_ratio: mean gradient of the difference over its mean size, per work pixel (a
+            lighting change or a shadow is smooth, well under 1).
+    """
+
+    one_sign: float
+    see_through: float
+    edge_ratio: float
+
+
+def haze_look(
+    grey: NDArray[np.float32], background: NDArray[np.float32], region: NDArray[np.bool_]
+) -> HazeLook:
+    """Measure ``region`` (h, w bool) of the ``grey`` picture against its ``background``."""
+    diff = grey - background
+    size = max(float(np.abs(diff[region]).mean()), 1e-6)
+    detail = (grey - cv2.blur(grey, (5, 5)))[region]
+    behind = (background - cv2.blur(background, (5, 5)))[region]
+    detail, behind = detail - detail.mean(), behind - behind.mean()
+    spread = float(np.sqrt((detail * detail).sum() * (behind * behind).sum()))
+    flat = float(behind.std()) < FLAT_DETAIL
+    return HazeLook(
+        one_sign=abs(float(diff[region].mean())) / size,
+        see_through=1.0 if flat else float((detail * behind).sum()) / max(spread, 1e-6),
+        edge_ratio=float(edge_energy(diff.astype(np.float32))[region].mean()) / size,
+    )

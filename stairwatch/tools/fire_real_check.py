@@ -21,6 +21,7 @@ import argparse
 import json
 import sys
 import tempfile
+import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -41,12 +42,14 @@ WHOLE_FRAME = ((0.0, 0.0), (1.0, 0.0), (1.0, 1.0), (0.0, 1.0))
 
 @dataclass(frozen=True)
 class ClipCheck:
-    """One clip: its name, seconds watched, frames judged, alert times of smoke_fire events."""
+    """One clip: its name, seconds watched, frames judged, alert times of smoke_fire events, and
+    the rule engine's time per frame (milliseconds; the other rules idle without detections)."""
 
     clip: str
     seconds: float
     frames: int
     false_alarms: tuple[float, ...]
+    ms_per_frame: float
 
 
 def real_clips(shared: Path) -> list[Path]:
@@ -61,16 +64,22 @@ def check_alone(clip: Path, params: RuleParams | None = None) -> ClipCheck:
         clip.name, [Zone("whole", ZoneKind.SHED, WHOLE_FRAME)], params or RuleParams()
     )
     raised: list[float] = []
-    frames, last = 0, 0.0
+    frames, last, busy = 0, 0.0, 0.0
     with FileSource(clip, clip.name, start_time=0.0, sample_fps=DETECT_FPS) as source:
         for frame in source:
             h, w = frame.image.shape[:2]
             obs = Observation(
                 clip.name, frame.position_s, w, h, Detections.empty(KIND_NAMES), frame.image
             )
-            raised += [c.event.alert_ts for c in engine.step(obs) if c.kind is ChangeKind.RAISED]
+            started = time.perf_counter()
+            changes = engine.step(obs)
+            busy += time.perf_counter() - started
+            raised += [c.event.alert_ts for c in changes if c.kind is ChangeKind.RAISED]
             frames, last = frames + 1, frame.position_s
-    return ClipCheck(str(clip), round(last, 1), frames, tuple(round(t, 1) for t in raised))
+    times = tuple(round(t, 1) for t in raised)
+    return ClipCheck(
+        str(clip), round(last, 1), frames, times, round(1000 * busy / max(frames, 1), 2)
+    )
 
 
 def check_with_detector(clips: list[Path], model: Path, work: Path) -> dict[str, list[float]]:
@@ -114,6 +123,9 @@ def main(argv: list[str] | None = None) -> int:
         "seconds": round(sum(c.seconds for c in alone), 1),
         "check_alone": {
             "frames": sum(c.frames for c in alone),
+            "ms_per_frame": round(
+                sum(c.ms_per_frame * c.frames for c in alone) / sum(c.frames for c in alone), 2
+            ),
             "false_alarms": sum(len(c.false_alarms) for c in alone),
             "per_clip": [asdict(c) for c in alone],
         },
