@@ -228,6 +228,7 @@ def stored(**changes: Any) -> StoredEvent:
 
 FIRE = {"type": EventType.FLYING_WIRE, "severity": Severity.CRITICAL}
 LIFT = {"type": EventType.EBIKE_IN_ELEVATOR}
+SMOKE = {"type": EventType.SMOKE_FIRE, "severity": Severity.CRITICAL}
 FEED = {"feed mq *"}
 PLANS = [
     # action, event changes, alerted groups -> (notices, digest entries)
@@ -236,6 +237,7 @@ PLANS = [
     ("raised", {"building": "9"}, (), set(), {"boss raised"}),
     ("raised", FIRE, (), FEED | {"alert hook b3-day", "alert hook boss"}, set()),
     ("raised", LIFT, (), FEED | {"alert hook b3-day", "alert hook boss"}, set()),
+    ("raised", SMOKE, (), FEED | {"alert hook b3-day", "alert hook boss"}, set()),
     ("reminded", {"reminder_count": 2}, (), FEED, {"b3-day reminded:2", "boss reminded:2"}),
     ("reminded", LIFT, (), FEED | {"reminder hook b3-day", "reminder hook boss"}, set()),
     ("ended", LIFT, ("boss",), FEED | {"ended hook boss"}, set()),

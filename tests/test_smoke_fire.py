@@ -14,15 +14,16 @@ import numpy as np
 import pytest
 
 from alerts.engine import CameraRuleEngine
-from alerts.events import ChangeKind, EventChange, EventType, Severity
+from alerts.events import ChangeKind, EventChange, EventStatus, EventType, Severity
 from alerts.observation import Observation
 from alerts.params import RuleParams, SmokeFireParams
-from alerts.routing import is_critical
+from alerts.routing import is_critical, needs_escalation
 from lab.synth.clips import clip_truth
 from lab.synth.fire_clips import fire_set_storyboard
 from stairwatch.cli import main
 from stairwatch.evaluation.sidecar import SidecarEvent
 from stairwatch.tools.fire_real_check import check_alone, real_clips
+from tests.test_digests import stored
 from vision.detections import Detections
 from vision.fire import FireHistory, FireKind, FireThresholds, watch_fire
 from vision.fire_masks import watched_mask, work_size
@@ -268,6 +269,23 @@ def test_flush_ends_a_burning_event_and_keys_go_on() -> None:
     assert [(c.kind, c.event.key) for c in ended] == [(ChangeKind.ENDED, "cam:smoke_fire:spots:1")]
     later, _ = _run([SHED], fire_from_3s, 10)  # a fresh engine numbers from 1 again
     assert later[0].event.key == "cam:smoke_fire:spots:1"
+
+
+@pytest.mark.parametrize(
+    ("status", "end_ts", "escalates"),
+    [
+        (EventStatus.OPEN, None, True),
+        (EventStatus.OPEN, 50.0, True),  # put out, but nobody acknowledged it: still escalated
+        (EventStatus.ACKNOWLEDGED, None, False),
+    ],
+)
+def test_an_unacknowledged_fire_is_escalated(
+    status: EventStatus, end_ts: float | None, escalates: bool
+) -> None:
+    event = stored(
+        type=EventType.SMOKE_FIRE, severity=Severity.CRITICAL, status=status, end_ts=end_ts
+    )
+    assert needs_escalation(event, now=1000.0, escalate_after_s=900.0) is escalates
 
 
 def test_smoke_fire_is_critical_for_routing_and_scored_by_eval() -> None:
