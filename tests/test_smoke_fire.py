@@ -19,6 +19,7 @@ from alerts.observation import Observation
 from alerts.params import RuleParams, SmokeFireParams
 from alerts.routing import is_critical, needs_escalation
 from lab.synth.clips import clip_truth
+from lab.synth.fire import emitted
 from lab.synth.fire_clips import fire_set_storyboard
 from stairwatch.cli import main
 from stairwatch.evaluation.sidecar import SidecarEvent
@@ -310,6 +311,16 @@ def test_fire_set_truth_has_one_smoke_fire_event_per_fire(
     assert [z.kind for z in sidecar.zones] == [ZoneKind.SHED]
     if fires:
         assert fires[0].zone == "shed" and fires[0].end_s == pytest.approx(board.duration_s)
+
+
+@pytest.mark.parametrize(
+    ("color", "ir", "drawn"),
+    [((25, 140, 255), False, (25, 140, 255)), ((25, 140, 255), True, (163, 209, 255))],
+)
+def test_flames_are_drawn_near_white_for_an_ir_camera(
+    color: tuple[int, int, int], ir: bool, drawn: tuple[int, int, int]
+) -> None:
+    assert emitted(color, ir) == drawn
 
 
 def test_the_sample_shed_fire_clip_is_found_by_eval(tmp_path: Path) -> None:

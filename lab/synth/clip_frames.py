@@ -179,10 +179,11 @@ class ClipRenderer:
         for light in self.storyboard.lights:
             x, y = self.ground.pixel(light.u, light.v)
             px_per_m = self.ground.px_per_m(y)
-            draw_light(image, light, (x, y - light.height_m * px_per_m), px_per_m, t)
+            centre = (x, y - light.height_m * px_per_m)
+            draw_light(image, light, centre, px_per_m, t, self.storyboard.camera.ir_night)
         for blaze in self.storyboard.blazes:
             base, px_per_m = self.blaze_base(blaze, t)
-            draw_blaze(image, blaze, base, px_per_m, t, self.seed)
+            draw_blaze(image, blaze, base, px_per_m, t, self.seed, self.storyboard.camera.ir_night)
 
     def _signature(self, t: float) -> tuple[object, ...]:
         """Equal signatures draw equal pictures (lets still stretches reuse one)."""

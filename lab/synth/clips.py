@@ -107,7 +107,13 @@ def _fire_spans(storyboard: Storyboard, renderer: ClipRenderer) -> tuple[FireSpa
         floor = blaze.at if isinstance(blaze.at, FloorAt) else FloorUnder(blaze.at.vehicle)
         undistorted = renderer.cable_point(floor, start)
         x, y = renderer.distort(np.array([undistorted], np.float32))[0]
-        spans.append(FireSpan(round(start, 3), round(end, 3), (float(x), float(y))))
+        # A bike at the picture's bottom edge stands on floor just below it; its fire burns
+        # above the zone's bottom edge all the same.
+        inside = (
+            min(max(float(x), 0.0), renderer.width - 1.0),
+            min(max(float(y), 0.0), renderer.height - 1.0),
+        )
+        spans.append(FireSpan(round(start, 3), round(end, 3), inside))
     return tuple(spans)
 
 

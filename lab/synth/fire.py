@@ -6,6 +6,10 @@ they grow from half of ``size_m`` to all of it over ``grow_s``. Smoke is a plume
 puffs born at the fire every 0.25 s that rise, spread and fade over a few seconds, so the plume
 grows and climbs. Lights: a steady lamp with its halo, a blinking LED, a patch of sunlight that
 drifts slowly. Everything is deterministic in the seed, the element's look and the time.
+
+Flames and lights give off light; the clip camera's night IR mode turns *reflected* colours into
+grey, which would show a flame as dim as an orange wall. An IR sensor sees a flame (and a lamp)
+near saturation, so with ``ir`` their colours are drawn :data:`IR_WHITENING` of the way to white.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ _FLAME_LAYERS = (  # (BGR, share of the tongue's size)
     ((25, 140, 255), 0.72),
     ((190, 245, 255), 0.4),
 )
+IR_WHITENING = 0.6
 _PUFF_EVERY_S = 0.25
 _PUFF_LIFE_S = 4.0
 
@@ -43,10 +48,25 @@ def blaze_start(blaze: Blaze) -> float:
     return blaze.t0 + min(delays, default=0.0)
 
 
+def emitted(color: tuple[int, int, int], ir: bool) -> tuple[int, int, int]:
+    """The colour a light source is drawn in (whitened for a night IR camera)."""
+    if not ir:
+        return color
+    b, g, r = (round(c + IR_WHITENING * (255 - c)) for c in color)
+    return (b, g, r)
+
+
 def draw_blaze(
-    image: np.ndarray, blaze: Blaze, base: tuple[float, float], px_per_m: float, t: float, seed: int
+    image: np.ndarray,
+    blaze: Blaze,
+    base: tuple[float, float],
+    px_per_m: float,
+    t: float,
+    seed: int,
+    ir: bool = False,
 ) -> None:
-    """Draw ``blaze`` at ``t`` on (H, W, 3) uint8 BGR ``image``; ``base``: the fire's pixel."""
+    """Draw ``blaze`` at ``t`` on (H, W, 3) uint8 BGR ``image``; ``base``: the fire's pixel;
+    ``ir``: the camera is in night IR mode."""
     flame_s, smoke_s = blaze_parts(blaze, t)
     frame = round(t * 100)
     if smoke_s is not None:
@@ -56,11 +76,11 @@ def draw_blaze(
         height = blaze.size_m * grown * px_per_m
         rng = np.random.default_rng([seed, blaze.look_seed, 31, frame])
         _glow(image, base, height, rng)
-        _flames(image, base, height, rng)
+        _flames(image, base, height, rng, ir)
 
 
 def _flames(
-    image: np.ndarray, base: tuple[float, float], height: float, rng: np.random.Generator
+    image: np.ndarray, base: tuple[float, float], height: float, rng: np.random.Generator, ir: bool
 ) -> None:
     tongues = int(rng.integers(3, 7))
     shapes = [
@@ -75,7 +95,7 @@ def _flames(
     for color, share in _FLAME_LAYERS:
         for x, h, w, lean in shapes:
             tongue = _tongue(x, base[1], h * share, w * share, lean)
-            cv2.fillPoly(image, [tongue], color, cv2.LINE_AA)
+            cv2.fillPoly(image, [tongue], emitted(color, ir), cv2.LINE_AA)
 
 
 def _tongue(x: float, y: float, h: float, w: float, lean: float) -> np.ndarray:
@@ -140,12 +160,19 @@ def light_on(light: Light, t: float) -> bool:
 
 
 def draw_light(
-    image: np.ndarray, light: Light, centre_xy: tuple[float, float], px_per_m: float, t: float
+    image: np.ndarray,
+    light: Light,
+    centre_xy: tuple[float, float],
+    px_per_m: float,
+    t: float,
+    ir: bool = False,
 ) -> None:
     """Draw ``light`` at ``t`` on (H, W, 3) uint8 BGR ``image``, centred at pixel ``centre_xy``
-    where the floor has ``px_per_m`` pixels a metre."""
+    where the floor has ``px_per_m`` pixels a metre; ``ir``: the camera is in night IR mode (a
+    patch of sunlight is reflected light, never whitened)."""
     if not light_on(light, t):
         return
+    color = light.color if light.kind is LightKind.GLARE else emitted(light.color, ir)
     h, w = image.shape[:2]
     r = max(1.0, light.size_m * px_per_m / 2)
     if light.kind is LightKind.GLARE:
@@ -154,17 +181,17 @@ def draw_light(
         quad = corners * [r, 0.4 * r] + np.array([x, centre_xy[1]])
         layer = np.zeros((h, w), np.float32)
         cv2.fillPoly(layer, [np.round(quad).astype(np.int32)], 0.8, cv2.LINE_AA)
-        _add_light(image, cv2.GaussianBlur(layer, (0, 0), max(1.0, 0.15 * r)), light.color)
+        _add_light(image, cv2.GaussianBlur(layer, (0, 0), max(1.0, 0.15 * r)), color)
         return
     centre = (round(centre_xy[0]), round(centre_xy[1]))
     if light.kind is LightKind.LAMP:
         halo = np.zeros((h, w), np.float32)
         cv2.circle(halo, centre, round(2.5 * r), 0.35, -1, cv2.LINE_AA)
-        _add_light(image, cv2.GaussianBlur(halo, (0, 0), r), light.color)
+        _add_light(image, cv2.GaussianBlur(halo, (0, 0), r), color)
         axes = (round(r), round(0.7 * r))
-        cv2.ellipse(image, centre, axes, 0, 0, 360, light.color, -1, cv2.LINE_AA)
+        cv2.ellipse(image, centre, axes, 0, 0, 360, color, -1, cv2.LINE_AA)
         return
-    cv2.circle(image, centre, round(r), light.color, -1, cv2.LINE_AA)
+    cv2.circle(image, centre, round(r), color, -1, cv2.LINE_AA)
 
 
 def _add_light(image: np.ndarray, alpha: np.ndarray, color: tuple[int, int, int]) -> None:
