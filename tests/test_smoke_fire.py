@@ -145,7 +145,12 @@ def grey_coat_coming_closer(i: int, rng: np.random.Generator) -> np.ndarray:
     return image
 
 
-def _watch(draw: Frame, frames: int, people: tuple[tuple[float, ...], ...] = ()) -> list[FireKind]:
+def _watch(
+    draw: Frame,
+    frames: int,
+    people: tuple[tuple[float, ...], ...] = (),
+    thresholds: FireThresholds | None = None,
+) -> list[FireKind]:
     """Kinds of every region :func:`watch_fire` reports over ``frames`` frames at 2 fps."""
     watched = watched_mask([WHOLE], work_size(W, H), 0.25)
     history, seen = FireHistory(), []
@@ -153,7 +158,7 @@ def _watch(draw: Frame, frames: int, people: tuple[tuple[float, ...], ...] = ())
     for i in range(frames):
         boxes = [(p[0], p[1], p[2], p[3]) for p in people]
         history, regions = watch_fire(
-            history, draw(i, rng), watched, boxes, i / FPS, FireThresholds()
+            history, draw(i, rng), watched, boxes, i / FPS, thresholds or FireThresholds()
         )
         seen += [r.kind for r in regions]
     return seen
@@ -178,11 +183,18 @@ def test_flames_flicker_look_alikes_do_not(
 
 
 @pytest.mark.parametrize(
-    ("draw", "expected"),
-    [(rising_smoke, FireKind.SMOKE), (shadow_passing, None), (grey_coat_coming_closer, None)],
+    ("draw", "smoke_check", "expected"),
+    [
+        (rising_smoke, True, FireKind.SMOKE),
+        (rising_smoke, False, None),
+        (shadow_passing, True, None),
+        (grey_coat_coming_closer, True, None),
+    ],
 )
-def test_smoke_is_growing_rising_haze(draw: Frame, expected: FireKind | None) -> None:
-    seen = _watch(draw, 14)
+def test_smoke_is_growing_rising_haze(
+    draw: Frame, smoke_check: bool, expected: FireKind | None
+) -> None:
+    seen = _watch(draw, 14, thresholds=FireThresholds(smoke=smoke_check))
     assert (expected in seen) if expected else not seen
 
 

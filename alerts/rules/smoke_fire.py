@@ -59,7 +59,7 @@ def step(
 ) -> tuple[SmokeFireState, list[EventChange]]:
     zones = ctx.zones_of(*WATCHED_KINDS)
     if not zones or obs.image is None:
-        return state, []
+        return state, []  # without a picture a fire is neither seen nor seen to be out
     p = ctx.params.smoke_fire
     size = work_size(obs.image.shape[1], obs.image.shape[0])
     watched = watched_mask([z.polygon for z in zones], size, p.rise)
