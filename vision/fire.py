@@ -96,7 +96,8 @@ class FireRegion:
         kind: flame or smoke.
         box: (x1, y1, x2, y2) normalized to [0, 1] of the frame.
         base: (x, y) normalized: the bottom centre of the region, where the fire sits.
-        flicker: mean 1 - IoU of consecutive masks (0 steady .. 1 never the same).
+        flicker: share of its pixels that switched on-off-on (0 steady .. 1 all flicker; 0 for
+            smoke).
         growth: late over early area of the region (1 = steady).
         score: a confidence in (0, 1].
     """
