@@ -18,10 +18,12 @@ from alerts.rules import (
     flying_wire,
     shed_intrusion,
     shed_spots,
+    smoke_fire,
 )
 from alerts.rules.camera_tampered import TamperState
 from alerts.rules.context import RuleContext
 from alerts.rules.shed_spots import ShedOccupancy, SpotsState
+from alerts.rules.smoke_fire import SmokeFireState
 from alerts.rules.zone_objects import ObjectRuleState
 from vision.zones import Zone
 
@@ -41,6 +43,7 @@ class EngineState:
     shed_intrusion: ObjectRuleState = field(default_factory=ObjectRuleState)
     exit_blocked: ObjectRuleState = field(default_factory=ObjectRuleState)
     shed_spots: SpotsState = field(default_factory=SpotsState)
+    smoke_fire: SmokeFireState = field(default_factory=SmokeFireState)
     last_ts: float | None = None
 
 
@@ -93,10 +96,19 @@ class CameraRuleEngine:
         intrusion, c5 = shed_intrusion.step(s.shed_intrusion, obs, ctx)
         blocked, c6 = exit_blocked.step(s.exit_blocked, obs, ctx)
         spots, self.occupancy = shed_spots.step(s.shed_spots, obs, ctx)
+        fire, c7 = smoke_fire.step(s.smoke_fire, obs, ctx)
         self.state = EngineState(
-            parked, elevator, wire, tamper, intrusion, blocked, spots, obs.timestamp
+            parked,
+            elevator,
+            wire,
+            tamper,
+            intrusion,
+            blocked,
+            spots,
+            smoke_fire=fire,
+            last_ts=obs.timestamp,
         )
-        return c1 + c2 + c3 + c4 + c5 + c6
+        return c1 + c2 + c3 + c4 + c5 + c6 + c7
 
     def flush(self, timestamp: float) -> list[EventChange]:
         """End every open event at ``timestamp`` (end of a clip, shutdown) and forget the objects.
@@ -108,7 +120,16 @@ class CameraRuleEngine:
         tamper, c4 = camera_tampered.flush(s.camera_tampered, timestamp)
         intrusion, c5 = shed_intrusion.flush(s.shed_intrusion, timestamp)
         blocked, c6 = exit_blocked.flush(s.exit_blocked, timestamp)
+        fire, c7 = smoke_fire.flush(s.smoke_fire, timestamp)
         self.state = EngineState(
-            parked, elevator, wire, tamper, intrusion, blocked, s.shed_spots, s.last_ts
+            parked,
+            elevator,
+            wire,
+            tamper,
+            intrusion,
+            blocked,
+            s.shed_spots,
+            smoke_fire=fire,
+            last_ts=s.last_ts,
         )
-        return c1 + c2 + c3 + c4 + c5 + c6
+        return c1 + c2 + c3 + c4 + c5 + c6 + c7

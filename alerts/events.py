@@ -15,6 +15,7 @@ class EventType(StrEnum):
     SHED_INTRUSION = "shed_intrusion"
     EXIT_BLOCKED = "exit_blocked"
     NODE_OFFLINE = "node_offline"  # a fleet's node stopped heart-beating
+    SMOKE_FIRE = "smoke_fire"
 
 
 class Severity(StrEnum):
@@ -39,6 +40,8 @@ class Detail(StrEnum):
     VIEW_BLOCKED = "view_blocked"
     VIEW_BLURRED = "view_blurred"
     CAMERA_TURNED_AWAY = "camera_turned_away"
+    FLAME_SEEN = "flame_seen"
+    SMOKE_SEEN = "smoke_seen"
 
 
 # Events stored before details were keys kept the English text.

@@ -172,6 +172,27 @@ class ShedSpotsParams(_Params):
     anchor: Anchor = Anchor.BOTTOM_CENTER
 
 
+class SmokeFireParams(_Params):
+    """smoke_fire: flame or smoke at a charging place (``shed`` zones), raised at once."""
+
+    clear_after_s: float = Field(
+        15.0, gt=0, description="seconds without flame or smoke before the event ends"
+    )
+    window_s: float = Field(
+        2.6, gt=0, description="flicker, growth and rise are judged over this many seconds"
+    )
+    min_flicker: float = Field(
+        0.3, gt=0, le=1, description="mean 1 - IoU of a flame's consecutive masks (lamps: ~0)"
+    )
+    smoke_check: bool = Field(True, description="also look for growing, rising smoke")
+    rise: float = Field(
+        0.25,
+        ge=0,
+        le=1,
+        description="the zone is watched this far above it (frame heights): flames and smoke rise",
+    )
+
+
 class RuleParams(_Params):
     """Every rule's parameters. Missing sections take their defaults."""
 
@@ -182,6 +203,7 @@ class RuleParams(_Params):
     shed_intrusion: ShedIntrusionParams = ShedIntrusionParams()
     exit_blocked: ExitBlockedParams = ExitBlockedParams()
     shed_spots: ShedSpotsParams = ShedSpotsParams()
+    smoke_fire: SmokeFireParams = SmokeFireParams()
     presence: PresenceParams = PresenceParams()
     events: EventParams = EventParams()
 
@@ -274,6 +296,14 @@ class EventOverride(_Override):
     min_update_interval_s: float | None = Field(None, ge=0)
 
 
+class SmokeFireOverride(_Override):
+    clear_after_s: float | None = Field(None, gt=0)
+    window_s: float | None = Field(None, gt=0)
+    min_flicker: float | None = Field(None, gt=0, le=1)
+    smoke_check: bool | None = None
+    rise: float | None = Field(None, ge=0, le=1)
+
+
 class RuleParamsOverride(_Override):
     """Per-camera or per-zone overrides: only the fields given replace the defaults."""
 
@@ -284,5 +314,6 @@ class RuleParamsOverride(_Override):
     shed_intrusion: ShedIntrusionOverride | None = None
     exit_blocked: ExitBlockedOverride | None = None
     shed_spots: ShedSpotsOverride | None = None
+    smoke_fire: SmokeFireOverride | None = None
     presence: PresenceOverride | None = None
     events: EventOverride | None = None

@@ -2,11 +2,11 @@
 
 Policy (documented for patrollers):
 
-* Critical alerts (``flying_wire`` with severity critical, ``ebike_in_elevator``) and someone in
-  a closed shed (``shed_intrusion``) go out at once to every channel of every group owning the
-  camera's building/floor, **even in quiet hours and outside duty hours**. A critical alert is
-  never demoted: a second one on the same camera soon after the first (a second e-bike entering
-  the elevator) goes out at once too.
+* Critical alerts (``flying_wire`` with severity critical, ``ebike_in_elevator``,
+  ``smoke_fire``) and someone in a closed shed (``shed_intrusion``) go out at once to every
+  channel of every group owning the camera's building/floor, **even in quiet hours and outside
+  duty hours**. A critical alert is never demoted: a second one on the same camera soon after the
+  first (a second e-bike entering the elevator) goes out at once too.
 * Routine alerts (``ebike_parked``, ``exit_blocked``, ...) wait for their group's digest.
   Reminders of critical events go out at once, reminders of routine ones join the digest. A
   critical event's end is announced to the groups that got its alert.
@@ -66,7 +66,7 @@ class Plan:
 
 def is_critical(event_type: EventType, severity: Severity) -> bool:
     """Alerts that cannot wait for a digest."""
-    if event_type in (EventType.EBIKE_IN_ELEVATOR, EventType.SHED_INTRUSION):
+    if event_type in (EventType.EBIKE_IN_ELEVATOR, EventType.SHED_INTRUSION, EventType.SMOKE_FIRE):
         return True
     return event_type is EventType.FLYING_WIRE and severity is Severity.CRITICAL
 

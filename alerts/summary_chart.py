@@ -37,6 +37,7 @@ LABELS: dict[Language, dict[str, str]] = {
         EventType.SHED_INTRUSION: "Person in closed shed",
         EventType.EXIT_BLOCKED: "Exit blocked",
         EventType.NODE_OFFLINE: "Node offline",
+        EventType.SMOKE_FIRE: "Smoke or fire",
         "title": "Alerts per building, {day}",
         "building": "Building {name}",
         "none": "(none)",
@@ -51,6 +52,7 @@ LABELS: dict[Language, dict[str, str]] = {
         EventType.SHED_INTRUSION: "车棚非开放时段有人",
         EventType.EXIT_BLOCKED: "安全出口被堵",
         EventType.NODE_OFFLINE: "节点离线",
+        EventType.SMOKE_FIRE: "冒烟起火",
         "title": "{day} 各楼栋告警",
         "building": "{name}号楼",
         "none": "未指定",
@@ -66,6 +68,7 @@ COLORS = {
     EventType.SHED_INTRUSION: "#ad1457",
     EventType.EXIT_BLOCKED: "#ef6c00",
     EventType.NODE_OFFLINE: "#78909c",
+    EventType.SMOKE_FIRE: "#ff3d00",
 }
 
 

@@ -20,6 +20,7 @@ EVENT_TYPES: dict[Lang, dict[EventType, str]] = {
         EventType.SHED_INTRUSION: "车棚非开放时段有人",
         EventType.EXIT_BLOCKED: "安全出口被堵",
         EventType.NODE_OFFLINE: "节点离线",
+        EventType.SMOKE_FIRE: "充电处冒烟/起火",
     },
     "en": {
         EventType.EBIKE_PARKED: "E-bike parked",
@@ -30,6 +31,7 @@ EVENT_TYPES: dict[Lang, dict[EventType, str]] = {
         EventType.SHED_INTRUSION: "Person in closed shed",
         EventType.EXIT_BLOCKED: "Exit blocked",
         EventType.NODE_OFFLINE: "Node offline",
+        EventType.SMOKE_FIRE: "Smoke or fire",
     },
 }
 
@@ -58,6 +60,8 @@ DETAILS: dict[Lang, dict[Detail, str]] = {
         Detail.VIEW_BLOCKED: "画面被遮挡",
         Detail.VIEW_BLURRED: "画面模糊",
         Detail.CAMERA_TURNED_AWAY: "摄像头被转动",
+        Detail.FLAME_SEEN: "发现明火",
+        Detail.SMOKE_SEEN: "发现烟雾",
     },
     "en": {
         Detail.CABLE_REACHES_EBIKE: "the cable reaches an e-bike",
@@ -65,6 +69,8 @@ DETAILS: dict[Lang, dict[Detail, str]] = {
         Detail.VIEW_BLOCKED: "view blocked",
         Detail.VIEW_BLURRED: "view blurred",
         Detail.CAMERA_TURNED_AWAY: "camera turned away",
+        Detail.FLAME_SEEN: "flames seen",
+        Detail.SMOKE_SEEN: "smoke seen",
     },
 }
 

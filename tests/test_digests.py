@@ -232,6 +232,7 @@ FIRE = {"type": EventType.FLYING_WIRE, "severity": Severity.CRITICAL}
 LIFT = {"type": EventType.EBIKE_IN_ELEVATOR}
 SHED = {"type": EventType.SHED_INTRUSION}
 EXIT = {"type": EventType.EXIT_BLOCKED}
+SMOKE = {"type": EventType.SMOKE_FIRE, "severity": Severity.CRITICAL}
 FEED = {"feed mq *"}
 PLANS = [
     # action, event changes, alerted groups -> (notices, digest entries)
@@ -242,6 +243,7 @@ PLANS = [
     ("raised", LIFT, (), FEED | {"alert hook b3-day", "alert hook boss"}, set()),
     ("raised", SHED, (), FEED | {"alert hook b3-day", "alert hook boss"}, set()),
     ("raised", EXIT, (), FEED, {"b3-day raised", "boss raised"}),
+    ("raised", SMOKE, (), FEED | {"alert hook b3-day", "alert hook boss"}, set()),
     ("reminded", {"reminder_count": 2}, (), FEED, {"b3-day reminded:2", "boss reminded:2"}),
     ("reminded", LIFT, (), FEED | {"reminder hook b3-day", "reminder hook boss"}, set()),
     ("ended", LIFT, ("boss",), FEED | {"ended hook boss"}, set()),

@@ -1,5 +1,6 @@
 """``stairwatch synth dataset``: render a synthetic YOLO training set, maybe mixed with real.
-``stairwatch synth clips``: render the sample videos with their ground-truth sidecars."""
+``stairwatch synth clips``: render the sample videos with their ground-truth sidecars.
+``stairwatch synth fire-clips``: render the held-out smoke and fire set (shed clips)."""
 
 from __future__ import annotations
 
@@ -43,6 +44,16 @@ def register(sub: Any) -> None:
     c.add_argument("--size", type=_size, default=(640, 360), help="WIDTHxHEIGHT (even numbers)")
     c.add_argument("--only", nargs="+", default=[], metavar="NAME", help="just these clips")
     c.set_defaults(func=run_clips)
+    f = synth_sub.add_parser(
+        "fire-clips", help="render the held-out smoke/fire set (shed clips with and without fire)"
+    )
+    f.add_argument("--out", type=Path, required=True, help="output folder (outside the repository)")
+    f.add_argument("--positives", type=int, default=40, help="clips with a battery fire")
+    f.add_argument("--negatives", type=int, default=40, help="clips with look-alikes only")
+    f.add_argument("--seed", type=int, default=0, help="picks every clip's story and looks")
+    f.add_argument("--fps", type=int, default=10)
+    f.add_argument("--size", type=_size, default=(640, 360), help="WIDTHxHEIGHT (even numbers)")
+    f.set_defaults(func=run_fire_clips)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -100,4 +111,21 @@ def run_clips(args: argparse.Namespace) -> int:
             f"{e.type.value} {e.start_s:g}-{e.end_s:g}s" for e in clip.sidecar.events
         )
         print(f"{clip.video}: {clip.bytes / 1e6:.2f} MB; events: {events or 'none'}")
+    return 0
+
+
+def run_fire_clips(args: argparse.Namespace) -> int:
+    from lab.synth.errors import SynthError
+    from lab.synth.fire_clips import write_fire_set
+
+    try:
+        written = write_fire_set(
+            args.out, args.positives, args.negatives, args.seed, args.fps, args.size
+        )
+    except SynthError as exc:
+        print(f"stairwatch synth: {exc}", file=sys.stderr)
+        return 2
+    fires = sum(c.positive for c in written)
+    print(f"{args.out}: {fires} clips with a fire, {len(written) - fires} without")
+    print(f"score them: stairwatch eval {args.out}")
     return 0

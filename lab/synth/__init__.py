@@ -7,5 +7,7 @@ Everything is deterministic given an :class:`numpy.random.Generator`. The pieces
 - :mod:`.vehicles`, :mod:`.people` and :mod:`.cables` draw parametric objects (frozen specs from
   :mod:`.specs`) and return :class:`~.shapes.ObjectRender` (tight box + outline points);
 - :mod:`.camera` applies CCTV effects and moves object outlines through lens distortion;
-- :mod:`.compose` builds one labelled sample, :mod:`.dataset` writes an Ultralytics dataset.
+- :mod:`.compose` builds one labelled sample, :mod:`.dataset` writes an Ultralytics dataset;
+- :mod:`.fire` draws battery fires (flames, smoke) and the lights that are not fires, and
+  :mod:`.fire_clips` writes the shed clips with and without fire that score ``smoke_fire``.
 """

@@ -77,7 +77,10 @@ def _look(actor: Actor, seed: int, index: int) -> Look:
         model, plug = ebike_model(spec)
         return Look(model, None, plug)
     if actor.kind == ActorKind.PERSON:
-        return Look(None, sample_person(rng, PersonPose.WALKING), None)
+        person = sample_person(rng, PersonPose.WALKING)
+        if actor.top_color is not None:
+            person = replace(person, top_color=actor.top_color)
+        return Look(None, person, None)
     makers = {
         ActorKind.BICYCLE: lambda: bicycle_model(sample_bicycle(rng)),
         ActorKind.STROLLER: lambda: stroller_model(sample_stroller(rng)),

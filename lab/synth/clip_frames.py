@@ -19,6 +19,7 @@ from lab.synth.camera import CameraSpec, apply_camera, distort_points
 from lab.synth.cast import Cast, Group
 from lab.synth.dressing import draw_doorway
 from lab.synth.errors import SynthError
+from lab.synth.fire import blaze_parts, draw_blaze, draw_light, light_on
 from lab.synth.layout import draw_foreground
 from lab.synth.motion import GroundMap, Track
 from lab.synth.placement import densify
@@ -27,10 +28,12 @@ from lab.synth.sensor import SensorNoise, draw_overlay
 from lab.synth.shapes import render_group
 from lab.synth.specs import CableSpec, sample_cable
 from lab.synth.storyboard import (
+    Blaze,
     CablePoint,
     CableRun,
     FloorAt,
     FloorUnder,
+    LightKind,
     PlugOf,
     Storyboard,
     WindowSill,
@@ -124,7 +127,8 @@ class ClipRenderer:
                 return self.cast.projector(p.vehicle, t).anchor_xy[1] + 1e-3
         return math.inf
 
-    def _cable_point(self, p: CablePoint, t: float) -> tuple[float, float]:
+    def cable_point(self, p: CablePoint, t: float) -> tuple[float, float]:
+        """The undistorted pixel of a cable's route point (fires sit on such points too)."""
         if isinstance(p, FloorAt):
             return self.ground.pixel(p.u, p.v)
         if isinstance(p, WindowSill):
@@ -150,7 +154,7 @@ class ClipRenderer:
         drawn: list[DrawnObject] = []
         for group, (_, item) in enumerate(sorted(items, key=lambda it: it[0])):
             if isinstance(item, CableRun):
-                route = np.array([self._cable_point(p, t) for p in item.route], float)
+                route = np.array([self.cable_point(p, t) for p in item.route], float)
                 render = draw_cable(image, self._cable_specs[item.name], route)
                 outline = densify(render.outline)
                 drawn.append(DrawnObject(item.name, ObjectKind.CABLE, outline, group, len(drawn)))
@@ -158,8 +162,28 @@ class ClipRenderer:
             renders = render_group(image, item.models, item.proj)
             for name, kind, r in zip(item.names, item.kinds, renders, strict=True):
                 drawn.append(DrawnObject(name, kind, densify(r.outline), group, len(drawn)))
+        self._draw_fires_and_lights(image, t)
         draw_foreground(image, self.scene.layout)
         return image, drawn
+
+    def blaze_base(self, blaze: Blaze, t: float) -> tuple[tuple[float, float], float]:
+        """The fire's undistorted pixel and the pixels per metre of the floor under it."""
+        base = self.cable_point(blaze.at, t)
+        floor = base
+        if isinstance(blaze.at, PlugOf):
+            floor = self.cable_point(FloorUnder(blaze.at.vehicle), t)
+        return base, self.ground.px_per_m(floor[1])
+
+    def _draw_fires_and_lights(self, image: np.ndarray, t: float) -> None:
+        """Lights first (on walls and floor), then fires (nearest to the camera: drawn last)."""
+        for light in self.storyboard.lights:
+            x, y = self.ground.pixel(light.u, light.v)
+            px_per_m = self.ground.px_per_m(y)
+            centre = (x, y - light.height_m * px_per_m)
+            draw_light(image, light, centre, px_per_m, t, self.storyboard.camera.ir_night)
+        for blaze in self.storyboard.blazes:
+            base, px_per_m = self.blaze_base(blaze, t)
+            draw_blaze(image, blaze, base, px_per_m, t, self.seed, self.storyboard.camera.ir_night)
 
     def _signature(self, t: float) -> tuple[object, ...]:
         """Equal signatures draw equal pictures (lets still stretches reuse one)."""
@@ -170,6 +194,10 @@ class ClipRenderer:
                 moving = self.cast.moving(name, t)
                 sig.append((name, round(x, 4), round(z, 4), round(track.yaw(t), 3), moving and t))
         sig += [c.name for c in self._cables_at(t)]
+        burning = any(blaze_parts(b, t) != (None, None) for b in self.storyboard.blazes)
+        sig += [(light.name, light_on(light, t)) for light in self.storyboard.lights]
+        if burning or any(light.kind is LightKind.GLARE for light in self.storyboard.lights):
+            sig.append(t)  # flames flicker, smoke rises, the sun moves: a new picture each frame
         return tuple(sig)
 
     def _camera_view(self, t: float) -> tuple[np.ndarray, tuple[DrawnObject, ...]]:

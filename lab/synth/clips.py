@@ -17,9 +17,18 @@ import numpy as np
 from alerts.params import RuleParams
 from lab.synth.clip_frames import ClipFrame, ClipRenderer, DrawnObject
 from lab.synth.encode import EncodeOptions, H264Writer
+from lab.synth.fire import blaze_start
 from lab.synth.motion import Track
-from lab.synth.storyboard import ActorKind, FloorArea, SpotPlan, Storyboard, ZonePlan
-from lab.synth.truth import EventContext, FrameTruth, derive_events, frame_truth
+from lab.synth.storyboard import (
+    ActorKind,
+    FloorArea,
+    FloorAt,
+    FloorUnder,
+    SpotPlan,
+    Storyboard,
+    ZonePlan,
+)
+from lab.synth.truth import EventContext, FireSpan, FrameTruth, derive_events, frame_truth
 from stairwatch.config import SpotConfig, ZoneConfig
 from stairwatch.evaluation.sidecar import Sidecar, SidecarBox, SidecarCamera, SidecarEvent
 
@@ -103,6 +112,25 @@ def _boxes(frames: list[FrameTruth], fps: int, width: int, height: int) -> list[
     return out
 
 
+def _fire_spans(storyboard: Storyboard, renderer: ClipRenderer) -> tuple[FireSpan, ...]:
+    duration = renderer.frame_count / renderer.fps
+    spans = []
+    for blaze in storyboard.blazes:
+        start = blaze_start(blaze)
+        end = duration if blaze.t1 is None else min(blaze.t1, duration)
+        floor = blaze.at if isinstance(blaze.at, FloorAt) else FloorUnder(blaze.at.vehicle)
+        undistorted = renderer.cable_point(floor, start)
+        x, y = renderer.distort(np.array([undistorted], np.float32))[0]
+        # A bike at the picture's bottom edge stands on floor just below it; its fire burns
+        # above the zone's bottom edge all the same.
+        inside = (
+            min(max(float(x), 0.0), renderer.width - 1.0),
+            min(max(float(y), 0.0), renderer.height - 1.0),
+        )
+        spans.append(FireSpan(round(start, 3), round(end, 3), inside))
+    return tuple(spans)
+
+
 def _sidecar(storyboard: Storyboard, renderer: ClipRenderer, frames: list[FrameTruth]) -> Sidecar:
     width, height, fps = renderer.width, renderer.height, renderer.fps
     zones = _zones(storyboard, renderer)
@@ -117,6 +145,7 @@ def _sidecar(storyboard: Storyboard, renderer: ClipRenderer, frames: list[FrameT
         cables=tuple(c.name for c in storyboard.cables),
         bicycle_tracks=_tracks(storyboard, renderer, ActorKind.BICYCLE),
         people=tuple(a.name for a in storyboard.actors if a.kind == ActorKind.PERSON),
+        fires=_fire_spans(storyboard, renderer),
     )
     events = [
         SidecarEvent(type=e.type, zone=e.zone, start_s=round(e.start_s, 3), end_s=round(e.end_s, 3))

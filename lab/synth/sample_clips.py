@@ -25,6 +25,7 @@ from alerts.params import (
 )
 from lab.synth.clips import render_clip
 from lab.synth.errors import SynthError
+from lab.synth.fire_clips import shed_fire
 from lab.synth.scenes import SceneKind
 from lab.synth.specs import EbikeBody
 from lab.synth.storyboard import (
@@ -419,6 +420,7 @@ SAMPLE_CLIPS: dict[str, Callable[[], Storyboard]] = {
     "elevator_bicycle": elevator_bicycle,
     "shed_night": shed_night,
     "exit_blocked": exit_blocked,
+    "shed_fire": shed_fire,
 }
 
 

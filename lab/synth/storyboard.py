@@ -46,7 +46,8 @@ class Actor:
     who pushes something is also there while pushing; see :class:`Push`). ``yaw_deg`` (0 = front
     to the right, 90 = back to the camera) is used while it has never moved; otherwise it faces
     where it goes. ``look_seed`` picks its colours and shape; ``body`` fixes an e-bike's body
-    style (:class:`~.specs.EbikeBody`: scooter, lite, moped) and rules out a rain cover."""
+    style (:class:`~.specs.EbikeBody`: scooter, lite, moped) and rules out a rain cover.
+    ``top_color`` (BGR) dresses a person in that jacket (a red jacket near a charger)."""
 
     name: str
     kind: ActorKind
@@ -54,6 +55,7 @@ class Actor:
     yaw_deg: float = 0.0
     look_seed: int = 0
     body: EbikeBody | None = None
+    top_color: tuple[int, int, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -122,6 +124,47 @@ class CableRun:
 
 
 @dataclass(frozen=True)
+class Blaze:
+    """A battery fire at ``at`` (an e-bike's battery socket, or a floor point): smoke from
+    ``t0 + smoke_after_s`` and flames from ``t0 + flame_after_s`` (None: never), growing to
+    ``size_m`` metres high over ``grow_s`` seconds, until ``t1`` (None = the clip's end).
+    ``smoke_grey`` is the plume's grey level (light or dark smoke)."""
+
+    name: str
+    at: PlugOf | FloorAt
+    t0: float
+    t1: float | None = None
+    flame_after_s: float | None = 0.0
+    smoke_after_s: float | None = 0.0
+    size_m: float = 0.6
+    grow_s: float = 6.0
+    smoke_grey: int = 170
+    look_seed: int = 0
+
+
+class LightKind(StrEnum):
+    LAMP = "lamp"  # a steady warm lamp
+    LED = "led"  # a charger's blinking status light
+    GLARE = "glare"  # a patch of sunlight reflected on the floor, drifting slowly
+
+
+@dataclass(frozen=True)
+class Light:
+    """A light that is not a fire (hard negatives): ``height_m`` above the floor point (``u``,
+    ``v``) (band coordinates, as :class:`Waypoint`), ``size_m`` across, ``color`` BGR; an LED
+    blinks with ``period_s`` (on half of it)."""
+
+    name: str
+    kind: LightKind
+    u: float
+    v: float
+    height_m: float
+    size_m: float
+    color: tuple[int, int, int]
+    period_s: float = 1.0
+
+
+@dataclass(frozen=True)
 class Doorway:
     """An open doorway drawn into the background, for people to come and go through: on the
     ``left`` or ``right`` side wall of a level-camera scene, centred at band row ``v``; or, for
@@ -187,6 +230,8 @@ class Storyboard:
     cables: tuple[CableRun, ...] = ()
     zones: tuple[ZonePlan, ...] = ()
     doorways: tuple[Doorway, ...] = ()
+    blazes: tuple[Blaze, ...] = ()
+    lights: tuple[Light, ...] = ()
     rules: RuleParamsOverride | None = None
     ceiling_scale: float = 1.0
     clock: bool = True

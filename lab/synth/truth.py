@@ -18,6 +18,8 @@ nearer object). Events follow the rules' definitions on the sidecar's own zones 
   ``stairwatch eval`` runs it) to the last; only stays of at least ``min_s``.
 - ``exit_blocked``: as ``ebike_parked``, for e-bikes and bicycles (``exit_blocked.kinds``) at
   rest in an ``exit`` zone; only stays of at least ``dwell_s``.
+- ``smoke_fire``: from the first flame or smoke of a battery fire whose floor point (under the
+  battery) lies in a ``shed`` zone to its end (or the clip's end).
 """
 
 from __future__ import annotations
@@ -141,6 +143,16 @@ def _area(zone: Zone) -> float:
 
 
 @dataclass(frozen=True)
+class FireSpan:
+    """A fire from ``start_s`` to ``end_s``, over the floor pixel ``floor_xy`` of the final
+    (distorted) frame."""
+
+    start_s: float
+    end_s: float
+    floor_xy: tuple[float, float]
+
+
+@dataclass(frozen=True)
 class EventContext:
     """What event derivation needs besides the frames: zones, effective rule parameters,
     frame size, the clip's length and the e-bikes' tracks (for when they stand still)."""
@@ -155,6 +167,7 @@ class EventContext:
     cables: tuple[str, ...]
     bicycle_tracks: dict[str, Track] = field(default_factory=dict)
     people: tuple[str, ...] = ()
+    fires: tuple[FireSpan, ...] = ()
 
 
 def _membership(
@@ -192,7 +205,7 @@ def _runs(
 
 def derive_events(frames: Sequence[FrameTruth], ctx: EventContext) -> list[TruthEvent]:
     events = _parked(frames, ctx) + _in_elevator(frames, ctx) + _wires(frames, ctx)
-    events += _intrusions(frames, ctx) + _blocked_exits(frames, ctx)
+    events += _intrusions(frames, ctx) + _blocked_exits(frames, ctx) + _fires(ctx)
     return sorted(events, key=lambda e: (e.start_s, e.type.value))
 
 
@@ -274,4 +287,15 @@ def _wires(frames: Sequence[FrameTruth], ctx: EventContext) -> list[TruthEvent]:
         for zone, start, end in _runs(seen, 1.0 / ctx.fps, ctx.duration_s):
             if end - start >= persist:
                 out.append(TruthEvent(EventType.FLYING_WIRE, zone, start, end))
+    return out
+
+
+def _fires(ctx: EventContext) -> list[TruthEvent]:
+    zones = _zones(ctx, ZoneKind.SHED)
+    out = []
+    for fire in ctx.fires:
+        point = np.array([fire.floor_xy], np.float64)
+        zone = next((z for z in zones if z.contains(point, ctx.width, ctx.height)[0]), None)
+        if zone is not None:
+            out.append(TruthEvent(EventType.SMOKE_FIRE, zone.name, fire.start_s, fire.end_s))
     return out

@@ -19,6 +19,7 @@ TYPE_COLORS = {
     "flying_wire": "#ff7f0e",
     "shed_intrusion": "#e377c2",
     "exit_blocked": "#8c564b",
+    "smoke_fire": "#d62728",
 }
 MATCHED = "#2ca02c"
 FALSE_ALARM = "#d62728"

@@ -21,6 +21,7 @@ EVALUATED_TYPES: Mapping[EventType, Callable[[RuleParams], float]] = {
     EventType.FLYING_WIRE: lambda p: 0.0,
     EventType.SHED_INTRUSION: lambda p: p.shed_intrusion.min_s,
     EventType.EXIT_BLOCKED: lambda p: p.exit_blocked.dwell_s,
+    EventType.SMOKE_FIRE: lambda p: 0.0,
 }
 """Event types a sidecar can label and eval scores (the camera-health types are not scored),
 each with how long after its true start the rule is meant to alert, given the effective rule

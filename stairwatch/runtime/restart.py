@@ -39,6 +39,8 @@ def raise_after_s(params: RuleParams, event_type: EventType, offline_after_s: fl
         return params.shed_intrusion.min_s
     if event_type is EventType.EXIT_BLOCKED:
         return params.exit_blocked.dwell_s + params.exit_blocked.rest_window_s
+    if event_type is EventType.SMOKE_FIRE:
+        return params.smoke_fire.window_s
     if event_type is EventType.CAMERA_TAMPERED:
         return params.camera_tampered.learn_s + params.camera_tampered.after_s
     return offline_after_s

@@ -1,0 +1,90 @@
+"""Measures of a region over the frames of a window, for :mod:`vision.fire`. Pure functions.
+
+``stack`` is a (K, h, w) bool array of one kind of candidate mask over the window's K frames
+(oldest first), ``region`` an (h, w) bool region of the work picture, ``areas`` the (K,) lit
+pixel counts of the region per frame.
+"""
+
+from __future__ import annotations
+
+import math
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+_KERNEL = np.ones((3, 3), np.uint8)
+
+
+def connected_regions(mask: NDArray[np.bool_]) -> list[NDArray[np.bool_]]:
+    """Connected regions of ``mask`` after joining pixels one apart."""
+    grown = cv2.dilate(mask.astype(np.uint8), _KERNEL)
+    n, labels = cv2.connectedComponents(grown, connectivity=8)
+    return [labels == i for i in range(1, n)]
+
+
+def burns_hot(hots: NDArray[np.bool_], region: NDArray[np.bool_]) -> bool:
+    """Whether hot pixels lie in or next to ``region`` on at least half of the (K, h, w)
+    frames: a flame's core burns on, a sunlit helmet catches the light once."""
+    near = cv2.dilate(region.astype(np.uint8), _KERNEL) > 0
+    return float(hots[:, near].any(1).mean()) >= 0.5
+
+
+def steadily_lit(areas: NDArray[np.integer], min_frames: int, min_presence: float) -> bool:
+    """Whether the (K,) areas were lit on ``min_frames`` frames or more, and on
+    ``min_presence`` of the frames since the first lit one (a blinking LED is dark half of the
+    time)."""
+    lit = areas > 0
+    if int(lit.sum()) < min_frames:
+        return False
+    since = lit[int(np.argmax(lit)) :]
+    return float(since.mean()) >= min_presence
+
+
+def anchored(
+    stack: NDArray[np.bool_], region: NDArray[np.bool_], max_shift: float, centre: bool = True
+) -> bool:
+    """Whether the region's base (bottom centre of its lit pixels) and, with ``centre``, its
+    centre stayed within ``max_shift`` x the region's height from its first lit frame to its
+    last: a fire stays where it burns, a car or a person walking carries the colour along (one
+    that comes in over the frame's edge keeps its base there, not its centre; smoke keeps its
+    base and rises)."""
+    rows = np.nonzero(region.any(1))[0]
+    height = float(rows[-1] - rows[0] + 1)
+    lit = [m & region for m in stack if (m & region).any()]
+    (bx0, by0, cy0), (bx1, by1, cy1) = _base(lit[0]), _base(lit[-1])
+    shift = math.hypot(bx1 - bx0, by1 - by0)
+    if centre:
+        shift = max(shift, abs(cy1 - cy0))
+    return shift <= max_shift * height
+
+
+def _base(mask: NDArray[np.bool_]) -> tuple[float, float, float]:
+    """x of the centre, y of the bottom and y of the centre of the lit pixels."""
+    rows, cols = np.nonzero(mask)
+    return float(cols.mean()), float(rows.max()), float(rows.mean())
+
+
+def shape_flicker(masks: NDArray[np.bool_]) -> float:
+    """Share of the pixels lit in (K, N) bool masks that switched at least twice (on-off-on or
+    off-on-off); 0 if none is lit. A flame's edge flickers so; a thing moving by lights each
+    pixel once (one switch on, one off), a lamp does not switch at all."""
+    lit = masks.any(0)
+    if not lit.any():
+        return 0.0
+    switches = (masks[1:] != masks[:-1]).sum(0)
+    return float(np.mean(switches[lit] >= 2))
+
+
+def growth_ratio(areas: NDArray[np.integer]) -> float:
+    """Mean of the last two lit areas over the mean of the first two (1 when fewer than 3)."""
+    lit = areas[areas > 0].astype(np.float64)
+    if len(lit) < 3:
+        return 1.0
+    return float(lit[-2:].mean() / lit[:2].mean())
+
+
+def top_rise(stack: NDArray[np.bool_], region: NDArray[np.bool_]) -> float:
+    """Rows the region's top climbed from its first lit frame to the last (work pixels)."""
+    tops = [int(np.argmax(np.any(m & region, axis=1))) for m in stack if (m & region).any()]
+    return float(tops[0] - tops[-1]) if len(tops) >= 2 else 0.0
