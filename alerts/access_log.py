@@ -36,6 +36,8 @@ class AccessAction(StrEnum):
     VIEWED_CLIP = "viewed_clip"
     VIEWED_LIVE = "viewed_live"
     VIEWED_TRAINING = "viewed_training"  # an unredacted frame kept to learn from
+    MODEL_PROMOTED = "model_promoted"  # `stairwatch model promote`: target is the model file
+    MODEL_ROLLED_BACK = "model_rolled_back"  # `stairwatch model rollback`
 
 
 # Logged once per person and target within the repeat window: views, and sign-ins refused while

@@ -14,6 +14,7 @@ from dashboard.schemas import DashboardSettings
 from stairwatch.config import Settings, usable_cores
 from stairwatch.media.retention_job import start_retention_job
 from stairwatch.runtime.delivery import DeliveryService
+from stairwatch.runtime.model_reload import ReloadingDetector
 from stairwatch.runtime.problems import scheduler_problem
 from stairwatch.runtime.service import Service
 from stairwatch.runtime.status import ServiceCameraStatuses
@@ -29,12 +30,17 @@ def serve(settings: Settings, duration_s: float | None = None) -> int:
     store = EventStore.open(
         settings.storage.resolved_database_url(), settings.storage.data_dir / "media"
     )
-    detector = load_detector(
+    threads = settings.inference.threads_per_call(usable_cores(), len(settings.cameras))
+    # A promoted model (`stairwatch model promote`) is swapped in between detector calls.
+    detector = ReloadingDetector(
         settings.model.path,
-        labels=settings.model.labels,
-        confidence=settings.model.detector_confidence,
-        iou=settings.model.iou,
-        threads=settings.inference.threads_per_call(usable_cores(), len(settings.cameras)),
+        lambda path: load_detector(
+            path,
+            labels=settings.model.labels,
+            confidence=settings.model.detector_confidence,
+            iou=settings.model.iou,
+            threads=threads,
+        ),
     )
     delivery = DeliveryService(settings.notifications, store, scrub=Scrubber.of(settings))
     # Notifications are owed in the same transaction as the change: hooked before any write.
