@@ -149,7 +149,7 @@ def _measured_no_worse(args: argparse.Namespace, settings: Any, clips_dir: Path)
     camera_of = {c.name: c.sidecar.camera.id for c in clips}
     named = [(f"current: {model.path.name}", results[0]), (f"new: {args.new.name}", results[1])]
     print(format_comparison(named, camera_of))
-    why = worse_reason(results[1], results[0])
+    why = worse_reason(results[1].overall, results[0].overall)
     if why is None:
         return True
     if args.force:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from stairwatch.assets import default_model_path
-from stairwatch.evaluation.metrics import EvalResult, Scores
+from stairwatch.evaluation.metrics import Scores
 from stairwatch.teach.errors import PromoteError
 
 
@@ -53,10 +53,9 @@ def _effective_f1(s: Scores) -> float:
     return 1.0 if s.fp == 0 and s.fn == 0 else 0.0
 
 
-def worse_reason(candidate: EvalResult, current: EvalResult) -> str | None:
-    """Why ``candidate`` scores worse than ``current`` on the same clips (lower event F1, or the
-    same F1 with more false alarms); None when it is at least as good."""
-    new, old = candidate.overall, current.overall
+def worse_reason(new: Scores, old: Scores) -> str | None:
+    """Why the ``new`` model's overall event scores are worse than the ``old`` one's on the same
+    clips (lower F1, or the same F1 with more false alarms); None when at least as good."""
     f1_new, f1_old = _effective_f1(new), _effective_f1(old)
     if f1_new < f1_old:
         return (
