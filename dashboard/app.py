@@ -57,8 +57,9 @@ STATIC_DIR = PACKAGE_DIR / "static"
 METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 # Everything comes from this server: no CDN, no inline scripts (JSON data blocks are not run).
+# blob: images are snapshots the review dialog fetched itself (to read their layout header).
 CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'; "
     "object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
 )
 
