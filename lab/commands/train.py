@@ -8,7 +8,9 @@ from pathlib import Path
 from typing import Any
 
 WARMUP = 3.0
-FINE_TUNE_WARMUP = 0.5
+# No warm-up to fine-tune: Ultralytics warms up for at least 100 steps, longer than a whole
+# fine-tune on a site's few images, which would then barely move the weights.
+FINE_TUNE_WARMUP = 0.0
 FINE_TUNE_LR0 = 0.0003
 FINE_TUNE_FREEZE = 10
 NO_REPLAY_WARNING = (

@@ -76,9 +76,11 @@ def _replace_with_copy(source: Path, target: Path) -> None:
 
 def install(new: Path, files: ModelFiles) -> None:
     """Keep the running model as ``previous``, then put ``new`` in its place."""
+    incoming = files.current.with_name(f".{files.current.name}.incoming")
     try:
+        shutil.copyfile(new, incoming)  # first: ``new`` may be the previous file itself
         _replace_with_copy(files.current, files.previous)
-        _replace_with_copy(new, files.current)
+        os.replace(incoming, files.current)
     except OSError as exc:
         raise PromoteError(f"cannot install {new} as {files.current}: {exc.strerror}") from None
 
