@@ -37,13 +37,13 @@ pytest.importorskip("ultralytics", reason="the 'train' extra is not installed")
 pytestmark = pytest.mark.slow
 
 CAMERA = "stair-4f"
-LANDING_RULES = {"ebike_parked": {"dwell_s": 2.0, "clear_after_s": 2.0}}
+LANDING_RULES = {"ebike_parked": {"dwell_s": 2.0, "clear_after_s": 1.5}}
 # (kind, u, v, yaw): where each object stands on the landing (floor coordinates of the scene)
 FIRST_WEEK = [("ebike", 0.66, 0.3, 20.0), ("bicycle", 0.66, 0.3, 20.0),
               ("ebike", 0.7, 0.25, 50.0), ("bicycle", 0.6, 0.35, 20.0)]  # fmt: skip
 HELD_OUT = [("bicycle", 0.7, 0.25, 50.0), ("bicycle", 0.55, 0.4, 0.0),
             ("ebike", 0.6, 0.35, 20.0), ("ebike", 0.55, 0.4, 0.0)]  # fmt: skip
-SHOW_S, GAP_S = 6.0, 2.0  # each object stands this long, then the landing is empty this long
+SHOW_S, GAP_S = 6.0, 5.0  # each object stands this long, then the landing is empty this long
 
 
 def storyboard(objects: list[tuple[str, float, float, float]]) -> Any:
@@ -176,7 +176,7 @@ def review_events_while_running(config: Path, port: int, sidecar: Any) -> list[s
     through its dashboard API, as the operator looking at the snapshots would. Returns the
     verdicts given, in alert order."""
     command = [sys.executable, "-m", "stairwatch", "run", "--config", str(config)]
-    proc = subprocess.Popen([*command, "--duration", "50"], stdout=subprocess.PIPE,
+    proc = subprocess.Popen([*command, "--duration", "60"], stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     verdicts = []

@@ -307,6 +307,17 @@ class _SharedBar:
             self._bar.update(1)
 
 
+@dataclass(frozen=True)
+class ModelSource:
+    """A model file to evaluate, with its class names file (None: from its metadata), the
+    tracking threshold and NMS IoU of the configuration."""
+
+    path: Path
+    labels: Path | None = None
+    track_confidence: float = 0.15
+    iou: float = 0.5
+
+
 def evaluate_model(
     clips: Sequence[LabeledClip],
     model: ModelSource,
@@ -335,14 +346,3 @@ def evaluate_model(
         workers=parallel.worker_count(cores, len(clips)),
     )
     return evaluate(clips, detector, chosen)
-
-
-@dataclass(frozen=True)
-class ModelSource:
-    """A model file to evaluate, with its class names file (None: from its metadata), the
-    tracking threshold and NMS IoU of the configuration."""
-
-    path: Path
-    labels: Path | None = None
-    track_confidence: float = 0.15
-    iou: float = 0.5
