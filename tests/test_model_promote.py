@@ -32,19 +32,25 @@ def blind_model(path: Path, names: tuple[str, ...] = NAMES) -> Path:
 
 
 @pytest.mark.parametrize(
-    ("new", "old", "worse"),
+    ("new", "old", "maps", "worse"),
     [
-        ((3, 0, 0), (2, 0, 1), False),
-        ((2, 0, 1), (3, 0, 0), True),
-        ((3, 1, 0), (3, 0, 0), True),
-        ((0, 0, 0), (0, 0, 0), False),  # nothing to find, nothing raised: equal
-        ((0, 1, 0), (0, 0, 0), True),  # a false alarm on negative clips only
+        ((3, 0, 0), (2, 0, 1), (0.1, 0.9), False),  # events first
+        ((2, 0, 1), (3, 0, 0), (0.9, 0.1), True),
+        ((3, 1, 0), (3, 0, 0), (None, None), True),
+        ((0, 0, 0), (0, 0, 0), (None, None), False),  # nothing to find, nothing raised: equal
+        ((0, 1, 0), (0, 0, 0), (None, None), True),  # a false alarm on negative clips only
+        ((2, 2, 0), (2, 2, 0), (0.5, 0.6), True),  # the same events: frame mAP50 decides
+        ((2, 2, 0), (2, 2, 0), (0.6, 0.5), False),
+        ((2, 2, 0), (2, 2, 0), (None, 0.6), False),  # no boxed frames: nothing to tell
     ],
 )
-def test_worse_means_lower_f1_or_more_false_alarms(
-    new: tuple[int, int, int], old: tuple[int, int, int], worse: bool
+def test_worse_means_lower_f1_more_false_alarms_or_else_lower_map(
+    new: tuple[int, int, int],
+    old: tuple[int, int, int],
+    maps: tuple[float | None, float | None],
+    worse: bool,
 ) -> None:
-    assert (worse_reason(scores(*new), scores(*old)) is not None) is worse
+    assert (worse_reason(scores(*new), scores(*old), *maps) is not None) is worse
 
 
 @pytest.fixture

@@ -22,7 +22,8 @@ def register(sub: Any) -> None:
         help="install NEW.onnx as model.path if it scores no worse on the site's clips",
         description="Evaluates NEW and the running model on the site's labelled clips "
         "(--clips, else model.site_clips) and refuses NEW when its event F1 is lower (or equal "
-        "with more false alarms). The replaced model is kept as NAME.previous.onnx.",
+        "with more false alarms, or both equal and a lower frame mAP50). The replaced model "
+        "is kept as NAME.previous.onnx.",
     )
     promote.add_argument("new", type=Path, metavar="NEW.onnx")
     promote.add_argument("--config", type=Path, required=True, help="the service's configuration")
@@ -149,7 +150,8 @@ def _measured_no_worse(args: argparse.Namespace, settings: Any, clips_dir: Path)
     camera_of = {c.name: c.sidecar.camera.id for c in clips}
     named = [(f"current: {model.path.name}", results[0]), (f"new: {args.new.name}", results[1])]
     print(format_comparison(named, camera_of))
-    why = worse_reason(results[1].overall, results[0].overall)
+    maps = [None if r.frames is None else r.frames.map50 for r in results]
+    why = worse_reason(results[1].overall, results[0].overall, maps[1], maps[0])
     if why is None:
         return True
     if args.force:

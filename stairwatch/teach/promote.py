@@ -53,17 +53,25 @@ def _effective_f1(s: Scores) -> float:
     return 1.0 if s.fp == 0 and s.fn == 0 else 0.0
 
 
-def worse_reason(new: Scores, old: Scores) -> str | None:
-    """Why the ``new`` model's overall event scores are worse than the ``old`` one's on the same
-    clips (lower F1, or the same F1 with more false alarms); None when at least as good."""
+def worse_reason(
+    new: Scores, old: Scores, new_map50: float | None = None, old_map50: float | None = None
+) -> str | None:
+    """Why the ``new`` model's results are worse than the ``old`` one's on the same clips: lower
+    event F1, or the same F1 with more false alarms, or both the same and a lower frame mAP50
+    (when the clips have boxed frames); None when at least as good."""
     f1_new, f1_old = _effective_f1(new), _effective_f1(old)
     if f1_new < f1_old:
         return (
             f"event F1 {f1_new:.3f} < {f1_old:.3f} (tp/fp/fn {new.tp}/{new.fp}/{new.fn} against "
             f"{old.tp}/{old.fp}/{old.fn})"
         )
-    if f1_new == f1_old and new.fp > old.fp:
+    if f1_new > f1_old:
+        return None
+    if new.fp > old.fp:
         return f"as many found but more false alarms ({new.fp} > {old.fp})"
+    lower_map = new_map50 is not None and old_map50 is not None and new_map50 < old_map50
+    if new.fp == old.fp and lower_map:
+        return f"the same events, but a lower frame mAP50 ({new_map50:.3f} < {old_map50:.3f})"
     return None
 
 
