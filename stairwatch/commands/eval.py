@@ -5,8 +5,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # only for annotations: the command's imports stay lazy
+    from stairwatch.config import ModelConfig
+    from stairwatch.evaluation.runner import EvalOptions
+    from stairwatch.evaluation.sidecar import LabeledClip
 
 DEFAULT_DETECT_FPS = 2.0
 
@@ -132,7 +138,12 @@ def run(args: argparse.Namespace) -> int:
     return _run_models(args, clips, options, model_cfg)
 
 
-def _run_models(args: argparse.Namespace, clips: Any, options: Any, model_cfg: Any) -> int:
+def _run_models(
+    args: argparse.Namespace,
+    clips: Sequence[LabeledClip],
+    options: EvalOptions,
+    model_cfg: ModelConfig,
+) -> int:
     """Evaluate each model given (or the configured one) and print its result, or all of them
     side by side."""
     from stairwatch.evaluation.compare import format_comparison

@@ -6,7 +6,11 @@ import argparse
 import getpass
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # only for annotations: the command's imports stay lazy
+    from alerts.access_log import AccessAction
+    from stairwatch.config import ModelConfig, Settings
 
 
 def register(sub: Any) -> None:
@@ -47,7 +51,7 @@ def _fail(action: str, message: str) -> int:
     return 2
 
 
-def _settings(path: Path) -> Any:
+def _settings(path: Path) -> Settings:
     from stairwatch.config import ConfigError, load_settings
 
     try:
@@ -56,7 +60,7 @@ def _settings(path: Path) -> Any:
         raise ValueError("\n".join(f"{exc.source}: {p}" for p in exc.problems)) from None
 
 
-def _log(settings: Any, action: Any, target: str) -> None:
+def _log(settings: Settings, action: AccessAction, target: str) -> None:
     """One access-log line for the switch, by the person at the terminal."""
     from alerts.store import EventStore
 
@@ -96,7 +100,7 @@ def run_promote(args: argparse.Namespace) -> int:
     return 0
 
 
-def _check_same_classes(new: Path, model: Any, force: bool) -> None:
+def _check_same_classes(new: Path, model: ModelConfig, force: bool) -> None:
     """The running service swaps in only a model with its classes (its kind map is built for
     them): raises TeachError otherwise, unless forced (then a restart is needed)."""
     from stairwatch.teach.errors import TeachError
@@ -114,7 +118,7 @@ def _check_same_classes(new: Path, model: Any, force: bool) -> None:
         )
 
 
-def _measured_no_worse(args: argparse.Namespace, settings: Any, clips_dir: Path) -> bool:
+def _measured_no_worse(args: argparse.Namespace, settings: Settings, clips_dir: Path) -> bool:
     """Evaluate both models on ``clips_dir`` and print them side by side; False (and why) when
     the new one is worse and not forced. Raises TeachError for clips or models that fail."""
     from stairwatch.evaluation.compare import format_comparison
