@@ -38,6 +38,8 @@ class AccessAction(StrEnum):
     VIEWED_TRAINING = "viewed_training"  # an unredacted frame kept to learn from
     PURGED = "purged"  # a deletion request carried out (target: what, and how many rows/files)
     VIEWED_PHOTO = "viewed_photo"  # the photo a patroller resolved an event with
+    MODEL_PROMOTED = "model_promoted"  # `stairwatch model promote`: target is the model file
+    MODEL_ROLLED_BACK = "model_rolled_back"  # `stairwatch model rollback`
 
 
 # Logged once per person and target within the repeat window: views, and sign-ins refused while

@@ -218,3 +218,34 @@ def _fit(pen: _Pen, text: str, max_width: int, px: int) -> str:
         if pen.measure(text[:keep] + "~", px)[0] <= max_width:
             return text[:keep] + "~"
     return ""
+
+
+def caption_height(width: int, picture_height: int) -> int:
+    """Pixels of the caption bar :func:`render_snapshot` puts below a ``width`` x
+    ``picture_height`` picture."""
+    px = round(24 * _text_scale(width, picture_height))
+    _, ascent, descent = _Pen().measure("Ag电", px)
+    return ascent + descent + 2 * round(8 * _text_scale(width, picture_height))
+
+
+def picture_height(width: int, snapshot_height: int) -> int:
+    """Height of the camera's picture in a snapshot ``width`` x ``snapshot_height`` pixels (the
+    rest is the caption), so boxes people draw on it can be normalized to the picture."""
+    for height in range(snapshot_height - 1, 0, -1):
+        if height + caption_height(width, height) <= snapshot_height:
+            return height
+    raise SnapshotError(f"a {width}x{snapshot_height} snapshot has no room for a picture")
+
+
+def jpeg_size(data: bytes) -> tuple[int, int]:
+    """(width, height) from a JPEG's frame header; raises :class:`SnapshotError` if none."""
+    at = 2
+    while at + 9 < len(data):
+        if data[at] != 0xFF:
+            break
+        marker, length = data[at + 1], int.from_bytes(data[at + 2 : at + 4], "big")
+        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
+            height = int.from_bytes(data[at + 5 : at + 7], "big")
+            return int.from_bytes(data[at + 7 : at + 9], "big"), height
+        at += 2 + length
+    raise SnapshotError("no JPEG frame header")

@@ -257,12 +257,16 @@ class EventStore:
 
     def record_training_frame(self, event_id: str, frame_jpeg: bytes) -> bool:
         """Keep one more frame of the event as the camera saw it (unredacted, nothing drawn) to
-        learn from, up to ``MAX_TRAINING_FRAMES``; False when it has that many already. Only
-        the recorder thread writes these, so counting needs no lock."""
+        learn from, up to ``MAX_TRAINING_FRAMES``; when it has that many, the frame replaces
+        the last one and this returns False. The last kept frame is so always the picture of
+        the latest snapshot, the one people review and draw boxes on. Only the recorder thread
+        writes these, so counting needs no lock."""
         jpeg = check_jpeg(frame_jpeg)
         event = self.get(event_id)
         index = event.training_frames
-        if index >= MAX_TRAINING_FRAMES:
+        if index >= MAX_TRAINING_FRAMES and event.training_path is not None:
+            last = resolve_media_path(self.media_dir, f"{event.training_path}/{index - 1}.jpg")
+            commit_temp(write_temp(last, jpeg), last)
             return False
         folder = event.training_path or training_folder(event_id, event.alert_ts)
         path = resolve_media_path(self.media_dir, f"{folder}/{index}.jpg")
@@ -481,6 +485,20 @@ class EventStore:
         with self._transaction() as session:
             rows = session.scalars(query.limit(limit).offset(offset)).all()
             return [_to_stored(r) for r in rows]
+
+    def reviewed(
+        self, since: float | None = None, camera_ids: list[str] | None = None
+    ) -> list[StoredEvent]:
+        """Events someone gave a verdict, alerted at or after ``since`` (Unix seconds), of these
+        cameras (None: all), oldest alert first: what a site's own training data is made of."""
+        query = select(EventRow).where(EventRow.review_verdict.is_not(None))
+        if since is not None:
+            query = query.where(EventRow.alert_ts >= check_time("since", since))
+        if camera_ids is not None:
+            query = query.where(EventRow.camera_id.in_(camera_ids))
+        with self._transaction() as session:
+            rows = session.scalars(query.order_by(EventRow.alert_ts, EventRow.id)).all()
+            return [_to_stored(row) for row in rows]
 
     def unended(self, camera_ids: list[str]) -> list[StoredEvent]:
         """Events of these cameras whose condition has no end yet, oldest alert first."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from os import PathLike
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
@@ -10,10 +11,11 @@ from fastapi.responses import FileResponse, JSONResponse
 
 from alerts.access_log import AccessAction
 from alerts.deliveries import DeliveryRecord, event_deliveries
-from alerts.errors import StoreError
+from alerts.errors import SnapshotError, StoreError
 from alerts.events import EventStatus, EventType
 from alerts.media import MAX_TRAINING_FRAMES
 from alerts.reviews import ReviewCount, review_counts
+from alerts.snapshot import jpeg_size, picture_height
 from alerts.store import EventStore
 from alerts.stored import EventAction, StoredEvent
 from dashboard.access import Access, Admin, Operator, Viewer
@@ -140,7 +142,9 @@ def api_router(
         log_access(store, request, user.name, AccessAction.VIEWED_SNAPSHOT, event_id)
         # Residents' pictures: no browser or proxy keeps a copy (and a better snapshot may
         # replace the file while the event goes on).
-        return FileResponse(path, media_type="image/jpeg", headers=NO_STORE)
+        return FileResponse(
+            path, media_type="image/jpeg", headers={**NO_STORE, **picture_header(path)}
+        )
 
     @router.get(
         "/api/events/{event_id}/clip.mp4",
@@ -240,6 +244,18 @@ def api_router(
         return cameras.camera_statuses() if cameras is not None else []
 
     return router
+
+
+def picture_header(snapshot: PathLike) -> dict[str, str]:
+    """``X-Picture-Height``: the rows of the snapshot that are the camera's picture (the rest is
+    its caption), for the review dialog to normalize the boxes people draw; none when the file
+    cannot tell."""
+    try:
+        with open(snapshot, "rb") as file:
+            width, height = jpeg_size(file.read(65536))
+        return {"X-Picture-Height": str(picture_height(width, height))}
+    except (OSError, SnapshotError):
+        return {}
 
 
 def _signed_in(user: Viewer) -> None:

@@ -66,8 +66,9 @@ METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 NODE_OFFLINE_AFTER_S = 30.0  # a fleet node not heard from this long shows as offline
 
 # Everything comes from this server: no CDN, no inline scripts (JSON data blocks are not run).
+# blob: images are snapshots the review dialog fetched itself (to read their layout header).
 CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'; "
     "object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
 )
 

@@ -23,6 +23,8 @@ COMMAND_MODULES = (
     "stairwatch.commands.serve",
     "stairwatch.commands.eval",
     "stairwatch.commands.bench",
+    "stairwatch.commands.dataset",
+    "stairwatch.commands.model",
     "lab.commands.synth",
     "lab.commands.train",
     "lab.commands.export",

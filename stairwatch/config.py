@@ -245,6 +245,11 @@ class ModelConfig(_Strict):
         default_factory=dict,
         description="our kind -> the model's class names; a kind left out maps to its own name",
     )
+    site_clips: Path | None = Field(
+        None,
+        description="the site's own labelled clips (`stairwatch dataset export` OUT/clips-val): "
+        "`stairwatch model promote` measures a new model against the running one on them",
+    )
 
     @model_validator(mode="after")
     def _track_confidence_at_most_confidence(self) -> ModelConfig:
@@ -558,7 +563,11 @@ def resolve_relative_paths(settings: Settings, base: Path) -> Settings:
         return p if p is None or p.is_absolute() else base / p
 
     model = settings.model.model_copy(
-        update={"path": fix(settings.model.path), "labels": fix(settings.model.labels)}
+        update={
+            "path": fix(settings.model.path),
+            "labels": fix(settings.model.labels),
+            "site_clips": fix(settings.model.site_clips),
+        }
     )
     storage = settings.storage.model_copy(update={"data_dir": fix(settings.storage.data_dir)})
     cameras = [_resolve_file_source(c, base) for c in settings.cameras]

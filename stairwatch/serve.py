@@ -18,6 +18,7 @@ from stairwatch.config import MediaStorage, Settings, usable_cores
 from stairwatch.media.retention_job import start_retention_job
 from stairwatch.runtime.delivery import DeliveryService, JobGate
 from stairwatch.runtime.fleet import FleetCollector, FleetNode, may_run
+from stairwatch.runtime.model_reload import ReloadingDetector
 from stairwatch.runtime.problems import scheduler_problem
 from stairwatch.runtime.service import Service
 from stairwatch.runtime.status import ServiceCameraStatuses
@@ -38,12 +39,17 @@ def serve(settings: Settings, duration_s: float | None = None) -> int:
         config = settings.node
         cameras = [c for c in settings.cameras if may_run(config, c)]
         settings = settings.model_copy(update={"cameras": cameras})
-    detector = load_detector(
+    threads = settings.inference.threads_per_call(usable_cores(), len(settings.cameras))
+    # A promoted model (`stairwatch model promote`) is swapped in between detector calls.
+    detector = ReloadingDetector(
         settings.model.path,
-        labels=settings.model.labels,
-        confidence=settings.model.detector_confidence,
-        iou=settings.model.iou,
-        threads=settings.inference.threads_per_call(usable_cores(), len(settings.cameras)),
+        lambda path: load_detector(
+            path,
+            labels=settings.model.labels,
+            confidence=settings.model.detector_confidence,
+            iou=settings.model.iou,
+            threads=threads,
+        ),
     )
     shared = FleetStore(store.engine)
     delivery = DeliveryService(

@@ -421,3 +421,64 @@ def test_a_critical_alert_reaches_an_open_page_at_once_with_banner_and_sound(
 
         store.acknowledge(second, "wang")  # dealt with: the banner goes
         page.wait_for_selector(banner, state="hidden", timeout=FEED_WAIT_MS)
+
+
+def _drag(page: Any, xyxy: tuple[float, float, float, float], share: float) -> None:
+    """Drag on the box editor's canvas from corner to corner of a normalized picture box
+    (``share``: the picture's part of the snapshot's height, the rest is its caption)."""
+    rect = page.locator("#box-canvas").bounding_box()
+    x1, y1, x2, y2 = xyxy
+    page.mouse.move(rect["x"] + x1 * rect["width"], rect["y"] + y1 * rect["height"] * share)
+    page.mouse.down()
+    page.mouse.move(
+        rect["x"] + x2 * rect["width"], rect["y"] + y2 * rect["height"] * share, steps=5
+    )
+    page.mouse.up()
+
+
+def test_correcting_a_box_on_the_snapshot_then_exporting_it(
+    browser: Any, store: EventStore, tmp_path: Path
+) -> None:
+    from alerts.reviews import FalseAlarmReason, ReviewInput, Verdict
+    from alerts.snapshot import encode_frame
+    from lab.synth.yolo_labels import read_yolo
+    from stairwatch.config import Settings
+    from stairwatch.teach.export import ExportOptions, export_dataset
+    from tests.media_helpers import scene
+
+    now = time.time()
+    event_id = raise_event(store, now - 60).id
+    store.record_training_frame(event_id, encode_frame(scene(now, 640, 360)))
+    earlier = raise_event(store, now - 6 * 3600).id  # another run of the camera: the train side
+    store.record_training_frame(earlier, encode_frame(scene(now, 640, 360)))
+    store.review(
+        earlier, "vera", ReviewInput(verdict=Verdict.FALSE_ALARM, reason=FalseAlarmReason.OTHER)
+    )
+    card = f'article.event[data-id="{event_id}"]'
+    share = 360 / 393  # the snapshot's caption bar is 33 rows under a 640x360 picture
+    with _browser_page(browser, "en-GB") as page, serving(create_app(store)) as base:
+        page.on("dialog", lambda dialog: dialog.accept("Wang"))
+        page.goto(f"{base}/?lang=en")
+        page.click(f"{card} button[data-boxes]")
+        page.wait_for_selector("#box-dialog[open]")
+        assert page.locator("#box-list li").all_inner_texts() == ["1 E-bike ×"]  # the detector's
+        page.click("#box-list button")  # wrong place: removed, drawn again where it is
+        _drag(page, (0.1, 0.2, 0.4, 0.6), share)
+        page.select_option("#box-label", "person")
+        _drag(page, (0.5, 0.1, 0.7, 0.9), share)
+        assert page.locator("#box-list li").all_inner_texts() == ["1 E-bike ×", "2 Person ×"]
+        page.click("#box-done")
+        page.click(f'{card} button[data-verdict="confirmed"]')
+        page.wait_for_selector(f"{card} .verdict")
+    review = store.get(event_id).review
+    assert review is not None and review.verdict == "confirmed"
+    got = [(b.label.value, [round(v, 1) for v in b.xyxy]) for b in review.boxes]
+    assert got == [("ebike", [0.1, 0.2, 0.4, 0.6]), ("person", [0.5, 0.1, 0.7, 0.9])]
+    settings = Settings.model_validate({"cameras": [{"id": CAMERA.id, "source": "x.mp4"}]})
+    out = tmp_path / "site"
+    export_dataset(store, settings, ExportOptions(out=out, gap_s=3600))
+    rows = read_yolo(out / "labels" / "val" / f"{event_id}_0.txt", 1, 1)
+    assert [(c, [round(float(v), 1) for v in box]) for c, box in rows] == [
+        (0, [0.1, 0.2, 0.4, 0.6]),
+        (2, [0.5, 0.1, 0.7, 0.9]),
+    ]

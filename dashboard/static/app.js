@@ -156,6 +156,9 @@
     if (verdict === "false_alarm") payload.reason = card.querySelector(".review select").value;
     const note = card.querySelector(".review input[name=review_note]").value.trim();
     if (note) payload.note = note;
+    // Boxes corrected or drawn in the box editor (review_boxes.js), when the person opened it.
+    const boxes = window.stairwatchBoxes && window.stairwatchBoxes.get(card.dataset.id);
+    if (boxes) payload.boxes = boxes;
     return payload;
   }
 

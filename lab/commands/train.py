@@ -7,13 +7,28 @@ import sys
 from pathlib import Path
 from typing import Any
 
+WARMUP = 3.0
+# No warm-up to fine-tune: Ultralytics warms up for at least 100 steps, longer than a whole
+# fine-tune on a site's few images, which would then barely move the weights.
+FINE_TUNE_WARMUP = 0.0
+FINE_TUNE_LR0 = 0.0003
+FINE_TUNE_FREEZE = 10
+NO_REPLAY_WARNING = (
+    "stairwatch train: fine-tuning without base data to replay: a model trained on a site's "
+    "few images alone can forget what it knew (other cameras, other light). Pass --replay with "
+    "the base training data's data.yaml (make one with `stairwatch synth dataset`), and compare "
+    "the result with `stairwatch eval` before promoting it."
+)
+
 
 def register(sub: Any) -> None:
     p = sub.add_parser(
         "train",
         help="train a detector (needs the 'train' extra)",
-        description="Train a YOLO detector from random init on an Ultralytics dataset, offline. "
-        "Writes weights/best.pt and train_summary.json into --out.",
+        description="Train a YOLO detector from random init on an Ultralytics dataset, offline, "
+        "or fine-tune a model's .pt on a site's own data (stairwatch dataset export): low "
+        "learning rate, frozen backbone, base data replayed. Writes weights/best.pt and "
+        "train_summary.json into --out.",
     )
     p.add_argument("--data", type=Path, required=True, help="the dataset's data.yaml")
     p.add_argument(
@@ -32,13 +47,35 @@ def register(sub: Any) -> None:
     )
     p.add_argument("--cache", action="store_true", help="keep decoded training images in RAM")
     p.add_argument(
-        "--warmup-epochs", type=float, default=3.0, help="learning-rate warm-up (short to continue)"
+        "--warmup-epochs",
+        type=float,
+        default=None,
+        help=f"learning-rate warm-up (default {WARMUP}; {FINE_TUNE_WARMUP} to fine-tune a .pt)",
     )
     p.add_argument(
         "--lr0",
         type=float,
         default=None,
-        help="initial learning rate (default: Ultralytics chooses; about 0.0003 to fine-tune)",
+        help=f"initial learning rate (default: Ultralytics chooses; {FINE_TUNE_LR0} to fine-tune)",
+    )
+    p.add_argument(
+        "--freeze",
+        type=int,
+        default=None,
+        help=f"first layers kept as they are (default: {FINE_TUNE_FREEZE}, the backbone, to "
+        "fine-tune a .pt; else none)",
+    )
+    p.add_argument(
+        "--replay",
+        type=Path,
+        help="base training data (data.yaml or its folder) mixed in when fine-tuning, so the "
+        "model does not forget what it knew, e.g. from `stairwatch synth dataset`",
+    )
+    p.add_argument(
+        "--replay-share",
+        type=float,
+        default=1.0,
+        help="base images replayed per site training image (default 1)",
     )
     p.add_argument("--optimizer", default="AdamW", choices=("AdamW", "SGD"), help="with --lr0")
     p.add_argument("--batch", type=int, default=32)
@@ -77,9 +114,19 @@ def run(args: argparse.Namespace) -> int:
         return 2
 
 
+def _default(given: Any, default: Any) -> Any:
+    return default if given is None else given
+
+
 def _train(args: argparse.Namespace, environment: Any) -> int:
+    from lab.training.errors import TrainingError
     from lab.training.train import TrainConfig, train_detector
 
+    fine_tune = args.model.endswith(".pt") and not args.resume
+    if not 0 < args.replay_share <= 100:
+        raise TrainingError(f"--replay-share must be in (0, 100], got {args.replay_share}")
+    if fine_tune and args.replay is None:
+        print(NO_REPLAY_WARNING, file=sys.stderr)
     config = TrainConfig(
         data=args.data,
         out=args.out,
@@ -96,9 +143,12 @@ def _train(args: argparse.Namespace, environment: Any) -> int:
         plots=args.plots,
         time_hours=args.time_hours,
         cache=args.cache,
-        warmup_epochs=args.warmup_epochs,
-        lr0=args.lr0,
+        warmup_epochs=_default(args.warmup_epochs, FINE_TUNE_WARMUP if fine_tune else WARMUP),
+        lr0=_default(args.lr0, FINE_TUNE_LR0 if fine_tune else None),
         optimizer=args.optimizer,
+        freeze=_default(args.freeze, FINE_TUNE_FREEZE if fine_tune else 0),
+        replay=args.replay,
+        replay_share=args.replay_share,
     )
     result = train_detector(config, environment, command=["stairwatch", *sys.argv[1:]])
     summary = result.summary

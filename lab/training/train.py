@@ -20,6 +20,7 @@ from typing import Any
 from lab.training.dataset import DatasetSpec, resolve_dataset, write_resolved
 from lab.training.errors import TrainingError
 from lab.training.offline import OfflineEnvironment, quiet_settings
+from lab.training.replay import mix_replay, replay_spec
 from lab.training.summary import (
     EpochTiming,
     TrainSummary,
@@ -70,6 +71,10 @@ class TrainConfig:
             (AdamW at 0.00125 for our four classes: right from scratch, too much to fine-tune
             trained weights without forgetting what they knew).
         optimizer: ``AdamW`` or ``SGD``, with ``lr0``.
+        freeze: the first this many layers keep their weights (10: YOLO11n's backbone); 0 none.
+        replay: a base dataset (data.yaml or its folder) to mix into the training images, so a
+            fine-tune on a site's few images does not forget the rest; ``replay_share`` times
+            as many base images as the site has (see :mod:`lab.training.replay`).
     """
 
     data: Path
@@ -90,6 +95,9 @@ class TrainConfig:
     warmup_epochs: float = 3.0
     lr0: float | None = None
     optimizer: str = "AdamW"
+    freeze: int = 0
+    replay: Path | None = None
+    replay_share: float = 1.0
     augmentation: Augmentation = field(default_factory=Augmentation)
 
 
@@ -172,6 +180,9 @@ def train_detector(
     spec = resolve_dataset(config.data)
     out = config.out.resolve()
     data_file = write_resolved(spec, out)
+    if config.replay is not None and not config.resume:
+        base = replay_spec(config.replay)
+        data_file = mix_replay(spec, base, config.replay_share, config.seed, out)
     quiet_settings(environment)
     _use_every_core()
     model = _load_model(config, out)
@@ -246,6 +257,7 @@ def _train_arguments(
         "warmup_epochs": config.warmup_epochs,
         **({"optimizer": config.optimizer, "lr0": config.lr0} if config.lr0 else {}),
         "batch": config.batch,
+        **({"freeze": config.freeze} if config.freeze else {}),
         "seed": config.seed,
         "deterministic": True,
         "patience": config.patience,

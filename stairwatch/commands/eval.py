@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # only for annotations: the command's imports stay lazy
+    from stairwatch.config import ModelConfig
+    from stairwatch.evaluation.runner import EvalOptions
+    from stairwatch.evaluation.sidecar import LabeledClip
 
 DEFAULT_DETECT_FPS = 2.0
 
@@ -20,7 +27,11 @@ def register(sub: Any) -> None:
     p.add_argument("clips_dir", type=Path, metavar="CLIPS_DIR")
     p.add_argument("--config", type=Path, help="service configuration (model and global rules)")
     p.add_argument(
-        "--model", type=Path, help="ONNX model (default: the config's, else the bundled one)"
+        "--model",
+        type=Path,
+        action="append",
+        help="ONNX model (default: the config's, else the bundled one); give it twice or more "
+        "to compare models side by side, per event type and camera",
     )
     p.add_argument("--labels", type=Path, help="class names, one a line (YOLOX exports)")
     p.add_argument(
@@ -81,20 +92,10 @@ def _fail(message: str) -> int:
 
 def run(args: argparse.Namespace) -> int:
     from alerts.params import RuleParams
-    from stairwatch.config import (
-        ConfigError,
-        InferenceConfig,
-        ModelConfig,
-        load_settings,
-        usable_cores,
-    )
+    from stairwatch.config import ConfigError, ModelConfig, load_settings
     from stairwatch.evaluation.errors import EvaluationError, SidecarError
-    from stairwatch.evaluation.metrics import format_summary
-    from stairwatch.evaluation.report import write_report
-    from stairwatch.evaluation.runner import EvalOptions, evaluate
+    from stairwatch.evaluation.runner import EvalOptions
     from stairwatch.evaluation.sidecar import find_clips
-    from vision.detector import load_detector
-    from vision.errors import VisionError
     from vision.kinds import ObjectKind
 
     if args.detect_fps <= 0:
@@ -103,6 +104,8 @@ def run(args: argparse.Namespace) -> int:
         return _fail(f"--confidence must be in (0, 1), got {args.confidence}")
     if args.workers is not None and not 1 <= args.workers <= 64:
         return _fail(f"--workers must be in [1, 64], got {args.workers}")
+    if args.report is not None and len(args.model or ()) > 1:
+        return _fail("--report takes one --model (compare several in the terminal or --json)")
     try:
         cli_map = parse_class_map(args.map)
     except ValueError as exc:
@@ -115,52 +118,70 @@ def run(args: argparse.Namespace) -> int:
             return _fail("\n".join(f"{exc.source}: {p}" for p in exc.problems))
         model_cfg, rules = settings.model, settings.rules
     class_map = {**model_cfg.kind_map(), **{ObjectKind(k): v for k, v in cli_map.items()}}
-    model_path = args.model or model_cfg.path
-    labels = args.labels or (model_cfg.labels if args.model is None else None)
     confidence = args.confidence if args.confidence is not None else model_cfg.confidence
-
     try:
         clips = find_clips(args.clips_dir)
     except SidecarError as exc:
         return _fail("invalid sidecar\n" + "\n".join(f"{exc.path}: {p}" for p in exc.problems))
     except EvaluationError as exc:
         return _fail(str(exc))
-    cores = usable_cores()
-    parallel = InferenceConfig(workers=args.workers)
-    try:
-        track_confidence = min(model_cfg.track_confidence, confidence)
-        detector = load_detector(
-            model_path,
-            labels,
-            track_confidence,
-            model_cfg.iou,
-            threads=parallel.threads_per_call(cores, len(clips)),
-        )
-    except VisionError as exc:
-        return _fail(str(exc))
     options = EvalOptions(
-        model_name=str(model_path),
+        model_name="",
         confidence=confidence,
-        track_confidence=track_confidence,
         class_map=class_map,
         detect_fps=args.detect_fps,
         rules=rules,
         thumbnails=args.report is not None,
         progress=not args.no_progress,
         motion_gate=args.motion_gate,
-        workers=parallel.worker_count(cores, len(clips)),
     )
-    try:
-        outcome = evaluate(clips, detector, options)
-    except (EvaluationError, VisionError) as exc:
-        return _fail(str(exc))
+    return _run_models(args, clips, options, model_cfg)
 
-    print(format_summary(outcome.result))
+
+def _run_models(
+    args: argparse.Namespace,
+    clips: Sequence[LabeledClip],
+    options: EvalOptions,
+    model_cfg: ModelConfig,
+) -> int:
+    """Evaluate each model given (or the configured one) and print its result, or all of them
+    side by side."""
+    from stairwatch.evaluation.compare import format_comparison
+    from stairwatch.evaluation.errors import EvaluationError
+    from stairwatch.evaluation.metrics import format_summary
+    from stairwatch.evaluation.report import write_report
+    from stairwatch.evaluation.runner import ModelSource, evaluate_model
+    from vision.errors import VisionError
+
+    paths = args.model or [model_cfg.path]
+    labels = args.labels or (model_cfg.labels if args.model is None else None)
+    runs = []
+    for path in paths:
+        source = ModelSource(path, labels, model_cfg.track_confidence, model_cfg.iou)
+        try:
+            runs.append(evaluate_model(clips, source, options, args.workers))
+        except (EvaluationError, VisionError) as exc:
+            return _fail(f"{path}: {exc}" if len(paths) > 1 else str(exc))
+    results = [r.result for r in runs]
+    if len(runs) == 1:
+        print(format_summary(results[0]))
+    else:
+        camera_of = {c.name: c.sidecar.camera.id for c in clips}
+        named = [
+            (f"{chr(65 + i)}: {Path(p).name}", r)
+            for i, (p, r) in enumerate(zip(paths, results, strict=True))
+        ]
+        print(format_comparison(named, camera_of))
     if args.json is not None:
         args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(outcome.result.model_dump_json(indent=2) + "\n", encoding="utf-8")
+        text = (
+            results[0].model_dump_json(indent=2)
+            if len(results) == 1
+            else json.dumps([r.model_dump(mode="json") for r in results], indent=2)
+        )
+        args.json.write_text(text + "\n", encoding="utf-8")
         print(f"wrote {args.json}")
     if args.report is not None:
-        write_report(args.report, outcome.result, outcome.thumbnails)
+        write_report(args.report, results[0], runs[0].thumbnails)
         print(f"wrote {args.report}")
     return 0

@@ -13,8 +13,9 @@ import threading
 import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC
+from pathlib import Path
 
 from tqdm import tqdm
 
@@ -281,7 +282,15 @@ def evaluate(clips: Sequence[LabeledClip], detector: Detector, options: EvalOpti
     return Evaluator(detector, options).run(clips)
 
 
-__all__ = ["EvalOptions", "EvalRun", "Evaluator", "evaluate", "predicted_from"]
+__all__ = [
+    "EvalOptions",
+    "EvalRun",
+    "Evaluator",
+    "ModelSource",
+    "evaluate",
+    "evaluate_model",
+    "predicted_from",
+]
 
 
 class _SharedBar:
@@ -299,3 +308,44 @@ class _SharedBar:
                 self._bar.set_postfix_str(clip_name, refresh=False)
                 self._shown = clip_name
             self._bar.update(1)
+
+
+@dataclass(frozen=True)
+class ModelSource:
+    """A model file to evaluate, with its class names file (None: from its metadata), the
+    tracking threshold and NMS IoU of the configuration."""
+
+    path: Path
+    labels: Path | None = None
+    track_confidence: float = 0.15
+    iou: float = 0.5
+
+
+def evaluate_model(
+    clips: Sequence[LabeledClip],
+    model: ModelSource,
+    options: EvalOptions,
+    workers: int | None = None,
+) -> EvalRun:
+    """Load ``model`` and evaluate ``clips`` with it: ``options`` but the model's own name,
+    tracking threshold and, unless ``workers`` is given, as many clips at once as the cores
+    allow. Raises :class:`~vision.errors.VisionError` for an unloadable model."""
+    from stairwatch.config import InferenceConfig, usable_cores
+    from vision.detector import load_detector
+
+    cores, parallel = usable_cores(), InferenceConfig(workers=workers)
+    track_confidence = min(model.track_confidence, options.confidence)
+    detector = load_detector(
+        model.path,
+        model.labels,
+        track_confidence,
+        model.iou,
+        threads=parallel.threads_per_call(cores, len(clips)),
+    )
+    chosen = replace(
+        options,
+        model_name=str(model.path),
+        track_confidence=track_confidence,
+        workers=parallel.worker_count(cores, len(clips)),
+    )
+    return evaluate(clips, detector, chosen)

@@ -29,9 +29,11 @@ class _Strict(BaseModel):
 
 
 class SidecarCamera(_Strict):
-    """Informational: what kind of place the clip shows."""
+    """Informational: what kind of place the clip shows, and which camera filmed it (``id``,
+    for results per camera)."""
 
     kind: str = ""
+    id: str = ""
 
 
 class SidecarEvent(_Strict):

@@ -15,7 +15,6 @@ from numpy.typing import NDArray
 from alerts.errors import SnapshotError, StoreError
 from alerts.events import Box, ChangeKind, EventChange, EventRecord
 from alerts.fleet import Fence
-from alerts.media import MAX_TRAINING_FRAMES
 from alerts.observation import Observation
 from alerts.occupancy import ShedPlace, due_samples
 from alerts.privacy import PeopleRedaction, redaction_boxes
@@ -215,12 +214,11 @@ class StoreSink:
         return True
 
     def _keep_training_frame(self, event_id: str, image: NDArray[np.uint8]) -> None:
-        """Keep the event's picture unredacted as training material, while it has room for
-        more. A failure is logged, not raised: the recorder would retry the whole change, and
-        the event is stored already."""
+        """Keep the event's picture unredacted as training material (once it has the most it
+        keeps, it replaces the last: the snapshot's own picture stays). A failure is logged, not
+        raised: the recorder would retry the whole change, and the event is stored already."""
         try:
-            if self._store.get(event_id).training_frames < MAX_TRAINING_FRAMES:
-                self._store.record_training_frame(event_id, encode_frame(image))
+            self._store.record_training_frame(event_id, encode_frame(image))
         except (StoreError, SnapshotError) as exc:
             log.warning("event %s: training frame not kept: %s", event_id, exc)
 
