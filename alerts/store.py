@@ -31,6 +31,14 @@ from alerts.errors import (
     StoreError,
     TrainingFrameMissing,
 )
+from alerts.event_query import (
+    Cursor,
+    EventFilter,
+    EventPage,
+    FilterChoices,
+    filtered,
+    newest_first,
+)
 from alerts.events import Box, EventRecord, EventStatus, EventType, Severity
 from alerts.media import (
     MAX_TRAINING_FRAMES,
@@ -374,6 +382,33 @@ class EventStore:
         with self._transaction() as session:
             rows = session.scalars(query.limit(limit).offset(offset)).all()
             return [_to_stored(r) for r in rows]
+
+    def find_events(
+        self, which: EventFilter, limit: int = 50, cursor: Cursor | None = None, offset: int = 0
+    ) -> EventPage:
+        """Up to ``limit`` events ``which`` matches, newest first by alert time, after
+        ``cursor`` (None: from the newest) and ``offset`` more; the page's ``next`` continues
+        it."""
+        check_page(limit, offset)
+        query = newest_first(filtered(select(EventRow), which), cursor)
+        with self._transaction() as session:
+            rows = session.scalars(query.limit(limit + 1).offset(offset)).all()
+            events = [_to_stored(r) for r in rows[:limit]]
+        more = len(rows) > limit
+        return EventPage(events, Cursor.after(events[-1]) if more else None)
+
+    def filter_choices(self) -> FilterChoices:
+        """The buildings, floors and cameras events were stored with: a filter's choices."""
+        cameras = select(EventRow.camera_id, func.max(EventRow.camera_name))
+        with self._transaction() as session:
+            buildings = session.scalars(select(EventRow.building).distinct()).all()
+            floors = session.scalars(select(EventRow.floor).distinct()).all()
+            named = session.execute(cameras.group_by(EventRow.camera_id)).all()
+        return FilterChoices(
+            buildings=sorted(b for b in buildings if b),
+            floors=sorted(f for f in floors if f),
+            cameras={camera_id: name or camera_id for camera_id, name in sorted(named)},
+        )
 
     def unended(self, camera_ids: list[str]) -> list[StoredEvent]:
         """Events of these cameras whose condition has no end yet, oldest alert first."""

@@ -100,7 +100,7 @@ def create_app(
     )
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     install_access(app, access)
-    app.include_router(api_router(store, cameras, service))
+    app.include_router(api_router(store, cameras, service, context.tz))
     app.include_router(page_router(context, access))
     add_login_routes(app, context, access)
     add_audit_routes(app, context)
