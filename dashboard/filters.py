@@ -56,6 +56,9 @@ class FindQuery:
     cursor: Cursor | None = None
     params: dict[str, str] = field(default_factory=dict)
 
+    def cursor_token(self) -> str | None:
+        return None if self.cursor is None else self.cursor.token()
+
     def link(self, **changes: str | None) -> str:
         """``?...`` with this filter and ``changes`` (None removes a parameter)."""
         params = {**self.params, **changes}
