@@ -66,7 +66,12 @@ from alerts.store_checks import (
     check_text,
     check_time,
 )
-from alerts.store_db import create_store_engine, run_migrations, transaction
+from alerts.store_db import (
+    create_store_engine,
+    refresh_planner_stats,
+    run_migrations,
+    transaction,
+)
 from alerts.stored import SYSTEM_ACTOR, ActionKind, CameraInfo, EventAction, StoredEvent
 
 Clock = Callable[[], float]
@@ -95,6 +100,7 @@ class EventStore:
         engine = create_store_engine(database_url)
         try:
             run_migrations(engine)
+            refresh_planner_stats(engine)
         except BaseException:
             engine.dispose()
             raise
