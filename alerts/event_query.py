@@ -17,12 +17,15 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Select, tuple_
+from sqlalchemy import Select, func, select, tuple_
+from sqlalchemy.orm import Session
 
 from alerts.errors import StoreError
 from alerts.events import EventStatus, EventType, Severity
 from alerts.models import EventRow
 from alerts.stored import StoredEvent
+
+MAX_CHOICES = 1000  # distinct values a filter offers, at most
 
 
 class VerdictFilter(StrEnum):
@@ -129,6 +132,27 @@ def newest_first(query: Select[Any], cursor: Cursor | None) -> Select[Any]:
         key = tuple_(EventRow.alert_ts, EventRow.id)
         query = query.where(key < tuple_(cursor.alert_ts, cursor.id))
     return query.order_by(EventRow.alert_ts.desc(), EventRow.id.desc())
+
+
+def distinct_values(session: Session, column: Any) -> list[str]:
+    """The column's distinct values, sorted, by one index seek each (a "skip scan": SQLite
+    and PostgreSQL would otherwise read the whole index); at most :data:`MAX_CHOICES`."""
+    values: list[str] = []
+    current = session.scalar(select(func.min(column)))
+    while current is not None and len(values) < MAX_CHOICES:
+        values.append(current)
+        current = session.scalar(select(func.min(column)).where(column > current))
+    return values
+
+
+def latest_camera_name(camera_id: str) -> Select[Any]:
+    """The name the camera's newest event was stored with."""
+    return (
+        select(EventRow.camera_name)
+        .where(EventRow.camera_id == camera_id)
+        .order_by(EventRow.alert_ts.desc(), EventRow.id.desc())
+        .limit(1)
+    )
 
 
 def _is_time(value: object) -> bool:

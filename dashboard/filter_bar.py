@@ -6,6 +6,7 @@ the browser's back button returns to the view before.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from alerts.event_query import FilterChoices, VerdictFilter
@@ -40,13 +41,15 @@ class FilterBar:
 
 
 def filter_bar(
-    find: FindQuery, choices: FilterChoices, texts: Texts, next_token: str | None
+    find: FindQuery, choices: FilterChoices | None, texts: Texts, next_token: str | None
 ) -> FilterBar:
-    """``next_token``: the cursor of the page after this one, None on the last page."""
+    """``next_token``: the cursor of the page after this one, None on the last page;
+    ``choices`` None: no selects (the event list's fragment shows only the paging links)."""
+    choices = choices or FilterChoices([], [], {})
     lang = texts.lang
     labelled = [
-        ("building", texts("filter_building"), {b: b for b in choices.buildings}),
-        ("floor", texts("filter_floor"), {f: f for f in choices.floors}),
+        ("building", texts("filter_building"), {b: b for b in _natural(choices.buildings)}),
+        ("floor", texts("filter_floor"), {f: f for f in _natural(choices.floors)}),
         ("camera", texts("camera"), choices.cameras),
         ("type", texts("filter_type"), {t.value: texts.event_type(t) for t in EventType}),
         ("severity", texts("severity"), {s.value: texts.severity(s) for s in Severity}),
@@ -75,3 +78,13 @@ def _select(find: FindQuery, name: str, label: str, values: dict[str, str]) -> F
         values = {**values, current: current}  # filtered by a value no stored event has (yet)
     options = [Option(v, shown, v == current) for v, shown in values.items()]
     return FilterSelect(name, label, options)
+
+
+def _natural(values: list[str]) -> list[str]:
+    """``2F`` before ``10F``: runs of digits compare as numbers."""
+    return sorted(
+        values,
+        key=lambda v: [
+            (0, int(t), "") if t.isdigit() else (1, 0, t) for t in re.split(r"(\d+)", v)
+        ],
+    )

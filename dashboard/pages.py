@@ -79,7 +79,11 @@ def page_router(ctx: PageContext, access: Access) -> APIRouter:
     def render(request: Request, name: str, lang: str | None, find: FindQuery) -> HTMLResponse:
         user = viewer(request)
         response = ctx.templates.TemplateResponse(
-            request, name, _context(ctx, request, request_texts(ctx, request, lang), find, user)
+            request,
+            name,
+            _context(
+                ctx, request, request_texts(ctx, request, lang), find, user, name == "index.html"
+            ),
         )
         response.headers["Vary"] = "Accept-Language"
         response.headers["Cache-Control"] = "no-store"
@@ -111,7 +115,12 @@ def page_router(ctx: PageContext, access: Access) -> APIRouter:
 
 
 def _context(
-    ctx: PageContext, request: Request, texts: Texts, find: FindQuery, user: User
+    ctx: PageContext,
+    request: Request,
+    texts: Texts,
+    find: FindQuery,
+    user: User,
+    whole_page: bool,
 ) -> dict[str, Any]:
     lang = texts.lang
     base = base_path(request)
@@ -121,12 +130,13 @@ def _context(
     events = page.events
     statuses = ctx.cameras.camera_statuses() if ctx.cameras is not None else []
     next_token = None if page.next is None else page.next.token()
+    choices = ctx.store.filter_choices() if whole_page else None  # the form is not refreshed
     return {
         "texts": texts,
         "base": base,
         "status": find.params.get("status", ""),
         "limit": limit,
-        "filter_bar": filter_bar(find, ctx.store.filter_choices(), texts, next_token),
+        "filter_bar": filter_bar(find, choices, texts, next_token),
         "refresh_ms": round(ctx.settings.refresh_s * 1000),
         "now_text": format_time(now, ctx.tz)[11:],  # the clock time; the script keeps it current
         "script_messages": texts.script_messages(),

@@ -32,6 +32,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from queue import Empty
 from typing import Any
 
 import uvicorn
@@ -71,6 +72,7 @@ class LoadReport:
     """Latencies in milliseconds from a request's send to its whole answer read."""
 
     events: int
+    fill_s: float  # the bulk insert of the events, migrations included
     requests: int
     errors: int  # answers other than 200, and failed connections
     requests_per_s: float
@@ -217,11 +219,24 @@ class ApiLoad:
             client.start()
             try:
                 yield
-                self.results = queue.get(timeout=self.seconds + 120)
+                self.results = _wait_for_results(client, queue, self.seconds + 120)
             finally:
                 client.join(10)
                 if client.is_alive():
                     client.kill()
+
+
+def _wait_for_results(client: Any, queue: Any, timeout_s: float) -> list[list[Any]]:
+    """The client's results; RuntimeError when it died or took far longer than it should."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            return list(queue.get(timeout=1.0))
+        except Empty:
+            if not client.is_alive():
+                code = client.exitcode
+                raise RuntimeError(f"the load client failed (exit code {code})") from None
+    raise RuntimeError(f"the load client sent no results in {timeout_s:.0f} s")
 
 
 @contextmanager
@@ -255,16 +270,21 @@ def run_api_load(
     url = StorageConfig(data_dir=data_dir).resolved_database_url()
     with EventStore.open(url, data_dir / "media") as store:
         fill_events(store.engine, options.events, options.cameras, now)
+    fill_s = round(time.time() - now, 1)
+    print(f"stored {options.events} events in {fill_s} s", flush=True)
     load = ApiLoad(filter_queries(now), options.rate, options.seconds)
     run = run_service_alongside(detector, clips, data_dir, bench, load)
-    return _report(options, load.results or [], run)
+    return _report(options, fill_s, load.results or [], run)
 
 
-def _report(options: LoadOptions, results: list[list[Any]], run: ServiceRun) -> LoadReport:
+def _report(
+    options: LoadOptions, fill_s: float, results: list[list[Any]], run: ServiceRun
+) -> LoadReport:
     latencies = sorted(r[0] for r in results if r[0] is not None)
     machine = this_machine()
     return LoadReport(
         events=options.events,
+        fill_s=fill_s,
         requests=len(results),
         errors=sum(1 for r in results if r[0] is None),
         requests_per_s=round(len(results) / options.seconds, 1),
