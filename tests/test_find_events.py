@@ -376,3 +376,18 @@ def test_sqlite_reads_filtered_pages_in_index_order(
         )
     assert "USING INDEX ix_events_" in plan or "USING COVERING INDEX" in plan, plan
     assert "TEMP B-TREE" not in plan, plan
+
+
+def test_filter_choices_come_from_the_stored_events(store: EventStore) -> None:
+    for n, floor in enumerate(("10F", "2F", "B1", "2F")):
+        camera = CameraInfo(f"cam-{n % 2}", f"name {n}", f"{n % 2 + 1}号楼", floor)
+        record = parked_record(f"k{n}", camera.id, "z", T0 + n, EventType.EBIKE_PARKED)
+        store.record_raised(record, camera, tiny_jpeg())
+    choices = store.filter_choices()
+    assert choices.buildings == ["1号楼", "2号楼"]
+    assert sorted(choices.floors) == ["10F", "2F", "B1"]
+    assert choices.cameras == {"cam-0": "name 2", "cam-1": "name 3"}, "the newest name"
+    with TestClient(create_app(store), base_url=LOCAL) as client:
+        html = client.get("/?lang=en").text
+    floors = re.findall(r'<option value="([^"]*F|B1)">', html)
+    assert floors == ["2F", "10F", "B1"], "floors in natural order"

@@ -17,6 +17,7 @@ The bulk events have no snapshot files: listing never reads them.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import logging
 import multiprocessing
@@ -27,6 +28,7 @@ import tempfile
 import threading
 import time
 import uuid
+from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -55,7 +57,8 @@ BUILDINGS = tuple(f"{n}号楼" for n in range(1, 7))
 FLOORS = tuple(f"{n}F" for n in range(1, 19))
 SPREAD_DAYS = 180  # the filled events' alert times: over this many days before now
 INSERT_CHUNK = 5_000
-CLIENT_THREADS = 8  # requests in flight at once, at most: each thread keeps its own schedule
+MAX_IN_FLIGHT = 64  # the client's connections: requests waiting for an answer, at most
+LATE_S = 0.010  # a request sent this much after its set time counts as late
 PAGE_SIZE = 50  # the dashboard's page
 
 
@@ -159,45 +162,43 @@ def filter_queries(now: float) -> list[str]:
 
 
 def client_process(base: str, queries: list[str], rate: float, seconds: float, out: Any) -> None:
-    """Send ``rate`` requests a second for ``seconds``; put ``[latency_s or None, late]`` pairs
-    on ``out`` (None: an error). Every other request of a thread asks for the next page of its
-    previous one, by its cursor."""
+    """Send ``rate`` requests a second for ``seconds``, each at its set time whatever the
+    answers before it (an open loop: a slow server meets the same load); put ``[latency_s or
+    None, late]`` pairs on ``out`` (None: an error). Every other request asks for the next page
+    of an earlier one, by its cursor."""
+    out.put(asyncio.run(_open_loop(base, queries, rate, seconds)))
+
+
+async def _open_loop(base: str, queries: list[str], rate: float, seconds: float) -> list[Any]:
     import httpx
 
-    start = time.monotonic() + 0.5
-    total = int(rate * seconds)
+    limits = httpx.Limits(max_connections=MAX_IN_FLIGHT, max_keepalive_connections=MAX_IN_FLIGHT)
+    pending: deque[str] = deque(maxlen=MAX_IN_FLIGHT)  # next pages still to ask for
     results: list[list[Any]] = []
-    lock = threading.Lock()
 
-    def worker(first: int) -> None:
-        mine: list[list[Any]] = []
-        cursor: str | None = None
-        query = ""
-        with httpx.Client(base_url=base, timeout=30) as client:
-            for i in range(first, total, CLIENT_THREADS):
-                due = start + i / rate
-                time.sleep(max(0.0, due - time.monotonic()))
-                if cursor is None:
-                    query = queries[(i // CLIENT_THREADS) % len(queries)]
-                params = f"{query}&limit={PAGE_SIZE}" + (f"&cursor={cursor}" if cursor else "")
-                sent = time.monotonic()
-                try:
-                    response = client.get(f"/api/events?{params}")
-                    response.read()
-                    ok = response.status_code == 200
-                    cursor = response.headers.get("x-next-cursor") if ok and not cursor else None
-                except httpx.HTTPError:
-                    ok, cursor = False, None
-                mine.append([time.monotonic() - sent if ok else None, sent - due > 0.010])
-        with lock:
-            results.extend(mine)
+    async def one(client: httpx.AsyncClient, params: str, due: float, follow: bool) -> None:
+        sent = time.monotonic()
+        try:
+            response = await client.get(f"/api/events?{params}&limit={PAGE_SIZE}")
+            ok = response.status_code == 200
+            cursor = response.headers.get("x-next-cursor") if ok else None
+            if follow and cursor:
+                pending.append(f"{params}&cursor={cursor}")
+        except httpx.HTTPError:
+            ok = False
+        results.append([time.monotonic() - sent if ok else None, sent - due > LATE_S])
 
-    threads = [threading.Thread(target=worker, args=(k,)) for k in range(CLIENT_THREADS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    out.put(results)
+    async with httpx.AsyncClient(base_url=base, timeout=30, limits=limits) as client:
+        start = time.monotonic() + 0.5
+        tasks = []
+        for i in range(int(rate * seconds)):
+            due = start + i / rate
+            await asyncio.sleep(max(0.0, due - time.monotonic()))
+            follow = not (i % 2 and pending)
+            params = queries[(i // 2) % len(queries)] if follow else pending.popleft()
+            tasks.append(asyncio.create_task(one(client, params, due, follow)))
+        await asyncio.gather(*tasks)
+    return results
 
 
 @dataclass
