@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response
 from fastapi.responses import FileResponse, JSONResponse
+from pydantic import TypeAdapter
 
 from alerts.access_log import AccessAction
 from alerts.deliveries import DeliveryRecord, event_deliveries
@@ -39,6 +40,7 @@ Responses = dict[int | str, dict[str, Any]]
 MAX_OFFSET = 1_000_000_000  # far beyond any store; keeps SQL integers in range
 NO_STORE = {"Cache-Control": "no-store"}
 STORE_UNAVAILABLE = "the event store is unavailable; see the service's log"
+EVENT_LIST = TypeAdapter(list[StoredEvent])
 NEXT_PAGE_HEADERS = {
     "X-Next-Cursor": {"description": "cursor of the next page; absent on the last page"},
     "Link": {"description": 'the next page\'s URL, rel="next"'},
@@ -96,11 +98,10 @@ def api_router(
         responses={200: {"headers": NEXT_PAGE_HEADERS}},
     )
     def list_events(
-        response: Response,
         limit: Annotated[int, Query(ge=1, le=500)] = 50,
         offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
         find: FindQuery = Depends(find_query),  # noqa: B008 (a local: Annotated cannot name it)
-    ) -> list[StoredEvent]:
+    ) -> Response:
         """Newest first by alert time, filtered (see the parameters). When more match, the
         ``X-Next-Cursor`` header holds the ``cursor`` of the next page and ``Link`` its URL
         (keyset paging: no event twice or skipped while events come in); ``offset`` is the
@@ -108,12 +109,15 @@ def api_router(
         if offset and find.cursor is not None:
             raise HTTPException(422, "offset and cursor cannot be combined: use cursor")
         page = store.find_events(find.filter, limit, find.cursor, offset)
+        headers = {}
         if page.next is not None:
             token = page.next.token()
-            response.headers["X-Next-Cursor"] = token
             link = find.link(limit=str(limit), cursor=token)
-            response.headers["Link"] = f'<{link}>; rel="next"'
-        return page.events
+            headers = {"X-Next-Cursor": token, "Link": f'<{link}>; rel="next"'}
+        # Straight to JSON bytes: FastAPI's own path (to dicts, then json.dumps) costs a
+        # millisecond more a page, which at 100 requests/s is a tenth of a core.
+        body = EVENT_LIST.dump_json(page.events)
+        return Response(body, media_type="application/json", headers=headers)
 
     @router.get(
         "/api/events/{event_id}",
