@@ -17,7 +17,6 @@ The bulk events have no snapshot files: listing never reads them.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import logging
 import multiprocessing
@@ -28,7 +27,6 @@ import tempfile
 import threading
 import time
 import uuid
-from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -50,6 +48,7 @@ from stairwatch.bench.machine import this_machine
 from stairwatch.bench.result import ServiceRun
 from stairwatch.bench.run import BenchOptions, run_service_alongside
 from stairwatch.config import StorageConfig
+from stairwatch.tools.load_client import run_client
 
 log = logging.getLogger(__name__)
 
@@ -57,9 +56,6 @@ BUILDINGS = tuple(f"{n}号楼" for n in range(1, 7))
 FLOORS = tuple(f"{n}F" for n in range(1, 19))
 SPREAD_DAYS = 180  # the filled events' alert times: over this many days before now
 INSERT_CHUNK = 5_000
-MAX_IN_FLIGHT = 64  # the client's connections: requests waiting for an answer, at most
-LATE_S = 0.010  # a request sent this much after its set time counts as late
-PAGE_SIZE = 50  # the dashboard's page
 
 
 @dataclass(frozen=True)
@@ -158,49 +154,6 @@ def filter_queries(now: float) -> list[str]:
     ]
 
 
-# -- the client (its own process: its work must not slow the service's) -----------------------
-
-
-def client_process(base: str, queries: list[str], rate: float, seconds: float, out: Any) -> None:
-    """Send ``rate`` requests a second for ``seconds``, each at its set time whatever the
-    answers before it (an open loop: a slow server meets the same load); put ``[latency_s or
-    None, late]`` pairs on ``out`` (None: an error). Every other request asks for the next page
-    of an earlier one, by its cursor."""
-    out.put(asyncio.run(_open_loop(base, queries, rate, seconds)))
-
-
-async def _open_loop(base: str, queries: list[str], rate: float, seconds: float) -> list[Any]:
-    import httpx
-
-    limits = httpx.Limits(max_connections=MAX_IN_FLIGHT, max_keepalive_connections=MAX_IN_FLIGHT)
-    pending: deque[str] = deque(maxlen=MAX_IN_FLIGHT)  # next pages still to ask for
-    results: list[list[Any]] = []
-
-    async def one(client: httpx.AsyncClient, params: str, due: float, follow: bool) -> None:
-        sent = time.monotonic()
-        try:
-            response = await client.get(f"/api/events?{params}&limit={PAGE_SIZE}")
-            ok = response.status_code == 200
-            cursor = response.headers.get("x-next-cursor") if ok else None
-            if follow and cursor:
-                pending.append(f"{params}&cursor={cursor}")
-        except httpx.HTTPError:
-            ok = False
-        results.append([time.monotonic() - sent if ok else None, sent - due > LATE_S])
-
-    async with httpx.AsyncClient(base_url=base, timeout=30, limits=limits) as client:
-        start = time.monotonic() + 0.5
-        tasks = []
-        for i in range(int(rate * seconds)):
-            due = start + i / rate
-            await asyncio.sleep(max(0.0, due - time.monotonic()))
-            follow = not (i % 2 and pending)
-            params = queries[(i // 2) % len(queries)] if follow else pending.popleft()
-            tasks.append(asyncio.create_task(one(client, params, due, follow)))
-        await asyncio.gather(*tasks)
-    return results
-
-
 @dataclass
 class ApiLoad:
     """The dashboard on the service's store, and the client, through the measured seconds."""
@@ -216,7 +169,7 @@ class ApiLoad:
             context = multiprocessing.get_context("spawn")  # no fork of a threaded process
             queue = context.Queue()
             args = (base, self.queries, self.rate, self.seconds, queue)
-            client = context.Process(target=client_process, args=args, daemon=True)
+            client = context.Process(target=run_client, args=args, daemon=True)
             client.start()
             try:
                 yield
