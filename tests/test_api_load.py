@@ -4,10 +4,14 @@ report, not the speed (the figure comes from the script itself, see the README).
 
 from __future__ import annotations
 
+import asyncio
 import json
+import threading
+import time
 from pathlib import Path
 
 import pytest
+import uvicorn
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
@@ -16,6 +20,7 @@ from alerts.models import EventRow
 from alerts.store import EventStore
 from dashboard.app import create_app
 from stairwatch.tools.api_load import fill_events, filter_queries, main
+from stairwatch.tools.load_client import Connections
 from tests.onnx_models import ultralytics_constant_model
 from tests.test_bench import clips  # noqa: F401 (a fixture)
 from tests.web import LOCAL
@@ -53,7 +58,36 @@ def test_the_load_script_reports_latency_and_detection(
     assert main(argv.split()) == 0
     report = json.loads(out.read_text())
     assert report["events"] == 300
-    assert report["requests"] == 40 and report["errors"] == 0
+    assert report["requests"] == 40
+    assert (report["errors"], report["errors_by_kind"]) == (0, {})
     assert 0 < report["latency_p50_ms"] <= report["latency_p95_ms"] <= report["latency_max_ms"]
     assert report["due_detections_ratio"] is not None
     assert "latency p50" in capsys.readouterr().out
+
+
+def test_the_client_reconnects_when_the_server_closed_a_kept_alive_connection(
+    store: EventStore,
+) -> None:
+    config = uvicorn.Config(
+        create_app(store), host="127.0.0.1", port=0, log_level="warning", timeout_keep_alive=1
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.05)
+    port = server.servers[0].sockets[0].getsockname()[1]
+
+    async def twice() -> list[int]:
+        connections = Connections(f"http://127.0.0.1:{port}")
+        first = await connections.get("/api/events?building=1号楼")
+        await asyncio.sleep(1.5)  # the server closes the idle connection meanwhile
+        second = await connections.get("/api/events?building=1号楼")
+        connections.close()
+        return [first.status, second.status]
+
+    try:
+        assert asyncio.run(twice()) == [200, 200]
+    finally:
+        server.should_exit = True
+        thread.join(10)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from datetime import date, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -86,3 +87,14 @@ def test_filter_page_back_and_share(
         assert _card_ids(page) == ids["1号楼"][:2]
         assert page.input_value('#filter-bar select[name="verdict"]') == "none"
         assert page.locator('#filter-bar option[value="none"]').inner_text() == "未判定"
+
+        # The events are from the last ten minutes: yesterday to today holds them all.
+        today = date.today()
+        since, until = str(today - timedelta(days=1)), str(today)
+        page.fill('#filter-bar input[name="from"]', since)
+        page.fill('#filter-bar input[name="to"]', until)
+        page.click('#filter-bar button[type="submit"]')
+        page.wait_for_url("**to=*")
+        assert query_of(page.url)["from"] == [since] and query_of(page.url)["to"] == [until]
+        assert _card_ids(page) == ids["1号楼"][:2], "the other filters stay"
+        assert page.get_attribute('#filter-bar input[name="to"]', "min") == since

@@ -13,7 +13,16 @@
     }
   });
 
+  // The range cannot end before it starts: the browser says so before anything is sent.
+  const from = form.elements.namedItem("from");
+  const to = form.elements.namedItem("to");
+  const keepOrder = () => {
+    to.min = from.value;
+  };
+  keepOrder();
+
   form.addEventListener("change", (ev) => {
+    if (ev.target === from) keepOrder();
     if (ev.target.tagName === "SELECT") form.requestSubmit();
   });
 

@@ -27,6 +27,7 @@ import tempfile
 import threading
 import time
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -74,6 +75,7 @@ class LoadReport:
     fill_s: float  # the bulk insert of the events, migrations included
     requests: int
     errors: int  # answers other than 200, and failed connections
+    errors_by_kind: dict[str, int]  # "HTTP 503", "TimeoutError", ...
     requests_per_s: float
     latency_p50_ms: float | None
     latency_p95_ms: float | None
@@ -84,6 +86,9 @@ class LoadReport:
     frame_age_p95_s: float | None
     detections_per_s: float
     cpu_steal_ratio: float | None
+    # Cores each thread group of the service's process kept busy: "dashboard" (uvicorn's event
+    # loop) and "AnyIO worker thread" (the requests' store calls) against the pipeline's.
+    cores_by_thread: dict[str, float] | None
     cores: int
     cpu: str
 
@@ -241,6 +246,7 @@ def _report(
         fill_s=fill_s,
         requests=len(results),
         errors=sum(1 for r in results if r[0] is None),
+        errors_by_kind=dict(Counter(r[2] for r in results if r[2] is not None)),
         requests_per_s=round(len(results) / options.seconds, 1),
         latency_p50_ms=percentile_ms(latencies, 0.50),
         latency_p95_ms=percentile_ms(latencies, 0.95),
@@ -251,6 +257,7 @@ def _report(
         frame_age_p95_s=run.frame_age_p95_s,
         detections_per_s=run.detections_per_s,
         cpu_steal_ratio=run.cpu_steal_ratio,
+        cores_by_thread=run.cores_by_thread,
         cores=machine.cores,
         cpu=machine.cpu_model,
     )
@@ -272,14 +279,19 @@ def format_report(report: LoadReport) -> str:
         [
             f"GET /api/events with filters on {report.events} stored events, "
             f"{report.requests_per_s} requests/s ({report.requests} sent, {report.errors} errors, "
-            f"{report.late_sends} sent late):",
+            f"{report.late_sends} sent late{_kinds(report.errors_by_kind)}):",
             f"  latency p50 {report.latency_p50_ms} ms, p95 {report.latency_p95_ms} ms, "
             f"p99 {report.latency_p99_ms} ms, max {report.latency_max_ms} ms",
             f"  detection meanwhile: due detections run {kept_up} (1.0: kept up), "
             f"frame age p95 {report.frame_age_p95_s} s, {report.detections_per_s} detections/s",
+            f"  cores by thread: {report.cores_by_thread}",
             f"  machine: {report.cores} cores, {report.cpu}, CPU steal {report.cpu_steal_ratio}",
         ]
     )
+
+
+def _kinds(errors: dict[str, int]) -> str:
+    return "; errors: " + ", ".join(f"{k} {n}" for k, n in errors.items()) if errors else ""
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -18,6 +18,7 @@ MAX_IN_FLIGHT = 64  # connections: requests waiting for an answer, at most
 LATE_S = 0.010  # a request sent this much after its set time counts as late
 TIMEOUT_S = 30.0
 PAGE_SIZE = 50  # the dashboard's page
+STALE = (ConnectionError, asyncio.IncompleteReadError)  # a kept-alive connection the server closed
 
 
 @dataclass(frozen=True)
@@ -26,7 +27,7 @@ class Answer:
     headers: dict[str, str]  # lower-case names
 
 
-class _Connections:
+class Connections:
     """Keep-alive connections to one server, at most :data:`MAX_IN_FLIGHT` at once."""
 
     def __init__(self, base: str) -> None:
@@ -37,14 +38,24 @@ class _Connections:
 
     async def get(self, path: str) -> Answer:
         async with self._slots:
-            reader, writer = self._idle.pop() if self._idle else await self._open()
-            try:
-                answer = await asyncio.wait_for(self._exchange(reader, writer, path), TIMEOUT_S)
-            except BaseException:
-                writer.close()
-                raise
-            self._idle.append((reader, writer))
-            return answer
+            if self._idle:  # the server may have closed it meanwhile (its keep-alive timeout)
+                try:
+                    return await self._on(self._idle.pop(), path)
+                except STALE:
+                    pass
+            return await self._on(await self._open(), path)
+
+    async def _on(
+        self, connection: tuple[asyncio.StreamReader, asyncio.StreamWriter], path: str
+    ) -> Answer:
+        reader, writer = connection
+        try:
+            answer = await asyncio.wait_for(self._exchange(reader, writer, path), TIMEOUT_S)
+        except BaseException:
+            writer.close()
+            raise
+        self._idle.append(connection)
+        return answer
 
     async def _open(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
         return await asyncio.open_connection(self.host, self.port)
@@ -54,7 +65,10 @@ class _Connections:
     ) -> Answer:
         target = quote(path, safe="/?&=%:+-_.~")
         writer.write(f"GET {target} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n\r\n".encode())
-        status = int((await reader.readline()).split()[1])
+        status_line = await reader.readline()
+        if not status_line:
+            raise ConnectionResetError("the server closed the connection")
+        status = int(status_line.split()[1])
         headers = {}
         while (line := await reader.readline()) not in (b"\r\n", b""):
             name, _, value = line.decode("latin-1").partition(":")
@@ -70,28 +84,32 @@ class _Connections:
 def run_client(base: str, queries: list[str], rate: float, seconds: float, out: Any) -> None:
     """Ask ``GET /api/events?<query>&limit=50`` ``rate`` times a second for ``seconds``, taking
     ``queries`` in turn, and every other time the next page of an earlier answer (its
-    ``X-Next-Cursor``); put ``[latency_s or None, late]`` per request on ``out`` (None: an
-    error or a status other than 200)."""
+    ``X-Next-Cursor``); put ``[latency_s or None, late, error or None]`` per request on
+    ``out`` (an error: the exception's class, or ``HTTP <status>`` for a status other than
+    200)."""
     out.put(asyncio.run(_open_loop(base, queries, rate, seconds)))
 
 
 async def _open_loop(base: str, queries: list[str], rate: float, seconds: float) -> list[Any]:
-    connections = _Connections(base)
+    connections = Connections(base)
     pending: deque[str] = deque(maxlen=MAX_IN_FLIGHT)  # next pages still to ask for
     results: list[list[Any]] = []
 
     async def one(params: str, due: float, follow: bool) -> None:
         sent = time.monotonic()
+        late = sent - due > LATE_S
         try:
             answer = await connections.get(f"/api/events?{params}&limit={PAGE_SIZE}")
-        except (OSError, ValueError, IndexError, asyncio.IncompleteReadError, TimeoutError):
-            results.append([None, sent - due > LATE_S])
+        except (OSError, ValueError, IndexError, asyncio.IncompleteReadError, TimeoutError) as exc:
+            results.append([None, late, type(exc).__name__])
             return
-        ok = answer.status == 200
-        cursor = answer.headers.get("x-next-cursor") if ok else None
+        if answer.status != 200:
+            results.append([None, late, f"HTTP {answer.status}"])
+            return
+        cursor = answer.headers.get("x-next-cursor")
         if follow and cursor:
             pending.append(f"{params}&cursor={cursor}")
-        results.append([time.monotonic() - sent if ok else None, sent - due > LATE_S])
+        results.append([time.monotonic() - sent, late, None])
 
     start = time.monotonic() + 0.5
     tasks = []
