@@ -248,7 +248,7 @@ def api_router(
     return router
 
 
-def _signed_in(user: Viewer) -> None:
+async def _signed_in(user: Viewer) -> None:
     """A dependency: any signed-in user (viewer or more) may read."""
 
 

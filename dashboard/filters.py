@@ -26,14 +26,6 @@ from alerts.events import EventStatus, EventType, Severity
 E = TypeVar("E", bound=StrEnum)
 
 MAX_UNIX_S = 1e11  # the year 5138: beyond it a time is a mistake, not a filter
-TEXT_PARAMS = ("building", "floor", "camera")
-ENUM_PARAMS: dict[str, type[StrEnum]] = {
-    "type": EventType,
-    "severity": Severity,
-    "status": EventStatus,
-    "verdict": VerdictFilter,
-}
-FILTER_PARAMS = (*TEXT_PARAMS, *ENUM_PARAMS, "from", "to", "since")
 
 
 def _choices(enum: type[StrEnum]) -> str:
@@ -107,7 +99,6 @@ def find_query_dependency(tz: tzinfo | None) -> Callable[..., Awaitable[FindQuer
 
 def parse_find_query(params: dict[str, str], cursor: str | None, tz: tzinfo | None) -> FindQuery:
     """``params``: non-empty filter parameters by name. Raises RequestValidationError."""
-    enums = {name: _enum(name, enum, params.get(name)) for name, enum in ENUM_PARAMS.items()}
     start = _moment("from", params.get("from"), tz, end_of_day=False)
     end = _moment("to", params.get("to"), tz, end_of_day=True)
     if start is not None and end is not None and start >= end:
@@ -119,10 +110,10 @@ def parse_find_query(params: dict[str, str], cursor: str | None, tz: tzinfo | No
         building=params.get("building"),
         floor=params.get("floor"),
         camera_id=params.get("camera"),
-        type=enums["type"],  # type: ignore[arg-type]
-        severity=enums["severity"],  # type: ignore[arg-type]
-        status=enums["status"],  # type: ignore[arg-type]
-        verdict=enums["verdict"],  # type: ignore[arg-type]
+        type=_enum("type", EventType, params.get("type")),
+        severity=_enum("severity", Severity, params.get("severity")),
+        status=_enum("status", EventStatus, params.get("status")),
+        verdict=_enum("verdict", VerdictFilter, params.get("verdict")),
         start=start,
         end=end,
     )
