@@ -391,3 +391,23 @@ def test_filter_choices_come_from_the_stored_events(store: EventStore) -> None:
         html = client.get("/?lang=en").text
     floors = re.findall(r'<option value="([^"]*F|B1)">', html)
     assert floors == ["2F", "10F", "B1"], "floors in natural order"
+
+
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [
+        ("/api/events?building=1号楼", 200),
+        ("/?lang=en&verdict=none", 200),
+        ("/api/events?verdict=maybe", 422),
+        ("/api/events/nope", 404),
+        ("/static/filters.js", 200),
+    ],
+)
+def test_every_answer_carries_the_security_headers(
+    client: TestClient, path: str, status: int
+) -> None:
+    response = client.get(path)
+    assert response.status_code == status
+    assert "default-src 'self'" in response.headers["content-security-policy"]
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["referrer-policy"] == "no-referrer"
