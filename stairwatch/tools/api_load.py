@@ -50,8 +50,7 @@ from stairwatch.bench.result import ServiceRun
 from stairwatch.bench.run import BenchOptions, run_service_alongside
 from stairwatch.config import StorageConfig
 from stairwatch.tools.load_client import run_client
-
-log = logging.getLogger(__name__)
+from vision.detector import OnnxDetector
 
 BUILDINGS = tuple(f"{n}号楼" for n in range(1, 7))
 FLOORS = tuple(f"{n}F" for n in range(1, 19))
@@ -219,7 +218,11 @@ def _serving(app: Any) -> Iterator[str]:
 
 
 def run_api_load(
-    detector: Any, clips_dir: Path, options: LoadOptions, bench: BenchOptions, work: Path
+    detector: OnnxDetector,
+    clips_dir: Path,
+    options: LoadOptions,
+    bench: BenchOptions,
+    work: Path,
 ) -> LoadReport:
     """Fill, then run the service and the load together (see the module's text)."""
     clips = prepare_clips(clips_dir, work / "clips", bench.fmt)
