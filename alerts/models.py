@@ -16,6 +16,16 @@ NAME_LEN = 200
 SHORT_LEN = 32
 PATH_LEN = 500
 
+# Finding events (migration 0010): (column, alert_ts, id) per filter column, read newest first.
+FIND_INDEXES = {
+    "ix_events_alert_ts_id": ("alert_ts", "id"),
+    **{
+        f"ix_events_{column}_alert_ts": (column, "alert_ts", "id")
+        for column in ("building", "floor", "camera_id", "type", "severity", "status")
+    },
+    "ix_events_review_verdict_alert_ts": ("review_verdict", "alert_ts", "id"),
+}
+
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_name)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -82,6 +92,7 @@ class EventRow(Base):
         Index("ix_events_status", "status"),
         Index("ix_events_updated_at", "updated_at", "id"),  # the live feed's cursor
         Index("ix_events_node_id", "node_id"),
+        *(Index(name, *columns) for name, columns in FIND_INDEXES.items()),
     )
 
 

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import logging
+from datetime import tzinfo
 from os import PathLike
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response
 from fastapi.responses import FileResponse, JSONResponse
+from pydantic import TypeAdapter
 
 from alerts.access_log import AccessAction
 from alerts.deliveries import DeliveryRecord, event_deliveries
 from alerts.errors import SnapshotError, StoreError
-from alerts.events import EventStatus, EventType
+from alerts.events import EventStatus
 from alerts.media import MAX_TRAINING_FRAMES
 from alerts.reviews import ReviewCount, review_counts
 from alerts.snapshot import jpeg_size, picture_height
@@ -21,6 +23,7 @@ from alerts.stored import EventAction, StoredEvent
 from dashboard.access import Access, Admin, Operator, Viewer
 from dashboard.audit import log_access
 from dashboard.auth import User
+from dashboard.filters import MAX_UNIX_S, FindQuery, find_query_dependency
 from dashboard.schemas import (
     ActorNote,
     Assignment,
@@ -37,9 +40,13 @@ log = logging.getLogger(__name__)
 
 Responses = dict[int | str, dict[str, Any]]
 MAX_OFFSET = 1_000_000_000  # far beyond any store; keeps SQL integers in range
-MAX_UNIX_S = 1e11  # the year 5138: beyond it a time is a mistake, not a filter
 NO_STORE = {"Cache-Control": "no-store"}
 STORE_UNAVAILABLE = "the event store is unavailable; see the service's log"
+EVENT_LIST = TypeAdapter(list[StoredEvent])
+NEXT_PAGE_HEADERS = {
+    "X-Next-Cursor": {"description": "cursor of the next page; absent on the last page"},
+    "Link": {"description": 'the next page\'s URL, rel="next"'},
+}
 NOT_FOUND: Responses = {404: {"description": "no such event"}}
 CONFLICT: Responses = {409: {"description": "the event's status does not allow it"}}
 SIGNED_IN: Responses = {
@@ -52,7 +59,9 @@ def api_router(
     store: EventStore,
     cameras: CameraStatusProvider | None,
     service: ServiceHealthProvider | None = None,
+    tz: tzinfo | None = None,
 ) -> APIRouter:
+    """``tz``: the site's time zone, for the dates of event filters (None: the server's)."""
     router = APIRouter()
     viewer = [Depends(_signed_in)]
 
@@ -82,24 +91,35 @@ def api_router(
         camera_count = len(cameras.camera_statuses()) if cameras is not None else 0
         return Health(status="ok", events_open=open_events, cameras=camera_count)
 
-    @router.get("/api/events", response_model=list[StoredEvent], dependencies=viewer)
+    find_query = find_query_dependency(tz)
+
+    @router.get(
+        "/api/events",
+        response_model=list[StoredEvent],
+        dependencies=viewer,
+        responses={200: {"headers": NEXT_PAGE_HEADERS}},
+    )
     def list_events(
         limit: Annotated[int, Query(ge=1, le=500)] = 50,
         offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
-        camera: Annotated[str | None, Query(max_length=200)] = None,
-        type: Annotated[EventType | None, Query()] = None,
-        status: Annotated[EventStatus | None, Query()] = None,
-        since: Annotated[
-            float | None,
-            Query(ge=0, le=MAX_UNIX_S, allow_inf_nan=False, description="Unix seconds"),
-        ] = None,
-        node: Annotated[str | None, Query(max_length=200, description="a fleet's node")] = None,
-        site: Annotated[str | None, Query(max_length=200, description="its nodes' site")] = None,
-    ) -> list[StoredEvent]:
-        """Newest first by alert time."""
-        return store.list_events(
-            limit, offset, camera, type, status, since=since, node=node, site=site
-        )
+        find: FindQuery = Depends(find_query),  # noqa: B008 (a local: Annotated cannot name it)
+    ) -> Response:
+        """Newest first by alert time, filtered (see the parameters). When more match, the
+        ``X-Next-Cursor`` header holds the ``cursor`` of the next page and ``Link`` its URL
+        (keyset paging: no event twice or skipped while events come in); ``offset`` is the
+        older, slower way and cannot be combined with ``cursor``."""
+        if offset and find.cursor is not None:
+            raise HTTPException(422, "offset and cursor cannot be combined: use cursor")
+        page = store.find_events(find.filter, limit, find.cursor, offset)
+        headers = {}
+        if page.next is not None:
+            token = page.next.token()
+            link = find.link(limit=str(limit), cursor=token)
+            headers = {"X-Next-Cursor": token, "Link": f'<{link}>; rel="next"'}
+        # Straight to JSON bytes: FastAPI's own path (to dicts, then json.dumps) costs a
+        # millisecond more a page, which at 100 requests/s is a tenth of a core.
+        body = EVENT_LIST.dump_json(page.events)
+        return Response(body, media_type="application/json", headers=headers)
 
     @router.get(
         "/api/events/{event_id}",
@@ -258,7 +278,7 @@ def picture_header(snapshot: PathLike) -> dict[str, str]:
         return {}
 
 
-def _signed_in(user: Viewer) -> None:
+async def _signed_in(user: Viewer) -> None:
     """A dependency: any signed-in user (viewer or more) may read."""
 
 

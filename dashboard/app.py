@@ -16,7 +16,8 @@ from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
-from starlette.middleware.base import RequestResponseEndpoint
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from alerts.errors import (
     ClipMissing,
@@ -71,6 +72,11 @@ CONTENT_SECURITY_POLICY = (
     "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'; "
     "object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
 )
+SECURITY_HEADERS = (
+    ("Content-Security-Policy", CONTENT_SECURITY_POLICY),
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "no-referrer"),
+)
 
 
 def create_app(
@@ -115,7 +121,7 @@ def create_app(
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     install_access(app, access)
     add_feed_routes(app, store, settings.feed_keepalive_s)  # before /api/events/{event_id}
-    app.include_router(api_router(store, cameras, service))
+    app.include_router(api_router(store, cameras, service, context.tz))
     app.include_router(nodes_router(FleetStore(store.engine), node_offline_after_s))
     app.include_router(page_router(context, access))
     add_login_routes(app, context, access)
@@ -134,7 +140,7 @@ def create_app(
     _add_error_handlers(app)
     uploads = PATROL_UPLOADS if settings.link_secret is not None else ()
     app.add_middleware(RequestGuard, hosts=served_hosts(settings), larger_bodies=uploads)
-    app.middleware("http")(_security_headers)
+    app.add_middleware(SecurityHeaders)
     return app
 
 
@@ -184,9 +190,23 @@ def _add_error_handlers(app: FastAPI) -> None:
         app.add_exception_handler(exc_class, handler)
 
 
-async def _security_headers(request: Request, call_next: RequestResponseEndpoint) -> Response:
-    response = await call_next(request)
-    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Referrer-Policy", "no-referrer")
-    return response
+class SecurityHeaders:
+    """Adds the security headers to every answer that does not set them itself. A plain ASGI
+    middleware: the decorator kind (BaseHTTPMiddleware) costs a task and two streams a request."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in SECURITY_HEADERS:
+                    headers.setdefault(name, value)
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

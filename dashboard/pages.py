@@ -10,20 +10,22 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import tzinfo
 from typing import Annotated, Any
-from urllib.parse import urlencode
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from alerts.changes import BEFORE_ALL, latest_mark
 from alerts.deliveries import delivery_counts
+from alerts.event_query import EventFilter
 from alerts.events import EventStatus
 from alerts.reviews import review_counts
 from alerts.store import EventStore
 from alerts.stored import StoredEvent
 from dashboard.access import Access
 from dashboard.auth import Role, User
+from dashboard.filter_bar import filter_bar
+from dashboard.filters import FindQuery, find_query_dependency
 from dashboard.i18n import Lang, Texts, pick_lang
 from dashboard.schemas import CameraStatusProvider, DashboardSettings
 from dashboard.shed_views import panel_rows
@@ -36,7 +38,6 @@ from dashboard.views import (
 )
 
 LangParam = Annotated[str | None, Query(max_length=20, description="zh-CN or en")]
-StatusParam = Annotated[EventStatus | None, Query()]
 
 
 @dataclass(frozen=True)
@@ -76,49 +77,70 @@ def page_router(ctx: PageContext, access: Access) -> APIRouter:
     router = APIRouter(include_in_schema=False)
     viewer = access.require(Role.VIEWER)  # raises NotSignedIn: pages redirect to the login
 
-    def render(
-        request: Request, name: str, lang: str | None, status: EventStatus | None
-    ) -> HTMLResponse:
+    find_query = find_query_dependency(ctx.tz)
+
+    def render(request: Request, name: str, lang: str | None, find: FindQuery) -> HTMLResponse:
         user = viewer(request)
         response = ctx.templates.TemplateResponse(
-            request, name, _context(ctx, request, request_texts(ctx, request, lang), status, user)
+            request,
+            name,
+            _context(
+                ctx, request, request_texts(ctx, request, lang), find, user, name == "index.html"
+            ),
         )
         response.headers["Vary"] = "Accept-Language"
         response.headers["Cache-Control"] = "no-store"
         return response
 
+    # The filters come as a local dependency (its dates are in the site's time zone), which an
+    # Annotated alias cannot name: hence the defaults.
     @router.get("/", response_class=HTMLResponse)
-    def index(request: Request, lang: LangParam = None, status: StatusParam = None) -> HTMLResponse:
-        return render(request, "index.html", lang, status)
+    def index(
+        request: Request,
+        lang: LangParam = None,
+        find: FindQuery = Depends(find_query),  # noqa: B008
+    ) -> HTMLResponse:
+        return render(request, "index.html", lang, find)
 
     @router.get("/partials/events", response_class=HTMLResponse)
     def events_fragment(
-        request: Request, lang: LangParam = None, status: StatusParam = None
+        request: Request,
+        lang: LangParam = None,
+        find: FindQuery = Depends(find_query),  # noqa: B008
     ) -> HTMLResponse:
-        return render(request, "_events.html", lang, status)
+        return render(request, "_events.html", lang, find)
 
     @router.get("/partials/cameras", response_class=HTMLResponse)
     def cameras_fragment(request: Request, lang: LangParam = None) -> HTMLResponse:
-        return render(request, "_cameras.html", lang, None)
+        return render(request, "_cameras.html", lang, FindQuery(EventFilter()))
 
     return router
 
 
 def _context(
-    ctx: PageContext, request: Request, texts: Texts, status: EventStatus | None, user: User
+    ctx: PageContext,
+    request: Request,
+    texts: Texts,
+    find: FindQuery,
+    user: User,
+    whole_page: bool,
 ) -> dict[str, Any]:
     lang = texts.lang
     base = base_path(request)
     now = ctx.clock()
     limit = ctx.settings.page_size
     feed_after = latest_mark(ctx.store.engine)  # before the list: the feed replays from here
-    events = ctx.store.list_events(limit=limit, status=status)
+    page = ctx.store.find_events(find.filter, limit, find.cursor)
+    events = page.events
     statuses = ctx.cameras.camera_statuses() if ctx.cameras is not None else []
+    next_token = None if page.next is None else page.next.token()
+    choices = ctx.store.filter_choices() if whole_page else None  # the form is not refreshed
     return {
         "texts": texts,
         "base": base,
-        "status": status.value if status else "",
+        "status": find.params.get("status", ""),
         "limit": limit,
+        "filter_bar": filter_bar(find, choices, texts, next_token),
         "refresh_ms": round(ctx.settings.refresh_s * 1000),
         "now_text": format_time(now, ctx.tz)[11:],  # the clock time; the script keeps it current
         "script_messages": texts.script_messages(),
@@ -129,10 +151,10 @@ def _context(
         "deliveries": _delivery_texts(ctx.store, texts, [e.id for e in events]),
         "cameras": [camera_view(c, texts) for c in statuses],
         "sheds": panel_rows(ctx.store, texts, now),
-        "filters": _filters(ctx.store, texts, status),
+        "filters": _filters(ctx.store, texts, find),
         "reasons": reason_options(texts),
         "verdict_rows": verdict_rows(review_counts(ctx.store.engine), texts),
-        "other_lang_href": "?" + urlencode(_query(texts.other_lang(), status)),
+        "other_lang_href": find.link(lang=texts.other_lang(), cursor=find.cursor_token()),
         "user_name": user.name,  # empty without login
         "user_role": user.role.value,
         "can_act": user.role.allows(Role.OPERATOR),
@@ -168,21 +190,19 @@ def _delivery_texts(store: EventStore, texts: Texts, event_ids: list[str]) -> di
     return out
 
 
-def _filters(store: EventStore, texts: Texts, current: EventStatus | None) -> list[FilterLink]:
+def _filters(store: EventStore, texts: Texts, find: FindQuery) -> list[FilterLink]:
+    """The status links: each keeps the other filters (and starts from the newest)."""
     counts = store.count_by_status()
+    current = find.filter.status
     links = [
         FilterLink(
             texts("all"),
             sum(counts.values()),
-            "?" + urlencode(_query(texts.lang, None)),
+            find.link(lang=texts.lang, status=None),
             current is None,
         )
     ]
     for status in EventStatus:
-        href = "?" + urlencode(_query(texts.lang, status))
+        href = find.link(lang=texts.lang, status=status.value)
         links.append(FilterLink(texts.status(status), counts[status], href, current == status))
     return links
-
-
-def _query(lang: Lang, status: EventStatus | None) -> dict[str, str]:
-    return {"lang": lang, **({"status": status.value} if status else {})}

@@ -9,7 +9,6 @@
   const body = document.body;
   const base = body.dataset.base || "";
   const lang = body.dataset.lang || "zh-CN";
-  const status = body.dataset.status || "";
   const limit = body.dataset.limit || "50";
   const refreshMs = Number(body.dataset.refreshMs) || 5000;
   const RERENDER_MS = 60000;
@@ -30,9 +29,11 @@
   let feedUp = false;
   let feedWasUp = false;
 
+  // The page's own filter and page (its URL's query, see filters.js), for the API and fragment.
   function listQuery() {
-    const params = new URLSearchParams({ limit });
-    if (status) params.set("status", status);
+    const params = new URLSearchParams(window.location.search);
+    params.delete("lang");
+    params.set("limit", limit);
     return params;
   }
 

@@ -17,7 +17,7 @@ import contextlib
 import statistics
 import tempfile
 import time
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -47,6 +47,7 @@ from vision.detector import OnnxDetector
 from vision.kinds import KindMapper, ObjectKind
 
 PHASES = ("model", "service", "still", "saturation")
+Alongside = Callable[[EventStore], contextlib.AbstractContextManager[object]]
 SATURATION_DEMAND = 1.5  # the saturation run asks for this many times what the model can do
 HANDOFF_GRACE_S = 1.0
 RSS_POINTS = 10  # the memory timeline: RSS at the start and at every tenth of a run
@@ -215,8 +216,27 @@ def bench_settings(
     )
 
 
+def run_service_alongside(
+    detector: OnnxDetector,
+    clips: Sequence[BenchClip],
+    data_dir: Path,
+    options: BenchOptions,
+    alongside: Alongside,
+) -> ServiceRun:
+    """The ``service`` phase (``options.cameras`` cameras on ``clips`` at ``detect_fps``, motion
+    gating on) with ``alongside(store)`` entered for its measured seconds, after the warm-up:
+    e.g. a load on the dashboard over the store the service writes to. The store is the SQLite
+    file under ``data_dir`` that :func:`bench_settings` names (it may be filled beforehand)."""
+    scene = _Scene("service", clips, options.detect_fps, True, options.seconds)
+    return _run_service(detector, scene, data_dir, options, alongside)
+
+
 def _run_service(
-    detector: OnnxDetector, scene: _Scene, data_dir: Path, options: BenchOptions
+    detector: OnnxDetector,
+    scene: _Scene,
+    data_dir: Path,
+    options: BenchOptions,
+    alongside: Alongside | None = None,
 ) -> ServiceRun:
     settings = bench_settings(scene.clips, scene, data_dir, detector.path, options)
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -238,7 +258,8 @@ def _run_service(
         handed_before = len(alerts.channel.latencies())
         started, ticks_start, cpu_start = time.monotonic(), cpu_ticks(), read_cpu()
         status_ms: list[float] = []
-        timeline = _tick(service, scene.seconds, scene.name, options.progress, status_ms)
+        with alongside(store) if alongside is not None else contextlib.nullcontext():
+            timeline = _tick(service, scene.seconds, scene.name, options.progress, status_ms)
         elapsed, steal = time.monotonic() - started, steal_ratio(ticks_start, cpu_ticks())
         cpu_end = read_cpu()
         after, rss_end = service.health(), rss_mb()
