@@ -19,11 +19,13 @@ from fastapi.templating import Jinja2Templates
 from alerts.changes import BEFORE_ALL, latest_mark
 from alerts.deliveries import delivery_counts
 from alerts.events import EventStatus
+from alerts.fleet import FleetStore
 from alerts.reviews import review_counts
 from alerts.store import EventStore
 from alerts.stored import StoredEvent
 from dashboard.access import Access
 from dashboard.auth import Role, User
+from dashboard.fleet_panel import FleetFilter, fleet_filter, fleet_panel
 from dashboard.i18n import Lang, Texts, pick_lang
 from dashboard.schemas import CameraStatusProvider, DashboardSettings
 from dashboard.shed_views import panel_rows
@@ -49,6 +51,7 @@ class PageContext:
     clock: Callable[[], float]
     live: bool = False  # the live view exists
     zone_pages: bool = False  # so do the zone drawing pages
+    node_offline_after_s: float = 30.0  # a fleet's node not heard from this long: offline
 
 
 @dataclass(frozen=True)
@@ -112,7 +115,8 @@ def _context(
     now = ctx.clock()
     limit = ctx.settings.page_size
     feed_after = latest_mark(ctx.store.engine)  # before the list: the feed replays from here
-    events = ctx.store.list_events(limit=limit, status=status)
+    chosen = fleet_filter(request)
+    events = ctx.store.list_events(limit=limit, status=status, node=chosen.node, site=chosen.site)
     statuses = ctx.cameras.camera_statuses() if ctx.cameras is not None else []
     return {
         "texts": texts,
@@ -129,15 +133,19 @@ def _context(
         "deliveries": _delivery_texts(ctx.store, texts, [e.id for e in events]),
         "cameras": [camera_view(c, texts) for c in statuses],
         "sheds": panel_rows(ctx.store, texts, now),
-        "filters": _filters(ctx.store, texts, status),
+        "filters": _filters(ctx.store, texts, status, chosen),
         "reasons": reason_options(texts),
         "verdict_rows": verdict_rows(review_counts(ctx.store.engine), texts),
-        "other_lang_href": "?" + urlencode(_query(texts.other_lang(), status)),
+        "other_lang_href": "?" + urlencode(_query(texts.other_lang(), status, chosen)),
         "user_name": user.name,  # empty without login
         "user_role": user.role.value,
         "can_act": user.role.allows(Role.OPERATOR),
         "live_href": f"{base}/live?lang={lang}" if ctx.live else None,
         "audit_href": f"{base}/audit?lang={lang}" if user.role.allows(Role.ADMIN) else None,
+        "fleet": fleet_panel(
+            FleetStore(ctx.store.engine), texts, now, ctx.node_offline_after_s, chosen
+        ),
+        "fleet_filter": chosen,
     }
 
 
@@ -168,21 +176,23 @@ def _delivery_texts(store: EventStore, texts: Texts, event_ids: list[str]) -> di
     return out
 
 
-def _filters(store: EventStore, texts: Texts, current: EventStatus | None) -> list[FilterLink]:
+def _filters(
+    store: EventStore, texts: Texts, current: EventStatus | None, fleet: FleetFilter
+) -> list[FilterLink]:
     counts = store.count_by_status()
     links = [
         FilterLink(
             texts("all"),
             sum(counts.values()),
-            "?" + urlencode(_query(texts.lang, None)),
+            "?" + urlencode(_query(texts.lang, None, fleet)),
             current is None,
         )
     ]
     for status in EventStatus:
-        href = "?" + urlencode(_query(texts.lang, status))
+        href = "?" + urlencode(_query(texts.lang, status, fleet))
         links.append(FilterLink(texts.status(status), counts[status], href, current == status))
     return links
 
 
-def _query(lang: Lang, status: EventStatus | None) -> dict[str, str]:
-    return {"lang": lang, **({"status": status.value} if status else {})}
+def _query(lang: Lang, status: EventStatus | None, fleet: FleetFilter) -> dict[str, str]:
+    return {"lang": lang, **({"status": status.value} if status else {}), **fleet.query()}

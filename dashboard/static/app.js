@@ -33,6 +33,10 @@
   function listQuery() {
     const params = new URLSearchParams({ limit });
     if (status) params.set("status", status);
+    for (const key of ["site", "node"]) {
+      // a fleet: the events of one site and/or node (dashboard/fleet_panel.py)
+      if (body.dataset[key]) params.set(key, body.dataset[key]);
+    }
     return params;
   }
 
