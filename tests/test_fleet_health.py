@@ -5,7 +5,6 @@ report old) and the view a node or a dashboard-only process answers ``/api/camer
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -28,8 +27,8 @@ from dashboard.schemas import CameraState, CameraStatus
 from stairwatch.config import CameraConfig, NodeConfig
 from stairwatch.runtime.fleet import FleetNode
 from stairwatch.runtime.fleet_publish import HealthPublisher, camera_report
-from tests.delivery_servers import PostgresServer, postgres_server  # noqa: F401
-from tests.test_leases import FakeCameras
+from tests.delivery_servers import postgres_server  # noqa: F401
+from tests.test_leases import FakeCameras, shared_store  # noqa: F401
 
 NOW = 1_700_000_000.0
 AFTER_S = 30.0
@@ -95,19 +94,8 @@ def test_problems_across_the_fleet(nodes: list[NodeInfo], expected: list[tuple[s
     assert all(p.message == "no heartbeat for 45 s" for p in found if p.subject == "node n2")
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def shared_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[EventStore]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'fleet.db'}"
-    else:
-        server: PostgresServer = request.getfixturevalue("postgres_server")
-        url = server.new_database()
-    with EventStore.open(url, tmp_path / "media") as store:
-        yield store
-
-
 def test_the_camera_s_current_node_overwrites_and_problems_are_replaced(
-    shared_store: EventStore,
+    shared_store: EventStore,  # noqa: F811
 ) -> None:
     health = FleetHealthStore(shared_store.engine)
     first = NodeReport((report("lift-1"), report("lift-2")), (ProblemReport("camera x", "a"),))
