@@ -109,6 +109,7 @@ def create_app(
         clock=time.time,
         live=pictures is not None and cameras is not None,
         zone_pages=zones is not None and pictures is not None and cameras is not None,
+        node_offline_after_s=node_offline_after_s,
     )
     # Swagger/ReDoc pages load their scripts from a CDN, so they are off; /openapi.json stays.
     app = FastAPI(title="stairwatch dashboard", docs_url=None, redoc_url=None)

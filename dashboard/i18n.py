@@ -324,6 +324,17 @@ MESSAGES: dict[Lang, dict[str, str]] = {
         "sound_on": "提示音：开",
         "sound_off": "提示音：关",
         "sound_hint": "浏览器要求先点击一次页面，才能播放提示音。",
+        # a fleet: the site/node filter and the nodes panel (dashboard/fleet_panel.py)
+        "fleet_site": "站点",
+        "fleet_node": "节点",
+        "fleet_any": "全部",
+        "fleet_apply": "筛选",
+        "fleet_nodes": "节点",
+        "fleet_online": "在线",
+        "fleet_offline": "离线",
+        "fleet_cameras_held": "运行的摄像头",
+        "fleet_version": "版本",
+        "fleet_heartbeat": "上次心跳",
     },
     "en": {
         "title": "Stairwatch",
@@ -584,6 +595,17 @@ MESSAGES: dict[Lang, dict[str, str]] = {
         "sound_on": "Sound: on",
         "sound_off": "Sound: off",
         "sound_hint": "The browser plays sounds only after one click on the page.",
+        # a fleet: the site/node filter and the nodes panel (dashboard/fleet_panel.py)
+        "fleet_site": "Site",
+        "fleet_node": "Node",
+        "fleet_any": "All",
+        "fleet_apply": "Filter",
+        "fleet_nodes": "Nodes",
+        "fleet_online": "online",
+        "fleet_offline": "offline",
+        "fleet_cameras_held": "Cameras run",
+        "fleet_version": "Version",
+        "fleet_heartbeat": "Last heartbeat",
     },
 }
 

@@ -19,6 +19,7 @@ from alerts.changes import BEFORE_ALL, latest_mark
 from alerts.deliveries import delivery_counts
 from alerts.event_query import EventFilter
 from alerts.events import EventStatus
+from alerts.fleet import FleetStore
 from alerts.reviews import review_counts
 from alerts.store import EventStore
 from alerts.stored import StoredEvent
@@ -26,6 +27,7 @@ from dashboard.access import Access
 from dashboard.auth import Role, User
 from dashboard.filter_bar import filter_bar
 from dashboard.filters import FindQuery, find_query_dependency
+from dashboard.fleet_panel import FleetFilter, fleet_panel
 from dashboard.i18n import Lang, Texts, pick_lang
 from dashboard.schemas import CameraStatusProvider, DashboardSettings
 from dashboard.shed_views import panel_rows
@@ -50,6 +52,7 @@ class PageContext:
     clock: Callable[[], float]
     live: bool = False  # the live view exists
     zone_pages: bool = False  # so do the zone drawing pages
+    node_offline_after_s: float = 30.0  # a fleet's node not heard from this long: offline
 
 
 @dataclass(frozen=True)
@@ -132,6 +135,7 @@ def _context(
     feed_after = latest_mark(ctx.store.engine)  # before the list: the feed replays from here
     page = ctx.store.find_events(find.filter, limit, find.cursor)
     events = page.events
+    chosen = FleetFilter(site=find.filter.site, node=find.filter.node)
     statuses = ctx.cameras.camera_statuses() if ctx.cameras is not None else []
     next_token = None if page.next is None else page.next.token()
     choices = ctx.store.filter_choices() if whole_page else None  # the form is not refreshed
@@ -160,6 +164,10 @@ def _context(
         "can_act": user.role.allows(Role.OPERATOR),
         "live_href": f"{base}/live?lang={lang}" if ctx.live else None,
         "audit_href": f"{base}/audit?lang={lang}" if user.role.allows(Role.ADMIN) else None,
+        "fleet": fleet_panel(
+            FleetStore(ctx.store.engine), texts, now, ctx.node_offline_after_s, chosen
+        ),
+        "fleet_filter": chosen,
     }
 
 

@@ -52,6 +52,11 @@ class CameraStatus(BaseModel):
         None, ge=0, le=1, description="share of the due detections that ran, last minute"
     )
     last_error: str | None = None
+    node: str | None = Field(None, description="a fleet: the node running it (None: one box)")
+    site: str | None = Field(None, description="a fleet: that node's site")
+    node_online: bool | None = Field(
+        None, description="a fleet: whether that node (and its report) is current; None: one box"
+    )
 
     @field_validator("last_error")
     @classmethod
@@ -68,6 +73,7 @@ class CameraStatusProvider(Protocol):
 class HealthProblemOut(BaseModel):
     subject: str
     message: str
+    node: str | None = Field(None, description="a fleet's control room: the node that has it")
 
 
 class ServiceHealth(BaseModel):

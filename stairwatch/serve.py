@@ -9,15 +9,18 @@ import uvicorn
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from alerts.fleet import FleetStore
+from alerts.fleet_health import FleetHealthStore
 from alerts.store import EventStore
 from dashboard.app import NODE_OFFLINE_AFTER_S, create_app
 from dashboard.feed import FeedClosingServer
+from dashboard.fleet_view import FleetView, LocalNode
 from dashboard.schemas import DashboardSettings
 from stairwatch import __version__
-from stairwatch.config import MediaStorage, Settings, usable_cores
+from stairwatch.config import MediaStorage, NodeConfig, Settings, usable_cores
 from stairwatch.media.retention_job import start_retention_job
 from stairwatch.runtime.delivery import DeliveryService, JobGate
 from stairwatch.runtime.fleet import FleetCollector, FleetNode, may_run
+from stairwatch.runtime.fleet_publish import HealthPublisher, node_report
 from stairwatch.runtime.model_reload import ReloadingDetector
 from stairwatch.runtime.problems import scheduler_problem
 from stairwatch.runtime.service import Service
@@ -71,11 +74,17 @@ def serve(settings: Settings, duration_s: float | None = None) -> int:
         ],
         fleet=settings.node is not None,
     )
+    statuses = ServiceCameraStatuses(service)
+    view = None
     if settings.node is not None:
-        node = FleetNode(settings.node, settings.cameras, shared, service, __version__, store)
+        publisher = _publisher(settings.node, store, statuses)
+        node = FleetNode(settings.node, settings.cameras, shared, service, __version__, store,
+                         publish=publisher.publish)  # fmt: skip
         fleet.append(node)
         service.metrics.registry.register(FleetCollector(node))
-    server = _dashboard_server(settings, store, service)
+        local = LocalNode(settings.node.id, settings.node.site, statuses)
+        view = _fleet_view(settings, store, local)
+    server = _dashboard_server(settings, store, service, view)
     delivery.start()
     retention.append(start_retention_job(store, settings.storage))
     service.start()
@@ -98,9 +107,10 @@ def serve(settings: Settings, duration_s: float | None = None) -> int:
 
 def serve_dashboard(settings: Settings, duration_s: float | None = None) -> int:
     """``stairwatch serve``: the dashboard alone over the shared store (a fleet's control
-    room): every node's events and ``/api/nodes``; no cameras, no detector, no deliveries."""
+    room): every node's events, cameras and problems (``/api/cameras``, ``/api/health``) and
+    ``/api/nodes``; no cameras of its own, no detector, no deliveries."""
     store = open_store(settings)
-    server = _dashboard_server(settings, store, None)
+    server = _dashboard_server(settings, store, None, _fleet_view(settings, store, None))
     _print_url(settings)
     try:
         _run_server(server, duration_s)
@@ -117,6 +127,24 @@ def open_store(settings: Settings) -> EventStore:
         storage.data_dir / "media",
         media_in_database=storage.media is MediaStorage.DATABASE,
     )
+
+
+def _publisher(
+    node: NodeConfig, store: EventStore, statuses: ServiceCameraStatuses
+) -> HealthPublisher:
+    """The node's cameras' health and problems, published with each heartbeat."""
+    return HealthPublisher(node.id, FleetHealthStore(store.engine), lambda: node_report(statuses))
+
+
+def _fleet_view(settings: Settings, store: EventStore, local: LocalNode | None) -> FleetView:
+    engine = store.engine
+    return FleetView(FleetStore(engine), FleetHealthStore(engine), _offline_after_s(settings),
+                     local)  # fmt: skip
+
+
+def _offline_after_s(settings: Settings) -> float:
+    """A node not heard from this long shows offline (and its cameras with it)."""
+    return 2 * settings.node.lease_s if settings.node is not None else NODE_OFFLINE_AFTER_S
 
 
 def _job_gate(settings: Settings, shared: FleetStore) -> JobGate | None:
@@ -148,8 +176,9 @@ def _run_server(server: uvicorn.Server, duration_s: float | None) -> None:
 
 
 def _dashboard_server(
-    settings: Settings, store: EventStore, service: Service | None
+    settings: Settings, store: EventStore, service: Service | None, fleet: FleetView | None
 ) -> uvicorn.Server:
+    """``fleet``: the cameras (and, without ``service``, the health) of the whole fleet."""
     dashboard_settings = DashboardSettings(
         timezone=settings.notifications.timezone,  # page times match the messages' times
         link_secret=settings.notifications.link_secret,
@@ -161,19 +190,17 @@ def _dashboard_server(
         secure_cookies=settings.server.secure_cookies,
         metrics_token=settings.server.metrics_token,
     )
-    cameras = ServiceCameraStatuses(service) if service is not None else None
+    own = ServiceCameraStatuses(service) if service is not None else None
     app = create_app(
         store,
-        cameras=cameras,
+        cameras=fleet or own,
         settings=dashboard_settings,
         metrics=service.metrics.exposition if service is not None else None,
-        pictures=cameras,
-        zones=cameras,
-        service=cameras,
+        pictures=own,
+        zones=own,
+        service=own or fleet,
         patrol_groups=settings.notifications.groups,
-        node_offline_after_s=(
-            2 * settings.node.lease_s if settings.node is not None else NODE_OFFLINE_AFTER_S
-        ),
+        node_offline_after_s=_offline_after_s(settings),
     )
     config = uvicorn.Config(
         app,

@@ -6,7 +6,8 @@ A node is killed (SIGKILL), then another is cut from the database (a TCP proxy b
 PostgreSQL is closed), then it comes back. After each step every camera is run by a live node
 again within 30 s; each camera's one stay stays one event, alerted once (its single
 notification row delivered; repeats only under the same idempotency key); the control room
-shows every event and its snapshot (kept in PostgreSQL)."""
+shows every event and its snapshot (kept in PostgreSQL), and every camera online with the node
+running it (as that node published it with its heartbeat)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ import httpx
 import psycopg
 import pytest
 
+from dashboard.app import NODE_OFFLINE_AFTER_S
 from stairwatch.tools.fleet_run import Fleet, Process, api, fleet_config, holders, wait_until
 from stairwatch.tools.webhook_receiver import WebhookReceiver
 from tests.delivery_servers import PostgresServer, free_port, postgres_server  # noqa: F401
@@ -100,6 +102,7 @@ def test_kill_cut_and_return(site: Site, postgres_server: PostgresServer) -> Non
     )
     assert back is not None, f"n3 did not come back\n{nodes.tails()}"
     _every_camera_online(n2, n3, nodes)
+    _the_control_room_sees_every_camera_and_the_dead_node(control, nodes)
     metrics = httpx.get(f"{n3.base}/metrics", timeout=5).text
     assert 'stairwatch_node_info{node="n3",site="north"' in metrics
     _one_event_and_one_alert_per_stay(control, url, receiver, nodes)
@@ -118,11 +121,32 @@ def _events(control: Process, type_: str) -> list[dict[str, Any]]:
 
 
 def _every_camera_online(n2: Process, n3: Process, nodes: Fleet) -> None:
-    def online() -> bool:
-        states = [c for n in (n2, n3) for c in api(n, "/api/cameras") or []]
+    def online() -> bool:  # each node's own cameras (it shows the others' as published)
+        states = [c for n in (n2, n3) for c in api(n, "/api/cameras") or [] if c["node"] == n.name]
         return sorted(c["id"] for c in states if c["state"] == "online") == list(CAMERAS)
 
     assert wait_until(online, FAILOVER_LIMIT_S) is not None, nodes.tails()
+
+
+def _the_control_room_sees_every_camera_and_the_dead_node(control: Process, nodes: Fleet) -> None:
+    """``/api/cameras`` of the process without cameras: each online, with the node holding it
+    (as ``/api/nodes`` says) and its site; ``/api/health``: n1, killed for good, is silent."""
+
+    def every_camera() -> bool:
+        owners = holders(control)
+        shown = {
+            c["id"]: (c["node"], c["site"], c["node_online"])
+            for c in api(control, "/api/cameras") or []
+            if c["state"] == "online"
+        }
+        return shown == {c: (owners.get(c), "north", True) for c in CAMERAS}
+
+    def n1_silent() -> bool:
+        health = api(control, "/api/health") or {"problems": []}
+        return any(p["subject"] == "node n1" for p in health["problems"])
+
+    assert wait_until(every_camera, FAILOVER_LIMIT_S) is not None, nodes.tails()
+    assert wait_until(n1_silent, NODE_OFFLINE_AFTER_S + 5) is not None, nodes.tails()
 
 
 def _one_event_and_one_alert_per_stay(

@@ -159,7 +159,7 @@ def test_nodes_register_and_beat(shared_store: EventStore) -> None:
 
 
 def test_fleet_tables_match_the_migration(store: EventStore) -> None:
-    ours = {"nodes", "leases", "event_media"}
+    ours = {"nodes", "leases", "event_media", "camera_health", "node_problems"}
 
     def include(obj: object, name: str | None, kind: str, reflected: bool, other: object) -> bool:
         table = name if kind == "table" else getattr(getattr(obj, "table", None), "name", None)

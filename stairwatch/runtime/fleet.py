@@ -97,7 +97,8 @@ class FleetCollector:
 
 class FleetNode:
     """Heartbeat and camera leases of one node; ``start()`` / ``stop()``. ``cameras``: those
-    of the configuration this node may run (:func:`may_run`)."""
+    of the configuration this node may run (:func:`may_run`); ``publish(now)`` runs at the end
+    of every lease pass (the node's health for the control room)."""
 
     def __init__(
         self,
@@ -108,6 +109,7 @@ class FleetNode:
         version: str,
         events: EventStore,
         clock: Clock = time.time,
+        publish: Callable[[float], None] | None = None,
     ):
         self.node = node
         self.version = version
@@ -117,6 +119,7 @@ class FleetNode:
         self._fleet = fleet
         self._runner = runner
         self._clock = clock
+        self._publish = publish
         self._lock = threading.Lock()
         self._fences: dict[str, Fence] = {}
         self._until: dict[str, float] = {}  # camera -> lease end by this node's clock
@@ -158,7 +161,7 @@ class FleetNode:
                 log.warning("camera %s: lease not given back: %s", camera_id, exc)
 
     def run_once(self) -> None:
-        """One pass: heartbeat, then renew, give back and take leases."""
+        """One pass: heartbeat, then renew, give back and take leases, then publish."""
         now, lease_s = self._clock(), self.node.lease_s
         self._fleet.heartbeat(self.node.id, now)
         names = {camera_lease(c.id): c.id for c in self._cameras}
@@ -180,6 +183,8 @@ class FleetNode:
             self._take(camera_id, now)
         if self._fleet.claim_job(NODE_WATCH_JOB, self.node.id, now, lease_s):
             self._watch_nodes(nodes, now)
+        if self._publish is not None:
+            self._publish(now)
 
     def _watch_nodes(self, nodes: Sequence[NodeInfo], now: float) -> None:
         """The node_offline rule over every registered node (this node holds the look)."""

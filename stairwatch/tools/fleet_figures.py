@@ -7,8 +7,9 @@
   once), alerts lost (a critical event with no delivered alert) and repeated deliveries (one
   idempotency key received more than once; a second key for one alert cannot exist).
 * ``load``: ``--load-cameras`` simulated cameras shared by ``--load-nodes`` in-process nodes
-  (real lease passes and heartbeats; each camera raises one event with a real snapshot every
-  ``--event-every-s``); reports the database's transactions and rows written per second.
+  (real lease passes and heartbeats, each node publishing its cameras' health with them; each
+  camera raises one event with a real snapshot every ``--event-every-s``); reports the
+  database's transactions and rows written per second.
 * ``size``: the database's growth per 1,000 events stored with their snapshot (and, with
   ``--with-clip``, the sample clip as their clip) in the database (``storage.media: database``).
 
@@ -38,10 +39,12 @@ import psycopg
 
 from alerts.events import EventRecord, EventType, Severity
 from alerts.fleet import Fence, FleetStore
+from alerts.fleet_health import CameraReport, FleetHealthStore, NodeReport
 from alerts.store import EventStore
 from alerts.stored import CameraInfo
 from stairwatch.config import NodeConfig
 from stairwatch.runtime.fleet import FleetNode
+from stairwatch.runtime.fleet_publish import HealthPublisher
 from stairwatch.tools.fleet_run import Fleet, Process, api, fleet_config, holders, wait_until
 from stairwatch.tools.webhook_receiver import WebhookReceiver
 
@@ -186,6 +189,18 @@ class _NoVideo:
         with self._lock:
             return dict(self.fences)
 
+    def report(self) -> NodeReport:
+        """Its cameras' health as a node publishes it: each online."""
+        cameras = tuple(_online(c) for c in sorted(self.held()))
+        return NodeReport(cameras, ())
+
+
+def _online(camera_id: str) -> CameraReport:
+    return CameraReport(camera_id=camera_id, name=camera_id, building="3", floor="",
+                        state="online", fps=2.0, last_frame_age_s=0.1, frames_dropped=0,
+                        reconnects=0, detections_run=0, detections_skipped=0, detector_errors=0,
+                        detections_per_s=2.0, due_share=1.0, last_error=None)  # fmt: skip
+
 
 def load(args: argparse.Namespace) -> dict[str, Any]:
     """Simulated cameras on in-process nodes; see the module docstring."""
@@ -198,7 +213,7 @@ def load(args: argparse.Namespace) -> dict[str, Any]:
     snapshot = _snapshot(args.clip)
     with tempfile.TemporaryDirectory() as folder:
         store = EventStore.open(args.database_url, Path(folder), media_in_database=True)
-        fleet = FleetStore(store.engine)
+        fleet, health = FleetStore(store.engine), FleetHealthStore(store.engine)
         runners = [_NoVideo() for _ in range(args.load_nodes)]
         nodes = [
             FleetNode(
@@ -208,6 +223,7 @@ def load(args: argparse.Namespace) -> dict[str, Any]:
                 runner,
                 "sim",
                 store,
+                publish=HealthPublisher(f"sim-{i}", health, runner.report).publish,
             )
             for i, runner in enumerate(runners)
         ]
