@@ -56,7 +56,7 @@ class EventMediaRow(Base):
 
 
 class CameraHealthRow(Base):
-    """A camera's health as the node running it last published it (migration ``0010``);
+    """A camera's health as the node running it last published it (migration ``0011``);
     ``last_frame_age_s`` as of ``updated_at``."""
 
     __tablename__ = "camera_health"
@@ -81,7 +81,7 @@ class CameraHealthRow(Base):
 
 
 class NodeProblemRow(Base):
-    """One health problem of a node as it last published them (migration ``0010``)."""
+    """One health problem of a node as it last published them (migration ``0011``)."""
 
     __tablename__ = "node_problems"
 
