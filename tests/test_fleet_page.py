@@ -62,8 +62,8 @@ def test_the_event_list_by_site_and_node(
     assert listed(page) == events
     assert listed(fleet_client.get(f"/partials/events?lang=en{query}").text) == events
     links = re.findall(r'class="filters">(.*?)</nav>', page, re.S)[0]
-    kept = query.replace("&", "&amp;") or "site="
-    assert links.count(kept) == (4 if query else 0)  # the status links keep the filter
+    for kept in [p for p in query.split("&") if p] or ["site="]:
+        assert links.count(kept) == (4 if query else 0)  # the status links keep the filter
 
 
 @pytest.mark.parametrize(
