@@ -18,6 +18,7 @@ from dashboard.auth import Role, hash_password
 from dashboard.schemas import DashboardSettings, DashboardUser
 from tests.camera_fakes import Cameras
 from tests.web import LOCAL
+from vision.zones import ZoneKind
 
 
 @pytest.fixture
@@ -95,7 +96,7 @@ def test_zone_page_shows_the_configured_zones(client: TestClient) -> None:
     assert page.status_code == 200
     assert "<h1>Draw zones · cam-3f</h1>" in page.text
     assert '"name": "landing"' in page.text and '"kind": "no_parking"' in page.text
-    assert page.text.count("<option ") == 4 + 2  # every zone kind; a zone or a privacy mask
+    assert page.text.count("<option ") == len(ZoneKind) + 2  # every zone kind; a zone or a mask
     assert '"name": "door 301"' in page.text  # the camera's privacy mask
     assert "/api/cameras/cam-3f/latest.jpg" in page.text
     assert 'href="/cameras/cam-3f/zones?lang=en"' in client.get("/live?lang=en").text

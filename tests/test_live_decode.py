@@ -100,8 +100,8 @@ def test_a_hardware_decoder_that_cannot_open_falls_back_to_software(
 ) -> None:
     monkeypatch.setattr(live_source, "pick_hwaccel", lambda wanted: "cuda")  # no GPU here
     with LiveSource(str(clip), "cam", replace(FAST, hwaccel=HwAccel.CUDA)) as source:
-        count = received(source)
-    assert count == 2 * FPS
+        count = received(source)  # one pass over the file done, the next one begun
+    assert 2 * FPS <= count < 4 * FPS
     assert "trying software decoding" in caplog.text
 
 
