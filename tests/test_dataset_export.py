@@ -119,7 +119,7 @@ def test_export_writes_dataset_clips_and_manifest(store: EventStore, tmp_path: P
         add(store, "cam-a", T0, CORRECTED),
         add(store, "cam-a", T0 + 60, WRONG, frames=3),
         add(store, "cam-a", T0 + 5 * HOUR, CONFIRM),
-        add(store, "cam-b", T0, WRONG),
+        add(store, "cam-b", T0 + 30, WRONG),  # not at T0: a tie would be ordered by random ids
         add(store, "cam-b", T0 + 5 * HOUR, None),  # no verdict: not exported
     ]
     out = tmp_path / "site"
