@@ -110,7 +110,7 @@ class FlyingWireParams(_Params):
         description="shortest cable the finder reports, of the frame's shorter side",
     )
     finder_max_thickness_px: int = Field(
-        8, ge=1, le=30, description="thickest cable the finder reports, pixels at 640 px wide"
+        10, ge=1, le=30, description="thickest cable the finder reports, pixels at 640 px wide"
     )
     finder_min_contrast: int = Field(
         20, ge=1, le=255, description="grey levels a new line must stand out by"

@@ -38,8 +38,8 @@ from vision.kinds import KIND_NAMES, ObjectKind
 from vision.zones import Zone
 
 CABLE_ID = KIND_NAMES.index(ObjectKind.CABLE.value)
+Found = tuple[float, float, float, float, float]  # x1, y1, x2, y2 (working pixels), score
 _CHANGED_GREY = 18  # grey levels (blurred) that count as "changed" against the background
-_LINK_PX = 3
 _MIN_ON_RIDGE = 0.6  # share of a piece that must lie on a thin line of the picture
 
 
@@ -56,16 +56,18 @@ class CableFinderParams:
         background_s: time constant of the background's running average, seconds.
         max_ring_change: largest changed share of the band around a piece.
         max_changed_fraction: changed share of the zone above which the background is relearnt.
+        link_px: gaps this wide within a line are closed (a wire across a like-coloured patch).
     """
 
     work_width: int = 640
-    max_thickness: int = 6
-    min_length: float = 0.25
+    max_thickness: int = 10
+    min_length: float = 0.3
     min_contrast: int = 20
-    still_s: float = 1.5
-    background_s: float = 60.0
+    still_s: float = 2.5
+    background_s: float = 600.0
     max_ring_change: float = 0.35
     max_changed_fraction: float = 0.4
+    link_px: int = 7
 
 
 @dataclass(frozen=True)
@@ -175,7 +177,7 @@ def _look(
     ts: float,
     before: ZoneBackground | None,
     w: WatchedZone,
-) -> tuple[list[tuple[float, float, float, float, float]], ZoneBackground]:
+) -> tuple[list[Found], ZoneBackground]:
     """(x1, y1, x2, y2, score) of the pieces found, in working pixels, and the zone's new memory."""
     p = w.params
     current = np.asarray(cv2.GaussianBlur(colour, (3, 3), 0), np.uint8)
@@ -187,7 +189,9 @@ def _look(
         return [], _fresh(current, ts)
     new = _thin(difference, p) & crop.inside
     since = _since(new, before.since, ts)
-    moved = cv2.absdiff(current, before.previous).max(axis=2) > _CHANGED_GREY
+    moved = (
+        _channel_max(np.asarray(cv2.absdiff(current, before.previous), np.uint8)) > _CHANGED_GREY
+    )
     moved_at = np.where(moved, ts, before.moved_at)
     still = new & (ts - since >= p.still_s)
     unsettled = (ts - moved_at < p.still_s) | changed
@@ -209,11 +213,16 @@ def _difference(current: NDArray[np.uint8], background: NDArray[np.float32]) -> 
     neighbourhood, in the colour channel where it lies farthest (a pixel of camera jitter along
     a door frame's edge is no change; an orange wire on a grey road of its brightness is)."""
     near = np.ones((3, 3), np.uint8)
-    high = cv2.dilate(background, near)
-    low = cv2.erode(background, near)
-    current_f = current.astype(np.float32)
-    outside = np.maximum(current_f - high, low - current_f).max(axis=2)
-    return np.clip(outside, 0, 255).astype(np.uint8)
+    rounded = np.asarray(cv2.convertScaleAbs(background), np.uint8)
+    above = cv2.subtract(current, cv2.dilate(rounded, near))
+    below = cv2.subtract(cv2.erode(rounded, near), current)
+    return _channel_max(np.asarray(cv2.max(above, below), np.uint8))
+
+
+def _channel_max(colour: NDArray[np.uint8]) -> NDArray[np.uint8]:
+    """(h, w, 3) -> (h, w): the largest of the three channels (cv2: numpy's is slow here)."""
+    b, g, r = cv2.split(colour)
+    return np.asarray(cv2.max(cv2.max(b, g), r), np.uint8)
 
 
 def _thin(difference: NDArray[np.uint8], p: CableFinderParams) -> NDArray[np.bool_]:
@@ -236,11 +245,11 @@ def _pieces(
     current: NDArray[np.uint8],
     min_length: float,
     p: CableFinderParams,
-) -> tuple[list[tuple[float, float, float, float, float]], NDArray[np.uint8]]:
+) -> tuple[list[Found], NDArray[np.uint8]]:
     """Cable-like pieces of the still mask (boxes in working pixels, score) and a uint8 mask
     (255) of where they lie, grown by the thickness limit."""
     linked = cv2.morphologyEx(
-        still.astype(np.uint8), cv2.MORPH_CLOSE, np.ones((_LINK_PX, _LINK_PX), np.uint8)
+        still.astype(np.uint8), cv2.MORPH_CLOSE, np.ones((p.link_px, p.link_px), np.uint8)
     )
     count, labels, stats, _ = cv2.connectedComponentsWithStats(linked, connectivity=8)
     held = np.zeros(still.shape, np.uint8)
@@ -254,8 +263,7 @@ def _pieces(
         x1, y1 = min(still.shape[1], x + bw + pad), min(still.shape[0], y + bh + pad)
         piece = (labels[y0:y1, x0:x1] == label).astype(np.uint8)
         length = _length(piece)
-        thickness = float(stats[label, cv2.CC_STAT_AREA]) / max(length, 1.0)
-        if length < min_length or thickness > p.max_thickness:
+        if length < min_length or _thickness(piece) > p.max_thickness:
             continue
         if _ring_change(piece, changed[y0:y1, x0:x1], p) > p.max_ring_change:
             continue
@@ -265,7 +273,46 @@ def _pieces(
         held[y0:y1, x0:x1] |= grown * np.uint8(255)
         score = min(1.0, 0.6 + 0.4 * (length / min_length - 1.0))
         found.append((float(x), float(y), float(x + bw), float(y + bh), score))
-    return found, held
+    return _joined(found, 4.0 * p.max_thickness), held
+
+
+def _thickness(piece: NDArray[np.uint8]) -> float:
+    """Median width across the piece's middle line, pixels (a plug or a brick at a wire's end
+    does not thicken the wire)."""
+    distance = cv2.distanceTransform(piece, cv2.DIST_L2, 3)
+    middle = (distance >= cv2.dilate(distance, np.ones((3, 3), np.uint8))) & (piece > 0)
+    return 2.0 * float(np.median(distance[middle])) if middle.any() else 0.0
+
+
+def _joined(found: list[Found], gap: float) -> list[Found]:
+    """Pieces whose boxes come within ``gap`` pixels of each other as one (a wire broken where
+    it crosses something of its colour is one wire, one sighting)."""
+    pieces = list(found)
+    merged = True
+    while merged:
+        merged = False
+        for i in range(len(pieces)):
+            for j in range(i + 1, len(pieces)):
+                a, b = pieces[i], pieces[j]
+                if (
+                    a[0] - gap <= b[2]
+                    and b[0] - gap <= a[2]
+                    and a[1] - gap <= b[3]
+                    and b[1] - gap <= a[3]
+                ):
+                    pieces[i] = (
+                        min(a[0], b[0]),
+                        min(a[1], b[1]),
+                        max(a[2], b[2]),
+                        max(a[3], b[3]),
+                        max(a[4], b[4]),
+                    )
+                    del pieces[j]
+                    merged = True
+                    break
+            if merged:
+                break
+    return pieces
 
 
 def _length(piece: NDArray[np.uint8]) -> float:
@@ -291,22 +338,30 @@ def _on_ridge(piece: NDArray[np.uint8], colour: NDArray[np.uint8], p: CableFinde
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
     bright = cv2.morphologyEx(colour, cv2.MORPH_TOPHAT, kernel)
     dark = cv2.morphologyEx(colour, cv2.MORPH_BLACKHAT, kernel)
-    ridge = np.maximum(bright, dark).max(axis=2) > p.min_contrast
+    ridge = _channel_max(np.asarray(cv2.max(bright, dark), np.uint8)) > p.min_contrast
     inside = piece > 0
     return float(np.count_nonzero(ridge & inside)) / max(1, int(np.count_nonzero(inside)))
 
 
 def merge_found(kinds: Detections, found: Detections) -> Detections:
     """``kinds`` (over :data:`KIND_NAMES`) plus the ``found`` cables that no detected cable box
-    already covers (half of the found box inside it): one cable, one sighting."""
-    cables = kinds.of_class(ObjectKind.CABLE.value).xyxy
+    already covers (one cable, one sighting) and that do not lie on a detected person (the
+    outline of someone who stood still and then shifted is a long thin change too); "on" means
+    half of the found box inside the other box."""
     if len(found) == 0:
         return kinds
-    if len(cables):
-        a, b = found.xyxy[:, None, :], cables[None, :, :]
-        iw = np.clip(np.minimum(a[..., 2], b[..., 2]) - np.maximum(a[..., 0], b[..., 0]), 0, None)
-        ih = np.clip(np.minimum(a[..., 3], b[..., 3]) - np.maximum(a[..., 1], b[..., 1]), 0, None)
-        area = (a[..., 2] - a[..., 0]) * (a[..., 3] - a[..., 1])
-        covered = ((iw * ih) >= 0.5 * np.maximum(area, 1e-6)).any(axis=1)
-        found = found[~covered]
-    return Detections.concatenate([kinds, found], KIND_NAMES)
+    taken = kinds.of_class(ObjectKind.CABLE.value).xyxy
+    people = kinds.of_class(ObjectKind.PERSON.value).xyxy
+    covered = _half_inside(found.xyxy, np.concatenate([taken, people]))
+    return Detections.concatenate([kinds, found[~covered]], KIND_NAMES)
+
+
+def _half_inside(boxes: NDArray[np.float32], others: NDArray[np.float32]) -> NDArray[np.bool_]:
+    """(N,) whether at least half of each of the (N, 4) xyxy ``boxes`` lies in one of ``others``."""
+    if len(others) == 0:
+        return np.zeros(len(boxes), bool)
+    a, b = boxes[:, None, :], others[None, :, :]
+    iw = np.clip(np.minimum(a[..., 2], b[..., 2]) - np.maximum(a[..., 0], b[..., 0]), 0, None)
+    ih = np.clip(np.minimum(a[..., 3], b[..., 3]) - np.maximum(a[..., 1], b[..., 1]), 0, None)
+    area = np.maximum((a[..., 2] - a[..., 0]) * (a[..., 3] - a[..., 1]), 1e-6)
+    return np.asarray((iw * ih >= 0.5 * area).any(axis=1))
