@@ -99,12 +99,12 @@ class FlyingWireParams(_Params):
         0.15, ge=0, description="a cable this close to an e-bike box (its heights) reaches it"
     )
     finder: bool = Field(
-        False,
+        True,
         description="also look for cables without the detector: thin long lines that appear "
         "over the zone's background (vision.cable_finder)",
     )
     finder_min_length: float = Field(
-        0.3,
+        0.2,
         gt=0,
         le=1,
         description="shortest cable the finder reports, of the frame's shorter side",

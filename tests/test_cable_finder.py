@@ -135,7 +135,7 @@ def test_found_only_when_a_cable_appears(scene: Scene, is_cable: bool) -> None:
         (WHOLE, True),
         (RIGHT_HALF, True),
         (Zone("left", ZoneKind.CABLE_WATCH, ((0, 0), (0.4, 0), (0.4, 1), (0, 1))), False),
-    ],  # noqa: E501
+    ],
     ids=["whole frame", "zone holding the cable", "zone beside the cable"],
 )
 def test_only_inside_the_zone(zone: Zone, found: bool) -> None:
@@ -191,31 +191,29 @@ def zone(kind: ZoneKind, name: str = "z") -> Zone:
     return Zone(name, kind, WHOLE.polygon)
 
 
+ON, OFF = (RuleParams(flying_wire=FlyingWireParams(finder=f)) for f in (True, False))
+
+
 @pytest.mark.parametrize(
     ("zones", "params", "zone_params", "watched"),
     [
-        ([zone(ZoneKind.CABLE_WATCH)], RuleParams(), {}, []),
-        (
-            [zone(ZoneKind.CABLE_WATCH)],
-            RuleParams(flying_wire=FlyingWireParams(finder=True)),
-            {},
-            ["z"],
-        ),  # noqa: E501
-        (
-            [zone(ZoneKind.NO_PARKING)],
-            RuleParams(flying_wire=FlyingWireParams(finder=True)),
-            {},
-            ["z"],
-        ),  # noqa: E501
-        ([zone(ZoneKind.ELEVATOR)], RuleParams(flying_wire=FlyingWireParams(finder=True)), {}, []),
-        (
-            [zone(ZoneKind.CABLE_WATCH, "a"), zone(ZoneKind.CABLE_WATCH, "b")],
-            RuleParams(),
-            {"b": RuleParams(flying_wire=FlyingWireParams(finder=True))},
-            ["b"],
-        ),
+        ([zone(ZoneKind.CABLE_WATCH)], RuleParams(), {}, ["z"]),
+        ([zone(ZoneKind.CABLE_WATCH)], OFF, {}, []),
+        ([zone(ZoneKind.NO_PARKING)], ON, {}, ["z"]),
+        ([zone(ZoneKind.ELEVATOR)], ON, {}, []),
+        ([zone(ZoneKind.SHED)], ON, {}, []),
+        ([zone(ZoneKind.CABLE_WATCH, "a"), zone(ZoneKind.CABLE_WATCH, "b")], OFF, {"b": ON}, ["b"]),
+        ([zone(ZoneKind.CABLE_WATCH, "a"), zone(ZoneKind.CABLE_WATCH, "b")], ON, {"b": OFF}, ["a"]),
     ],
-    ids=["off by default", "cable_watch", "no_parking", "not in elevators", "one zone on"],
+    ids=[
+        "on by default",
+        "turned off",
+        "no_parking",
+        "not in elevators",
+        "not in sheds",
+        "one zone on",
+        "one zone off",
+    ],
 )
 def test_watched_zones(
     zones: list[Zone], params: RuleParams, zone_params: dict[str, RuleParams], watched: list[str]

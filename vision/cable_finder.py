@@ -61,7 +61,7 @@ class CableFinderParams:
 
     work_width: int = 640
     max_thickness: int = 10
-    min_length: float = 0.3
+    min_length: float = 0.2
     min_contrast: int = 20
     still_s: float = 2.5
     background_s: float = 600.0
