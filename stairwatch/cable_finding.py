@@ -45,10 +45,12 @@ def watched_zones(
 
 class CableFinding:
     """Runs the finder on every frame of one camera (nothing when no zone turns it on) and adds
-    the cables it finds to the detector's. Not thread-safe."""
+    the cables it finds to the detector's. ``trusted``: the score a detection needs to start a
+    track (a weaker detected cable does not hide a found one). Not thread-safe."""
 
-    def __init__(self, watched: Sequence[WatchedZone]):
+    def __init__(self, watched: Sequence[WatchedZone], trusted: float):
         self.watched = tuple(watched)
+        self._trusted = trusted
         self._state = CableFinderState()
 
     def add_found(self, frame: Frame, kinds: Detections) -> Detections:
@@ -56,7 +58,7 @@ class CableFinding:
         if not self.watched:
             return kinds
         found, self._state = find_cables(frame.image, frame.steady_ts, self.watched, self._state)
-        return merge_found(kinds, found)
+        return merge_found(kinds, found, self._trusted)
 
     def reset(self) -> None:
         """Forget the zones' backgrounds (they are learnt again from the next frame)."""

@@ -65,7 +65,8 @@ class CameraPipeline:
         self._tz = tz
         self._tracker = ObjectTracker(tracking)
         self._engine = CameraRuleEngine(camera_id, zones, params, zone_params, tz)
-        self._cables = CableFinding(watched_zones(self.zones, params, self._rules[1]))
+        trusted = (tracking or ByteTrackConfig()).new_track_threshold
+        self._cables = CableFinding(watched_zones(self.zones, params, self._rules[1]), trusted)
         self._last_model_detections: Detections | None = None
         self._tracked_last_frame = False
         self._wall_offset_s = 0.0

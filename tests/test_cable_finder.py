@@ -161,10 +161,10 @@ def test_boxes_are_in_frame_pixels() -> None:
     assert 0.5 * W <= x1 < 0.6 * W and x2 > 0.85 * W and y1 < 0.15 * H and y2 > 0.75 * H
 
 
-def boxes(*rows: tuple[str, tuple[float, float, float, float]]) -> Detections:
+def boxes(*rows: tuple[str, tuple[float, float, float, float]], score: float = 0.9) -> Detections:
     return Detections(
         xyxy=np.array([r[1] for r in rows], np.float32).reshape(-1, 4),
-        confidence=np.full(len(rows), 0.9, np.float32),
+        confidence=np.full(len(rows), score, np.float32),
         class_id=np.array([KIND_NAMES.index(r[0]) for r in rows], np.int32),
         class_names=KIND_NAMES,
     )
@@ -175,15 +175,25 @@ def boxes(*rows: tuple[str, tuple[float, float, float, float]]) -> Detections:
     [
         (boxes(), True),
         (boxes(("cable", (95, 0, 200, 210))), False),
+        (boxes(("cable", (95, 0, 200, 210)), score=0.2), True),
         (boxes(("person", (90, 20, 160, 220))), False),
+        (boxes(("person", (125, 0, 200, 220))), True),
         (boxes(("person", (0, 0, 50, 50)), ("cable", (300, 0, 400, 100))), True),
         (boxes(("ebike", (90, 20, 160, 220))), True),
     ],
-    ids=["nothing detected", "detector's cable", "on a person", "elsewhere", "on an e-bike"],
+    ids=[
+        "nothing detected",
+        "detector's cable",
+        "detector's cable too weak to track",
+        "on a person",
+        "across a person",
+        "elsewhere",
+        "on an e-bike",
+    ],
 )
 def test_merge_found(detected: Detections, kept: bool) -> None:
     found = boxes(("cable", (100, 10, 150, 200)))
-    merged = merge_found(detected, found)
+    merged = merge_found(detected, found, trusted=0.35)
     assert len(merged) == len(detected) + int(kept)
 
 

@@ -343,25 +343,30 @@ def _on_ridge(piece: NDArray[np.uint8], colour: NDArray[np.uint8], p: CableFinde
     return float(np.count_nonzero(ridge & inside)) / max(1, int(np.count_nonzero(inside)))
 
 
-def merge_found(kinds: Detections, found: Detections) -> Detections:
+def merge_found(kinds: Detections, found: Detections, trusted: float) -> Detections:
     """``kinds`` (over :data:`KIND_NAMES`) plus the ``found`` cables that no detected cable box
-    already covers (one cable, one sighting) and that do not lie on a detected person (the
-    outline of someone who stood still and then shifted is a long thin change too); "on" means
-    half of the found box inside the other box."""
+    scored at least ``trusted`` already covers (one cable, one sighting; a weaker box, which
+    could start no track, does not hide a found cable): half of the found box inside one; and
+    that do not lie on a detected person (the outline of someone who stood still and then shifted
+    is a long thin change too): 80 % of the found box inside one (a wire hung across a seated
+    person's box still counts)."""
     if len(found) == 0:
         return kinds
-    taken = kinds.of_class(ObjectKind.CABLE.value).xyxy
+    cables = kinds.of_class(ObjectKind.CABLE.value)
+    taken = cables.xyxy[cables.confidence >= np.float32(trusted)]
     people = kinds.of_class(ObjectKind.PERSON.value).xyxy
-    covered = _half_inside(found.xyxy, np.concatenate([taken, people]))
+    covered = _inside(found.xyxy, taken, 0.5) | _inside(found.xyxy, people, 0.8)
     return Detections.concatenate([kinds, found[~covered]], KIND_NAMES)
 
 
-def _half_inside(boxes: NDArray[np.float32], others: NDArray[np.float32]) -> NDArray[np.bool_]:
-    """(N,) whether at least half of each of the (N, 4) xyxy ``boxes`` lies in one of ``others``."""
+def _inside(
+    boxes: NDArray[np.float32], others: NDArray[np.float32], share: float
+) -> NDArray[np.bool_]:
+    """(N,) whether ``share`` of each of the (N, 4) xyxy ``boxes`` lies in one of ``others``."""
     if len(others) == 0:
         return np.zeros(len(boxes), bool)
     a, b = boxes[:, None, :], others[None, :, :]
     iw = np.clip(np.minimum(a[..., 2], b[..., 2]) - np.maximum(a[..., 0], b[..., 0]), 0, None)
     ih = np.clip(np.minimum(a[..., 3], b[..., 3]) - np.maximum(a[..., 1], b[..., 1]), 0, None)
     area = np.maximum((a[..., 2] - a[..., 0]) * (a[..., 3] - a[..., 1]), 1e-6)
-    return np.asarray((iw * ih >= 0.5 * area).any(axis=1))
+    return np.asarray((iw * ih >= share * area).any(axis=1))
