@@ -132,10 +132,8 @@ def find_cables(
             continue
         colour = _colour(image, crop)
         found, zones[w.zone.name] = _look(colour, crop, timestamp, state.zones.get(w.zone.name), w)
-        # A thickness of margin: the wire and a little of what it hangs over, as a person boxes it.
-        pad = w.params.max_thickness
         for x1, y1, x2, y2, score in found:
-            corners = np.array([x1 - pad, y1 - pad, x2 + pad, y2 + pad], np.float32) / crop.scale
+            corners = np.array(_widened(x1, y1, x2, y2, 2 * w.params.max_thickness)) / crop.scale
             shifted = corners + np.array([crop.x, crop.y] * 2, np.float32)
             limits = np.array([image.shape[1], image.shape[0]] * 2, np.float32)
             boxes.append(np.clip(shifted, 0, limits).astype(np.float32))
@@ -148,6 +146,13 @@ def find_cables(
         class_names=KIND_NAMES,
     )
     return found_detections, CableFinderState(zones)
+
+
+def _widened(x1: float, y1: float, x2: float, y2: float, least: float) -> list[float]:
+    """The box grown about its centre to at least ``least`` each way: a straight wire's box is
+    a few pixels wide, too narrow to show the wire against what it hangs over."""
+    dx, dy = max(0.0, least - (x2 - x1)) / 2, max(0.0, least - (y2 - y1)) / 2
+    return [x1 - dx, y1 - dy, x2 + dx, y2 + dy]
 
 
 def _crop_of(zone: Zone, width: int, height: int, p: CableFinderParams) -> _Crop | None:
@@ -281,11 +286,11 @@ def _pieces(
 
 
 def _thickness(piece: NDArray[np.uint8]) -> float:
-    """Width across the piece's middle line, pixels: its lower third (a plug, a brick or a power
-    strip at a wire's end, however long, does not thicken the wire)."""
+    """Median width across the piece's middle line, pixels (a plug or a brick at a wire's end
+    does not thicken the wire)."""
     distance = cv2.distanceTransform(piece, cv2.DIST_L2, 3)
     middle = (distance >= cv2.dilate(distance, np.ones((3, 3), np.uint8))) & (piece > 0)
-    return 2.0 * float(np.percentile(distance[middle], 33)) if middle.any() else 0.0
+    return 2.0 * float(np.median(distance[middle])) if middle.any() else 0.0
 
 
 def _joined(found: list[Found], gap: float) -> list[Found]:
