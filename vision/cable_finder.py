@@ -1,26 +1,22 @@
-"""A cable finder that does not need the detector: thin, long structures that appear in a zone
-over a background that had none. Pure per-frame function plus explicit small state.
+"""A cable finder that does not need the detector: thin, long lines that appear in a zone over
+a background that had none. Pure per-frame function plus explicit small state (method and limits:
+docs/flying_wire.md, "The cable finder").
 
-Per watched zone, on a grey copy of the zone's bounding rectangle scaled to at most
-:attr:`CableFinderParams.work_width` pixels per frame width (never up):
+Per watched zone, on its bounding rectangle scaled to ``work_width`` pixels per frame width
+(never up), in colour:
 
-1. ridges: a white and a black top-hat with an ellipse of ``2 * max_thickness + 1`` keep only
-   structures thinner than the cable limit, bright or dark;
-2. new ridges: the current ridges minus the background's (dilated by one pixel against
-   jitter), above ``min_contrast`` grey levels, inside the zone's polygon: door frames, skirting
-   lines and railings present from the start are part of the background, never new;
-3. still: a pixel counts once it has been a new ridge on every look for ``still_s`` seconds (a
-   walking person's edges move on);
-4. pieces: connected components of the still mask (closed by 3 px to link a dashed line) that
-   are at least ``min_length`` of the frame's shorter side long and at most ``max_thickness``
-   thick, over a background that stayed unchanged around them (at most ``max_ring_change`` of a
-   band around the piece changed: a cable appears alone, an arm comes with its body).
+1. thin change: how far each pixel lies outside its 3x3 background neighbourhood's range, in its
+   farthest channel, kept where a white top-hat of ``2 * max_thickness + 1`` leaves it above
+   ``min_contrast``: door frames, skirting lines and railings there from the start never change;
+2. still: a pixel counts once it has been a thin change on every look for ``still_s`` seconds;
+3. pieces: connected components at least ``min_length`` of the frame's shorter side long, at most
+   ``max_thickness`` thick, on a thin line of the current picture, with a quiet band around them
+   (a wire appears alone, an arm comes with its body); nearby pieces are one cable.
 
-The background is a running average (time constant ``background_s``) that is not updated under
-found pieces, so a cable stays found while it hangs there; when more than
-``max_changed_fraction`` of the zone changed at once (a camera moved, lights switched) the
-background is learnt again from that frame. A cable already hanging when the finder starts is
-background: it is never found.
+The background is a running average (``background_s``) not updated under found cables, so a
+cable stays found while it hangs there; it is learnt again from the frame when more than
+``max_changed_fraction`` of the zone changed at once. A cable already hanging when the finder
+starts is background: never found.
 """
 
 from __future__ import annotations
