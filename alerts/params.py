@@ -98,6 +98,29 @@ class FlyingWireParams(_Params):
     reach_margin: float = Field(
         0.15, ge=0, description="a cable this close to an e-bike box (its heights) reaches it"
     )
+    finder: bool = Field(
+        True,
+        description="also look for cables without the detector: thin long lines that appear "
+        "over the zone's background (vision.cable_finder)",
+    )
+    finder_min_length: float = Field(
+        0.2,
+        gt=0,
+        le=1,
+        description="shortest cable the finder reports, of the frame's shorter side",
+    )
+    finder_max_thickness_px: int = Field(
+        10, ge=1, le=30, description="thickest cable the finder reports, pixels at 640 px wide"
+    )
+    finder_min_contrast: int = Field(
+        20, ge=1, le=255, description="grey levels a new line must stand out by"
+    )
+    finder_still_s: float = Field(
+        2.5, ge=0, description="seconds a new line must stay in place before it counts"
+    )
+    finder_background_s: float = Field(
+        600.0, gt=0, description="time constant of the zone's background, seconds"
+    )
 
 
 class CameraTamperedParams(_Params):
@@ -244,6 +267,12 @@ class FlyingWireOverride(_Override):
     geometry_check: bool | None = None
     min_geometry_score: float | None = Field(None, ge=0, le=1)
     reach_margin: float | None = Field(None, ge=0)
+    finder: bool | None = None
+    finder_min_length: float | None = Field(None, gt=0, le=1)
+    finder_max_thickness_px: int | None = Field(None, ge=1, le=30)
+    finder_min_contrast: int | None = Field(None, ge=1, le=255)
+    finder_still_s: float | None = Field(None, ge=0)
+    finder_background_s: float | None = Field(None, gt=0)
 
 
 class CameraTamperedOverride(_Override):

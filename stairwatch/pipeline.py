@@ -17,6 +17,7 @@ from alerts.events import EventChange
 from alerts.observation import Observation
 from alerts.params import RuleParams
 from alerts.rules.shed_spots import ShedOccupancy
+from stairwatch.cable_finding import CableFinding, watched_zones
 from streams.frame import Frame
 from vision.bytetrack import ByteTrackConfig
 from vision.detections import Detections
@@ -64,6 +65,8 @@ class CameraPipeline:
         self._tz = tz
         self._tracker = ObjectTracker(tracking)
         self._engine = CameraRuleEngine(camera_id, zones, params, zone_params, tz)
+        trusted = (tracking or ByteTrackConfig()).new_track_threshold
+        self._cables = CableFinding(watched_zones(self.zones, params, self._rules[1]), trusted)
         self._last_model_detections: Detections | None = None
         self._tracked_last_frame = False
         self._wall_offset_s = 0.0
@@ -83,7 +86,9 @@ class CameraPipeline:
                 self._kind_mapper.model_class_names
             )
         self._last_model_detections = detections
-        kinds = self._kind_mapper(detections)
+        # The finder looks at every frame: a cable that settles must be timed even when the
+        # motion gate skips the detector.
+        kinds = self._cables.add_found(frame, self._kind_mapper(detections))
         tracked = self._tracker.update(kinds, frame.steady_ts)
         self._tracked_last_frame = len(tracked) > 0
         self._wall_offset_s = frame.wall_offset_s
@@ -114,6 +119,7 @@ class CameraPipeline:
         params, zone_params = self._rules
         self._tracker = ObjectTracker(self._tracking)
         self._engine = CameraRuleEngine(self.camera_id, self.zones, params, zone_params, self._tz)
+        self._cables.reset()
         self._last_model_detections = None
         self._tracked_last_frame = False
         return changes
