@@ -65,6 +65,9 @@ class LiveSourceConfig:
         ffmpeg_options: FFmpeg options as ``key;value|key;value`` (RTSP and HTTP sources).
         keyframes_only: decode key frames only (the main stream of a camera with a sub-stream:
             evidence pictures, not every frame, for a fraction of the decoding).
+        skip_nonref: leave out pictures no other picture is predicted from (B-frames, where
+            the camera sends them): a low detection rate never needs them, and they are most of
+            the decoding of such a stream. Their packets still reach the packet tap (clips).
         hwaccel: decode on a GPU or Quick Sync where the machine has one (see :class:`HwAccel`),
             falling back to software when it cannot.
     """
@@ -77,6 +80,7 @@ class LiveSourceConfig:
     probe_interval_s: float = 1.0
     ffmpeg_options: str = DEFAULT_FFMPEG_OPTIONS
     keyframes_only: bool = False
+    skip_nonref: bool = False
     hwaccel: HwAccel = HwAccel.NONE
 
     @property
@@ -283,6 +287,8 @@ class LiveSource:
     def _configured(self, stream: av.video.stream.VideoStream) -> av.video.stream.VideoStream:
         if self.config.keyframes_only:
             stream.codec_context.skip_frame = "NONKEY"
+        elif self.config.skip_nonref:
+            stream.codec_context.skip_frame = "NONREF"
         if self._packet_tap is not None:
             self._packet_tap.stream_started(params_of(stream))
         return stream

@@ -86,6 +86,32 @@ def test_packets_reach_the_tap_and_only_taken_frames_are_converted(
     assert len(conversions) == 1  # 50 pictures decoded, one taken and converted
 
 
+@pytest.fixture(scope="module")
+def b_frame_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """2 s of H.264 at 25 fps with two B-frames between reference pictures."""
+    path = tmp_path_factory.mktemp("live") / "b.mp4"
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("libx264", rate=FPS, options={"g": "50", "bf": "2"})
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+        for i in range(2 * FPS):
+            image = np.full((48, 64, 3), 4 * i, np.uint8)
+            out.mux(stream.encode(av.VideoFrame.from_ndarray(image, format="bgr24")))
+        out.mux(stream.encode(None))
+    return path
+
+
+@pytest.mark.parametrize(("skip", "low", "high"), [(False, 50, 100), (True, 10, 40)])
+def test_skipping_non_reference_pictures(
+    b_frame_clip: Path, skip: bool, low: int, high: int
+) -> None:
+    tap = Packets()
+    config = replace(FAST, skip_nonref=skip)
+    with LiveSource(str(b_frame_clip), "cam", config, packet_tap=tap) as source:
+        count = received(source)  # one pass done, the next begun
+    assert low <= count < high
+    assert len(tap.packets) >= 2 * FPS  # the clips still get every packet
+
+
 def test_a_main_stream_beside_a_substream_decodes_key_frames_only(clip: Path) -> None:
     tap = Packets()
     streams = CameraStreams("cam", str(clip), str(clip), FAST, packet_tap=tap)

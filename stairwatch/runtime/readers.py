@@ -78,12 +78,18 @@ def is_live(source: str) -> bool:
     return source_kind(source) is not SourceKind.FILE
 
 
-def live_source_config(stream: StreamConfig) -> LiveSourceConfig:
+# Up to this detection rate (frames/s) a camera's non-reference pictures are not decoded: any
+# usual stream has more reference pictures a second than that (I- and P-frames).
+SKIP_NONREF_MAX_FPS = 5.0
+
+
+def live_source_config(stream: StreamConfig, detect_fps: float) -> LiveSourceConfig:
     return LiveSourceConfig(
         open_timeout_s=stream.open_timeout_s,
         read_timeout_s=stream.read_timeout_s,
         stall_after_s=stream.stall_after_s,
         probe_interval_s=stream.probe_interval_s,
+        skip_nonref=detect_fps <= SKIP_NONREF_MAX_FPS,
         hwaccel=stream.hwaccel,
     )
 

@@ -151,7 +151,7 @@ class Service:
         streams = None
         if is_live(source):
             substream = config.substream.get_secret_value() if config.substream else None
-            live = live_source_config(config.stream)
+            live = live_source_config(config.stream, config.detect_fps)
             streams = CameraStreams(config.id, source, substream, live, packet_tap=clips)
         health = CameraHealth(config.id, _detect_health(streams) if streams else None)
         zones = [zone.to_zone() for zone in config.zones]
