@@ -16,6 +16,7 @@ log = logging.getLogger(__name__)
 CAPACITY_WINDOW_S = 60.0
 CAPACITY_MIN_SHARE = 0.95  # below this share of due detections run, the box is over capacity
 CAPACITY_MIN_DUE = 20  # fewer due detections in the window than this: too few to judge
+CAPACITY_MIN_SPAN_S = 30.0  # judged over at least this long: not on the start's first batches
 
 
 @dataclass(frozen=True)
@@ -43,10 +44,12 @@ class CapacityWatch:
         window_s: float = CAPACITY_WINDOW_S,
         min_share: float = CAPACITY_MIN_SHARE,
         min_due: int = CAPACITY_MIN_DUE,
+        min_span_s: float = CAPACITY_MIN_SPAN_S,
     ):
         self.window_s = window_s
         self.min_share = min_share
         self.min_due = min_due
+        self.min_span_s = min(min_span_s, window_s)
         self._samples: deque[_Sample] = deque()
         self._over = False
 
@@ -94,6 +97,8 @@ class CapacityWatch:
         return due, run
 
     def _over_capacity(self) -> bool:
+        if self._samples[-1].at - self._samples[0].at < self.min_span_s:
+            return False
         due, run = self._totals()
         return due >= self.min_due and run < self.min_share * due
 
