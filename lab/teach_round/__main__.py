@@ -22,11 +22,24 @@ import json
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from lab.teach_round.cameras import Camera, first_week, group_cameras
 from lab.teach_round.summary import summarize_round
 from lab.teach_round.verdicts import SiteEvent, clip_events
+from stairwatch.teach.export import Manifest
+
+
+@dataclass(frozen=True)
+class RoundTaught:
+    """What the first week taught: its events (with verdicts), how many were reviewed, the
+    export's manifest, and the fine-tuned ONNX models made."""
+
+    events: list[SiteEvent]
+    reviewed: int
+    manifest: Manifest
+    models: list[Path]
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -90,18 +103,10 @@ def first_week_events(first_dir: Path, result_json: Path) -> list[SiteEvent]:
     return [e for row in result.per_clip for e in clip_events(row, frames[row.clip])]
 
 
-def main(argv: list[str] | None = None) -> int:
+def teach(args: argparse.Namespace, out: Path, first: list[Camera]) -> RoundTaught:
+    """Steps 2 and 3: the first week's alerts, verdicts, export, fine-tune and ONNX export."""
     from lab.teach_round.site_store import export_first_week
     from stairwatch.evaluation.sidecar import find_clips
-
-    args = parse_args(argv)
-    out: Path = args.out
-    if out.exists() and any(out.iterdir()):
-        raise SystemExit(f"--out {out}: exists and is not empty; choose a new folder")
-    started = time.perf_counter()
-    first, later = split_check_set(args.check_set, args.first_share, args.seed)
-    link_clips(args.check_set, [n for c in first for n in c.clips], out / "first")
-    link_clips(args.check_set, [n for c in later for n in c.clips], out / "later")
 
     first_json = out / "first-bundled.json"
     stairwatch("eval", out / "first", "--model", args.model, "--json", first_json, "--no-progress")
@@ -110,27 +115,10 @@ def main(argv: list[str] | None = None) -> int:
         events, find_clips(out / "first"), first, out / "site-store", out / "site"
     )
     print(f"{len(events)} events, {reviewed} reviewed; exported {manifest.images}", flush=True)
-
     replay = ["--replay", args.replay] if args.replay else []
-    stairwatch(
-        "train",
-        "--model",
-        args.weights,
-        "--data",
-        out / "site" / "data.yaml",
-        *replay,
-        "--epochs",
-        str(args.epochs),
-        "--batch",
-        str(args.batch),
-        "--imgsz",
-        "320",
-        "--workers",
-        "0",
-        "--no-plots",
-        "--out",
-        out / "run",
-    )
+    stairwatch("train", "--model", args.weights, "--data", out / "site" / "data.yaml", *replay,
+               "--epochs", str(args.epochs), "--batch", str(args.batch), "--imgsz", "320",
+               "--workers", "0", "--no-plots", "--out", out / "run")  # fmt: skip
     tuned = out / "site-1.onnx"
     calib: list[str | Path] = (
         ["--int8", "--calib-images", out / "site" / "images" / "train"] if args.int8 else []
@@ -138,25 +126,28 @@ def main(argv: list[str] | None = None) -> int:
     stairwatch(
         "export", out / "run" / "weights" / "best.pt", "--out", tuned, "--imgsz", "320", *calib
     )
-    models = [args.model, tuned, *([tuned.with_name("site-1_int8.onnx")] if args.int8 else [])]
+    models = [tuned, *([tuned.with_name(f"{tuned.stem}_int8.onnx")] if args.int8 else [])]
+    return RoundTaught(events, reviewed, manifest, models)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    out: Path = args.out
+    if out.exists() and any(out.iterdir()):
+        raise SystemExit(f"--out {out}: exists and is not empty; choose a new folder")
+    started = time.perf_counter()
+    first, later = split_check_set(args.check_set, args.first_share, args.seed)
+    link_clips(args.check_set, [n for c in first for n in c.clips], out / "first")
+    link_clips(args.check_set, [n for c in later for n in c.clips], out / "later")
+    taught = teach(args, out, first)
     later_json = out / "later.json"
-    stairwatch(
-        "eval",
-        out / "later",
-        *(a for m in models for a in ("--model", m)),
-        "--json",
-        later_json,
-        "--no-progress",
-    )
-    summary = summarize_round(
-        first=first,
-        later=later,
-        events=events,
-        reviewed=reviewed,
-        manifest=manifest,
-        results_json=later_json,
-        minutes=(time.perf_counter() - started) / 60,
-    )
+    models = [args.model, *taught.models]
+    stairwatch("eval", out / "later", *(a for m in models for a in ("--model", m)),
+               "--json", later_json, "--no-progress")  # fmt: skip
+    summary = summarize_round(first=first, later=later, events=taught.events,
+                              reviewed=taught.reviewed, manifest=taught.manifest,
+                              results_json=later_json,
+                              minutes=(time.perf_counter() - started) / 60)  # fmt: skip
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     print(json.dumps(summary, indent=2))
     return 0
