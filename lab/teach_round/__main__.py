@@ -88,9 +88,16 @@ def link_clips(check_set: Path, clips: list[str], folder: Path) -> None:
 
 
 def split_check_set(check_set: Path, share: float, seed: int) -> tuple[list[Camera], list[Camera]]:
-    manifest = json.loads((check_set / "manifest.json").read_text(encoding="utf-8"))
-    cameras = group_cameras({c["clip"]: c["sources"] for c in manifest["clips"]})
-    first = first_week(cameras, share, seed)
+    """(first week, later weeks) of the check set's cameras; SystemExit naming what is wrong."""
+    listing = check_set / "manifest.json"
+    if not listing.is_file():
+        raise SystemExit(f"--check-set {check_set}: no manifest.json (python -m lab.real_check)")
+    manifest = json.loads(listing.read_text(encoding="utf-8"))
+    try:
+        cameras = group_cameras({c["clip"]: c["sources"] for c in manifest["clips"]})
+        first = first_week(cameras, share, seed)
+    except ValueError as exc:
+        raise SystemExit(f"{listing}: {exc}") from None
     return first, [c for c in cameras if c not in first]
 
 
