@@ -8,7 +8,13 @@ import pytest
 from alerts.events import EventType
 from alerts.reviews import FalseAlarmReason, Verdict
 from lab.teach_round.cameras import Camera, first_week, group_cameras, source_key
-from lab.teach_round.verdicts import Origin, clip_events, false_alarm_reason, nearest_labelled
+from lab.teach_round.verdicts import (
+    Origin,
+    SiteEvent,
+    clip_events,
+    false_alarm_reason,
+    nearest_labelled,
+)
 from stairwatch.evaluation.metrics import ClipResult, PredictedOut, TruthOut
 from stairwatch.evaluation.sidecar import SidecarBox
 from vision.kinds import ObjectKind
@@ -177,3 +183,25 @@ def test_a_false_alarm_names_what_was_there(
     event_type: EventType, kinds: set[ObjectKind], reason: FalseAlarmReason
 ) -> None:
     assert false_alarm_reason(event_type, kinds) is reason
+
+
+@pytest.mark.parametrize(
+    ("clip", "at_s", "camera", "hours"),
+    [("a.mp4", 3.0, "cam1", 0), ("b.mp4", 0.5, "cam1", 1), ("c", 7.0, "cam2", 0)],
+)
+def test_a_cameras_clips_play_an_hour_apart_in_the_first_week(
+    clip: str, at_s: float, camera: str, hours: int
+) -> None:
+    from lab.teach_round.site_store import FIRST_DAY, place
+
+    cameras = [Camera("cam1", ("a", "b")), Camera("cam2", ("c",))]
+    event = SiteEvent(clip, PARKED, "z", at_s, Origin.ALERT, None)
+    placed = place(event, cameras)
+    assert (placed.camera_id, placed.alert_ts) == (camera, FIRST_DAY + hours * 3600 + at_s)
+
+
+def test_a_clip_of_no_first_week_camera_cannot_be_placed() -> None:
+    from lab.teach_round.site_store import place
+
+    with pytest.raises(ValueError, match="no camera"):
+        place(SiteEvent("z.mp4", PARKED, None, 1.0, Origin.ALERT, None), [Camera("c", ("a",))])
