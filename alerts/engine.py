@@ -98,15 +98,7 @@ class CameraRuleEngine:
         spots, self.occupancy = shed_spots.step(s.shed_spots, obs, ctx)
         fire, c7 = smoke_fire.step(s.smoke_fire, obs, ctx)
         self.state = EngineState(
-            parked,
-            elevator,
-            wire,
-            tamper,
-            intrusion,
-            blocked,
-            spots,
-            smoke_fire=fire,
-            last_ts=obs.timestamp,
+            parked, elevator, wire, tamper, intrusion, blocked, spots, fire, obs.timestamp
         )
         return c1 + c2 + c3 + c4 + c5 + c6 + c7
 
@@ -122,14 +114,6 @@ class CameraRuleEngine:
         blocked, c6 = exit_blocked.flush(s.exit_blocked, timestamp)
         fire, c7 = smoke_fire.flush(s.smoke_fire, timestamp)
         self.state = EngineState(
-            parked,
-            elevator,
-            wire,
-            tamper,
-            intrusion,
-            blocked,
-            s.shed_spots,
-            smoke_fire=fire,
-            last_ts=s.last_ts,
+            parked, elevator, wire, tamper, intrusion, blocked, s.shed_spots, fire, s.last_ts
         )
         return c1 + c2 + c3 + c4 + c5 + c6 + c7
