@@ -1,17 +1,21 @@
-"""Evidence clips: frame ring, constant-rate resampling, recordings, H.264 encoding, the store's
-clip files, the recorder on a real store and the dashboard's clip endpoint with byte ranges."""
+"""Evidence clips: frame ring, constant-rate resampling, packet recordings, H.264 encoding, the
+store's clip files, the recorder on a real store fed a camera's packets (pre and post roll,
+privacy masks) and the dashboard's clip endpoint with byte ranges."""
 
 from __future__ import annotations
 
 import os
 import threading
+from fractions import Fraction
 from pathlib import Path
 
 import av
+import av.video.codeccontext
 import cv2
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
+from numpy.typing import NDArray
 
 from alerts.errors import ClipMissing, EventNotFound, StoreError
 from alerts.events import ChangeKind, EventChange, EventRecord, EventType, Severity
@@ -22,12 +26,14 @@ from stairwatch.media import clips as clips_module
 from stairwatch.media.clips import ENCODER_NICENESS, CameraClips, ClipRecorder, ClipSettings
 from stairwatch.media.encode import constant_rate, encode_mp4
 from stairwatch.media.errors import ClipError
-from stairwatch.media.recording import ClipRecording, FinishedClip
+from stairwatch.media.packet_ring import PacketRun
+from stairwatch.media.recording import FinishedClip, PacketRecording
 from stairwatch.media.ring import FrameRing, RingFrame, compress
 from stairwatch.pipeline import PipelineStep
 from stairwatch.runtime.recorder import write_at_once
 from stairwatch.runtime.sink import StoreSink
 from streams.frame import Frame
+from streams.packets import PacketTap, StreamPacket, StreamParams, packet_of
 from tests.media_helpers import CAMERA, camera_frame, clip_bytes, raise_event, scene
 from tests.web import LOCAL
 from vision.detections import Detections
@@ -46,6 +52,39 @@ def decode(path: Path) -> tuple[str, str, int, float]:
         count = sum(1 for _ in container.decode(stream))
         duration = float(stream.duration * stream.time_base) if stream.duration else 0.0
         return stream.codec_context.name, stream.codec_context.pix_fmt or "", count, duration
+
+
+PARAMS_8 = StreamParams("mpeg4", None, 320, 180, Fraction(1, 8))
+
+
+def stream_packet(t: float, key: bool = False) -> StreamPacket:
+    return StreamPacket(b"x", t, key, round(t * 8), round(t * 8))
+
+
+class EncodingCamera:
+    """A camera's source as the clips see it: :func:`scene` encoded as MPEG-4 (a key frame
+    every ``gop`` pictures) and handed over packet by packet, with capture times."""
+
+    def __init__(self, tap: PacketTap, fps: int, gop: int | None = None):
+        self._tap, self._fps = tap, fps
+        self._codec = av.CodecContext.create("mpeg4", "w")
+        assert isinstance(self._codec, av.video.codeccontext.VideoCodecContext)
+        self._codec.width, self._codec.height, self._codec.pix_fmt = 320, 180, "yuv420p"
+        self._codec.time_base, self._codec.framerate = Fraction(1, fps), Fraction(fps)
+        self._codec.gop_size, self._codec.max_b_frames = gop or fps, 0
+        self._t0: float | None = None
+        tap.stream_started(StreamParams("mpeg4", None, 320, 180, Fraction(1, fps)))
+
+    def run(self, start: float, stop: float) -> None:
+        """Pictures taken at ``fps`` from ``start`` up to (without) ``stop``, Unix seconds."""
+        self._t0 = start if self._t0 is None else self._t0
+        first = round((start - self._t0) * self._fps)
+        for index in range(first, round((stop - self._t0) * self._fps)):
+            picture = av.VideoFrame.from_ndarray(scene(index / self._fps), format="bgr24")
+            picture.pts = index
+            for packet in self._codec.encode(picture):
+                at = self._t0 + (packet.pts or 0) / self._fps
+                self._tap.observe_packet(packet_of(packet, at))
 
 
 # -- the ring ------------------------------------------------------------------------------
@@ -125,21 +164,36 @@ def test_constant_rate(timestamps: list[float], fps: float, expected: list[int])
 
 
 @pytest.mark.parametrize(
-    ("offered", "expected_kept", "done"),
+    ("ring", "offered", "expected_kept", "done"),
     [
-        ([4.0, 5.0, 6.0, 10.0, 14.0, 15.0, 16.0], [5.0, 6.0, 10.0, 14.0, 15.0], True),
-        ([5.0, 9.0], [5.0, 9.0], False),  # not yet at alert + post_s
-        ([6.0, 6.0, 5.5, 7.0], [6.0, 7.0], False),  # out of order and repeats are dropped
-        ([16.0], [], True),  # only past the end: done, empty
+        # What the ring held from the key frame before alert - pre_s, then up to alert + post_s.
+        (
+            [(4.0, True), (6.0, False)],
+            [(10.0, True), (15.0, False), (16.0, False)],
+            [4.0, 6.0, 10.0, 15.0],
+            True,
+        ),
+        ([], [(5.0, True), (9.0, False)], [5.0, 9.0], False),  # not yet at alert + post_s
+        ([], [(6.0, False), (7.0, True), (8.0, False)], [7.0, 8.0], False),  # from a key frame
+        ([(4.0, True), (16.0, False)], [(17.0, False)], [4.0, 16.0], True),  # done at once
     ],
 )
-def test_recording_window(offered: list[float], expected_kept: list[float], done: bool) -> None:
-    recording = ClipRecording("e1", "cam", alert_ts=10.0, pre_s=5.0, post_s=5.0)
-    for t in offered:
-        recording.offer(ring_frame(t))
+def test_packet_recording_window(
+    ring: list[tuple[float, bool]],
+    offered: list[tuple[float, bool]],
+    expected_kept: list[float],
+    done: bool,
+) -> None:
+    runs = [PacketRun(PARAMS_8, [stream_packet(t, key) for t, key in ring])] if ring else []
+    recording = PacketRecording("e1", "cam", alert_ts=10.0, pre_s=5.0, post_s=5.0, runs=runs)
+    if not ring:
+        recording.stream_started(PARAMS_8)
+    for t, key in offered:
+        recording.offer(stream_packet(t, key))
     clip = recording.finish()
-    assert [f.timestamp for f in clip.frames] == expected_kept
+    assert [p.timestamp for run in clip.runs for p in run.packets] == expected_kept
     assert recording.done is done and clip.complete is done
+    assert (clip.start_ts, clip.end_ts) == (5.0, 15.0)
 
 
 # -- encoding -------------------------------------------------------------------------------
@@ -217,23 +271,18 @@ def test_missing_clip_file_is_clip_missing(store: EventStore) -> None:
         store.clip_path(event.id)
 
 
-# -- the recorder on a real store -----------------------------------------------------------
-
-
-def feed(clips: CameraClips, start: float, stop: float, fps: float) -> None:
-    for i in range(round((stop - start) * fps)):
-        t = start + i / fps
-        clips.observe(camera_frame(t, i))
+# -- the recorder on a real store, fed the camera's packets -----------------------------------
 
 
 def test_recorder_files_pre_and_post_alert_seconds(store: EventStore) -> None:
     recorder = ClipRecorder(store, ClipSettings(pre_s=5, post_s=5, fps=8))
     clips = recorder.for_camera(CAMERA.id)
     assert recorder.for_camera(CAMERA.id) is clips
-    feed(clips, T0 - 20, T0, fps=25)  # 20 s before the alert: only the last 5 s are wanted
+    camera = EncodingCamera(clips, fps=25)
+    camera.run(T0 - 20, T0)  # 20 s before the alert: only the last 5 s are wanted
     event = raise_event(store, T0)
     clips.event_raised(event.id, T0)
-    feed(clips, T0, T0 + 6, fps=25)
+    camera.run(T0, T0 + 6)
     recorder.wait_idle(60)
     recorder.close()
     assert recorder.clips_filed == 1
@@ -247,7 +296,7 @@ def test_recorder_handles_detection_lagging_past_the_clip(store: EventStore) -> 
     """The reader is 8 s ahead of the detector: the whole clip is in the ring already."""
     recorder = ClipRecorder(store, ClipSettings(pre_s=2, post_s=2, fps=5, lag_s=10))
     clips = recorder.for_camera(CAMERA.id)
-    feed(clips, T0 - 4, T0 + 8, fps=10)
+    EncodingCamera(clips, fps=10).run(T0 - 4, T0 + 8)
     event = raise_event(store, T0)
     clips.event_raised(event.id, T0)
     recorder.wait_idle(60)
@@ -259,17 +308,22 @@ def test_recorder_handles_detection_lagging_past_the_clip(store: EventStore) -> 
 def test_recorder_close_files_clips_cut_short(store: EventStore) -> None:
     recorder = ClipRecorder(store, ClipSettings(pre_s=3, post_s=10, fps=5))
     clips = recorder.for_camera(CAMERA.id)
-    feed(clips, T0 - 3, T0 + 2, fps=5)
+    camera = EncodingCamera(clips, fps=5)
+    camera.run(T0 - 3, T0)
     event = raise_event(store, T0)
     clips.event_raised(event.id, T0)
+    camera.run(T0, T0 + 2)
     never = raise_event(store, T0 + 1, type_=EventType.FLYING_WIRE)
-    recorder.for_camera("other").event_raised(never.id, T0 + 1)  # no frames at all: no clip
+    recorder.for_camera("other").event_raised(never.id, T0 + 1)  # no packets at all: no clip
     recorder.close()
     _, _, _, duration = decode(store.clip_path(event.id))
     assert duration == pytest.approx(5.0, abs=0.3)
     with pytest.raises(ClipMissing):
         store.clip_path(never.id)
-    clips.observe(camera_frame(T0 + 30))  # after close: dropped, no error
+    late = raise_event(store, T0 + 40, type_=EventType.EXIT_BLOCKED)
+    clips.event_raised(late.id, T0 + 40)
+    camera.run(T0 + 39, T0 + 52)  # a clip finished after close: dropped, no error
+    assert recorder.clips_filed == 1
 
 
 def test_clip_of_a_deleted_event_is_dropped(store: EventStore) -> None:
@@ -278,10 +332,30 @@ def test_clip_of_a_deleted_event_is_dropped(store: EventStore) -> None:
     event = raise_event(store, T0)
     store.delete_events([event.id])
     clips.event_raised(event.id, T0)
-    feed(clips, T0, T0 + 2, fps=5)
+    EncodingCamera(clips, fps=5).run(T0, T0 + 2)
     recorder.close()
     assert recorder.clips_filed == 0
     assert not any((store.media_dir / "clips").rglob("*.mp4"))
+
+
+def test_a_clip_hides_the_cameras_privacy_masks(store: EventStore) -> None:
+    def hide(image: NDArray[np.uint8]) -> NDArray[np.uint8]:
+        hidden = image.copy()
+        hidden[:, 160:] = 0  # the right half
+        return hidden
+
+    recorder = ClipRecorder(store, ClipSettings(pre_s=1, post_s=1, fps=5))
+    clips = recorder.for_camera(CAMERA.id, hide)
+    event = raise_event(store, T0)
+    clips.event_raised(event.id, T0)
+    EncodingCamera(clips, fps=5).run(T0 - 1, T0 + 2)
+    recorder.close()
+    with av.open(str(store.clip_path(event.id))) as container:
+        pictures = [f.to_ndarray(format="bgr24") for f in container.decode(video=0)]
+    assert pictures
+    for picture in pictures:
+        assert picture[:, 168:].max() < 30  # black, but for the encoder's noise at the edge
+        assert picture[:, :150].mean() > 60  # the rest as the camera saw it
 
 
 @pytest.mark.skipif(not hasattr(os, "getpriority"), reason="per-thread nice values are Linux's")
@@ -304,22 +378,25 @@ def test_encoder_thread_yields_the_cpu_to_detection(
     clips = recorder.for_camera(CAMERA.id)
     event = raise_event(store, T0)
     clips.event_raised(event.id, T0)
-    feed(clips, T0 - 1, T0 + 2, fps=5)
+    EncodingCamera(clips, fps=5).run(T0 - 1, T0 + 2)
     recorder.close()
     assert recorder.clips_filed == 1
     assert seen == [max(ENCODER_NICENESS, caller)]
     assert niceness() == caller  # only the encoder thread yields
 
 
-def test_finished_clip_callback_sees_frames_in_order() -> None:
+def test_finished_clip_starts_at_a_key_frame_and_covers_its_window() -> None:
     got: list[FinishedClip] = []
     clips = CameraClips("cam", ClipSettings(pre_s=1, post_s=1, fps=4), got.append)
-    feed(clips, 0.0, 1.0, fps=8)
+    camera = EncodingCamera(clips, fps=8, gop=4)
+    camera.run(0.0, 1.0)
     clips.event_raised("e", 1.0)
-    feed(clips, 1.0, 2.5, fps=8)
+    camera.run(1.0, 2.5)
     assert len(got) == 1 and got[0].complete
-    times = [f.timestamp for f in got[0].frames]
-    assert times == sorted(times) and times[0] >= 0.0 and times[-1] <= 2.0
+    (run,) = got[0].runs
+    times = [p.timestamp for p in run.packets]
+    assert run.packets[0].keyframe and times[0] <= got[0].start_ts == 0.0
+    assert times == sorted(times) and times[-1] == 2.0 == got[0].end_ts
 
 
 # -- the sink starts clips ------------------------------------------------------------------
@@ -327,7 +404,8 @@ def test_finished_clip_callback_sees_frames_in_order() -> None:
 
 def test_sink_starts_a_clip_for_each_raised_event(store: EventStore) -> None:
     recorder = ClipRecorder(store, ClipSettings(pre_s=1, post_s=1, fps=5))
-    sink = StoreSink(store, write_at_once, CAMERA, (), clips=recorder.for_camera(CAMERA.id))
+    clips = recorder.for_camera(CAMERA.id)
+    sink = StoreSink(store, write_at_once, CAMERA, (), clips=clips)
     record = EventRecord(
         key="k1",
         camera_id=CAMERA.id,
@@ -339,11 +417,11 @@ def test_sink_starts_a_clip_for_each_raised_event(store: EventStore) -> None:
         start_ts=T0 - 30,
         alert_ts=T0,
     )
-    for i in range(15):  # the sink's frames feed the ring too (no reader tap here)
-        t = T0 - 1 + i / 5
-        frame = camera_frame(t, i)
-        changes = [EventChange(ChangeKind.RAISED, record)] if t == T0 else []
-        sink.handle(frame, _step(frame, changes))
+    camera = EncodingCamera(clips, fps=5)
+    camera.run(T0 - 1, T0)
+    frame = camera_frame(T0)
+    sink.handle(frame, _step(frame, [EventChange(ChangeKind.RAISED, record)]))
+    camera.run(T0, T0 + 1.2)
     recorder.wait_idle(60)
     recorder.close()
     (event,) = store.list_events()

@@ -1,10 +1,12 @@
-"""Evidence clips: per-camera frame rings fed by a tap, and an encoder that files clips.
+"""Evidence clips: per-camera rings of the camera's own compressed packets, fed by its reader,
+and an encoder that files clips.
 
 Wiring (one :class:`ClipRecorder` per service)::
 
     recorder = ClipRecorder(store, ClipSettings())
-    clips = recorder.for_camera(camera_id)     # a FrameTap: the reader calls clips.observe(frame)
-    sink = StoreSink(store, recorder.submit, info, zones, clips=clips)  # calls event_raised
+    clips = recorder.for_camera(camera_id, hide)  # the source's packet tap
+    source = FileSource(path, camera_id, packet_tap=clips)  # or CameraStreams(..., packet_tap=)
+    sink = StoreSink(store, submit, info, zones, clips=clips)  # calls event_raised
     ...
     recorder.close()                           # after the readers stopped: files what is left
 """
@@ -25,10 +27,8 @@ from stairwatch.media.encode import encode_mp4_bytes
 from stairwatch.media.errors import ClipError
 from stairwatch.media.packet_clip import Hide, frames_from_packets
 from stairwatch.media.packet_ring import PacketRing
-from stairwatch.media.recording import ClipRecording, FinishedClip, PacketRecording
-from stairwatch.media.ring import FrameRing, RingFrame, compress
+from stairwatch.media.recording import FinishedClip, PacketRecording
 from stairwatch.media.settings import ClipSettings
-from streams.frame import Frame
 from streams.packets import StreamPacket, StreamParams
 
 log = logging.getLogger(__name__)
@@ -51,14 +51,11 @@ class ClipStats:
 
 
 class CameraClips:
-    """One camera's ring and the clips being gathered. Thread-safe: the reader calls
-    :meth:`observe` (decoded frames) or, where its source hands out compressed packets,
-    :meth:`stream_started` and :meth:`observe_packet`; the inference worker :meth:`event_raised`.
+    """One camera's packet ring and the clips being gathered. Thread-safe: the reader calls
+    :meth:`stream_started` and :meth:`observe_packet` (the source's packet tap, see
+    :class:`~streams.packets.PacketTap`), the recorder thread :meth:`event_raised`.
 
-    Once packets arrive the camera is in packet mode: its own stream is kept (no per-frame
-    work) and decoded frames are ignored. Frames must arrive in capture order; a frame not newer
-    than the last kept one is ignored, so feeding the same camera from both the reader and the
-    sink is harmless.
+    Packets before the first :meth:`stream_started` are ignored: nothing could decode them.
     """
 
     def __init__(
@@ -72,53 +69,22 @@ class CameraClips:
         self.hide = hide  # the camera's privacy masks, for clips made from its packets
         self._settings = settings
         self._on_finished = on_finished
-        self._ring = FrameRing(settings.pre_s + settings.lag_s, settings.fps)
-        self._recordings: list[ClipRecording] = []
-        self._packets: PacketRing | None = None  # packet mode once a stream started
-        self._packet_recordings: list[PacketRecording] = []
+        self._packets = PacketRing(settings.pre_s + settings.lag_s)
+        self._recordings: list[PacketRecording] = []
         self._lock = threading.Lock()
-
-    @property
-    def packet_mode(self) -> bool:
-        return self._packets is not None
 
     def stream_started(self, params: StreamParams) -> None:
         with self._lock:
-            if self._packets is None:
-                s = self._settings
-                self._packets = PacketRing(s.pre_s + s.lag_s)
             self._packets.stream_started(params)
-            for recording in self._packet_recordings:
+            for recording in self._recordings:
                 recording.stream_started(params)
 
     def observe_packet(self, packet: StreamPacket) -> None:
         with self._lock:
-            if self._packets is None:
-                return
             self._packets.push(packet)
-            if not self._packet_recordings:
+            if not self._recordings:
                 return
-            done = [r for r in self._packet_recordings if r.offer(packet)]
-            self._packet_recordings = [r for r in self._packet_recordings if not r.done]
-        for recording in done:
-            self._on_finished(recording.finish())
-
-    def observe(self, frame: Frame) -> None:
-        with self._lock:
-            if self._packets is not None or not self._ring.wants(frame.timestamp):
-                return
-        try:
-            kept = RingFrame(
-                frame.timestamp,
-                compress(frame.image, self._settings.max_width, self._settings.jpeg_quality),
-            )
-        except ClipError as exc:
-            log.warning("camera %s: frame not kept for clips: %s", self.camera_id, exc)
-            return
-        with self._lock:
-            if not self._ring.push(kept):
-                return
-            done = [r for r in self._recordings if r.offer(kept)]
+            done = [r for r in self._recordings if r.offer(packet)]
             self._recordings = [r for r in self._recordings if not r.done]
         for recording in done:
             self._on_finished(recording.finish())
@@ -126,32 +92,19 @@ class CameraClips:
     def event_raised(self, event_id: str, alert_ts: float) -> None:
         """Start the clip of a new event: what the ring holds since ``pre_s`` before the alert,
         then what the reader hands over until ``post_s`` after it."""
+        s = self._settings
         with self._lock:
-            recording = self._start_recording(event_id, alert_ts)
+            runs = self._packets.since(alert_ts - s.pre_s)
+            recording = PacketRecording(event_id, self.camera_id, alert_ts, s.pre_s, s.post_s, runs)
+            if not recording.done:
+                self._recordings.append(recording)
         if recording.done:  # detection lagged the reader by more than post_s
             self._on_finished(recording.finish())
-
-    def _start_recording(self, event_id: str, alert_ts: float) -> ClipRecording | PacketRecording:
-        s = self._settings
-        if self._packets is not None:
-            runs = self._packets.since(alert_ts - s.pre_s)
-            packets = PacketRecording(event_id, self.camera_id, alert_ts, s.pre_s, s.post_s, runs)
-            if not packets.done:
-                self._packet_recordings.append(packets)
-            return packets
-        recording = ClipRecording(event_id, self.camera_id, alert_ts, s.pre_s, s.post_s)
-        for kept in self._ring.since(recording.start_ts):
-            recording.offer(kept)
-        if not recording.done:
-            self._recordings.append(recording)
-        return recording
 
     def flush(self) -> None:
         """Hand over every clip still being gathered, cut short (shutdown, end of a file)."""
         with self._lock:
-            pending: list[ClipRecording | PacketRecording] = [*self._recordings]
-            pending += self._packet_recordings
-            self._recordings, self._packet_recordings = [], []
+            pending, self._recordings = self._recordings, []
         for recording in pending:
             if len(recording):
                 self._on_finished(recording.finish())
@@ -183,9 +136,8 @@ class ClipRecorder:
             )
 
     def for_camera(self, camera_id: str, hide: Hide | None = None) -> CameraClips:
-        """The camera's clips (created on first use): its tap and the sink's hook; ``hide``
-        blacks out its privacy masks in clips made from packets (decoded frames handed to
-        :meth:`CameraClips.observe` must be masked already)."""
+        """The camera's clips (created on first use): its source's packet tap and the sink's
+        hook; ``hide`` blacks out its privacy masks when a clip's packets are decoded."""
         with self._lock:
             if camera_id not in self._cameras:
                 self._cameras[camera_id] = CameraClips(camera_id, self.settings, self._submit, hide)
@@ -222,14 +174,8 @@ class ClipRecorder:
 
     def _file(self, clip: FinishedClip) -> None:
         try:
-            frames = clip.frames
-            if clip.runs:
-                hide = (
-                    self._cameras[clip.camera_id].hide if clip.camera_id in self._cameras else None
-                )
-                frames = tuple(
-                    frames_from_packets(clip.runs, clip.start_ts, clip.end_ts, self.settings, hide)
-                )
+            hide = self._cameras[clip.camera_id].hide if clip.camera_id in self._cameras else None
+            frames = frames_from_packets(clip.runs, clip.start_ts, clip.end_ts, self.settings, hide)
             data = encode_mp4_bytes(frames, self.settings.fps)
             self._store.record_clip(clip.event_id, data)
         except Exception as exc:  # counted for the health report; the encoder goes on

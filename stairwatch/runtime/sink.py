@@ -45,8 +45,7 @@ class StoreSink:
     key; nothing else.
     ``evidence`` picks the picture for a frame's snapshot (the main stream's, where a camera
     detects on a sub-stream); by default the frame itself. With ``clips``, each raised event also
-    starts a clip; the frames seen here feed it too, which only matters when the reader does not
-    tap every frame (the clip then runs at the detection rate). The sheds' spots are sampled
+    starts a clip (of the packets the camera's source hands them). The sheds' spots are sampled
     (:func:`~alerts.occupancy.due_samples`) and the samples written by the recorder too.
     """
 
@@ -107,8 +106,6 @@ class StoreSink:
                 self._store.record_end(event_id, time.time(), NOT_SEEN_AGAIN, self._fence)
 
     def handle(self, frame: Frame, step: PipelineStep) -> None:
-        if self._clips is not None:
-            self._clips.observe(frame)
         if step.sheds:
             self._sample_sheds(step.sheds, frame.timestamp)
         if step.changes:
