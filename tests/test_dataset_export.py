@@ -18,7 +18,7 @@ from stairwatch.cli import main
 from stairwatch.config import Settings
 from stairwatch.evaluation.sidecar import find_clips
 from stairwatch.teach.errors import ExportError
-from stairwatch.teach.export import ExportOptions, export_dataset
+from stairwatch.teach.export import ExportOptions, export_dataset, image_stems
 from stairwatch.teach.labels import event_labels
 from stairwatch.teach.split import Split, Timed, split_events
 from tests.records import parked_record
@@ -131,11 +131,11 @@ def test_export_writes_dataset_clips_and_manifest(store: EventStore, tmp_path: P
     assert manifest.images == {"train": 5, "val": 1}
     data = yaml.safe_load((out / "data.yaml").read_text())
     assert data["names"] == {0: "ebike", 1: "bicycle", 2: "person", 3: "cable"}
-    rows = read_yolo(out / "labels" / "train" / f"{ids[0]}_0.txt", 1, 1)
+    rows = read_yolo(out / "labels" / "train" / "cam-a_20270115T080000.000Z_0.txt", 1, 1)
     assert [(c, [round(v, 3) for v in box]) for c, box in rows] == [
         (0, [0.1, 0.2, 0.3, 0.4]), (2, [0.5, 0.1, 0.7, 0.9])
     ]  # fmt: skip
-    assert (out / "labels" / "train" / f"{ids[1]}_2.txt").read_text() == ""
+    assert (out / "labels" / "train" / "cam-a_20270115T080100.000Z_2.txt").read_text() == ""
     clips = find_clips(out / "clips")  # stairwatch eval reads them as they are
     assert len(clips) == 4
     truth = {c.video.stem: [e.type for e in c.sidecar.events] for c in clips}
@@ -145,7 +145,66 @@ def test_export_writes_dataset_clips_and_manifest(store: EventStore, tmp_path: P
     assert sidecar.zone_params(SETTINGS.rules)["landing"].ebike_parked.dwell_s == 2.0
     assert [c.video.stem for c in find_clips(out / "clips-val")] == [ids[2]]
     saved = json.loads((out / "manifest.json").read_text())
-    assert saved["events"][0]["images"] == [f"images/train/{ids[0]}_0.jpg"]
+    assert saved["events"][0]["images"] == ["images/train/cam-a_20270115T080000.000Z_0.jpg"]
+
+
+def dataset_files(out: Path) -> dict[str, bytes]:
+    """Every file of an exported dataset's images and labels, by path, in name order."""
+    files = sorted(p for p in out.rglob("*") if p.is_file() and p.parts[-3] in ("images", "labels"))
+    return {p.relative_to(out).as_posix(): p.read_bytes() for p in files}
+
+
+def test_the_same_events_always_give_the_same_dataset(tmp_path: Path) -> None:
+    """Image names come from camera and alert time, never from the random event ids, so the
+    order a trainer reads them in is the same however the events' ids fell."""
+    exported = []
+    for run in ("first", "second"):
+        store = EventStore.open(f"sqlite:///{tmp_path / run}.db", tmp_path / run / "media")
+        try:
+            add(store, "cam-b", T0 + 30, WRONG)
+            add(store, "cam-a", T0 + 60, WRONG, frames=2)
+            add(store, "cam-a", T0, CORRECTED)
+            add(store, "cam-a", T0 + 5 * HOUR, CONFIRM)
+            export_dataset(store, SETTINGS, ExportOptions(out=tmp_path / run / "out", gap_s=HOUR))
+        finally:
+            store.close()
+        exported.append(dataset_files(tmp_path / run / "out"))
+    assert exported[0] == exported[1]
+    assert [name for name in exported[0] if name.startswith("images/")] == [
+        "images/train/cam-a_20270115T080000.000Z_0.jpg",
+        "images/train/cam-a_20270115T080100.000Z_0.jpg",
+        "images/train/cam-a_20270115T080100.000Z_1.jpg",
+        "images/train/cam-b_20270115T080030.000Z_0.jpg",
+        "images/val/cam-a_20270115T130000.000Z_0.jpg",
+    ]
+
+
+PARKED, WIRE = EventType.EBIKE_PARKED, EventType.FLYING_WIRE
+
+
+@pytest.mark.parametrize(
+    ("events", "expected"),
+    [
+        ([("cam-a", T0 + 0.0004, PARKED)], ["cam-a_20270115T080000.000Z"]),
+        ([("cam-a", T0 + 59.9996, PARKED)], ["cam-a_20270115T080100.000Z"]),  # to the ms
+        # Two events of a camera at one time: told apart by type, whatever their ids.
+        ([("cam-a", T0, WIRE), ("cam-a", T0, PARKED)],
+         ["cam-a_20270115T080000.000Z-2", "cam-a_20270115T080000.000Z"]),
+        ([("cam-b", T0, PARKED), ("cam-a", T0, PARKED)],
+         ["cam-b_20270115T080000.000Z", "cam-a_20270115T080000.000Z"]),
+    ],
+)  # fmt: skip
+def test_image_stems_name_camera_and_time(
+    store: EventStore, events: list[tuple[str, float, EventType]], expected: list[str]
+) -> None:
+    stored = [
+        store.record_raised(
+            parked_record(f"k{i}", camera, "landing", at, kind), CameraInfo(camera, camera), JPEG
+        )
+        for i, (camera, at, kind) in enumerate(events)
+    ]
+    stems = image_stems(stored)
+    assert [stems[e.id] for e in stored] == expected
 
 
 @pytest.mark.parametrize(

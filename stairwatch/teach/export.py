@@ -4,8 +4,9 @@ evaluation set of its own clips.
 Layout of the folder written::
 
     data.yaml                  path/train/val/names (the bundled model's four classes, in order)
-    images/{train,val}/ID_N.jpg   training frame N of event ID, as the camera saw it
-    labels/{train,val}/ID_N.txt   its YOLO rows (empty: a hard negative)
+    images/{train,val}/CAMERA_TIME_N.jpg   training frame N of the event CAMERA raised at TIME
+                               (UTC, ``20261207T101530.250Z``), as the camera saw it
+    labels/{train,val}/CAMERA_TIME_N.txt   its YOLO rows (empty: a hard negative)
     clips/ID.mp4 + ID.json     every reviewed event's clip with its ground-truth sidecar
     clips-val/                 the same for the validation side only (held out from training)
     manifest.json              what came from which event, and what was skipped and why
@@ -14,8 +15,10 @@ Layout of the folder written::
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -104,8 +107,11 @@ def export_dataset(store: EventStore, settings: Settings, options: ExportOptions
     for side in Split:
         for folder in ("images", "labels"):
             (options.out / folder / side.value).mkdir(parents=True, exist_ok=True)
-    rows = [_export_event(store, settings, options.out, e, labels[e.id], sides.get(e.id))
-            for e in events]  # fmt: skip
+    stems = image_stems(events)
+    rows = [
+        _export_event(store, settings, options.out, e, labels[e.id], sides.get(e.id), stems[e.id])
+        for e in events
+    ]
     _write_data_yaml(options.out)
     manifest = Manifest(
         created_at=time.time(),
@@ -145,12 +151,13 @@ def _export_event(
     event: StoredEvent,
     labels: EventLabels,
     side: Split | None,
+    stem: str,
 ) -> ManifestEvent:
     skipped = [] if labels.skipped is None else [labels.skipped]
     images: list[str] = []
     if side is not None:
         for frame in labels.frames:
-            written = _write_frame(store, out, event.id, frame, side)
+            written = _write_frame(store, out, event.id, f"{stem}_{frame.index}", frame, side)
             images.extend([written] if written else [])
             skipped.extend([] if written else [f"training frame {frame.index} is gone"])
     clip, why_not = (None, None) if side is None else _write_clip(store, settings, out, event, side)
@@ -172,20 +179,46 @@ def _export_event(
 
 
 def _write_frame(
-    store: EventStore, out: Path, event_id: str, frame: FrameLabels, side: Split
+    store: EventStore, out: Path, event_id: str, name: str, frame: FrameLabels, side: Split
 ) -> str | None:
-    """Copy one training frame and write its labels; the image's path relative to ``out``,
-    or None when the frame is gone (retention ran meanwhile)."""
+    """Copy one training frame as ``name`` and write its labels; the image's path relative to
+    ``out``, or None when the frame is gone (retention ran meanwhile)."""
     try:
         source = store.training_frame_path(event_id, frame.index)
     except StoreError:
         return None
-    name = f"{event_id}_{frame.index}"
     image = Path("images") / side.value / f"{name}.jpg"
     shutil.copyfile(source, out / image)
     rows = [yolo_line(KIND_NAMES.index(b.kind.value), b.xyxy, 1, 1) for b in frame.boxes]
     (out / "labels" / side.value / f"{name}.txt").write_text("".join(rows), encoding="utf-8")
     return image.as_posix()
+
+
+def image_stems(events: Sequence[StoredEvent]) -> dict[str, str]:
+    """Event id -> the stem of its images: camera id and alert time (UTC, to the millisecond),
+    ``-2``, ``-3``... for more events of a camera at the same time (ordered by type and zone).
+
+    Never the random event id: trainers read images in name order, so the same events always
+    give the same dataset, and a camera's images sort by time."""
+    stems: dict[str, str] = {}
+    taken: dict[str, int] = {}
+    for event in sorted(
+        events, key=lambda e: (e.camera_id, e.alert_ts, e.type, e.zone or "", e.id)
+    ):
+        base = f"{_safe(event.camera_id)}_{_utc_ms(event.alert_ts)}"
+        taken[base] = taken.get(base, 0) + 1
+        stems[event.id] = base if taken[base] == 1 else f"{base}-{taken[base]}"
+    return stems
+
+
+def _utc_ms(ts: float) -> str:
+    """Unix seconds -> ``20261207T101530.250Z``."""
+    seconds, ms = divmod(round(ts * 1000), 1000)
+    return time.strftime("%Y%m%dT%H%M%S", time.gmtime(seconds)) + f".{ms:03d}Z"
+
+
+def _safe(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]", "-", name)
 
 
 def _write_clip(
