@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import tzinfo
+from typing import Any, Protocol
 
 from alerts.errors import AlertsError
 from alerts.events import EventChange
@@ -45,6 +46,29 @@ class EngineState:
     shed_spots: SpotsState = field(default_factory=SpotsState)
     smoke_fire: SmokeFireState = field(default_factory=SmokeFireState)
     last_ts: float | None = None
+
+
+class EventRule(Protocol):
+    """A rule module that raises events: its state is a field of :class:`EngineState`."""
+
+    def step(
+        self, state: Any, obs: Observation, ctx: RuleContext
+    ) -> tuple[Any, list[EventChange]]: ...
+
+    def flush(self, state: Any, ts: float) -> tuple[Any, list[EventChange]]: ...
+
+
+EVENT_RULES: tuple[tuple[str, EventRule], ...] = (
+    ("ebike_parked", ebike_parked),
+    ("ebike_in_elevator", ebike_in_elevator),
+    ("flying_wire", flying_wire),
+    ("camera_tampered", camera_tampered),
+    ("shed_intrusion", shed_intrusion),
+    ("exit_blocked", exit_blocked),
+    ("smoke_fire", smoke_fire),
+)
+"""The rules that raise events, by their :class:`EngineState` field, in the order their changes
+come out of a step or flush. ``shed_spots`` is stepped apart: it raises no event."""
 
 
 class CameraRuleEngine:
@@ -88,32 +112,20 @@ class CameraRuleEngine:
             raise RuleEngineError(
                 f"{self.camera_id}: time went back from {last} to {obs.timestamp}"
             )
-        s, ctx = self.state, self.context
-        parked, c1 = ebike_parked.step(s.ebike_parked, obs, ctx)
-        elevator, c2 = ebike_in_elevator.step(s.ebike_in_elevator, obs, ctx)
-        wire, c3 = flying_wire.step(s.flying_wire, obs, ctx)
-        tamper, c4 = camera_tampered.step(s.camera_tampered, obs, ctx)
-        intrusion, c5 = shed_intrusion.step(s.shed_intrusion, obs, ctx)
-        blocked, c6 = exit_blocked.step(s.exit_blocked, obs, ctx)
-        spots, self.occupancy = shed_spots.step(s.shed_spots, obs, ctx)
-        fire, c7 = smoke_fire.step(s.smoke_fire, obs, ctx)
-        self.state = EngineState(
-            parked, elevator, wire, tamper, intrusion, blocked, spots, fire, obs.timestamp
-        )
-        return c1 + c2 + c3 + c4 + c5 + c6 + c7
+        states, changes = {}, []
+        for name, rule in EVENT_RULES:
+            states[name], more = rule.step(getattr(self.state, name), obs, self.context)
+            changes += more
+        spots, self.occupancy = shed_spots.step(self.state.shed_spots, obs, self.context)
+        self.state = replace(self.state, **states, shed_spots=spots, last_ts=obs.timestamp)
+        return changes
 
     def flush(self, timestamp: float) -> list[EventChange]:
         """End every open event at ``timestamp`` (end of a clip, shutdown) and forget the objects.
         The learned camera view and the key numbering are kept."""
-        s = self.state
-        parked, c1 = ebike_parked.flush(s.ebike_parked, timestamp)
-        elevator, c2 = ebike_in_elevator.flush(s.ebike_in_elevator, timestamp)
-        wire, c3 = flying_wire.flush(s.flying_wire, timestamp)
-        tamper, c4 = camera_tampered.flush(s.camera_tampered, timestamp)
-        intrusion, c5 = shed_intrusion.flush(s.shed_intrusion, timestamp)
-        blocked, c6 = exit_blocked.flush(s.exit_blocked, timestamp)
-        fire, c7 = smoke_fire.flush(s.smoke_fire, timestamp)
-        self.state = EngineState(
-            parked, elevator, wire, tamper, intrusion, blocked, s.shed_spots, fire, s.last_ts
-        )
-        return c1 + c2 + c3 + c4 + c5 + c6 + c7
+        states, changes = {}, []
+        for name, rule in EVENT_RULES:
+            states[name], more = rule.flush(getattr(self.state, name), timestamp)
+            changes += more
+        self.state = replace(self.state, **states)
+        return changes

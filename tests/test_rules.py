@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import cv2
 import numpy as np
 import pytest
 
-from alerts.engine import CameraRuleEngine, RuleEngineError
+from alerts.engine import EVENT_RULES, CameraRuleEngine, EngineState, RuleEngineError
 from alerts.events import ChangeKind, EventChange, EventType, Severity
 from alerts.observation import Observation
 from alerts.params import RuleParams, RuleParamsOverride
@@ -611,3 +611,11 @@ def test_through_the_tracker_with_flicker_and_a_passer_by() -> None:
     assert kinds(changes)["updated"] <= 2
     (raised,) = [c.event for _, c in changes if c.kind is ChangeKind.RAISED]
     assert raised.start_ts <= 1.5 and raised.alert_ts <= 62.0
+
+
+def test_the_engine_steps_and_flushes_every_rule_that_raises_events() -> None:
+    """A rule's state added to EngineState but not to EVENT_RULES would never run."""
+    apart = {"shed_spots", "last_ts"}  # stepped on its own (no events); the engine's clock
+    assert [name for name, _ in EVENT_RULES] == [
+        f.name for f in fields(EngineState) if f.name not in apart
+    ]
