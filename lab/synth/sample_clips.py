@@ -70,7 +70,25 @@ TOP_DOWN_RULES = SHORT_RULES.model_copy(
 
 
 def _walk(name: str, *keys: tuple[float, float, float], look: int = 0) -> Actor:
+    """A person through ``keys`` (t, u, v)."""
     return Actor(name, ActorKind.PERSON, tuple(Waypoint(*k) for k in keys), look_seed=look)
+
+
+def _ride(
+    name: str, kind: ActorKind, *keys: tuple[float, float, float], body: EbikeBody | None = None
+) -> Actor:
+    """A vehicle (wheeled by whoever pushes it) through ``keys`` (t, u, v)."""
+    return Actor(name, kind, tuple(Waypoint(*k) for k in keys), body=body)
+
+
+def _no_parking(name: str) -> ZonePlan:
+    """A no-parking zone over the whole visible floor."""
+    return ZonePlan(name, ZoneKind.NO_PARKING, FloorArea(-0.1, 1.1, -0.02, 1.6))
+
+
+def _clock(day: int, hour: int, minute: int) -> int:
+    """Seconds since 2023-01-01 of ``hour:minute`` on its ``day``-th day: a clip's clock."""
+    return day * _DAY + hour * 3600 + minute * 60
 
 
 def _prop(name: str, u: float, v: float, look: int, yaw: float = 0.0) -> Actor:
@@ -83,15 +101,13 @@ def _prop(name: str, u: float, v: float, look: int, yaw: float = 0.0) -> Actor:
 def stairwell_parked() -> Storyboard:
     """A person wheels an e-bike onto the landing, parks it (at rest from 6 s), walks away;
     a neighbour comes by later; the bike stays."""
-    bike = Actor(
+    bike = _ride(
         "ebike",
         ActorKind.EBIKE,
-        (
-            Waypoint(3.5, 0.3, 1.9),
-            Waypoint(4.8, 0.35, 0.75),
-            Waypoint(6.0, 0.66, 0.3),
-            Waypoint(40.0, 0.66, 0.3),
-        ),
+        (3.5, 0.3, 1.9),
+        (4.8, 0.35, 0.75),
+        (6.0, 0.66, 0.3),
+        (40.0, 0.66, 0.3),
         body=EbikeBody.SCOOTER,
     )
     return Storyboard(
@@ -113,9 +129,9 @@ def stairwell_parked() -> Storyboard:
             ),
         ),
         pushes=(Push("owner", "ebike", 3.5, 6.0, side=-1.0),),
-        zones=(ZonePlan("landing", ZoneKind.NO_PARKING, FloorArea(-0.1, 1.1, -0.02, 1.6)),),
+        zones=(_no_parking("landing"),),
         rules=SHORT_RULES,
-        clock_start=500 * _DAY + 9 * 3600 + 12 * 60,
+        clock_start=_clock(500, 9, 12),
         camera_label="B3-4F",
     )
 
@@ -123,15 +139,13 @@ def stairwell_parked() -> Storyboard:
 def corridor_passing() -> Storyboard:
     """An e-bike comes out of a door at the far end and is wheeled toward the camera and out
     of view without stopping; a neighbour walks the other way, into that door."""
-    bike = Actor(
+    bike = _ride(
         "ebike",
         ActorKind.EBIKE,
-        (
-            Waypoint(1.0, 1.02, 0.06),
-            Waypoint(2.5, 0.7, 0.1),
-            Waypoint(8.0, 0.55, 0.75),
-            Waypoint(10.5, 0.5, 1.9),
-        ),
+        (1.0, 1.02, 0.06),
+        (2.5, 0.7, 0.1),
+        (8.0, 0.55, 0.75),
+        (10.5, 0.5, 1.9),
         body=EbikeBody.MOPED,
     )
     return Storyboard(
@@ -155,9 +169,9 @@ def corridor_passing() -> Storyboard:
         ),
         pushes=(Push("rider", "ebike", 1.0, 10.5, side=1.0),),
         doorways=(Doorway("left", 0.42), Doorway("right", 0.06)),
-        zones=(ZonePlan("corridor", ZoneKind.NO_PARKING, FloorArea(-0.1, 1.1, -0.02, 1.6)),),
+        zones=(_no_parking("corridor"),),
         rules=SHORT_RULES,
-        clock_start=420 * _DAY + 18 * 3600 + 5 * 60,
+        clock_start=_clock(420, 18, 5),
         camera_label="B1-2F",
     )
 
@@ -199,13 +213,13 @@ def elevator_entry() -> Storyboard:
     bike = Actor(
         "ebike", ActorKind.EBIKE, _in_and_out((5.0, 20.0), (0.42, 0.42)), body=EbikeBody.SCOOTER
     )
-    return _lift_ride(bike, 8, 610 * _DAY + 7 * 3600 + 41 * 60, "LIFT-1")
+    return _lift_ride(bike, 8, _clock(610, 7, 41), "LIFT-1")
 
 
 def elevator_bicycle() -> Storyboard:
     """Hard negative: the same with a plain bicycle."""
     bicycle = Actor("bicycle", ActorKind.BICYCLE, _in_and_out((5.0, 20.0), (0.45, 0.4)))
-    return _lift_ride(bicycle, 13, 612 * _DAY + 17 * 3600 + 3 * 60, "LIFT-2")
+    return _lift_ride(bicycle, 13, _clock(612, 17, 3), "LIFT-2")
 
 
 def facade_cable() -> Storyboard:
@@ -241,7 +255,7 @@ def facade_cable() -> Storyboard:
             ),
         ),
         rules=SHORT_RULES,
-        clock_start=700 * _DAY + 16 * 3600 + 30 * 60,
+        clock_start=_clock(700, 16, 30),
         camera_label="YARD-E",
     )
 
@@ -280,9 +294,9 @@ def corridor_cable() -> Storyboard:
         ),
         cables=(cable,),
         doorways=(Doorway("left", 0.35),),
-        zones=(ZonePlan("corridor", ZoneKind.NO_PARKING, FloorArea(-0.1, 1.1, -0.02, 1.6)),),
+        zones=(_no_parking("corridor"),),
         rules=SHORT_RULES,
-        clock_start=650 * _DAY + 23 * 3600 + 38 * 60,
+        clock_start=_clock(650, 23, 38),
         camera_label="B2-6F",
     )
 
@@ -290,21 +304,17 @@ def corridor_cable() -> Storyboard:
 def people_only() -> Storyboard:
     """Hard negatives: people walking, a parent who stops with a stroller for 12 s, a
     wheelchair pushed through. No e-bike."""
-    stroller = Actor(
+    stroller = _ride(
         "stroller",
         ActorKind.STROLLER,
-        (
-            Waypoint(6.0, -0.05, 0.3),
-            Waypoint(7.5, 0.35, 0.4),
-            Waypoint(10.0, 0.45, 0.7),
-            Waypoint(22.0, 0.45, 0.7),
-            Waypoint(25.0, 0.4, 1.9),
-        ),
+        (6.0, -0.05, 0.3),
+        (7.5, 0.35, 0.4),
+        (10.0, 0.45, 0.7),
+        (22.0, 0.45, 0.7),
+        (25.0, 0.4, 1.9),
     )
-    wheelchair = Actor(
-        "wheelchair",
-        ActorKind.WHEELCHAIR,
-        (Waypoint(27.0, 0.7, 1.9), Waypoint(33.5, 0.25, 0.35), Waypoint(34.5, -0.05, 0.3)),
+    wheelchair = _ride(
+        "wheelchair", ActorKind.WHEELCHAIR, (27.0, 0.7, 1.9), (33.5, 0.25, 0.35), (34.5, -0.05, 0.3)
     )
     return Storyboard(
         scene=SceneKind.CORRIDOR,
@@ -326,9 +336,9 @@ def people_only() -> Storyboard:
             Push("helper", "wheelchair", 27.0, 34.5),
         ),
         doorways=(Doorway("left", 0.3),),
-        zones=(ZonePlan("hallway", ZoneKind.NO_PARKING, FloorArea(-0.1, 1.1, -0.02, 1.6)),),
+        zones=(_no_parking("hallway"),),
         rules=SHORT_RULES,
-        clock_start=455 * _DAY + 15 * 3600 + 20 * 60,
+        clock_start=_clock(455, 15, 20),
         camera_label="B5-1F",
     )
 
@@ -370,7 +380,7 @@ def shed_night() -> Storyboard:
             ),
         ),
         rules=SHED_RULES,
-        clock_start=640 * _DAY + 1 * 3600 + 14 * 60,
+        clock_start=_clock(640, 1, 14),
         camera_label="SHED-2",
     )
 
@@ -379,10 +389,8 @@ def exit_blocked() -> Storyboard:
     """A corridor that is the building's escape route: a neighbour wheels a bicycle out of a
     door, leaves it across the aisle (at rest from 6 s) and goes back in; someone else waits in
     the aisle for 16 s (people are no obstruction); the bicycle stays."""
-    bicycle = Actor(
-        "bicycle",
-        ActorKind.BICYCLE,
-        (Waypoint(2.0, -0.05, 0.72), Waypoint(6.0, 0.45, 0.75), Waypoint(40.0, 0.45, 0.75)),
+    bicycle = _ride(
+        "bicycle", ActorKind.BICYCLE, (2.0, -0.05, 0.72), (6.0, 0.45, 0.75), (40.0, 0.45, 0.75)
     )
     return Storyboard(
         scene=SceneKind.CORRIDOR,
@@ -405,7 +413,7 @@ def exit_blocked() -> Storyboard:
         doorways=(Doorway("left", 0.72),),
         zones=(ZonePlan("aisle", ZoneKind.EXIT, FloorArea(-0.1, 1.1, 0.45, 1.2)),),
         rules=SHED_RULES,
-        clock_start=660 * _DAY + 20 * 3600 + 2 * 60,
+        clock_start=_clock(660, 20, 2),
         camera_label="B4-1F",
     )
 
