@@ -13,10 +13,9 @@ from lab.synth.shapes import (
     ObjectRender,
     Primitive,
     Prism,
-    Projector,
     Tube,
     Wheel,
-    render_group,
+    draw_model,
 )
 from lab.synth.specs import PersonPose, PersonSpec, StrollerSpec, WheelchairSpec
 
@@ -174,33 +173,4 @@ def draw_person(
     facing: Facing,
 ) -> ObjectRender:
     """Draw a person standing on ``anchor_xy``; ``height_px`` is the person's full height."""
-    model = person_model(spec)
-    return render_group(image, (model,), Projector(anchor_xy, height_px / model.height_m, facing))[
-        0
-    ]
-
-
-def draw_stroller(
-    image: np.ndarray,
-    spec: StrollerSpec,
-    anchor_xy: tuple[float, float],
-    height_px: float,
-    facing: Facing,
-) -> ObjectRender:
-    model = stroller_model(spec)
-    return render_group(image, (model,), Projector(anchor_xy, height_px / model.height_m, facing))[
-        0
-    ]
-
-
-def draw_wheelchair(
-    image: np.ndarray,
-    spec: WheelchairSpec,
-    anchor_xy: tuple[float, float],
-    height_px: float,
-    facing: Facing,
-) -> ObjectRender:
-    model = wheelchair_model(spec)
-    return render_group(image, (model,), Projector(anchor_xy, height_px / model.height_m, facing))[
-        0
-    ]
+    return draw_model(image, person_model(spec), anchor_xy, height_px, facing)

@@ -307,6 +307,20 @@ def draw_shadow(image: np.ndarray, model: Model, proj: Projector, strength: floa
     roi[:] = np.rint(roi * (1.0 - strength * mask[..., None])).astype(np.uint8)
 
 
+def draw_model(
+    image: np.ndarray,
+    model: Model,
+    anchor_xy: tuple[float, float],
+    height_px: float,
+    facing: Facing,
+) -> ObjectRender:
+    """Draw one model standing on ``anchor_xy`` (pixels), ``height_px`` tall."""
+    (render,) = render_group(
+        image, (model,), Projector(anchor_xy, height_px / model.height_m, facing)
+    )
+    return render
+
+
 def render_group(
     image: np.ndarray, models: tuple[Model, ...], proj: Projector
 ) -> tuple[ObjectRender, ...]:

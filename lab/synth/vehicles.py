@@ -19,6 +19,7 @@ from lab.synth.shapes import (
     Projector,
     Tube,
     Wheel,
+    draw_model,
     render_group,
 )
 from lab.synth.specs import BicycleSpec, EbikeBody, EbikeSpec
@@ -314,6 +315,4 @@ def draw_bicycle(
     height_px: float,
     facing: Facing,
 ) -> ObjectRender:
-    model = bicycle_model(spec)
-    proj = Projector(anchor_xy, height_px / model.height_m, facing)
-    return render_group(image, (model,), proj)[0]
+    return draw_model(image, bicycle_model(spec), anchor_xy, height_px, facing)
