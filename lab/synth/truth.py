@@ -260,34 +260,40 @@ def _intrusions(frames: Sequence[FrameTruth], ctx: EventContext) -> list[TruthEv
             (t, z if closed_for_s(t, UTC, p.closed_hours) is not None else None)
             for t, z in _membership(frames, name, zones, p.anchor, ctx)
         ]
-        for zone, start, end in _runs(seen, 1.0 / ctx.fps, ctx.duration_s):
-            if end - start >= p.min_s:
-                out.append(TruthEvent(EventType.SHED_INTRUSION, zone, start, end))
+        out += _stays(seen, p.min_s, EventType.SHED_INTRUSION, ctx)
     return out
 
 
 def _in_elevator(frames: Sequence[FrameTruth], ctx: EventContext) -> list[TruthEvent]:
+    p = ctx.params.ebike_in_elevator
     zones = _zones(ctx, ZoneKind.ELEVATOR)
-    min_s = ctx.params.ebike_in_elevator.min_s
     out = []
     for name in ctx.ebike_tracks:
-        seen = _membership(frames, name, zones, ctx.params.ebike_in_elevator.anchor, ctx)
-        for zone, start, end in _runs(seen, 1.0 / ctx.fps, ctx.duration_s):
-            if end - start >= min_s:
-                out.append(TruthEvent(EventType.EBIKE_IN_ELEVATOR, zone, start, end))
+        seen = _membership(frames, name, zones, p.anchor, ctx)
+        out += _stays(seen, p.min_s, EventType.EBIKE_IN_ELEVATOR, ctx)
     return out
 
 
 def _wires(frames: Sequence[FrameTruth], ctx: EventContext) -> list[TruthEvent]:
+    p = ctx.params.flying_wire
     zones = _zones(ctx, ZoneKind.CABLE_WATCH, ZoneKind.NO_PARKING)
-    persist = ctx.params.flying_wire.persist_s
     out = []
     for name in ctx.cables:
-        seen = _membership(frames, name, zones, ctx.params.flying_wire.anchor, ctx)
-        for zone, start, end in _runs(seen, 1.0 / ctx.fps, ctx.duration_s):
-            if end - start >= persist:
-                out.append(TruthEvent(EventType.FLYING_WIRE, zone, start, end))
+        seen = _membership(frames, name, zones, p.anchor, ctx)
+        out += _stays(seen, p.persist_s, EventType.FLYING_WIRE, ctx)
     return out
+
+
+def _stays(
+    seen: list[tuple[float, str | None]], min_s: float, event_type: EventType, ctx: EventContext
+) -> list[TruthEvent]:
+    """An event of each run of ``seen`` (see :func:`_membership`) in one zone for ``min_s`` s
+    or more."""
+    return [
+        TruthEvent(event_type, zone, start, end)
+        for zone, start, end in _runs(seen, 1.0 / ctx.fps, ctx.duration_s)
+        if end - start >= min_s
+    ]
 
 
 def _fires(ctx: EventContext) -> list[TruthEvent]:
