@@ -169,26 +169,9 @@ def _stamp(img: np.ndarray, spec: CameraSpec) -> None:
     h, w = img.shape[:2]
     scale = w / 900
     org = (int(w * 0.03), int(h * 0.07)) if t % 3 else (int(w * 0.5), int(h * 0.95))
-    cv2.putText(
-        img,
-        text,
-        org,
-        cv2.FONT_HERSHEY_SIMPLEX,
-        scale,
-        (0, 0, 0),
-        max(1, int(3 * scale)),
-        cv2.LINE_AA,
-    )
-    cv2.putText(
-        img,
-        text,
-        org,
-        cv2.FONT_HERSHEY_SIMPLEX,
-        scale,
-        (235, 235, 235),
-        max(1, int(1.5 * scale)),
-        cv2.LINE_AA,
-    )
+    for color, stroke in (((0, 0, 0), 3.0), ((235, 235, 235), 1.5)):  # outline, then the text
+        thickness = max(1, int(stroke * scale))
+        cv2.putText(img, text, org, cv2.FONT_HERSHEY_SIMPLEX, scale, color, thickness, cv2.LINE_AA)
     if t % 2:
         cv2.putText(
             img,
