@@ -1,1 +1,2 @@
-"""Evidence clips (a ring of recent frames per camera, MP4 encoding) and the retention job."""
+"""Evidence clips (a ring of each camera's recent compressed packets, MP4 encoding) and the
+retention job."""
