@@ -6,6 +6,7 @@ libx264 / mp4v files read by the real file source."""
 from __future__ import annotations
 
 import io
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -15,17 +16,21 @@ import pytest
 from numpy.typing import NDArray
 
 from alerts.store import EventStore
-from stairwatch.media.clips import ClipRecorder
+from stairwatch.media.clips import CameraClips, ClipRecorder
 from stairwatch.media.h264 import H264Error, annexb_units, avc_config, length_prefixed_units
 from stairwatch.media.packet_clip import mp4_from_packets
+from stairwatch.media.recording import FinishedClip
 from stairwatch.media.remux import RemuxUnsupported, remux_mp4_bytes
 from stairwatch.media.settings import ClipSettings
 from stairwatch.runtime.clip_metrics import ClipCollector
 from streams.file_source import FileSource
+from streams.live_source import LiveSource, LiveSourceConfig
 from tests.clip_sources import frame_number, recorded_clip, write_h264_clip
 from tests.media_helpers import raise_event, write_clip
+from tests.rtsp_server import ServerProcess, free_port, unavailable_reason
 
 FPS = 10
+LIVE = LiveSourceConfig(open_timeout_s=5.0, read_timeout_s=5.0, ffmpeg_options="rtsp_transport;tcp")
 T0 = 1_765_000_000.0  # the recorder test's camera starts then (Unix seconds)
 
 
@@ -166,6 +171,33 @@ def test_the_recorder_copies_unmasked_clips_and_counts_both(tmp_path: Path) -> N
     assert metrics[("stairwatch_clips_filed_total", ("remux",))] == 1.0
     assert metrics[("stairwatch_clips_filed_total", ("reencode",))] == 1.0
     assert metrics[("stairwatch_clips_failed_total", ())] == 0.0
+
+
+@pytest.mark.rtsp
+def test_a_live_rtsp_cameras_clip_is_copied() -> None:
+    """RTSP delivers start-code H.264 with its parameter sets out of band (the SDP)."""
+    reason = unavailable_reason()
+    if reason is not None:
+        pytest.skip(f"no RTSP test server: {reason}")
+    settings = ClipSettings(pre_s=1.0, post_s=1.0)
+    finished: list[FinishedClip] = []
+    clips = CameraClips("cam", settings, finished.append)
+    with (
+        ServerProcess(free_port(), fps=FPS, keyint=5) as server,
+        LiveSource(server.url, "cam", LIVE, packet_tap=clips) as source,
+    ):
+        assert source.wait(15.0) is not None
+        time.sleep(2.0)
+        clips.event_raised("event-1", time.time() - 0.5)
+        deadline = time.monotonic() + 15.0
+        while not finished and time.monotonic() < deadline:
+            time.sleep(0.1)
+    (clip,) = finished
+    made = mp4_from_packets(clip.runs, clip.start_ts, clip.end_ts, settings)
+    assert made.remuxed
+    _, _, pictures = decoded(made.data)
+    assert len(pictures) == made.frames >= 2 * FPS
+    assert pictures[0].key_frame and pictures[0].time == 0.0
 
 
 @pytest.mark.parametrize(
