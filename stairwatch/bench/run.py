@@ -182,7 +182,7 @@ def _still(
     found = detector.detect(list(clip.stills))
     counts = [len(mapper(detections)) for detections in found]
     image = clip.stills[counts.index(min(counts))]
-    path = still_clip(image, work / f"{clip.name}_still.mp4", options.fmt.fps, seed=index)
+    path = still_clip(image, work / f"{clip.name}_still.mp4", options.fmt, seed=index)
     return BenchClip(f"{clip.name}-still", path, clip.zones, clip.rules, (image,), min(counts))
 
 
@@ -271,6 +271,7 @@ def _run_service(
         time.sleep(HANDOFF_GRACE_S)  # alerts raised at the very end are still handed over
         alerts.stop()
         store.close()
+    clips = service.clips.stats() if service.clips is not None else None
     latencies = _Latencies(
         stored=alerts.stored_latencies()[stored_before:],
         handed=alerts.channel.latencies()[handed_before:],
@@ -291,6 +292,8 @@ def _run_service(
             "reader_cores_per_camera": (
                 None if readers is None else round(readers / run.cameras, 5)
             ),
+            "clips_filed": clips.filed if clips else None,
+            "clips_remuxed": clips.remuxed if clips else None,
         }
     )
 
@@ -470,6 +473,7 @@ def _result(
         width=options.fmt.width,
         height=options.fmt.height,
         source_fps=options.fmt.fps,
+        source_codec=options.fmt.codec,
         detect_fps=options.detect_fps,
         raw_fps_batch1=raw1,
         raw_fps=raw,
