@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import av
@@ -19,6 +20,7 @@ from alerts.store import EventStore
 from stairwatch.media.clips import CameraClips, ClipRecorder
 from stairwatch.media.h264 import H264Error, annexb_units, avc_config, length_prefixed_units
 from stairwatch.media.packet_clip import mp4_from_packets
+from stairwatch.media.packet_ring import PacketRun
 from stairwatch.media.recording import FinishedClip
 from stairwatch.media.remux import RemuxUnsupported, remux_mp4_bytes
 from stairwatch.media.settings import ClipSettings
@@ -98,6 +100,20 @@ def test_the_clip_lasts_as_long_as_its_pictures(tmp_path: Path) -> None:
     assert remuxed.frames == 26
     assert remuxed.duration_s == pytest.approx(2.6)
     assert remuxed_duration(remuxed.data) == pytest.approx(2.6, abs=0.01)
+
+
+def test_a_key_frame_without_a_time_is_skipped_to_the_next(tmp_path: Path) -> None:
+    """An RTSP session's very first packet has no presentation time: the clip starts at the
+    next key frame instead of falling back to encoding."""
+    source = write_h264_clip(tmp_path / "cam.mp4", fps=FPS, gop=10)
+    clip = recorded_clip(source, 3.5, ClipSettings(pre_s=1.0, post_s=1.0))
+    run = clip.runs[0]
+    untimed = replace(run.packets[0], pts=None, dts=None)
+    runs = [PacketRun(run.params, [untimed, *run.packets[1:]]), *clip.runs[1:]]
+    remuxed = remux_mp4_bytes(runs, clip.end_ts)
+    _, _, pictures = decoded(remuxed.data)
+    assert [frame_number(p) for p in pictures] == list(range(30, 46))
+    assert pictures[0].key_frame and pictures[0].time == 0.0
 
 
 def h264(tmp_path: Path) -> Path:

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import partial
-from itertools import pairwise
+from itertools import pairwise, takewhile
 from pathlib import Path
 
 import av
@@ -95,32 +95,42 @@ def _one_stream(runs: Sequence[PacketRun]) -> StreamParams:
 
 
 def _timeline(runs: Sequence[PacketRun], end_ts: float) -> list[_Sample]:
-    """Every run's packets on one clock from the first key frame (0), a later run (a reconnect,
-    a file's next loop) placed by its capture time; decoding times strictly increasing."""
-    origin = runs[0].packets[0].timestamp
+    """Every run's packets on one clock from its first timed key frame (0 for the first run), a
+    later run (a reconnect, a file's next loop) placed by its capture time; decoding times
+    strictly increasing. Packets of a run before its first key frame with a presentation time
+    are left out (an RTSP session's very first packet has none)."""
     samples: list[_Sample] = []
+    origin: float | None = None
     for run in runs:
-        first = run.packets[0]
-        if not first.keyframe or first.pts is None:
-            raise RemuxUnsupported("a run does not start at a timed key frame")
-        taken = []
-        for packet in run.packets:
-            if packet.timestamp > end_ts:  # later packets in decoding order may refer to it
-                break
-            taken.append(packet)
-        ticks = [_ticks(p, first.pts, run.params.time_base) for p in taken]
-        offset = round((first.timestamp - origin) * TICKS_PER_S)
-        if samples and ticks:  # never back in time, whatever the capture clock did
+        timed = _from_timed_key(run.packets)
+        if timed is None:
+            continue
+        origin_pts, packets = timed
+        taken = list(takewhile(lambda p: p.timestamp <= end_ts, packets))
+        if not taken:  # the run starts after the clip's end
+            break
+        origin = taken[0].timestamp if origin is None else origin
+        ticks = [_ticks(p, origin_pts, run.params.time_base) for p in taken]
+        offset = round((taken[0].timestamp - origin) * TICKS_PER_S)
+        if samples:  # never back in time, whatever the capture clock did
             offset = max(offset, samples[-1].dts + 1 - ticks[0][1])
         for packet, (pts, dts) in zip(taken, ticks, strict=True):
             samples.append(_Sample(packet, offset + pts, offset + dts))
-        if len(taken) < len(run.packets):
+        if len(taken) < len(packets):  # later packets in decoding order may refer to the next
             break
     if not samples:
-        raise RemuxUnsupported("no packet before the clip's end")
+        raise RemuxUnsupported("no timed key frame before the clip's end")
     if any(b.dts <= a.dts for a, b in pairwise(samples)):
         raise RemuxUnsupported("the packets' decoding times do not increase")
     return samples
+
+
+def _from_timed_key(packets: list[StreamPacket]) -> tuple[int, list[StreamPacket]] | None:
+    """The first key frame with a presentation time, its pts, and the packets from it on."""
+    for index, packet in enumerate(packets):
+        if packet.keyframe and packet.pts is not None:
+            return packet.pts, packets[index:]
+    return None
 
 
 def _ticks(packet: StreamPacket, origin_pts: int, time_base: Fraction) -> tuple[int, int]:
