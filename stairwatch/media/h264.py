@@ -8,7 +8,6 @@ from dataclasses import dataclass
 
 START_CODE = b"\x00\x00\x01"
 SPS = 7  # nal_unit_type of a sequence parameter set
-PPS = 8
 
 
 class H264Error(Exception):

@@ -32,7 +32,7 @@ from stairwatch.media.h264 import (
 from stairwatch.media.packet_ring import PacketRun
 from streams.packets import StreamPacket, StreamParams
 
-PLAYABLE_PROFILES = {66: "Baseline", 77: "Main", 100: "High"}
+PLAYABLE_PROFILES = frozenset({66, 77, 100})  # Baseline, Main, High (profile_idc)
 TICKS_PER_S = 90_000  # the clip's time base, as RTP's for video
 DEFAULT_FRAME_S = 0.1  # how long a lone picture shows
 
@@ -82,16 +82,13 @@ def _one_stream(runs: Sequence[PacketRun]) -> StreamParams:
     params = runs[0].params
     if params.codec != "h264":
         raise RemuxUnsupported(f"{params.codec} is not copied into clips (browsers play H.264)")
-    for run in runs[1:]:
-        p = run.params
-        if (p.codec, p.extradata, p.width, p.height) != (
-            params.codec,
-            params.extradata,
-            params.width,
-            params.height,
-        ):
-            raise RemuxUnsupported("the stream's parameters changed within the clip")
+    if any(_shape(run.params) != _shape(params) for run in runs[1:]):
+        raise RemuxUnsupported("the stream's parameters changed within the clip")
     return params
+
+
+def _shape(params: StreamParams) -> tuple[str, bytes | None, int, int]:
+    return params.codec, params.extradata, params.width, params.height
 
 
 def _timeline(runs: Sequence[PacketRun], end_ts: float) -> list[_Sample]:

@@ -7,7 +7,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 class ClipSettings(BaseModel):
     """Each event gets a clip from ``pre_s`` before its alert to ``post_s`` after it, made of
-    the frames the camera's reader saw (at most ``fps`` a second), not only the detected ones."""
+    the frames the camera's reader saw (at most ``fps`` a second), not only the detected ones;
+    with ``remux``, the camera's own H.264 from the key frame at or before ``pre_s``."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
