@@ -81,17 +81,21 @@ def test_bench_writes_every_key(tmp_path: Path, clips: Path, capsys: pytest.Capt
     assert result["due_ratio_min_camera"] == service["due_ratio_min_camera"]
     assert service["reader_cores_per_camera"] >= 0 and service["still_cameras"] == 0
     assert service["status_p95_ms"] > 0
+    assert result["source_codec"] == "h264" and service["clips_filed"] >= 0
     assert "model alone" in capsys.readouterr().out
 
 
-def test_bench_mixes_still_and_moving_cameras(tmp_path: Path, clips: Path) -> None:
+@pytest.mark.parametrize("codec", ["h264", "mpeg4"])
+def test_bench_mixes_still_and_moving_cameras(tmp_path: Path, clips: Path, codec: str) -> None:
     model = ultralytics_constant_model(tmp_path / "empty.onnx", [], [], [], ["ebike", "person"])
     out = tmp_path / "bench.json"
     options = "--cameras 4 --still-share 0.75 --phases service --seconds 3 --no-progress"
-    options += " --width 160 --height 120 --fps 10"
+    options += f" --width 160 --height 120 --fps 10 --codec {codec}"
     argv = ["bench", "--model", str(model), "--clips", str(clips), "--json", str(out)]
     assert main([*argv, *options.split()]) == 0
-    service = json.loads(out.read_text())["service"]
+    result = json.loads(out.read_text())
+    assert result["source_codec"] == codec
+    service = result["service"]
     assert service["still_cameras"] == 3
     assert service["detections_skipped"] > 0  # the still cameras' frames skip the detector
 

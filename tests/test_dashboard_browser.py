@@ -25,7 +25,10 @@ from alerts.store import EventStore
 from dashboard.app import create_app
 from dashboard.auth import Role, hash_password
 from dashboard.schemas import DashboardSettings, DashboardUser
+from stairwatch.media.packet_clip import mp4_from_packets
+from stairwatch.media.settings import ClipSettings
 from tests.camera_fakes import Cameras
+from tests.clip_sources import recorded_clip, write_h264_clip
 from tests.media_helpers import CAMERA, clip_bytes, raise_event, scene
 from tests.records import parked_record
 from tests.web import serving
@@ -202,6 +205,29 @@ def test_the_clip_plays_in_the_browser(page: Any, site: Site, tmp_path: Path) ->
     shot = tmp_path / "dashboard.png"
     page.screenshot(path=str(shot), full_page=True)
     assert shot.stat().st_size > 10_000
+
+
+def test_a_clip_copied_from_the_cameras_packets_plays(
+    browser: Any, store: EventStore, tmp_path: Path
+) -> None:
+    """The camera's own H.264 copied into the clip (no encoder ran) plays from the dashboard."""
+    settings = ClipSettings(pre_s=1.0, post_s=1.0)
+    source = write_h264_clip(tmp_path / "cam.mp4", fps=10, gop=10)
+    clip = recorded_clip(source, 3.5, settings)
+    made = mp4_from_packets(clip.runs, clip.start_ts, clip.end_ts, settings)
+    assert made.remuxed
+    event_id = raise_event(store, time.time() - 60).id
+    store.record_clip(event_id, made.data)
+    card = f'article.event[data-id="{event_id}"]'
+    with _browser_page(browser, "en-GB") as page, serving(create_app(store)) as base:
+        page.goto(f"{base}/?lang=en")
+        page.click(f"{card} details.clip summary")
+        video = page.locator(f"{card} video")
+        video.evaluate("v => { v.muted = true; return v.play(); }")
+        page.wait_for_function("v => v.currentTime >= 1.0", arg=video.element_handle())
+        width, duration, error = video.evaluate("v => [v.videoWidth, v.duration, v.error]")
+    assert (width, error) == (160, None)
+    assert duration == pytest.approx(2.6, abs=0.15)
 
 
 def test_sign_in_act_as_yourself_and_sign_out(browser: Any, store: EventStore) -> None:

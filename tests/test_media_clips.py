@@ -8,6 +8,7 @@ import os
 import threading
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import av
 import av.video.codeccontext
@@ -26,6 +27,7 @@ from stairwatch.media import clips as clips_module
 from stairwatch.media.clips import ENCODER_NICENESS, CameraClips, ClipRecorder, ClipSettings
 from stairwatch.media.encode import constant_rate, encode_mp4
 from stairwatch.media.errors import ClipError
+from stairwatch.media.packet_clip import PacketClipMp4
 from stairwatch.media.packet_ring import PacketRun
 from stairwatch.media.recording import FinishedClip, PacketRecording
 from stairwatch.media.ring import FrameRing, RingFrame, compress
@@ -367,13 +369,13 @@ def test_encoder_thread_yields_the_cpu_to_detection(
 
     caller = niceness()
     seen: list[int] = []
-    real_encode = clips_module.encode_mp4_bytes
+    real_make = clips_module.mp4_from_packets
 
-    def encode(frames: list[RingFrame], fps: float) -> bytes:
+    def make(*args: Any, **kwargs: Any) -> PacketClipMp4:
         seen.append(niceness())
-        return real_encode(frames, fps)
+        return real_make(*args, **kwargs)
 
-    monkeypatch.setattr(clips_module, "encode_mp4_bytes", encode)
+    monkeypatch.setattr(clips_module, "mp4_from_packets", make)
     recorder = ClipRecorder(store, ClipSettings(pre_s=1, post_s=1, fps=5))
     clips = recorder.for_camera(CAMERA.id)
     event = raise_event(store, T0)

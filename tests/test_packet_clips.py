@@ -10,16 +10,14 @@ import av
 import numpy as np
 import pytest
 
-from stairwatch.media.clips import CameraClips
 from stairwatch.media.encode import encode_mp4_bytes
 from stairwatch.media.errors import ClipError
 from stairwatch.media.packet_clip import frames_from_packets
 from stairwatch.media.packet_ring import PacketRing
-from stairwatch.media.recording import FinishedClip
 from stairwatch.media.settings import ClipSettings
 from streams.errors import SourceReadError
-from streams.file_source import FileSource
 from streams.packets import StreamPacket, StreamParams, decode_packets, packet_of, params_of
+from tests.clip_sources import recorded_clip
 from tests.media_helpers import noise, write_clip
 
 PARAMS = StreamParams("mpeg4", None, 64, 48, Fraction(1, 10))
@@ -87,21 +85,6 @@ def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
     base = noise(160, 96).astype(np.int16)
     frames = (np.clip(base + i, 0, 255).astype(np.uint8) for i in range(60))
     return write_clip(path, frames, fps=10)
-
-
-def recorded_clip(path: Path, alert_ts: float, settings: ClipSettings) -> FinishedClip:
-    finished: list[FinishedClip] = []
-    clips = CameraClips("cam", settings, finished.append)
-    source = FileSource(path, "cam", loop=True, start_time=0.0, sample_fps=2, packet_tap=clips)
-    with source:
-        for frame in source:
-            if frame.timestamp >= alert_ts:
-                clips.event_raised("event-1", alert_ts)
-                break
-        for _ in source:
-            if finished:
-                break
-    return finished[0]
 
 
 @pytest.mark.parametrize(

@@ -161,6 +161,9 @@ def test_rtsp_camera_online_events_offline_and_back(
         assert (metric(client, 'stairwatch_camera_detections_run_total{camera="stairs"}') or 0) > 0
         assert (metric(client, "stairwatch_inference_batch_size_count") or 0) > 0
         assert metric(client, 'stairwatch_events_raised_total{type="ebike_parked"}') == 1.0
+        copied = 'stairwatch_clips_filed_total{path="remux"}'  # H.264 and no privacy mask
+        wait_for("the event's clip copied", lambda: (metric(client, copied) or 0) >= 1)
+        assert metric(client, 'stairwatch_clips_filed_total{path="reencode"}') == 0.0
 
         server.kill()
         offline = wait_for(

@@ -64,6 +64,12 @@ class ServiceRun(_Frozen):
     cores_by_thread: dict[str, float] | None = None
     mean_batch: float | None = None  # frames per detector call (the model alone runs full ones)
     reader_cores_per_camera: float | None = None  # the reader threads' cores over the cameras
+    # Event clips filed during the run and of them copied from the cameras' own H.264 rather
+    # than decoded and encoded again (None without clips); the clip encoder thread's CPU
+    # milliseconds per clip filed.
+    clips_filed: int | None = None
+    clips_remuxed: int | None = None
+    clip_encoder_ms_per_clip: float | None = None
 
 
 class BenchResult(_Frozen):
@@ -77,6 +83,7 @@ class BenchResult(_Frozen):
     width: int
     height: int
     source_fps: int
+    source_codec: str = "h264"  # the cameras' stream (--codec)
     detect_fps: float
     raw_fps_batch1: float | None
     raw_fps: float | None  # at ``batch``
@@ -138,6 +145,11 @@ def format_summary(result: BenchResult) -> str:
             busy = ", ".join(f"{name} {cores:.2f}" for name, cores in run.cores_by_thread.items())
             per_camera = _fmt(run.reader_cores_per_camera, ".4f")
             lines.append(f"  cores busy by thread: {busy}; readers per camera {per_camera}")
+        if run.clips_filed is not None:
+            lines.append(
+                f"  clips filed {run.clips_filed}, {run.clips_remuxed} of them copied; clip "
+                f"encoder {_fmt(run.clip_encoder_ms_per_clip, '.1f')} ms of CPU a clip"
+            )
     lines.append(
         f"pipeline {_fmt(result.pipeline_fps, '.1f')} det/s saturated, model alone "
         f"{_fmt(result.raw_fps_at_saturation, '.1f')} fps around it: "

@@ -39,6 +39,7 @@ from stairwatch.config import (
     Settings,
     StorageConfig,
 )
+from stairwatch.media.clips import ClipStats
 from stairwatch.runtime.health import HealthSnapshot
 from stairwatch.runtime.service import Service
 from stairwatch.runtime.status import ServiceCameraStatuses
@@ -182,7 +183,7 @@ def _still(
     found = detector.detect(list(clip.stills))
     counts = [len(mapper(detections)) for detections in found]
     image = clip.stills[counts.index(min(counts))]
-    path = still_clip(image, work / f"{clip.name}_still.mp4", options.fmt.fps, seed=index)
+    path = still_clip(image, work / f"{clip.name}_still.mp4", options.fmt, seed=index)
     return BenchClip(f"{clip.name}-still", path, clip.zones, clip.rules, (image,), min(counts))
 
 
@@ -252,6 +253,7 @@ def _run_service(
     try:
         _tick(service, warmup, f"{scene.name} warm-up", options.progress)
         before, rss_start = service.health(), rss_mb()
+        clips_start = _clip_stats(service)
         service.worker.frame_ages_s.clear()
         batches_before = service.worker.batches
         stored_before = len(alerts.stored_latencies())
@@ -263,6 +265,7 @@ def _run_service(
         elapsed, steal = time.monotonic() - started, steal_ratio(ticks_start, cpu_ticks())
         cpu_end = read_cpu()
         after, rss_end = service.health(), rss_mb()
+        clips = _clip_counts(clips_start, _clip_stats(service))
         capacity = any(p.subject == "capacity" for p in service.problems())
         ages = sorted(service.worker.frame_ages_s)
         batches = service.worker.batches - batches_before
@@ -291,8 +294,31 @@ def _run_service(
             "reader_cores_per_camera": (
                 None if readers is None else round(readers / run.cameras, 5)
             ),
+            "clips_filed": clips[0] if clips else None,
+            "clips_remuxed": clips[1] if clips else None,
+            "clip_encoder_ms_per_clip": _ms_per_clip(cores, elapsed, clips),
         }
     )
+
+
+def _clip_stats(service: Service) -> ClipStats | None:
+    return service.clips.stats() if service.clips is not None else None
+
+
+def _clip_counts(start: ClipStats | None, end: ClipStats | None) -> tuple[int, int] | None:
+    """Clips filed between two readings, and of them copied (remuxed)."""
+    if start is None or end is None:
+        return None
+    return end.filed - start.filed, end.remuxed - start.remuxed
+
+
+def _ms_per_clip(
+    cores: dict[str, float] | None, seconds: float, clips: tuple[int, int] | None
+) -> float | None:
+    """CPU milliseconds the clip encoder thread spent per clip filed."""
+    if not cores or "clip-encoder" not in cores or not clips or clips[0] == 0:
+        return None
+    return round(cores["clip-encoder"] * seconds * 1000.0 / clips[0], 1)
 
 
 @dataclass(frozen=True)
@@ -470,6 +496,7 @@ def _result(
         width=options.fmt.width,
         height=options.fmt.height,
         source_fps=options.fmt.fps,
+        source_codec=options.fmt.codec,
         detect_fps=options.detect_fps,
         raw_fps_batch1=raw1,
         raw_fps=raw,

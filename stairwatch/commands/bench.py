@@ -52,6 +52,13 @@ def register(sub: Any) -> None:
     p.add_argument("--height", type=int, default=360)
     p.add_argument("--fps", type=int, default=15, help="camera frame rate (default 15)")
     p.add_argument(
+        "--codec",
+        choices=("h264", "mpeg4"),
+        default="h264",
+        help="the cameras' stream: h264 as IP cameras send it (a key frame every 2 s, no "
+        "B-frames; default) or mpeg4 (MPEG-4 Part 2, the bench's cameras before 2026-12-07)",
+    )
+    p.add_argument(
         "--phases",
         default=",".join(PHASES),
         help=f"comma-separated subset of {','.join(PHASES)} (default: all)",
@@ -143,7 +150,7 @@ def run(args: argparse.Namespace) -> int:
         max_wait_ms=args.max_wait_ms,
         workers=inference.worker_count(cores, args.cameras),
         threads=inference.threads_per_call(cores, args.cameras),
-        fmt=ClipFormat(args.width, args.height, args.fps),
+        fmt=ClipFormat(args.width, args.height, args.fps, codec=args.codec),
         class_map=class_map,
         phases=frozenset(phases),
         rtsp=args.rtsp,

@@ -23,9 +23,8 @@ from dataclasses import dataclass
 
 from alerts.errors import StoreError
 from alerts.store import EventStore
-from stairwatch.media.encode import encode_mp4_bytes
 from stairwatch.media.errors import ClipError
-from stairwatch.media.packet_clip import Hide, frames_from_packets
+from stairwatch.media.packet_clip import Hide, PacketClipMp4, mp4_from_packets
 from stairwatch.media.packet_ring import PacketRing
 from stairwatch.media.recording import FinishedClip, PacketRecording
 from stairwatch.media.settings import ClipSettings
@@ -48,6 +47,7 @@ class ClipStats:
     filed: int
     failed: int
     last_error: str | None
+    remuxed: int = 0  # of the filed: the camera's own H.264 copied, not encoded again
 
 
 class CameraClips:
@@ -126,13 +126,19 @@ class ClipRecorder:
         self.clips_filed = 0
         self._failed = 0
         self._last_error: str | None = None
+        self._remuxed = 0
 
     def stats(self) -> ClipStats:
         now = time.monotonic()
         with self._lock:
             oldest = min(self._pending.values(), default=now)
             return ClipStats(
-                len(self._pending), now - oldest, self.clips_filed, self._failed, self._last_error
+                len(self._pending),
+                now - oldest,
+                self.clips_filed,
+                self._failed,
+                self._last_error,
+                self._remuxed,
             )
 
     def for_camera(self, camera_id: str, hide: Hide | None = None) -> CameraClips:
@@ -174,10 +180,8 @@ class ClipRecorder:
 
     def _file(self, clip: FinishedClip) -> None:
         try:
-            hide = self._cameras[clip.camera_id].hide if clip.camera_id in self._cameras else None
-            frames = frames_from_packets(clip.runs, clip.start_ts, clip.end_ts, self.settings, hide)
-            data = encode_mp4_bytes(frames, self.settings.fps)
-            self._store.record_clip(clip.event_id, data)
+            made = self._mp4(clip)
+            self._store.record_clip(clip.event_id, made.data)
         except Exception as exc:  # counted for the health report; the encoder goes on
             expected = isinstance(exc, ClipError | StoreError)
             log.error("clip of event %s not kept: %s", clip.event_id, exc, exc_info=not expected)
@@ -186,13 +190,20 @@ class ClipRecorder:
                 self._last_error = str(exc) if expected else f"{type(exc).__name__}: {exc}"
             return
         self.clips_filed += 1
+        self._remuxed += made.remuxed
         log.info(
-            "clip of event %s: %d frames, %d kB%s",
+            "clip of event %s: %d frames, %d kB, %s%s",
             clip.event_id,
-            len(frames),
-            len(data) // 1024,
+            made.frames,
+            len(made.data) // 1024,
+            "copied" if made.remuxed else "encoded",
             "" if clip.complete else " (cut short)",
         )
+
+    def _mp4(self, clip: FinishedClip) -> PacketClipMp4:
+        camera = self._cameras.get(clip.camera_id)
+        hide = camera.hide if camera is not None else None
+        return mp4_from_packets(clip.runs, clip.start_ts, clip.end_ts, self.settings, hide)
 
 
 def _yield_cpu() -> None:

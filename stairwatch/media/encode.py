@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import av
@@ -70,10 +70,16 @@ def encode_mp4(frames: Sequence[RingFrame], fps: float, path: Path) -> None:
 
 
 def encode_mp4_bytes(frames: Sequence[RingFrame], fps: float) -> bytes:
-    """:func:`encode_mp4` into memory (the muxer needs a real file to move the index first)."""
+    """:func:`encode_mp4` into memory."""
+    return mp4_via_file(lambda path: encode_mp4(frames, fps, path))
+
+
+def mp4_via_file(write: Callable[[Path], None]) -> bytes:
+    """What ``write`` writes to a temporary MP4 file (the muxer needs a real file to move the
+    index first)."""
     with tempfile.TemporaryDirectory(prefix="stairwatch-clip-") as tmp:
         path = Path(tmp) / "clip.mp4"
-        encode_mp4(frames, fps, path)
+        write(path)
         return path.read_bytes()
 
 

@@ -28,6 +28,7 @@ from stairwatch.media.clips import ClipRecorder
 from stairwatch.pipeline import CameraPipeline
 from stairwatch.runtime.adopt import Adoptions
 from stairwatch.runtime.capacity import CameraRate, CapacityWatch
+from stairwatch.runtime.clip_metrics import ClipCollector
 from stairwatch.runtime.health import CameraHealth, HealthSnapshot
 from stairwatch.runtime.metrics import RuntimeMetrics
 from stairwatch.runtime.offline import OfflineWatch, placeholder_image
@@ -115,6 +116,8 @@ class Service:
         self._on_raised = on_raised
         self._mapper = KindMapper(model_class_names, settings.model.kind_map())
         self.clips = ClipRecorder(store, settings.clips) if settings.clips.enabled else None
+        if self.clips is not None:
+            self.metrics.registry.register(ClipCollector(self.clips.stats))
         self._cameras = {c.id: self._camera(c, None) for c in settings.cameras}
         for camera in self._cameras.values():
             camera.active = not fleet
