@@ -1,0 +1,278 @@
+"""Why did ``stairwatch eval`` miss an event or raise a false alarm: the detector or the rules?
+
+Reads the ``--json`` of an eval run, runs the detector again on each clip with a miss or a false
+alarm (every frame at ``--detect-fps``, scores down to ``--floor``, no tracking) and prints one
+row per miss and false alarm:
+
+- a miss: the best score of the event's object kind (``ebike`` for the e-bike rules, ``cable``
+  for ``flying_wire``, ``person`` for ``shed_intrusion``) among boxes whose centre or bottom
+  centre lies in the event's zone, over the event's time. Below ``--confidence``: the detector
+  never found it; at or above: it did, and the tracker or rule lost it.
+- a false alarm: the best box of that kind in the alert's zone within a second of the alert, how
+  many seconds a box of that kind stayed at that place at or above ``--confidence``, and the
+  best box of another kind overlapping it (a person taken for an e-bike shows up here).
+
+Usage::
+
+    stairwatch eval CLIPS --json eval.json
+    python -m stairwatch.tools.explain_eval eval.json CLIPS [--model M] [--confidence 0.35]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
+
+from alerts.events import EventType
+from stairwatch.assets import default_model_path
+from stairwatch.commands.eval import parse_class_map
+from stairwatch.evaluation.sidecar import LabeledClip, find_clips
+from streams.file_source import FileSource
+from vision.bytetrack import box_iou
+from vision.detector import Detector, load_detector
+from vision.kinds import KindMapper, ObjectKind
+from vision.zones import Zone, points_in_polygon
+
+KIND_OF: dict[EventType, ObjectKind] = {
+    EventType.EBIKE_PARKED: ObjectKind.EBIKE,
+    EventType.EBIKE_IN_ELEVATOR: ObjectKind.EBIKE,
+    EventType.FLYING_WIRE: ObjectKind.CABLE,
+    EventType.SHED_INTRUSION: ObjectKind.PERSON,
+}
+"""The detector's kind each event type is about; types missing here are not explained."""
+
+NEAR_ALERT_S = 1.0  # a false alarm's object is looked for this close to its alert
+SAME_PLACE_IOU = 0.3  # boxes overlapping this much are the same object at the same place
+
+
+@dataclass(frozen=True)
+class FrameBoxes:
+    """One frame's detections: ``xyxy`` (N, 4) normalized to the frame, ``score`` (N,),
+    ``kind`` (N,) the :class:`ObjectKind` values."""
+
+    t: float
+    xyxy: NDArray[np.float64]
+    score: NDArray[np.float32]
+    kind: NDArray[np.str_]
+
+
+@dataclass(frozen=True)
+class Question:
+    """A miss (``start_s``..``end_s``) or a false alarm (alerted at ``start_s`` = ``end_s``)."""
+
+    clip: str
+    outcome: str  # "miss" or "false alarm"
+    type: EventType
+    zone: str | None
+    start_s: float
+    end_s: float
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What the detector saw for a :class:`Question`. Scores are None where no box was found.
+
+    ``best``: the best score of the kind in the zone over the question's time; ``lasted_s``
+    (false alarms): seconds that object stayed at or above the confidence; ``other``: the best
+    other kind overlapping it, as ``(kind, score, IoU)``."""
+
+    question: Question
+    kind: ObjectKind | None
+    best: float | None
+    lasted_s: float = 0.0
+    other: tuple[str, float, float] | None = None
+
+    def verdict(self, confidence: float) -> str:
+        if self.kind is None:
+            return "no detector kind for this type"
+        if self.question.outcome == "miss":
+            if self.best is None or self.best < confidence:
+                return "detector: never at the confidence"
+            return "tracking or rule: the detector found it"
+        if self.other is not None and self.other[1] >= (self.best or 0.0):
+            return f"taken for a {self.kind.value}: a {self.other[0]} scores higher there"
+        return f"the detector saw a {self.kind.value} there"
+
+
+def questions_from(eval_json: dict) -> list[Question]:
+    """Every miss and false alarm in an eval's ``--json`` output (``per_clip``)."""
+    out = []
+    for clip in eval_json.get("per_clip", []):
+        for t in clip["truth"]:
+            if not t["matched"]:
+                out.append(
+                    Question(
+                        clip["clip"],
+                        "miss",
+                        EventType(t["type"]),
+                        t["zone"],
+                        t["start_s"],
+                        t["end_s"],
+                    )
+                )
+        for p in clip["predicted"]:
+            if not p["matched"]:
+                a = p["alert_s"]
+                out.append(
+                    Question(clip["clip"], "false alarm", EventType(p["type"]), p["zone"], a, a)
+                )
+    return out
+
+
+def frame_boxes(
+    clip: LabeledClip, detector: Detector, mapper: KindMapper, detect_fps: float
+) -> list[FrameBoxes]:
+    """The detector's boxes on every frame of ``clip`` sampled at ``detect_fps``."""
+    frames = []
+    with FileSource(
+        clip.video, clip.name, realtime=False, loop=False, start_time=0.0, sample_fps=detect_fps
+    ) as source:
+        for frame in source:
+            found = mapper(detector.detect([frame.image])[0])
+            scale = np.array([frame.width, frame.height] * 2, np.float64)
+            kinds = np.array([found.class_names[int(c)] for c in found.class_id], np.str_)
+            frames.append(FrameBoxes(frame.position_s, found.xyxy / scale, found.confidence, kinds))
+    return frames
+
+
+def in_zone(xyxy: NDArray[np.float64], zone: Zone | None) -> NDArray[np.bool_]:
+    """(N,) whether each normalized box has its centre or its bottom centre in ``zone`` (None:
+    the whole frame)."""
+    if zone is None:
+        return np.ones(len(xyxy), bool)
+    cx = (xyxy[:, 0] + xyxy[:, 2]) / 2
+    centre = np.stack([cx, (xyxy[:, 1] + xyxy[:, 3]) / 2], axis=1)
+    bottom = np.stack([cx, xyxy[:, 3]], axis=1)
+    polygon = np.asarray(zone.polygon, np.float64)
+    return points_in_polygon(centre, polygon) | points_in_polygon(bottom, polygon)
+
+
+def answer(
+    question: Question,
+    frames: Sequence[FrameBoxes],
+    zones: dict[str, Zone],
+    confidence: float,
+    frame_step_s: float,
+) -> Answer:
+    """See the module doc. ``frame_step_s``: seconds between ``frames``."""
+    kind = KIND_OF.get(question.type)
+    if kind is None:
+        return Answer(question, None, None)
+    zone = zones.get(question.zone) if question.zone is not None else None
+    slack = NEAR_ALERT_S if question.outcome == "false alarm" else frame_step_s / 2
+    best: tuple[float, float, NDArray[np.float64]] | None = None  # score, t, box
+    for f in frames:
+        if not question.start_s - slack <= f.t <= question.end_s + slack:
+            continue
+        rows = np.flatnonzero((f.kind == kind.value) & in_zone(f.xyxy, zone))
+        for r in rows:
+            if best is None or f.score[r] > best[0]:
+                best = (float(f.score[r]), f.t, f.xyxy[r])
+    if best is None:
+        return Answer(question, kind, None)
+    if question.outcome == "miss":
+        return Answer(question, kind, round(best[0], 3))
+    _, at, box = best
+    lasted = frame_step_s * sum(_holds(f, kind, box, confidence) for f in frames)
+    other = _best_other(next(f for f in frames if f.t == at), kind, box)
+    return Answer(question, kind, round(best[0], 3), round(lasted, 1), other)
+
+
+def _holds(f: FrameBoxes, kind: ObjectKind, box: NDArray[np.float64], confidence: float) -> bool:
+    rows = (f.kind == kind.value) & (f.score >= np.float32(confidence))
+    return bool(rows.any() and box_iou(box[None], f.xyxy[rows]).max() >= SAME_PLACE_IOU)
+
+
+def _best_other(
+    f: FrameBoxes, kind: ObjectKind, box: NDArray[np.float64]
+) -> tuple[str, float, float] | None:
+    rows = np.flatnonzero(f.kind != kind.value)
+    if len(rows) == 0:
+        return None
+    overlap = box_iou(box[None], f.xyxy[rows])[0]
+    near = [
+        (float(f.score[r]), float(o), str(f.kind[r]))
+        for r, o in zip(rows, overlap, strict=True)
+        if o >= SAME_PLACE_IOU
+    ]
+    if not near:
+        return None
+    score, iou, name = max(near)
+    return name, round(score, 3), round(iou, 2)
+
+
+def format_answers(answers: Sequence[Answer], confidence: float) -> str:
+    lines = [f"{'clip':44} {'outcome':11} {'type':18} {'at s':>11} {'best':>5} {'lasted':>6}  why"]
+    for a in answers:
+        q = a.question
+        at = f"{q.start_s:g}" if q.start_s == q.end_s else f"{q.start_s:g}-{q.end_s:g}"
+        best = "-" if a.best is None else f"{a.best:.2f}"
+        lasted = f"{a.lasted_s:g}" if q.outcome == "false alarm" else ""
+        why = a.verdict(confidence)
+        if a.other is not None:
+            why += f" ({a.other[0]} {a.other[1]:.2f}, IoU {a.other[2]:.2f})"
+        head = f"{q.clip[:44]:44} {q.outcome:11} {q.type.value:18} {at:>11}"
+        lines.append(f"{head} {best:>5} {lasted:>6}  {why}")
+    return "\n".join(lines)
+
+
+def explain(
+    eval_json: dict,
+    clips_dir: Path,
+    detector: Detector,
+    confidence: float,
+    detect_fps: float = 2.0,
+    class_map: dict[ObjectKind, tuple[str, ...]] | None = None,
+) -> list[Answer]:
+    """An :class:`Answer` for every miss and false alarm of ``eval_json``, clip by clip.
+    ``class_map``: the model's class names for each kind, as ``stairwatch eval --map``."""
+    questions = questions_from(eval_json)
+    clips = {c.name: c for c in find_clips(clips_dir)}
+    mapper = KindMapper(detector.class_names, class_map or {})
+    answers = []
+    for name in dict.fromkeys(q.clip for q in questions):
+        clip = clips[name]
+        frames = frame_boxes(clip, detector, mapper, detect_fps)
+        zones = {z.name: z for z in clip.sidecar.to_zones()}
+        answers += [
+            answer(q, frames, zones, confidence, 1.0 / detect_fps)
+            for q in questions
+            if q.clip == name
+        ]
+    return answers
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("eval_json", type=Path, help="the --json of a stairwatch eval run")
+    p.add_argument("clips_dir", type=Path, help="the clips that run scored")
+    p.add_argument("--model", type=Path, default=default_model_path())
+    p.add_argument("--labels", type=Path, default=None, help="class names file (YOLOX exports)")
+    p.add_argument("--confidence", type=float, default=0.35, help="model.confidence of that run")
+    p.add_argument("--floor", type=float, default=0.05, help="lowest score looked at")
+    p.add_argument("--detect-fps", type=float, default=2.0)
+    p.add_argument("--map", action="append", default=[], metavar="KIND=NAME[,NAME...]")
+    args = p.parse_args(argv)
+    try:
+        eval_json = json.loads(args.eval_json.read_text())
+        class_map = {ObjectKind(k): v for k, v in parse_class_map(args.map).items()}
+    except (OSError, ValueError) as exc:
+        print(f"explain_eval: {exc}", file=sys.stderr)
+        return 2
+    detector = load_detector(args.model, args.labels, confidence=args.floor)
+    answers = explain(
+        eval_json, args.clips_dir, detector, args.confidence, args.detect_fps, class_map
+    )
+    print(format_answers(answers, args.confidence))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
