@@ -57,7 +57,13 @@ def false_alarm(at: float = 2.0, kind: EventType = EventType.EBIKE_IN_ELEVATOR) 
     ("question", "seen", "best", "lasted", "verdict"),
     [
         (miss(), frames((2.0, "ebike", 0.2, IN_LIFT)), 0.2, 0.0, "detector: never"),
-        (miss(), frames((2.0, "ebike", 0.6, IN_LIFT)), 0.6, 0.0, "tracking or rule"),
+        (
+            miss(),
+            frames((2.0, "ebike", 0.6, IN_LIFT), (2.5, "ebike", 0.3, IN_LIFT)),
+            0.6,
+            0.5,
+            "in the zone 0.5 s at the confidence: tracking or rule",
+        ),
         (miss(), frames((2.0, "ebike", 0.9, OUTSIDE)), None, 0.0, "detector: never"),
         (miss(), frames((5.0, "ebike", 0.9, IN_LIFT)), None, 0.0, "detector: never"),
         (miss(), frames((2.0, "person", 0.9, IN_LIFT)), None, 0.0, "detector: never"),
@@ -113,9 +119,9 @@ def test_questions_from_eval_json():
         }
     ]
     got = questions_from({"per_clip": per_clip})
-    assert [(q.outcome, q.type, q.start_s, q.end_s) for q in got] == [
-        ("miss", EventType.EBIKE_PARKED, 0.0, 18.0),
-        ("false alarm", EventType.EBIKE_IN_ELEVATOR, 4.0, 4.0),
+    assert [(q.outcome, q.type, q.start_s, q.end_s, q.found_beside) for q in got] == [
+        ("miss", EventType.EBIKE_PARKED, 0.0, 18.0, 1),
+        ("false alarm", EventType.EBIKE_IN_ELEVATOR, 4.0, 4.0, 0),
     ]
 
 
@@ -137,4 +143,5 @@ def test_a_found_bike_is_the_rules_business(tmp_path: Path):
     (got,) = explain(eval_json, clips, detector, 0.35, detect_fps=1.0)
     assert got.kind is ObjectKind.EBIKE
     assert got.best is not None and got.best >= 0.35
-    assert got.verdict(0.35).startswith("tracking or rule")
+    assert got.lasted_s >= 1.0
+    assert "tracking or rule" in got.verdict(0.35)

@@ -6,8 +6,11 @@ row per miss and false alarm:
 
 - a miss: the best score of the event's object kind (``ebike`` for the e-bike rules, ``cable``
   for ``flying_wire``, ``person`` for ``shed_intrusion``) among boxes whose centre or bottom
-  centre lies in the event's zone, over the event's time. Below ``--confidence``: the detector
-  never found it; at or above: it did, and the tracker or rule lost it.
+  centre lies in the event's zone, over the event's time, and for how many seconds such a box
+  was at or above ``--confidence``. Below it: the detector never found the object, no rule
+  setting will; at or above for long: look at tracking and the rule (or another object in the
+  zone: the tool does not know which box is which, and says when another event of the same
+  zone was found).
 - a false alarm: the best box of that kind in the alert's zone within a second of the alert, how
   many seconds a box of that kind stayed at that place at or above ``--confidence``, and the
   best box of another kind overlapping it (a person taken for an e-bike shows up here).
@@ -65,7 +68,8 @@ class FrameBoxes:
 
 @dataclass(frozen=True)
 class Question:
-    """A miss (``start_s``..``end_s``) or a false alarm (alerted at ``start_s`` = ``end_s``)."""
+    """A miss (``start_s``..``end_s``) or a false alarm (alerted at ``start_s`` = ``end_s``).
+    ``found_beside``: events of the same type and zone in the clip that were found."""
 
     clip: str
     outcome: str  # "miss" or "false alarm"
@@ -73,15 +77,17 @@ class Question:
     zone: str | None
     start_s: float
     end_s: float
+    found_beside: int = 0
 
 
 @dataclass(frozen=True)
 class Answer:
     """What the detector saw for a :class:`Question`. Scores are None where no box was found.
 
-    ``best``: the best score of the kind in the zone over the question's time; ``lasted_s``
-    (false alarms): seconds that object stayed at or above the confidence; ``other``: the best
-    other kind overlapping it, as ``(kind, score, IoU)``."""
+    ``best``: the best score of the kind in the zone over the question's time; ``lasted_s``:
+    seconds a box of the kind was at or above the confidence (a miss: in the zone over the
+    event's time; a false alarm: at that object's place, over the whole clip); ``other``: the
+    best other kind overlapping a false alarm's box, as ``(kind, score, IoU)``."""
 
     question: Question
     kind: ObjectKind | None
@@ -95,7 +101,9 @@ class Answer:
         if self.question.outcome == "miss":
             if self.best is None or self.best < confidence:
                 return "detector: never at the confidence"
-            return "tracking or rule: the detector found it"
+            beside = self.question.found_beside
+            also = f"; {beside} other event(s) of this zone found" if beside else ""
+            return f"in the zone {self.lasted_s:g} s at the confidence: tracking or rule{also}"
         if self.other is not None and self.other[1] >= (self.best or 0.0):
             return f"taken for a {self.kind.value}: a {self.other[0]} scores higher there"
         return f"the detector saw a {self.kind.value} there"
@@ -105,18 +113,12 @@ def questions_from(eval_json: dict) -> list[Question]:
     """Every miss and false alarm in an eval's ``--json`` output (``per_clip``)."""
     out = []
     for clip in eval_json.get("per_clip", []):
+        found = [(t["type"], t["zone"]) for t in clip["truth"] if t["matched"]]
         for t in clip["truth"]:
             if not t["matched"]:
-                out.append(
-                    Question(
-                        clip["clip"],
-                        "miss",
-                        EventType(t["type"]),
-                        t["zone"],
-                        t["start_s"],
-                        t["end_s"],
-                    )
-                )
+                beside = found.count((t["type"], t["zone"]))
+                event = (EventType(t["type"]), t["zone"], t["start_s"], t["end_s"], beside)
+                out.append(Question(clip["clip"], "miss", *event))
         for p in clip["predicted"]:
             if not p["matched"]:
                 a = p["alert_s"]
@@ -168,17 +170,19 @@ def answer(
     zone = zones.get(question.zone) if question.zone is not None else None
     slack = NEAR_ALERT_S if question.outcome == "false alarm" else frame_step_s / 2
     best: tuple[float, float, NDArray[np.float64]] | None = None  # score, t, box
+    confident = 0
     for f in frames:
         if not question.start_s - slack <= f.t <= question.end_s + slack:
             continue
         rows = np.flatnonzero((f.kind == kind.value) & in_zone(f.xyxy, zone))
+        confident += bool((f.score[rows] >= np.float32(confidence)).any())
         for r in rows:
             if best is None or f.score[r] > best[0]:
                 best = (float(f.score[r]), f.t, f.xyxy[r])
     if best is None:
         return Answer(question, kind, None)
     if question.outcome == "miss":
-        return Answer(question, kind, round(best[0], 3))
+        return Answer(question, kind, round(best[0], 3), round(confident * frame_step_s, 1))
     _, at, box = best
     lasted = frame_step_s * sum(_holds(f, kind, box, confidence) for f in frames)
     other = _best_other(next(f for f in frames if f.t == at), kind, box)
@@ -214,7 +218,7 @@ def format_answers(answers: Sequence[Answer], confidence: float) -> str:
         q = a.question
         at = f"{q.start_s:g}" if q.start_s == q.end_s else f"{q.start_s:g}-{q.end_s:g}"
         best = "-" if a.best is None else f"{a.best:.2f}"
-        lasted = f"{a.lasted_s:g}" if q.outcome == "false alarm" else ""
+        lasted = "" if a.best is None else f"{a.lasted_s:g}"
         why = a.verdict(confidence)
         if a.other is not None:
             why += f" ({a.other[0]} {a.other[1]:.2f}, IoU {a.other[2]:.2f})"
