@@ -5,6 +5,7 @@ sample clip."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -145,3 +146,30 @@ def test_a_found_bike_is_the_rules_business(tmp_path: Path):
     assert got.best is not None and got.best >= 0.35
     assert got.lasted_s >= 1.0
     assert "tracking or rule" in got.verdict(0.35)
+
+
+@pytest.mark.parametrize(
+    ("per_clip", "named"),
+    [
+        ([{"clip": "a.mp4", "truth": [{"type": "nope"}], "predicted": []}], "a.mp4"),
+        ([{"clip": "b.mp4", "truth": [], "predicted": [{"matched": False}]}], "b.mp4"),
+        ([{"truth": []}], "per_clip[0]"),
+    ],
+)
+def test_a_malformed_eval_json_names_the_clip(per_clip, named):
+    with pytest.raises(ValueError, match=re.escape(named)):
+        questions_from({"per_clip": per_clip})
+
+
+def test_a_clip_missing_from_the_folder_is_named(tmp_path: Path):
+    clips = tmp_path / "clips"
+    clips.mkdir()
+    for suffix in (".mp4", ".json"):
+        (clips / ("elevator_entry" + suffix)).symlink_to(
+            sample_videos_dir() / ("elevator_entry" + suffix)
+        )
+    truth = {"type": "ebike_parked", "zone": "bay", "start_s": 0.0, "end_s": 1.0, "matched": False}
+    eval_json = {"per_clip": [{"clip": "gone.mp4", "truth": [truth], "predicted": []}]}
+    detector = load_detector(default_model_path(), confidence=0.05)
+    with pytest.raises(ValueError, match=re.escape("gone.mp4")):
+        explain(eval_json, clips, detector, 0.35)

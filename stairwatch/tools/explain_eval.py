@@ -36,10 +36,13 @@ from numpy.typing import NDArray
 from alerts.events import EventType
 from stairwatch.assets import default_model_path
 from stairwatch.commands.eval import parse_class_map
+from stairwatch.evaluation.errors import EvaluationError
 from stairwatch.evaluation.sidecar import LabeledClip, find_clips
+from streams.errors import StreamError
 from streams.file_source import FileSource
 from vision.bytetrack import box_iou
 from vision.detector import Detector, load_detector
+from vision.errors import VisionError
 from vision.kinds import KindMapper, ObjectKind
 from vision.zones import Zone, points_in_polygon
 
@@ -96,6 +99,7 @@ class Answer:
     other: tuple[str, float, float] | None = None
 
     def verdict(self, confidence: float) -> str:
+        """Where the answer points: the detector, or tracking and the rule."""
         if self.kind is None:
             return "no detector kind for this type"
         if self.question.outcome == "miss":
@@ -110,21 +114,30 @@ class Answer:
 
 
 def questions_from(eval_json: dict) -> list[Question]:
-    """Every miss and false alarm in an eval's ``--json`` output (``per_clip``)."""
+    """Every miss and false alarm in an eval's ``--json`` output (``per_clip``). Raises
+    ValueError naming the clip and the field that is missing or wrong."""
     out = []
-    for clip in eval_json.get("per_clip", []):
-        found = [(t["type"], t["zone"]) for t in clip["truth"] if t["matched"]]
-        for t in clip["truth"]:
-            if not t["matched"]:
-                beside = found.count((t["type"], t["zone"]))
-                event = (EventType(t["type"]), t["zone"], t["start_s"], t["end_s"], beside)
-                out.append(Question(clip["clip"], "miss", *event))
-        for p in clip["predicted"]:
-            if not p["matched"]:
-                a = p["alert_s"]
-                out.append(
-                    Question(clip["clip"], "false alarm", EventType(p["type"]), p["zone"], a, a)
-                )
+    for index, clip in enumerate(eval_json.get("per_clip", [])):
+        name = clip.get("clip", f"per_clip[{index}]") if isinstance(clip, dict) else index
+        try:
+            out += _clip_questions(clip)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValueError(f"per_clip {name}: missing or invalid field {exc}") from exc
+    return out
+
+
+def _clip_questions(clip: dict) -> list[Question]:
+    out = []
+    found = [(t["type"], t["zone"]) for t in clip["truth"] if t["matched"]]
+    for t in clip["truth"]:
+        if not t["matched"]:
+            beside = found.count((t["type"], t["zone"]))
+            event = (EventType(t["type"]), t["zone"], float(t["start_s"]), float(t["end_s"]))
+            out.append(Question(clip["clip"], "miss", *event, beside))
+    for p in clip["predicted"]:
+        if not p["matched"]:
+            a = float(p["alert_s"])
+            out.append(Question(clip["clip"], "false alarm", EventType(p["type"]), p["zone"], a, a))
     return out
 
 
@@ -236,9 +249,14 @@ def explain(
     class_map: dict[ObjectKind, tuple[str, ...]] | None = None,
 ) -> list[Answer]:
     """An :class:`Answer` for every miss and false alarm of ``eval_json``, clip by clip.
-    ``class_map``: the model's class names for each kind, as ``stairwatch eval --map``."""
+    ``class_map``: the model's class names for each kind, as ``stairwatch eval --map``.
+
+    Raises ValueError for a malformed ``eval_json`` or one naming a clip ``clips_dir`` lacks."""
     questions = questions_from(eval_json)
     clips = {c.name: c for c in find_clips(clips_dir)}
+    missing = sorted({q.clip for q in questions} - set(clips))
+    if missing:
+        raise ValueError(f"{clips_dir}: no labelled clip {', '.join(missing)}")
     mapper = KindMapper(detector.class_names, class_map or {})
     answers = []
     for name in dict.fromkeys(q.clip for q in questions):
@@ -267,13 +285,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         eval_json = json.loads(args.eval_json.read_text())
         class_map = {ObjectKind(k): v for k, v in parse_class_map(args.map).items()}
-    except (OSError, ValueError) as exc:
-        print(f"explain_eval: {exc}", file=sys.stderr)
+        detector = load_detector(args.model, args.labels, confidence=args.floor)
+        answers = explain(
+            eval_json, args.clips_dir, detector, args.confidence, args.detect_fps, class_map
+        )
+    except (OSError, ValueError, EvaluationError, StreamError, VisionError) as exc:
+        print(f"explain_eval: {args.eval_json}: {exc}", file=sys.stderr)
         return 2
-    detector = load_detector(args.model, args.labels, confidence=args.floor)
-    answers = explain(
-        eval_json, args.clips_dir, detector, args.confidence, args.detect_fps, class_map
-    )
     print(format_answers(answers, args.confidence))
     return 0
 
