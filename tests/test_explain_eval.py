@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from alerts.events import EventType
+from alerts.params import Anchor
 from stairwatch.assets import default_model_path, sample_videos_dir
 from stairwatch.tools.explain_eval import (
     FrameBoxes,
@@ -86,6 +87,7 @@ def false_alarm(at: float = 2.0, kind: EventType = EventType.EBIKE_IN_ELEVATOR) 
     ],
 )
 def test_answer(question, seen, best, lasted, verdict):
+    """Boxes count by their bottom centre, the default anchor."""
     got = answer(question, seen, {"car": LIFT}, 0.35, 0.5)
     assert got.best == best
     assert got.lasted_s == lasted
@@ -173,3 +175,14 @@ def test_a_clip_missing_from_the_folder_is_named(tmp_path: Path):
     detector = load_detector(default_model_path(), confidence=0.05)
     with pytest.raises(ValueError, match=re.escape("gone.mp4")):
         explain(eval_json, clips, detector, 0.35)
+
+
+@pytest.mark.parametrize(
+    ("anchor", "best"),
+    [(Anchor.BOTTOM_CENTER, 0.6), (Anchor.CENTER, None), (Anchor.BOX, 0.6)],
+)
+def test_the_rules_anchor_places_the_box(anchor, best):
+    """A box hanging into the lift from above: its bottom is in, its centre is not."""
+    hanging = (0.3, 0.0, 0.5, 0.3)
+    got = answer(miss(), frames((2.0, "ebike", 0.6, hanging)), {"car": LIFT}, 0.35, 0.5, anchor)
+    assert got.best == best

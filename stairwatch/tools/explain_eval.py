@@ -5,8 +5,9 @@ alarm (every frame at ``--detect-fps``, scores down to ``--floor``, no tracking)
 row per miss and false alarm:
 
 - a miss: the best score of the event's object kind (``ebike`` for the e-bike rules, ``cable``
-  for ``flying_wire``, ``person`` for ``shed_intrusion``) among boxes whose centre or bottom
-  centre lies in the event's zone, over the event's time, and for how many seconds such a box
+  for ``flying_wire``, ``person`` for ``shed_intrusion``) among boxes whose anchor (the rule's
+  own, as the clip's sidecar sets it) lies in the event's zone, over the event's time, and for
+  how many seconds such a box
   was at or above ``--confidence``. Below it: the detector never found the object, no rule
   setting will; at or above for long: look at tracking and the rule (or another object in the
   zone: the tool does not know which box is which, and says when another event of the same
@@ -33,7 +34,9 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from alerts.events import EventType
+from alerts.events import Box, EventType
+from alerts.params import Anchor, RuleParams
+from alerts.rules.geometry import anchor_points
 from stairwatch.assets import default_model_path
 from stairwatch.commands.eval import parse_class_map
 from stairwatch.evaluation.errors import EvaluationError
@@ -157,16 +160,28 @@ def frame_boxes(
     return frames
 
 
-def in_zone(xyxy: NDArray[np.float64], zone: Zone | None) -> NDArray[np.bool_]:
-    """(N,) whether each normalized box has its centre or its bottom centre in ``zone`` (None:
-    the whole frame)."""
+def in_zone(xyxy: NDArray[np.float64], zone: Zone | None, anchor: Anchor) -> NDArray[np.bool_]:
+    """(N,) whether each normalized box has its ``anchor`` (any of its points) in ``zone``
+    (None: the whole frame)."""
     if zone is None:
         return np.ones(len(xyxy), bool)
-    cx = (xyxy[:, 0] + xyxy[:, 2]) / 2
-    centre = np.stack([cx, (xyxy[:, 1] + xyxy[:, 3]) / 2], axis=1)
-    bottom = np.stack([cx, xyxy[:, 3]], axis=1)
     polygon = np.asarray(zone.polygon, np.float64)
-    return points_in_polygon(centre, polygon) | points_in_polygon(bottom, polygon)
+    return np.array(
+        [
+            points_in_polygon(anchor_points(Box(*map(float, b)), anchor), polygon).any()
+            for b in xyxy
+        ],
+        bool,
+    )
+
+
+def rule_anchor(question: Question, clip: LabeledClip) -> Anchor:
+    """The anchor the question's rule places objects by in its zone, as the sidecar sets it."""
+    params = clip.sidecar.params(RuleParams())
+    zone_params = clip.sidecar.zone_params(RuleParams())
+    effective = zone_params.get(question.zone or "", params)
+    section = getattr(effective, question.type.value, None)
+    return getattr(section, "anchor", None) or Anchor.BOTTOM_CENTER
 
 
 def answer(
@@ -175,8 +190,10 @@ def answer(
     zones: dict[str, Zone],
     confidence: float,
     frame_step_s: float,
+    anchor: Anchor = Anchor.BOTTOM_CENTER,
 ) -> Answer:
-    """See the module doc. ``frame_step_s``: seconds between ``frames``."""
+    """See the module doc. ``frame_step_s``: seconds between ``frames``; ``anchor``: the
+    rule's."""
     kind = KIND_OF.get(question.type)
     if kind is None:
         return Answer(question, None, None)
@@ -187,7 +204,7 @@ def answer(
     for f in frames:
         if not question.start_s - slack <= f.t <= question.end_s + slack:
             continue
-        rows = np.flatnonzero((f.kind == kind.value) & in_zone(f.xyxy, zone))
+        rows = np.flatnonzero((f.kind == kind.value) & in_zone(f.xyxy, zone, anchor))
         confident += bool((f.score[rows] >= np.float32(confidence)).any())
         for r in rows:
             if best is None or f.score[r] > best[0]:
@@ -264,7 +281,7 @@ def explain(
         frames = frame_boxes(clip, detector, mapper, detect_fps)
         zones = {z.name: z for z in clip.sidecar.to_zones()}
         answers += [
-            answer(q, frames, zones, confidence, 1.0 / detect_fps)
+            answer(q, frames, zones, confidence, 1.0 / detect_fps, rule_anchor(q, clip))
             for q in questions
             if q.clip == name
         ]
