@@ -20,6 +20,7 @@ from stairwatch.tools.explain_eval import (
     answer,
     explain,
     format_answers,
+    main,
     questions_from,
 )
 from vision.detector import load_detector
@@ -186,3 +187,22 @@ def test_the_rules_anchor_places_the_box(anchor, best):
     hanging = (0.3, 0.0, 0.5, 0.3)
     got = answer(miss(), frames((2.0, "ebike", 0.6, hanging)), {"car": LIFT}, 0.35, 0.5, anchor)
     assert got.best == best
+
+
+@pytest.mark.parametrize(
+    ("extra", "eval_text", "says"),
+    [
+        ([], None, "eval.json"),
+        (["--map", "nokind=x"], "{}", "nokind"),
+        (["--config", "absent.yaml"], "{}", "absent.yaml"),
+        ([], '{"per_clip": [{"clip": "x.mp4"}]}', "x.mp4"),
+    ],
+)
+def test_the_command_fails_clearly(tmp_path: Path, capsys, extra, eval_text, says):
+    eval_json = tmp_path / "eval.json"
+    if eval_text is not None:
+        eval_json.write_text(eval_text)
+    clips = tmp_path / "clips"
+    clips.mkdir()
+    assert main([str(eval_json), str(clips), *extra]) == 2
+    assert says in capsys.readouterr().err

@@ -19,7 +19,7 @@ row per miss and false alarm:
 Usage::
 
     stairwatch eval CLIPS --json eval.json
-    python -m stairwatch.tools.explain_eval eval.json CLIPS [--model M] [--confidence 0.35]
+    python -m stairwatch.tools.explain_eval eval.json CLIPS [--config FILE] [--model M]
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ from alerts.params import Anchor, RuleParams
 from alerts.rules.geometry import anchor_points
 from stairwatch.assets import default_model_path
 from stairwatch.commands.eval import parse_class_map
+from stairwatch.config import ConfigError, ModelConfig, load_settings
 from stairwatch.evaluation.errors import EvaluationError
 from stairwatch.evaluation.sidecar import LabeledClip, find_clips
 from streams.errors import StreamError
@@ -175,10 +176,11 @@ def in_zone(xyxy: NDArray[np.float64], zone: Zone | None, anchor: Anchor) -> NDA
     )
 
 
-def rule_anchor(question: Question, clip: LabeledClip) -> Anchor:
-    """The anchor the question's rule places objects by in its zone, as the sidecar sets it."""
-    params = clip.sidecar.params(RuleParams())
-    zone_params = clip.sidecar.zone_params(RuleParams())
+def rule_anchor(question: Question, clip: LabeledClip, rules: RuleParams) -> Anchor:
+    """The anchor the question's rule places objects by in its zone: ``rules`` (the
+    configuration's) with the clip sidecar's overrides, as ``stairwatch eval`` applies them."""
+    params = clip.sidecar.params(rules)
+    zone_params = clip.sidecar.zone_params(rules)
     effective = zone_params.get(question.zone or "", params)
     section = getattr(effective, question.type.value, None)
     return getattr(section, "anchor", None) or Anchor.BOTTOM_CENTER
@@ -264,9 +266,11 @@ def explain(
     confidence: float,
     detect_fps: float = 2.0,
     class_map: dict[ObjectKind, tuple[str, ...]] | None = None,
+    rules: RuleParams | None = None,
 ) -> list[Answer]:
     """An :class:`Answer` for every miss and false alarm of ``eval_json``, clip by clip.
-    ``class_map``: the model's class names for each kind, as ``stairwatch eval --map``.
+    ``class_map``: the model's class names for each kind, as ``stairwatch eval --map``;
+    ``rules``: the configuration's rules the run used (default: the defaults).
 
     Raises ValueError for a malformed ``eval_json`` or one naming a clip ``clips_dir`` lacks."""
     questions = questions_from(eval_json)
@@ -275,13 +279,14 @@ def explain(
     if missing:
         raise ValueError(f"{clips_dir}: no labelled clip {', '.join(missing)}")
     mapper = KindMapper(detector.class_names, class_map or {})
+    step = 1.0 / detect_fps
     answers = []
     for name in dict.fromkeys(q.clip for q in questions):
         clip = clips[name]
         frames = frame_boxes(clip, detector, mapper, detect_fps)
         zones = {z.name: z for z in clip.sidecar.to_zones()}
         answers += [
-            answer(q, frames, zones, confidence, 1.0 / detect_fps, rule_anchor(q, clip))
+            answer(q, frames, zones, confidence, step, rule_anchor(q, clip, rules or RuleParams()))
             for q in questions
             if q.clip == name
         ]
@@ -292,25 +297,39 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("eval_json", type=Path, help="the --json of a stairwatch eval run")
     p.add_argument("clips_dir", type=Path, help="the clips that run scored")
-    p.add_argument("--model", type=Path, default=default_model_path())
+    p.add_argument("--config", type=Path, default=None, help="the configuration of that run")
+    p.add_argument("--model", type=Path, default=None, help="default: the configuration's")
     p.add_argument("--labels", type=Path, default=None, help="class names file (YOLOX exports)")
-    p.add_argument("--confidence", type=float, default=0.35, help="model.confidence of that run")
+    p.add_argument("--confidence", type=float, default=None, help="default: model.confidence")
     p.add_argument("--floor", type=float, default=0.05, help="lowest score looked at")
     p.add_argument("--detect-fps", type=float, default=2.0)
     p.add_argument("--map", action="append", default=[], metavar="KIND=NAME[,NAME...]")
     args = p.parse_args(argv)
     try:
+        model, rules = _configured(args.config)
         eval_json = json.loads(args.eval_json.read_text())
-        class_map = {ObjectKind(k): v for k, v in parse_class_map(args.map).items()}
-        detector = load_detector(args.model, args.labels, confidence=args.floor)
+        cli_map = {ObjectKind(k): v for k, v in parse_class_map(args.map).items()}
+        class_map = {**model.kind_map(), **cli_map}
+        path = args.model or (model.path if args.config else default_model_path())
+        labels = args.labels or (model.labels if args.model is None else None)
+        confidence = args.confidence if args.confidence is not None else model.confidence
+        detector = load_detector(path, labels, confidence=args.floor)
         answers = explain(
-            eval_json, args.clips_dir, detector, args.confidence, args.detect_fps, class_map
+            eval_json, args.clips_dir, detector, confidence, args.detect_fps, class_map, rules
         )
-    except (OSError, ValueError, EvaluationError, StreamError, VisionError) as exc:
-        print(f"explain_eval: {args.eval_json}: {exc}", file=sys.stderr)
+    except (ConfigError, OSError, ValueError, EvaluationError, StreamError, VisionError) as exc:
+        print(f"explain_eval: {exc}", file=sys.stderr)
         return 2
-    print(format_answers(answers, args.confidence))
+    print(format_answers(answers, confidence))
     return 0
+
+
+def _configured(config: Path | None) -> tuple[ModelConfig, RuleParams]:
+    """The model and rule settings of ``config``, or the defaults without one."""
+    if config is None:
+        return ModelConfig(), RuleParams()
+    settings = load_settings(config)
+    return settings.model, settings.rules
 
 
 if __name__ == "__main__":
