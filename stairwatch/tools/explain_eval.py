@@ -113,8 +113,8 @@ class Answer:
             also = f"; {beside} other event(s) of this zone found" if beside else ""
             return f"in the zone {self.lasted_s:g} s at the confidence: tracking or rule{also}"
         if self.other is not None and self.other[1] >= (self.best or 0.0):
-            return f"taken for a {self.kind.value}: a {self.other[0]} scores higher there"
-        return f"the detector saw a {self.kind.value} there"
+            return f"scored as {self.kind.value}, but as {self.other[0]} higher there"
+        return f"the detector scored it as {self.kind.value}"
 
 
 def questions_from(eval_json: dict) -> list[Question]:
