@@ -222,7 +222,8 @@ def test_shape_flicker(masks: list[list[int]], flicker: float) -> None:
     ],
 )
 def test_growth_ratio(areas: list[int], growth: float) -> None:
-    assert growth_ratio(np.array(areas)) == pytest.approx(growth)
+    times = np.arange(len(areas)) / FPS
+    assert growth_ratio(np.array(areas), times) == pytest.approx(growth)
 
 
 # -- the rule ----------------------------------------------------------------------------------
