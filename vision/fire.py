@@ -15,18 +15,19 @@ since it first was (a blinking LED is dark half of the time), and stay where it 
   has no light in it); a *core* (pixels lit on half of those frames) of ``flame_min_px`` or
   more, not mostly inside a person's box; a grey level that really changes there
   (``min_grey_flicker``: not a mask trembling at the colour threshold); and a shape that
-  flickers (``min_flicker`` of its pixels switched on-off-on; a lamp or a sun patch does not
-  switch, a thing moving by switches each pixel once), or flickers somewhat
-  (``min_flicker_growing``) and grows (``growth_ratio``: its area over its last ``growth_span_s``
-  seconds against its first).
+  flickers (``min_flicker`` of its pixels switched on-off-on between frames ``flicker_step_s``
+  apart; a lamp or a sun patch does not switch, a thing moving by switches each pixel once), or
+  flickers somewhat (``min_flicker_growing``) and grows (``growth_ratio``: its area over its
+  last ``growth_span_s`` seconds against its first).
 * **smoke**: it holds ``smoke_min_px`` or more now, grew by ``smoke_growth``, its top rose by
   ``smoke_rise`` of the frame height while its base stayed, and it looks like haze
   (:func:`vision.fire_masks.haze_look`): it lightens or darkens the background all one way
   (``smoke_one_sign``; a person has dark hair and a light face), the background's detail shows
   through it (``smoke_see_through``; a person is opaque), and its difference has edges
-  (``smoke_edge_ratio``; a lighting change or a soft shadow has none); all of it on every frame
-  for ``smoke_confirm_s`` seconds (two frames in a row at 2 a second; a spot a person just left is
-  gone by then). Smoke needs ``learn_s`` seconds of background.
+  (``smoke_edge_ratio``; a lighting change or a soft shadow has none); all of it seen in the same
+  place over ``smoke_confirm_s`` seconds, never that long unseen (two frames in a row at 2 a
+  second; at 4 a second three, or two with a frame between; a spot a person just left is gone
+  by then). Smoke needs ``learn_s`` seconds of background.
 
 Thresholds were set on synthetic clips and checked against the real clips in ``../shared``; no
 real fire footage was available (see README, "Smoke and fire").
@@ -49,8 +50,8 @@ from vision.fire_regions import (
     anchored,
     burns_hot,
     connected_regions,
+    flicker_over_time,
     growth_ratio,
-    shape_flicker,
     steadily_lit,
     top_rise,
 )
@@ -73,12 +74,13 @@ class FireThresholds:
     flame_min_px: int = 4
     min_presence: float = 0.75
     min_flicker: float = 0.3
+    flicker_step_s: float = 0.5
     growth_ratio: float = 1.6
     growth_span_s: float = 0.5
     min_flicker_growing: float = 0.15
     person_share: float = 0.5
-    min_grey_flicker: float = 12.0
-    max_base_shift: float = 0.5
+    min_grey_flicker: float = 13.0
+    max_base_shift: float = 0.4
     smoke: bool = True
     smoke_diff: float = 14.0
     smoke_max_chroma: float = 24.0
@@ -118,6 +120,19 @@ class FireRegion:
 
 
 @dataclass(frozen=True, eq=False)
+class HazeTrail:
+    """Where regions looked like smoke lately: (h, w) float64 arrays, NaN where none.
+
+    Attributes:
+        since: since when haze has been seen there, never ``smoke_confirm_s`` or more apart.
+        seen: when haze was last seen there.
+    """
+
+    since: NDArray[np.float64]
+    seen: NDArray[np.float64]
+
+
+@dataclass(frozen=True, eq=False)
 class FireHistory:
     """What the check remembers between frames (all arrays at work size).
 
@@ -129,8 +144,7 @@ class FireHistory:
         smokes: (h, w) bool smoke masks of those frames.
         background: (h, w) float32 learned grey background, or None before the first frame.
         learned_s: seconds of frames folded into the background.
-        hazy_since: (h, w) float64: where a region looked like smoke on the last frame, since
-            when it has looked so on every frame (NaN elsewhere), or None.
+        haze: where regions looked like smoke lately, or None.
     """
 
     times: tuple[float, ...] = ()
@@ -140,7 +154,7 @@ class FireHistory:
     smokes: tuple[NDArray[np.bool_], ...] = ()
     background: NDArray[np.float32] | None = None
     learned_s: float = 0.0
-    hazy_since: NDArray[np.float64] | None = None
+    haze: HazeTrail | None = None
 
 
 def watch_fire(
@@ -167,37 +181,49 @@ def watch_fire(
     person = watched & ~outside
     regions = _flames(history, person, t)
     if t.smoke:
-        hazy = _haze_since(_smokes(history, frame, t), history.hazy_since, ts, frame.shape)
+        gap = t.smoke_confirm_s
+        hazy = _haze_since(_smokes(history, frame, t), history.haze, ts, gap)
         regions += [r for r, start, _ in hazy if ts - start + JITTER_S >= t.smoke_confirm_s]
-        history = replace(history, hazy_since=_since_map(hazy, frame.shape))
+        history = replace(history, haze=_trail(hazy, history.haze, ts, gap, frame.shape))
     return history, regions
 
 
 def _haze_since(
     hazy: list[tuple[FireRegion, NDArray[np.bool_]]],
-    before: NDArray[np.float64] | None,
+    before: HazeTrail | None,
     ts: float,
-    shape: tuple[int, int],
+    gap_s: float,
 ) -> list[tuple[FireRegion, float, NDArray[np.bool_]]]:
-    """Each hazy region with since when haze has been there on every frame: the earliest start
-    of last frame's haze it overlaps, else now."""
+    """Each hazy region with since when haze has been there, seen again at most ``gap_s``
+    apart: the earliest start of the haze it overlaps that was seen that recently, else now."""
     out = []
     for region, mask in hazy:
-        starts = before[mask] if before is not None and before.shape == shape else np.empty(0)
-        starts = starts[~np.isnan(starts)]
-        out.append((region, float(starts.min()) if starts.size else ts, mask))
+        start = ts
+        if before is not None and before.since.shape == mask.shape:
+            recent = mask & (ts - before.seen <= gap_s + JITTER_S)  # NaN compares False
+            if recent.any():
+                start = float(before.since[recent].min())
+        out.append((region, start, mask))
     return out
 
 
-def _since_map(
-    hazy: list[tuple[FireRegion, float, NDArray[np.bool_]]], shape: tuple[int, int]
-) -> NDArray[np.float64] | None:
-    if not hazy:
-        return None
-    since = np.full(shape, np.nan)
+def _trail(
+    hazy: list[tuple[FireRegion, float, NDArray[np.bool_]]],
+    before: HazeTrail | None,
+    ts: float,
+    gap_s: float,
+    shape: tuple[int, int],
+) -> HazeTrail | None:
+    """The haze remembered after this frame: this frame's, and earlier haze seen within
+    ``gap_s`` where none is now."""
+    if before is not None and before.since.shape == shape:
+        keep = ts - before.seen <= gap_s + JITTER_S
+        since, seen = np.where(keep, before.since, np.nan), np.where(keep, before.seen, np.nan)
+    else:
+        since, seen = np.full(shape, np.nan), np.full(shape, np.nan)
     for _, start, mask in hazy:
-        since[mask] = start
-    return since
+        since[mask], seen[mask] = start, ts
+    return HazeTrail(since, seen) if not np.isnan(seen).all() else None
 
 
 def _clean(mask: NDArray[np.bool_]) -> NDArray[np.bool_]:
@@ -291,7 +317,8 @@ def _flames(history: FireHistory, person: NDArray[np.bool_], t: FireThresholds) 
             continue
         if float(greys[first:, region].std(0).mean()) < t.min_grey_flicker:
             continue  # the mask only trembles at the colour threshold (compression, noise)
-        flicker, growth = shape_flicker(since), growth_ratio(areas, times, t.growth_span_s)
+        flicker = flicker_over_time(since, times[first:], t.flicker_step_s)
+        growth = growth_ratio(areas, times, t.growth_span_s)
         flickers = flicker >= t.min_flicker
         grows = growth >= t.growth_ratio and flicker >= t.min_flicker_growing
         if flickers or grows:
@@ -318,6 +345,8 @@ def _smokes(
             continue
         if not anchored(stack, region, t.smoke_max_base_shift, centre=False):
             continue
+        if (stack[-1] & region)[0].any():
+            continue  # at the top of the picture: its rise is cut off (a head, a lamp's glow)
         growth = growth_ratio(areas, times, t.growth_span_s)
         rise = top_rise(stack, region) / h
         if growth < t.smoke_growth or rise < t.smoke_rise:

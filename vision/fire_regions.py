@@ -88,6 +88,22 @@ def shape_flicker(masks: NDArray[np.bool_]) -> float:
     return float(np.mean(switches[lit] >= 2))
 
 
+def flicker_over_time(
+    masks: NDArray[np.bool_], times: NDArray[np.floating], step_s: float
+) -> float:
+    """:func:`shape_flicker` of (K, N) masks judged between frames ``step_s`` seconds apart: the
+    frames are split into interleaved runs that far apart (one at 2 a second for 0.5 s; two at
+    4 a second), and their flickers averaged over the runs of three frames or more. The faster
+    the frames, the more runs, not the more switches: a thing moving by or a mask trembling at
+    a threshold flickers no more at 6 a second than at 2."""
+    if len(times) < 2:
+        return 0.0
+    period = float(np.median(np.diff(times)))
+    runs = max(1, round(step_s / period)) if period > 0 else 1
+    judged = [masks[p::runs] for p in range(runs) if len(masks[p::runs]) >= 3]
+    return float(np.mean([shape_flicker(m) for m in judged])) if judged else 0.0
+
+
 def growth_ratio(
     areas: NDArray[np.integer], times: NDArray[np.floating], span_s: float = 0.5
 ) -> float:
