@@ -94,15 +94,7 @@ class CameraPipeline:
         self._last_tracked = tracked
         self._tracked_last_frame = len(tracked) > 0
         self._wall_offset_s = frame.wall_offset_s
-        observation = Observation(
-            camera_id=self.camera_id,
-            timestamp=frame.steady_ts,
-            width=frame.width,
-            height=frame.height,
-            detections=tracked,
-            image=frame.image,
-            wall_ts=frame.timestamp,
-        )
+        observation = self._observation(frame, tracked)
         changes = self._engine.step(observation)
         return PipelineStep(
             observation, self._on_wall_clock(changes), detected, self._engine.occupancy
@@ -111,18 +103,21 @@ class CameraPipeline:
     def check_fire(self, frame: Frame) -> PipelineStep:
         """Advance only the fire check on a frame between full ones (no detector, no tracking):
         it sees the last full frame's tracked objects (its person boxes shield jackets)."""
-        observation = Observation(
+        observation = self._observation(frame, self._last_tracked)
+        self._wall_offset_s = frame.wall_offset_s
+        changes = self._engine.step_fire(observation)
+        return PipelineStep(observation, self._on_wall_clock(changes), detected=False)
+
+    def _observation(self, frame: Frame, tracked: Detections) -> Observation:
+        return Observation(
             camera_id=self.camera_id,
             timestamp=frame.steady_ts,
             width=frame.width,
             height=frame.height,
-            detections=self._last_tracked,
+            detections=tracked,
             image=frame.image,
             wall_ts=frame.timestamp,
         )
-        self._wall_offset_s = frame.wall_offset_s
-        changes = self._engine.step_fire(observation)
-        return PipelineStep(observation, self._on_wall_clock(changes), detected=False)
 
     def finish(self, timestamp: float) -> list[EventChange]:
         """End every open event at ``timestamp`` (on the frames' steady clock): end of a clip,
