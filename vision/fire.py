@@ -79,8 +79,8 @@ class FireThresholds:
     growth_span_s: float = 0.5
     min_flicker_growing: float = 0.15
     person_share: float = 0.5
-    min_grey_flicker: float = 13.0
-    max_base_shift: float = 0.4
+    min_grey_flicker: float = 12.0
+    max_base_shift: float = 0.5
     smoke: bool = True
     smoke_diff: float = 14.0
     smoke_max_chroma: float = 24.0
@@ -345,8 +345,6 @@ def _smokes(
             continue
         if not anchored(stack, region, t.smoke_max_base_shift, centre=False):
             continue
-        if (stack[-1] & region)[0].any():
-            continue  # at the top of the picture: its rise is cut off (a head, a lamp's glow)
         growth = growth_ratio(areas, times, t.growth_span_s)
         rise = top_rise(stack, region) / h
         if growth < t.smoke_growth or rise < t.smoke_rise:
