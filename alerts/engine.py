@@ -105,13 +105,7 @@ class CameraRuleEngine:
 
     def step(self, obs: Observation) -> list[EventChange]:
         """Advance every rule by one frame; returns that frame's event changes in rule order."""
-        if obs.camera_id != self.camera_id:
-            raise RuleEngineError(f"engine of {self.camera_id} got a frame of {obs.camera_id}")
-        last = self.state.last_ts
-        if last is not None and obs.timestamp < last:
-            raise RuleEngineError(
-                f"{self.camera_id}: time went back from {last} to {obs.timestamp}"
-            )
+        self._check(obs)
         states, changes = {}, []
         for name, rule in EVENT_RULES:
             states[name], more = rule.step(getattr(self.state, name), obs, self.context)
@@ -119,6 +113,24 @@ class CameraRuleEngine:
         spots, self.occupancy = shed_spots.step(self.state.shed_spots, obs, self.context)
         self.state = replace(self.state, **states, shed_spots=spots, last_ts=obs.timestamp)
         return changes
+
+    def step_fire(self, obs: Observation) -> list[EventChange]:
+        """Advance only ``smoke_fire`` by one frame: the extra frames a second it gets on a camera
+        with a shed zone (:func:`alerts.rules.smoke_fire.check_fps`), with the last frame's
+        detections; the other rules wait for the next full :meth:`step`."""
+        self._check(obs)
+        fire, changes = smoke_fire.step(self.state.smoke_fire, obs, self.context)
+        self.state = replace(self.state, smoke_fire=fire, last_ts=obs.timestamp)
+        return changes
+
+    def _check(self, obs: Observation) -> None:
+        if obs.camera_id != self.camera_id:
+            raise RuleEngineError(f"engine of {self.camera_id} got a frame of {obs.camera_id}")
+        last = self.state.last_ts
+        if last is not None and obs.timestamp < last:
+            raise RuleEngineError(
+                f"{self.camera_id}: time went back from {last} to {obs.timestamp}"
+            )
 
     def flush(self, timestamp: float) -> list[EventChange]:
         """End every open event at ``timestamp`` (end of a clip, shutdown) and forget the objects.

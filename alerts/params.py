@@ -208,6 +208,13 @@ class SmokeFireParams(_Params):
         0.3, gt=0, le=1, description="mean 1 - IoU of a flame's consecutive masks (lamps: ~0)"
     )
     smoke_check: bool = Field(True, description="also look for growing, rising smoke")
+    check_fps: float = Field(
+        2.0,
+        gt=0,
+        le=30,
+        description="frames a second the check sees on a camera with a shed zone; those above "
+        "detect_fps skip the detector (the last person boxes are used)",
+    )
     rise: float = Field(
         0.25,
         ge=0,

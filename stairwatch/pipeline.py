@@ -69,6 +69,7 @@ class CameraPipeline:
         self._cables = CableFinding(watched_zones(self.zones, params, self._rules[1]), trusted)
         self._last_model_detections: Detections | None = None
         self._tracked_last_frame = False
+        self._last_tracked = Detections.empty(KIND_NAMES)
         self._wall_offset_s = 0.0
 
     def process(self, frame: Frame, detections: Detections | None) -> PipelineStep:
@@ -90,9 +91,25 @@ class CameraPipeline:
         # motion gate skips the detector.
         kinds = self._cables.add_found(frame, self._kind_mapper(detections))
         tracked = self._tracker.update(kinds, frame.steady_ts)
+        self._last_tracked = tracked
         self._tracked_last_frame = len(tracked) > 0
         self._wall_offset_s = frame.wall_offset_s
-        observation = Observation(
+        observation = self._observation(frame, tracked)
+        changes = self._engine.step(observation)
+        return PipelineStep(
+            observation, self._on_wall_clock(changes), detected, self._engine.occupancy
+        )
+
+    def check_fire(self, frame: Frame) -> PipelineStep:
+        """Advance only the fire check on a frame between full ones (no detector, no tracking):
+        it sees the last full frame's tracked objects (its person boxes shield jackets)."""
+        observation = self._observation(frame, self._last_tracked)
+        self._wall_offset_s = frame.wall_offset_s
+        changes = self._engine.step_fire(observation)
+        return PipelineStep(observation, self._on_wall_clock(changes), detected=False)
+
+    def _observation(self, frame: Frame, tracked: Detections) -> Observation:
+        return Observation(
             camera_id=self.camera_id,
             timestamp=frame.steady_ts,
             width=frame.width,
@@ -100,10 +117,6 @@ class CameraPipeline:
             detections=tracked,
             image=frame.image,
             wall_ts=frame.timestamp,
-        )
-        changes = self._engine.step(observation)
-        return PipelineStep(
-            observation, self._on_wall_clock(changes), detected, self._engine.occupancy
         )
 
     def finish(self, timestamp: float) -> list[EventChange]:
@@ -122,6 +135,7 @@ class CameraPipeline:
         self._cables.reset()
         self._last_model_detections = None
         self._tracked_last_frame = False
+        self._last_tracked = Detections.empty(KIND_NAMES)
         return changes
 
     def _on_wall_clock(self, changes: list[EventChange]) -> list[EventChange]:

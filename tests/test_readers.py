@@ -25,7 +25,7 @@ class CountingIntake(FrameIntake):
         super().__init__(PendingFrames(), CameraHealth("cam"), None, lambda: False)
         self.accepted: list[float] = []
 
-    def accept(self, frame: Frame) -> None:
+    def accept(self, frame: Frame, full: bool = True) -> None:
         self.accepted.append(frame.position_s)
 
 

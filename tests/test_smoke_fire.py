@@ -37,7 +37,8 @@ W, H = 320, 180
 FPS = 2.0
 WHOLE = ((0.0, 0.0), (1.0, 0.0), (1.0, 1.0), (0.0, 1.0))
 PERSON_BOX = (0.4, 0.2, 0.6, 0.95)  # normalized; where the jacket frames put a person
-Frame = Callable[[int, np.random.Generator], np.ndarray]
+Frame = Callable[[float, np.random.Generator], np.ndarray]
+"""Draws the picture at ``i`` = seconds x 2 (the frame number at 2 fps; fractional between)."""
 
 
 # -- drawn frames -------------------------------------------------------------------------------
@@ -64,43 +65,44 @@ def _flame(image: np.ndarray, rng: np.random.Generator, scale: float = 1.0) -> N
             cv2.ellipse(image, (int(x), round(130 - h * share / 2)), axes, 0, 0, 360, color, -1)
 
 
-def flickering_flame(i: int, rng: np.random.Generator) -> np.ndarray:
+def flickering_flame(i: float, rng: np.random.Generator) -> np.ndarray:
     image = _room()
     _flame(image, rng)
     return image
 
 
-def growing_flame(i: int, rng: np.random.Generator) -> np.ndarray:
+def growing_flame(i: float, rng: np.random.Generator) -> np.ndarray:
     image = _room()
     _flame(image, rng, scale=0.5 + 0.12 * i)
     return image
 
 
-def steady_lamp(i: int, rng: np.random.Generator) -> np.ndarray:
+def steady_lamp(i: float, rng: np.random.Generator) -> np.ndarray:
     image = _room()
     cv2.ellipse(image, (160, 110), (10, 22), 0, 0, 360, (25, 140, 255), -1)
     cv2.ellipse(image, (160, 110), (5, 10), 0, 0, 360, (190, 245, 255), -1)
     return image
 
 
-def blinking_led(i: int, rng: np.random.Generator) -> np.ndarray:
+def blinking_led(i: float, rng: np.random.Generator) -> np.ndarray:
+    """On for half a second, off for half a second."""
     image = _room()
-    if i % 2 == 0:
+    if int(i) % 2 == 0:
         cv2.circle(image, (160, 110), 6, (25, 140, 255), -1)
         cv2.circle(image, (160, 110), 3, (190, 245, 255), -1)
     return image
 
 
-def jacket_walking_by(i: int, rng: np.random.Generator) -> np.ndarray:
+def jacket_walking_by(i: float, rng: np.random.Generator) -> np.ndarray:
     """An orange jacket with a lit, white-yellow reflective stripe, crossing the room."""
     image = _room()
-    x = 20 + 30 * i
+    x = round(20 + 30 * i)
     cv2.rectangle(image, (x, 70), (x + 30, 120), (20, 110, 250), -1)
     cv2.rectangle(image, (x, 95), (x + 30, 100), (190, 245, 255), -1)
     return image
 
 
-def jacket_at_a_person(i: int, rng: np.random.Generator) -> np.ndarray:
+def jacket_at_a_person(i: float, rng: np.random.Generator) -> np.ndarray:
     """The same jacket worn by someone fidgeting beside the bikes (inside PERSON_BOX)."""
     image = _room()
     x = 145 + int(rng.integers(-4, 5))
@@ -109,11 +111,11 @@ def jacket_at_a_person(i: int, rng: np.random.Generator) -> np.ndarray:
     return image
 
 
-def rising_smoke(i: int, rng: np.random.Generator) -> np.ndarray:
+def rising_smoke(i: float, rng: np.random.Generator) -> np.ndarray:
     """Soft grey puffs born at (160, 150) that rise and spread: the plume grows and climbs."""
     image = _room().astype(np.float32)
     alpha = np.zeros((H, W), np.float32)
-    for p in range(max(0, i - 8), i + 1):
+    for p in range(max(0, int(i) - 8), int(i) + 1):
         age = (i - p) / FPS
         if i >= 6:  # the room is learned first
             centre = (160 + 3 * (p % 3 - 1), round(150 - 18 * age))
@@ -122,17 +124,17 @@ def rising_smoke(i: int, rng: np.random.Generator) -> np.ndarray:
     return np.clip(image * (1 - alpha) + 200 * alpha, 0, 255).astype(np.uint8)
 
 
-def shadow_passing(i: int, rng: np.random.Generator) -> np.ndarray:
+def shadow_passing(i: float, rng: np.random.Generator) -> np.ndarray:
     """A soft shadow sliding over the floor: smooth darkening, no edges of its own."""
     image = _room().astype(np.float32)
     shade = np.zeros((H, W), np.float32)
     if i >= 6:
-        cv2.circle(shade, (40 + 20 * (i - 6), 150), 15 + 6 * (i - 6), 0.35, -1)
+        cv2.circle(shade, (round(40 + 20 * (i - 6)), 150), round(15 + 6 * (i - 6)), 0.35, -1)
     shade = cv2.GaussianBlur(shade, (0, 0), 12)[..., None]
     return np.clip(image * (1 - shade), 0, 255).astype(np.uint8)
 
 
-def grey_coat_coming_closer(i: int, rng: np.random.Generator) -> np.ndarray:
+def grey_coat_coming_closer(i: float, rng: np.random.Generator) -> np.ndarray:
     """An opaque grey figure with a dark head, growing as it comes toward the camera."""
     image = _room()
     if i >= 6:
@@ -147,23 +149,29 @@ def grey_coat_coming_closer(i: int, rng: np.random.Generator) -> np.ndarray:
 
 def _watch(
     draw: Frame,
-    frames: int,
+    seconds: float,
     people: tuple[tuple[float, ...], ...] = (),
     thresholds: FireThresholds | None = None,
-) -> list[FireKind]:
-    """Kinds of every region :func:`watch_fire` reports over ``frames`` frames at 2 fps."""
+    fps: float = FPS,
+) -> list[tuple[float, FireKind]]:
+    """(time, kind) of every region :func:`watch_fire` reports over ``seconds`` at ``fps``."""
     watched = watched_mask([WHOLE], work_size(W, H), 0.25)
     history, seen = FireHistory(), []
     rng = np.random.default_rng(3)
-    for i in range(frames):
+    for k in range(round(seconds * fps)):
+        ts = k / fps
         boxes = [(p[0], p[1], p[2], p[3]) for p in people]
         history, regions = watch_fire(
-            history, draw(i, rng), watched, boxes, i / FPS, thresholds or FireThresholds()
+            history, draw(ts * FPS, rng), watched, boxes, ts, thresholds or FireThresholds()
         )
-        seen += [r.kind for r in regions]
+        seen += [(ts, r.kind) for r in regions]
     return seen
 
 
+RATES = (2.0, 4.0, 6.0)
+
+
+@pytest.mark.parametrize("fps", RATES)
 @pytest.mark.parametrize(
     ("draw", "people", "expected"),
     [
@@ -176,12 +184,13 @@ def _watch(
     ],
 )
 def test_flames_flicker_look_alikes_do_not(
-    draw: Frame, people: tuple[tuple[float, ...], ...], expected: FireKind | None
+    draw: Frame, people: tuple[tuple[float, ...], ...], expected: FireKind | None, fps: float
 ) -> None:
-    seen = _watch(draw, 8, people)
-    assert (expected in seen) if expected else not seen
+    kinds = [kind for _, kind in _watch(draw, 4.0, people, fps=fps)]
+    assert (expected in kinds) if expected else not kinds
 
 
+@pytest.mark.parametrize("fps", RATES)
 @pytest.mark.parametrize(
     ("draw", "smoke_check", "expected"),
     [
@@ -192,10 +201,12 @@ def test_flames_flicker_look_alikes_do_not(
     ],
 )
 def test_smoke_is_growing_rising_haze(
-    draw: Frame, smoke_check: bool, expected: FireKind | None
+    draw: Frame, smoke_check: bool, expected: FireKind | None, fps: float
 ) -> None:
-    seen = _watch(draw, 14, thresholds=FireThresholds(smoke=smoke_check))
-    assert (expected in seen) if expected else not seen
+    kinds = [
+        kind for _, kind in _watch(draw, 7.0, thresholds=FireThresholds(smoke=smoke_check), fps=fps)
+    ]
+    assert (expected in kinds) if expected else not kinds
 
 
 @pytest.mark.parametrize(
@@ -222,7 +233,8 @@ def test_shape_flicker(masks: list[list[int]], flicker: float) -> None:
     ],
 )
 def test_growth_ratio(areas: list[int], growth: float) -> None:
-    assert growth_ratio(np.array(areas)) == pytest.approx(growth)
+    times = np.arange(len(areas)) / FPS
+    assert growth_ratio(np.array(areas), times) == pytest.approx(growth)
 
 
 # -- the rule ----------------------------------------------------------------------------------

@@ -1,29 +1,33 @@
 """Smoke and fire, classically: colour, flicker, growth and rise over a few seconds of frames.
 
 Pure functions over explicit state (:class:`FireHistory`) on the frames' clock, at whatever rate
-the caller samples (the detection rate). Per frame (:mod:`vision.fire_masks`, on a copy 160
-pixels wide): flame-coloured pixels (in night IR pictures: near-saturated ones), hot pixels
-(a flame's yellowish-white core) and smoke-candidate pixels (greyish, differing from a slowly
-learned background, outside people's boxes), inside the watched area. Over the last
-``window_s`` seconds (:mod:`vision.fire_regions`), a region must be lit on ``min_frames``
-frames or more and on ``min_presence`` of the frames since it first was (a blinking LED is dark
-half of the time), and stay where it started (``max_base_shift``: a car or a walking person
-carries its colour along); then:
+the caller samples (the service: ``check_fps`` in shed zones). Every decision is over spans of
+time, not counts of frames, so the thresholds mean the same at 2 or 6 frames a second. Per frame
+(:mod:`vision.fire_masks`, on a copy 160 pixels wide): flame-coloured pixels (in night IR pictures:
+near-saturated ones), hot pixels (a flame's yellowish-white core) and smoke-candidate pixels
+(greyish, differing from a slowly learned background, outside people's boxes), inside the watched
+area. Over the last ``window_s`` seconds (:mod:`vision.fire_regions`), a region must be lit over
+``min_lit_s`` seconds or more (on three frames at least) and on ``min_presence`` of the frames
+since it first was (a blinking LED is dark half of the time), and stay where it started
+(``max_base_shift``: a car or a walking person carries its colour along); then:
 
 * **flame**: hot pixels in or next to it on half of those frames (a vest, a jacket or a helmet
   has no light in it); a *core* (pixels lit on half of those frames) of ``flame_min_px`` or
   more, not mostly inside a person's box; a grey level that really changes there
   (``min_grey_flicker``: not a mask trembling at the colour threshold); and a shape that
-  flickers (``min_flicker`` of its pixels switched on-off-on; a lamp or a sun patch does not
-  switch, a thing moving by switches each pixel once), or flickers somewhat
-  (``min_flicker_growing``) and grows (``growth_ratio``).
+  flickers (``min_flicker`` of its pixels switched on-off-on between frames ``flicker_step_s``
+  apart; a lamp or a sun patch does not switch, a thing moving by switches each pixel once), or
+  flickers somewhat (``min_flicker_growing``) and grows (``growth_ratio``: its area over its
+  last ``growth_span_s`` seconds against its first).
 * **smoke**: it holds ``smoke_min_px`` or more now, grew by ``smoke_growth``, its top rose by
   ``smoke_rise`` of the frame height while its base stayed, and it looks like haze
   (:func:`vision.fire_masks.haze_look`): it lightens or darkens the background all one way
   (``smoke_one_sign``; a person has dark hair and a light face), the background's detail shows
   through it (``smoke_see_through``; a person is opaque), and its difference has edges
-  (``smoke_edge_ratio``; a lighting change or a soft shadow has none); on two frames in a row
-  (a spot a person just left is gone by then). Smoke needs ``learn_s`` seconds of background.
+  (``smoke_edge_ratio``; a lighting change or a soft shadow has none); all of it seen in the same
+  place over ``smoke_confirm_s`` seconds, never that long unseen (two frames in a row at 2 a
+  second; at 4 a second three, or two with a frame between; a spot a person just left is gone
+  by then). Smoke needs ``learn_s`` seconds of background.
 
 Thresholds were set on synthetic clips and checked against the real clips in ``../shared``; no
 real fire footage was available (see README, "Smoke and fire").
@@ -42,16 +46,18 @@ from numpy.typing import NDArray
 
 from vision.fire_masks import FlameColour, NormBox, WorkFrame, boxes_mask, haze_look, work_frame
 from vision.fire_regions import (
+    JITTER_S,
     anchored,
     burns_hot,
     connected_regions,
+    flicker_over_time,
     growth_ratio,
-    shape_flicker,
     steadily_lit,
     top_rise,
 )
 
 _CUT_SHARE = 0.3  # this share of the watched area changing at once: lights switched, relearn
+_MIN_FRAMES = 3  # flicker (on-off-on) and growth need three frames at least
 
 
 class FireKind(StrEnum):
@@ -64,11 +70,13 @@ class FireThresholds:
     """See the module docstring. Times in seconds, areas in work pixels (160 wide)."""
 
     window_s: float = 2.6
-    min_frames: int = 3
+    min_lit_s: float = 1.0
     flame_min_px: int = 4
     min_presence: float = 0.75
     min_flicker: float = 0.3
+    flicker_step_s: float = 0.5
     growth_ratio: float = 1.6
+    growth_span_s: float = 0.5
     min_flicker_growing: float = 0.15
     person_share: float = 0.5
     min_grey_flicker: float = 12.0
@@ -83,6 +91,7 @@ class FireThresholds:
     smoke_one_sign: float = 0.75
     smoke_see_through: float = 0.25
     smoke_edge_ratio: float = 0.7
+    smoke_confirm_s: float = 0.5
     learn_s: float = 2.0
     adapt_s: float = 20.0
     colour: FlameColour = field(default_factory=FlameColour)
@@ -111,6 +120,19 @@ class FireRegion:
 
 
 @dataclass(frozen=True, eq=False)
+class HazeTrail:
+    """Where regions looked like smoke lately: (h, w) float64 arrays, NaN where none.
+
+    Attributes:
+        since: since when haze has been seen there, never ``smoke_confirm_s`` or more apart.
+        seen: when haze was last seen there.
+    """
+
+    since: NDArray[np.float64]
+    seen: NDArray[np.float64]
+
+
+@dataclass(frozen=True, eq=False)
 class FireHistory:
     """What the check remembers between frames (all arrays at work size).
 
@@ -122,8 +144,7 @@ class FireHistory:
         smokes: (h, w) bool smoke masks of those frames.
         background: (h, w) float32 learned grey background, or None before the first frame.
         learned_s: seconds of frames folded into the background.
-        hazy: (h, w) bool regions that looked like smoke on the last frame (smoke is confirmed
-            on the next one), or None.
+        haze: where regions looked like smoke lately, or None.
     """
 
     times: tuple[float, ...] = ()
@@ -133,7 +154,7 @@ class FireHistory:
     smokes: tuple[NDArray[np.bool_], ...] = ()
     background: NDArray[np.float32] | None = None
     learned_s: float = 0.0
-    hazy: NDArray[np.bool_] | None = None
+    haze: HazeTrail | None = None
 
 
 def watch_fire(
@@ -155,20 +176,54 @@ def watch_fire(
     flame = _clean(frame.flame & watched) if frame.monochrome else frame.flame & watched
     smoke = _smoke_pixels(frame, history, outside, flame, t)
     history = _remember(history, frame, flame, smoke, watched, ts, t)
-    if len(history.times) < t.min_frames:
+    if len(history.times) < _MIN_FRAMES:
         return history, []  # too few frames to judge flicker or growth
     person = watched & ~outside
     regions = _flames(history, person, t)
     if t.smoke:
-        hazy = _smokes(history, frame, t)
-        before = history.hazy
-        regions += [r for r, mask in hazy if before is not None and (mask & before).any()]
-        history = replace(history, hazy=_union([mask for _, mask in hazy]))
+        gap = t.smoke_confirm_s
+        hazy = _haze_since(_smokes(history, frame, t), history.haze, ts, gap)
+        regions += [r for r, start, _ in hazy if ts - start + JITTER_S >= t.smoke_confirm_s]
+        history = replace(history, haze=_trail(hazy, history.haze, ts, gap, frame.shape))
     return history, regions
 
 
-def _union(masks: list[NDArray[np.bool_]]) -> NDArray[np.bool_] | None:
-    return np.asarray(np.logical_or.reduce(masks)) if masks else None
+def _haze_since(
+    hazy: list[tuple[FireRegion, NDArray[np.bool_]]],
+    before: HazeTrail | None,
+    ts: float,
+    gap_s: float,
+) -> list[tuple[FireRegion, float, NDArray[np.bool_]]]:
+    """Each hazy region with since when haze has been there, seen again at most ``gap_s``
+    apart: the earliest start of the haze it overlaps that was seen that recently, else now."""
+    out = []
+    for region, mask in hazy:
+        start = ts
+        if before is not None and before.since.shape == mask.shape:
+            recent = mask & (ts - before.seen <= gap_s + JITTER_S)  # NaN compares False
+            if recent.any():
+                start = float(before.since[recent].min())
+        out.append((region, start, mask))
+    return out
+
+
+def _trail(
+    hazy: list[tuple[FireRegion, float, NDArray[np.bool_]]],
+    before: HazeTrail | None,
+    ts: float,
+    gap_s: float,
+    shape: tuple[int, int],
+) -> HazeTrail | None:
+    """The haze remembered after this frame: this frame's, and earlier haze seen within
+    ``gap_s`` where none is now."""
+    if before is not None and before.since.shape == shape:
+        keep = ts - before.seen <= gap_s + JITTER_S
+        since, seen = np.where(keep, before.since, np.nan), np.where(keep, before.seen, np.nan)
+    else:
+        since, seen = np.full(shape, np.nan), np.full(shape, np.nan)
+    for _, start, mask in hazy:
+        since[mask], seen[mask] = start, ts
+    return HazeTrail(since, seen) if not np.isnan(seen).all() else None
 
 
 def _clean(mask: NDArray[np.bool_]) -> NDArray[np.bool_]:
@@ -241,13 +296,14 @@ def _learned(
 
 def _flames(history: FireHistory, person: NDArray[np.bool_], t: FireThresholds) -> list[FireRegion]:
     stack = np.stack(history.flames)
+    times = np.asarray(history.times)
     greys = np.stack(history.greys)
     hots = np.stack(history.hots)
     found = []
     for region in connected_regions(np.asarray(stack.any(0))):
         masks = stack[:, region]
         areas = masks.sum(1)
-        if not steadily_lit(areas, t.min_frames, t.min_presence) or not anchored(
+        if not steadily_lit(areas, times, t.min_lit_s, t.min_presence) or not anchored(
             stack, region, t.max_base_shift
         ):
             continue
@@ -261,7 +317,8 @@ def _flames(history: FireHistory, person: NDArray[np.bool_], t: FireThresholds) 
             continue
         if float(greys[first:, region].std(0).mean()) < t.min_grey_flicker:
             continue  # the mask only trembles at the colour threshold (compression, noise)
-        flicker, growth = shape_flicker(since), growth_ratio(areas)
+        flicker = flicker_over_time(since, times[first:], t.flicker_step_s)
+        growth = growth_ratio(areas, times, t.growth_span_s)
         flickers = flicker >= t.min_flicker
         grows = growth >= t.growth_ratio and flicker >= t.min_flicker_growing
         if flickers or grows:
@@ -277,15 +334,18 @@ def _smokes(
     if history.background is None:
         return []
     stack = np.stack(history.smokes)
+    times = np.asarray(history.times)
     h = stack.shape[1]
     found = []
     for region in connected_regions(stack[-1]):
         areas = stack[:, region].sum(1)
-        if int(areas[-1]) < t.smoke_min_px or not steadily_lit(areas, t.min_frames, t.min_presence):
+        if int(areas[-1]) < t.smoke_min_px or not steadily_lit(
+            areas, times, t.min_lit_s, t.min_presence
+        ):
             continue
         if not anchored(stack, region, t.smoke_max_base_shift, centre=False):
             continue
-        growth = growth_ratio(areas)
+        growth = growth_ratio(areas, times, t.growth_span_s)
         rise = top_rise(stack, region) / h
         if growth < t.smoke_growth or rise < t.smoke_rise:
             continue

@@ -2,7 +2,8 @@
 
 ``stack`` is a (K, h, w) bool array of one kind of candidate mask over the window's K frames
 (oldest first), ``region`` an (h, w) bool region of the work picture, ``areas`` the (K,) lit
-pixel counts of the region per frame.
+pixel counts of the region per frame, ``times`` the (K,) frame times in seconds. Spans are in
+seconds, so a measure means the same at any frame rate.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 _KERNEL = np.ones((3, 3), np.uint8)
+JITTER_S = 0.05
+"""Frame times wobble (sampling, PTS rounding): a span this much short still counts."""
 
 
 def connected_regions(mask: NDArray[np.bool_]) -> list[NDArray[np.bool_]]:
@@ -30,15 +33,24 @@ def burns_hot(hots: NDArray[np.bool_], region: NDArray[np.bool_]) -> bool:
     return float(hots[:, near].any(1).mean()) >= 0.5
 
 
-def steadily_lit(areas: NDArray[np.integer], min_frames: int, min_presence: float) -> bool:
-    """Whether the (K,) areas were lit on ``min_frames`` frames or more, and on
-    ``min_presence`` of the frames since the first lit one (a blinking LED is dark half of the
-    time)."""
+def steadily_lit(
+    areas: NDArray[np.integer],
+    times: NDArray[np.floating],
+    min_lit_s: float,
+    min_presence: float,
+    min_frames: int = 3,
+) -> bool:
+    """Whether the (K,) areas were lit over ``min_lit_s`` seconds or more (first lit frame to
+    last) on ``min_frames`` frames or more (flicker needs on-off-on), and on ``min_presence`` of
+    the frames since the first lit one (a blinking LED is dark half of the time)."""
     lit = areas > 0
     if int(lit.sum()) < min_frames:
         return False
-    since = lit[int(np.argmax(lit)) :]
-    return float(since.mean()) >= min_presence
+    first = int(np.argmax(lit))
+    last = len(lit) - 1 - int(np.argmax(lit[::-1]))
+    if float(times[last] - times[first]) + JITTER_S < min_lit_s:
+        return False
+    return float(lit[first:].mean()) >= min_presence
 
 
 def anchored(
@@ -76,12 +88,34 @@ def shape_flicker(masks: NDArray[np.bool_]) -> float:
     return float(np.mean(switches[lit] >= 2))
 
 
-def growth_ratio(areas: NDArray[np.integer]) -> float:
-    """Mean of the last two lit areas over the mean of the first two (1 when fewer than 3)."""
-    lit = areas[areas > 0].astype(np.float64)
-    if len(lit) < 3:
+def flicker_over_time(
+    masks: NDArray[np.bool_], times: NDArray[np.floating], step_s: float
+) -> float:
+    """:func:`shape_flicker` of (K, N) masks judged between frames ``step_s`` seconds apart: the
+    frames are split into interleaved runs that far apart (one at 2 a second for 0.5 s; two at
+    4 a second), and their flickers averaged over the runs of three frames or more. The faster
+    the frames, the more runs, not the more switches: a thing moving by or a mask trembling at
+    a threshold flickers no more at 6 a second than at 2."""
+    if len(times) < 2:
+        return 0.0
+    period = float(np.median(np.diff(times)))
+    runs = max(1, round(step_s / period)) if period > 0 else 1
+    judged = [masks[p::runs] for p in range(runs) if len(masks[p::runs]) >= 3]
+    return float(np.mean([shape_flicker(m) for m in judged])) if judged else 0.0
+
+
+def growth_ratio(
+    areas: NDArray[np.integer], times: NDArray[np.floating], span_s: float = 0.5
+) -> float:
+    """Mean lit area over the last ``span_s`` seconds of lit frames over the mean over the first
+    ``span_s`` (two frames each at 2 a second); 1 when fewer than 3 frames are lit."""
+    lit = areas > 0
+    if int(lit.sum()) < 3:
         return 1.0
-    return float(lit[-2:].mean() / lit[:2].mean())
+    area, when = areas[lit].astype(np.float64), times[lit].astype(np.float64)
+    early = area[when <= when[0] + span_s + JITTER_S]
+    late = area[when >= when[-1] - span_s - JITTER_S]
+    return float(late.mean() / early.mean())
 
 
 def top_rise(stack: NDArray[np.bool_], region: NDArray[np.bool_]) -> float:

@@ -12,11 +12,12 @@ escalated by the notification jobs like every critical event.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from alerts.events import Box, Detail, EventChange, EventRecord, EventType, Severity
 from alerts.observation import Observation
-from alerts.params import SmokeFireParams
+from alerts.params import RuleParams, SmokeFireParams
 from alerts.rules.context import RuleContext
 from alerts.rules.lifecycle import OpenEvent, Sight, end_event, escalate, event_key, observe
 from alerts.rules.lifecycle import raise_event as open_event
@@ -70,6 +71,16 @@ def step(
     state = replace(state, history=history)
     by_zone = _by_zone(regions, zones, size, p.rise)
     return _settle(state, by_zone, obs.timestamp, ctx)
+
+
+def check_fps(zones: Sequence[Zone], params: RuleParams, detect_fps: float) -> float | None:
+    """Frames a second the check wants on a camera with these ``zones`` beyond its
+    ``detect_fps``: the camera's ``check_fps`` when it has a watched zone and that is faster,
+    else None (no extra frames)."""
+    if not any(z.kind in WATCHED_KINDS for z in zones):
+        return None
+    wanted = params.smoke_fire.check_fps
+    return wanted if wanted > detect_fps else None
 
 
 def flush(state: SmokeFireState, ts: float) -> tuple[SmokeFireState, list[EventChange]]:

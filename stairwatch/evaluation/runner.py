@@ -1,9 +1,11 @@
 """Runs the service's per-camera pipeline over labelled clips and scores what it raises.
 
 Each clip is one camera: frames come from :class:`~streams.file_source.FileSource` at
-``detect_fps`` as fast as the CPU allows, with ``timestamp = position_s`` (clip start = 0), so
-rule time is the video's own time, never the wall clock (which only measures speed). The time of
-day the rules' schedules see is that time in UTC: every clip starts at midnight (00:00 UTC).
+``detect_fps`` (and, on a clip with a shed zone, the fire check's extra frames between them, as
+the service reads them: :mod:`stairwatch.cadence`) as fast as the CPU allows, with
+``timestamp = position_s`` (clip start = 0), so rule time is the video's own time, never the wall
+clock (which only measures speed). The time of day the rules' schedules see is that time in UTC:
+every clip starts at midnight (00:00 UTC).
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from tqdm import tqdm
 
 from alerts.events import ChangeKind, EventChange
 from alerts.params import RuleParams
+from alerts.rules import smoke_fire
+from stairwatch.cadence import FrameCadence
 from stairwatch.config import MotionConfig
 from stairwatch.evaluation.errors import ClipError
 from stairwatch.evaluation.frames import FrameScorer, nearest_frames, targets
@@ -172,6 +176,10 @@ class Evaluator:
             tz=UTC,
         )
         gate = motion_gate(MotionConfig(enabled=self._options.motion_gate))
+        cadence = FrameCadence(
+            self._options.detect_fps,
+            smoke_fire.check_fps(pipeline.zones, params, self._options.detect_fps),
+        )
         changes: list[EventChange] = []
         frames = 0
         last_ts = 0.0
@@ -182,11 +190,14 @@ class Evaluator:
                 realtime=False,
                 loop=False,
                 start_time=0.0,
-                sample_fps=self._options.detect_fps,
+                sample_fps=cadence.sample_fps,
             ) as source:
                 duration = source.duration_s
                 half_frame = 0.5 / source.fps
                 for frame in source:
+                    if not cadence.full(frame.position_s):
+                        changes.extend(pipeline.check_fire(frame).changes)
+                        continue
                     detections = (
                         self._detector.detect([frame.image])[0]
                         if should_detect(gate, frame, pipeline.has_live_tracks)

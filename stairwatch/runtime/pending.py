@@ -18,12 +18,14 @@ happens are served first, yet a quiet camera waits at most this much longer, nev
 @dataclass(frozen=True, eq=False)
 class PendingFrame:
     """A frame waiting for a worker; ``detect`` False means the motion gate skipped it;
-    ``urgent``: objects are tracked or something moved on its camera."""
+    ``urgent``: objects are tracked or something moved on its camera; ``check_only``: a frame
+    between detections for the fire check alone (:mod:`stairwatch.cadence`)."""
 
     frame: Frame
     detect: bool
     queued_at: float
     urgent: bool = True
+    check_only: bool = False
 
     @property
     def turn(self) -> float:
@@ -49,18 +51,25 @@ class PendingFrames:
         self._cond = threading.Condition()
         self._closed = False
 
-    def put(self, frame: Frame, detect: bool, urgent: bool = True) -> None:
+    def put(
+        self, frame: Frame, detect: bool, urgent: bool = True, check_only: bool = False
+    ) -> None:
         with self._cond:
             previous = self._slots.get(frame.camera_id)
             queued_at = time.monotonic()
             if previous is not None:
-                self._dropped[frame.camera_id] = self._dropped.get(frame.camera_id, 0) + 1
+                if not previous.check_only:  # a fire-check frame replaced is no lost detection
+                    self._dropped[frame.camera_id] = self._dropped.get(frame.camera_id, 0) + 1
                 # If either frame needed detection, the newer one is looked at instead, in the
-                # older one's place in the queue (a camera's turn is not lost by a newer frame).
+                # older one's place in the queue (a camera's turn is not lost by a newer frame);
+                # so is a full frame's step replaced by a fire-check frame.
                 detect = detect or previous.detect
                 urgent = urgent or previous.urgent
+                check_only = check_only and previous.check_only
                 queued_at = previous.queued_at
-            self._slots[frame.camera_id] = PendingFrame(frame, detect, queued_at, urgent)
+            self._slots[frame.camera_id] = PendingFrame(
+                frame, detect and not check_only, queued_at, urgent, check_only
+            )
             self._cond.notify_all()
 
     def take(self, max_items: int, max_wait_s: float, timeout_s: float) -> list[PendingFrame]:

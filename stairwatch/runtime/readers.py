@@ -1,4 +1,6 @@
-"""Reader threads: one per camera, sampling its source at ``detect_fps`` into the pending slots.
+"""Reader threads: one per camera, sampling its source at ``detect_fps`` into the pending slots
+(faster, at ``check_fps``, on a camera with a shed zone: the frames in between feed only the fire
+check, :mod:`stairwatch.cadence`).
 
 Files are played in real time by :class:`FileReader`; live cameras (RTSP, HTTP, devices) are
 read by :class:`~streams.live_source.LiveSource` threads that keep only the newest frame, and
@@ -20,6 +22,7 @@ from typing import Protocol
 import numpy as np
 from numpy.typing import NDArray
 
+from stairwatch.cadence import FrameCadence
 from stairwatch.config import StreamConfig
 from stairwatch.gating import gate_frame
 from stairwatch.runtime.health import CameraHealth
@@ -132,15 +135,19 @@ class FrameIntake:
         """Keep the main stream's newest frame (masked) as evidence."""
         self.last_main_frame = self.shown(frame)
 
-    def accept(self, frame: Frame) -> None:
-        """Queue ``frame`` (as the reader got it) for detection."""
+    def accept(self, frame: Frame, full: bool = True) -> None:
+        """Queue ``frame`` (as the reader got it) for detection; with ``full`` False, for the fire
+        check alone (no motion gate, not counted as a sampled frame)."""
         shown = self.shown(frame)
         detect = shown
         if self._masker.detector_sees_more:
             detect = dataclasses.replace(frame, image=self._masker.for_detection(frame.image))
-        run, urgent = gate_frame(self._gate, detect, self._has_live_tracks())
-        self._health.frame_arrived(run)
-        self._pending.put(detect, run, urgent)
+        if full:
+            run, urgent = gate_frame(self._gate, detect, self._has_live_tracks())
+            self._health.frame_arrived(run)
+            self._pending.put(detect, run, urgent)
+        else:
+            self._pending.put(detect, False, urgent=False, check_only=True)
         self.last_frame = shown
 
     def evidence_image(self, frame: Frame | None) -> NDArray[np.uint8] | None:
@@ -160,7 +167,8 @@ class FrameIntake:
 
 
 class FileReader:
-    """Plays a video file in real time (looping if asked) as if it were a camera."""
+    """Plays a video file in real time (looping if asked) as if it were a camera; ``check_fps``:
+    the fire check's rate when faster than ``detect_fps`` (:mod:`stairwatch.cadence`)."""
 
     def __init__(
         self,
@@ -171,10 +179,12 @@ class FileReader:
         intake: FrameIntake,
         health: CameraHealth,
         packet_tap: PacketTap | None = None,
+        check_fps: float | None = None,
     ):
         self._camera_id = camera_id
         self._path = path
         self._detect_fps = detect_fps
+        self._check_fps = check_fps
         self._loop = loop
         self._intake = intake
         self._health = health
@@ -193,19 +203,20 @@ class FileReader:
         self.thread.join(timeout_s)
 
     def _run(self) -> None:
+        cadence = FrameCadence(self._detect_fps, self._check_fps)
         try:
             with FileSource(
                 self._path,
                 self._camera_id,
                 realtime=True,
                 loop=self._loop,
-                sample_fps=self._detect_fps,
+                sample_fps=cadence.sample_fps,
                 packet_tap=self._packet_tap,
             ) as source:
-                for frame in source:  # only the frames due for detection
+                for frame in source:  # only the frames due for detection or the fire check
                     if self._stop.is_set():
                         return
-                    self._intake.accept(frame)
+                    self._intake.accept(frame, cadence.full(frame.position_s))
         except StreamError as exc:
             log.error("camera %s: %s", self._camera_id, exc)
             self._health.went_offline(str(exc))
@@ -215,17 +226,20 @@ class FileReader:
 
 class LiveReader:
     """A live camera: :class:`CameraStreams` read continuously (the sub-stream, when given, for
-    detection; the main stream for evidence), sampled at ``detect_fps`` by one more thread."""
+    detection; the main stream for evidence), sampled at ``detect_fps`` (or the fire check's
+    faster ``check_fps``, :mod:`stairwatch.cadence`) by one more thread."""
 
     def __init__(
         self,
         streams: CameraStreams,
         detect_fps: float,
         intake: FrameIntake,
+        check_fps: float | None = None,
     ):
         self.streams = streams
-        self._detect_fps = detect_fps
-        self._period_s = 1.0 / detect_fps
+        self._cadence = FrameCadence(detect_fps, check_fps)
+        self._sample_fps = self._cadence.sample_fps
+        self._period_s = 1.0 / self._sample_fps
         self._intake = intake
         self._stop = threading.Event()
         self.thread = GuardedThread(f"sampler-{streams.camera_id}", self._run)
@@ -251,7 +265,7 @@ class LiveReader:
     def _run(self) -> None:
         next_at = time.monotonic()
         # Due by the monotonic clock: capture times are wall-clock and may step back.
-        due = DueSelector(self._detect_fps, half_frame_s=0.5 * self._period_s)
+        due = DueSelector(self._sample_fps, half_frame_s=0.5 * self._period_s)
         while not self._stop.wait(max(0.0, next_at - time.monotonic())):
             frame = self.streams.detect.wait(timeout_s=0.5)
             if self.streams.has_substream:
@@ -261,7 +275,8 @@ class LiveReader:
             if frame is None:
                 next_at = time.monotonic()  # take the next frame as soon as it comes
                 continue
-            if due.due(time.monotonic()):
-                self._intake.accept(frame)
+            now = time.monotonic()
+            if due.due(now):
+                self._intake.accept(frame, self._cadence.full(now))
             # Keep the cadence; after a gap (reconnect) start afresh rather than catch up.
             next_at = max(next_at + self._period_s, time.monotonic())

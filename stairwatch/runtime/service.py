@@ -21,6 +21,7 @@ from numpy.typing import NDArray
 
 from alerts.events import EventChange, EventType
 from alerts.fleet import Fence
+from alerts.rules import smoke_fire
 from alerts.store import CameraInfo, EventStore
 from stairwatch.config import CameraConfig, Settings, usable_cores
 from stairwatch.gating import motion_gate
@@ -152,12 +153,13 @@ class Service:
         hide = masker.hide if masker.active else None
         clips = self.clips.for_camera(config.id, hide) if self.clips is not None else None
         streams = None
+        zones = [zone.to_zone() for zone in config.zones]
+        check_fps = smoke_fire.check_fps(zones, self.settings.rules_for(config), config.detect_fps)
         if is_live(source):
             substream = config.substream.get_secret_value() if config.substream else None
-            live = live_source_config(config.stream, config.detect_fps)
+            live = live_source_config(config.stream, check_fps or config.detect_fps)
             streams = CameraStreams(config.id, source, substream, live, packet_tap=clips)
         health = CameraHealth(config.id, _detect_health(streams) if streams else None)
-        zones = [zone.to_zone() for zone in config.zones]
         pipeline = CameraPipeline(
             config.id,
             zones,
@@ -194,11 +196,18 @@ class Service:
         )
         reader: Reader
         if streams is not None:
-            reader = LiveReader(streams, config.detect_fps, intake)
+            reader = LiveReader(streams, config.detect_fps, intake, check_fps)
             watch = OfflineWatch(config.id, config.stream.offline_after_s)
         else:
             reader = FileReader(
-                config.id, Path(source), config.detect_fps, config.loop, intake, health, clips
+                config.id,
+                Path(source),
+                config.detect_fps,
+                config.loop,
+                intake,
+                health,
+                clips,
+                check_fps,
             )
             watch = None
         lane = CameraLane(pipeline=pipeline, sink=sink, health=health)

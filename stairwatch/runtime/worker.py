@@ -149,11 +149,15 @@ class InferenceWorker:
     def _step(self, item: PendingFrame, detections: Detections | None, done: float) -> None:
         lane = self._lanes[item.frame.camera_id]
         try:
-            step = lane.pipeline.process(item.frame, detections)
+            if item.check_only:
+                step = lane.pipeline.check_fire(item.frame)
+            else:
+                step = lane.pipeline.process(item.frame, detections)
         except Exception as exc:  # a failing step resets its camera, never kills the thread
             self._pipeline_failed(lane, item.frame.camera_id, exc)
             return
-        lane.health.frame_stepped()
+        if not item.check_only:
+            lane.health.frame_stepped()
         if step.detected:
             lane.health.detection_ran()
             age = done - item.frame.timestamp

@@ -2,7 +2,8 @@
 
 None of that footage shows smoke or fire (people indoors, a car park), so every ``smoke_fire``
 event is a false alarm. Each clip is watched as if the whole frame were one ``shed`` zone (the
-worst case: the service only looks inside shed zones), at the evaluation's detection rate, twice:
+worst case: the service only looks inside shed zones), at the evaluation's detection rate and the
+fire check's faster ``check_fps`` in between (:mod:`stairwatch.cadence`), twice:
 
 1. **check alone**: the rule with no detections at all, so no person box shields a red jacket
    (what ``tests/test_smoke_fire.py`` runs);
@@ -29,7 +30,9 @@ from alerts.engine import CameraRuleEngine
 from alerts.events import ChangeKind, EventType
 from alerts.observation import Observation
 from alerts.params import RuleParams
+from alerts.rules import smoke_fire
 from stairwatch.assets import default_model_path, project_root
+from stairwatch.cadence import FrameCadence
 from stairwatch.evaluation.sidecar import VIDEO_SUFFIXES
 from streams.file_source import FileSource
 from vision.detections import Detections
@@ -42,14 +45,17 @@ WHOLE_FRAME = ((0.0, 0.0), (1.0, 0.0), (1.0, 1.0), (0.0, 1.0))
 
 @dataclass(frozen=True)
 class ClipCheck:
-    """One clip: its name, seconds watched, frames judged, alert times of smoke_fire events, and
-    the rule engine's time per frame (milliseconds; the other rules idle without detections)."""
+    """One clip: its name, seconds watched, frames judged (full and fire-check-only ones), alert
+    times of smoke_fire events, the rule engine's time per full frame (milliseconds; the other
+    rules idle without detections) and per frame of the fire check alone."""
 
     clip: str
     seconds: float
     frames: int
     false_alarms: tuple[float, ...]
     ms_per_frame: float
+    check_frames: int = 0
+    ms_per_check_frame: float = 0.0
 
 
 def real_clips(shared: Path) -> list[Path]:
@@ -60,26 +66,29 @@ def real_clips(shared: Path) -> list[Path]:
 
 def check_alone(clip: Path, params: RuleParams | None = None) -> ClipCheck:
     """The rule over ``clip`` with no detections, the whole frame a ``shed`` zone."""
-    engine = CameraRuleEngine(
-        clip.name, [Zone("whole", ZoneKind.SHED, WHOLE_FRAME)], params or RuleParams()
-    )
+    params = params or RuleParams()
+    zones = [Zone("whole", ZoneKind.SHED, WHOLE_FRAME)]
+    engine = CameraRuleEngine(clip.name, zones, params)
+    cadence = FrameCadence(DETECT_FPS, smoke_fire.check_fps(zones, params, DETECT_FPS))
     raised: list[float] = []
-    frames, last, busy = 0, 0.0, 0.0
-    with FileSource(clip, clip.name, start_time=0.0, sample_fps=DETECT_FPS) as source:
+    frames, busy = [0, 0], [0.0, 0.0]  # full frames, fire-check-only frames
+    last = 0.0
+    with FileSource(clip, clip.name, start_time=0.0, sample_fps=cadence.sample_fps) as source:
         for frame in source:
             h, w = frame.image.shape[:2]
             obs = Observation(
                 clip.name, frame.position_s, w, h, Detections.empty(KIND_NAMES), frame.image
             )
+            full = cadence.full(frame.position_s)
             started = time.perf_counter()
-            changes = engine.step(obs)
-            busy += time.perf_counter() - started
+            changes = engine.step(obs) if full else engine.step_fire(obs)
+            busy[not full] += time.perf_counter() - started
             raised += [c.event.alert_ts for c in changes if c.kind is ChangeKind.RAISED]
-            frames, last = frames + 1, frame.position_s
+            frames[not full] += 1
+            last = frame.position_s
     times = tuple(round(t, 1) for t in raised)
-    return ClipCheck(
-        str(clip), round(last, 1), frames, times, round(1000 * busy / max(frames, 1), 2)
-    )
+    ms = [round(1000 * b / max(n, 1), 2) for b, n in zip(busy, frames, strict=True)]
+    return ClipCheck(str(clip), round(last, 1), frames[0], times, ms[0], frames[1], ms[1])
 
 
 def check_with_detector(clips: list[Path], model: Path, work: Path) -> dict[str, list[float]]:
@@ -118,6 +127,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{args.shared}/clips: no clips (../shared is not shipped)", file=sys.stderr)
         return 2
     alone = [check_alone(c) for c in clips]
+    checks = sum(c.check_frames for c in alone)
     report: dict[str, object] = {
         "clips": len(clips),
         "seconds": round(sum(c.seconds for c in alone), 1),
@@ -125,6 +135,10 @@ def main(argv: list[str] | None = None) -> int:
             "frames": sum(c.frames for c in alone),
             "ms_per_frame": round(
                 sum(c.ms_per_frame * c.frames for c in alone) / sum(c.frames for c in alone), 2
+            ),
+            "check_frames": checks,
+            "ms_per_check_frame": round(
+                sum(c.ms_per_check_frame * c.check_frames for c in alone) / max(checks, 1), 2
             ),
             "false_alarms": sum(len(c.false_alarms) for c in alone),
             "per_clip": [asdict(c) for c in alone],
