@@ -156,20 +156,23 @@ def serve_dashboard(
 ) -> int:
     """``stairwatch serve``: the dashboard alone over the shared store (a fleet's control
     room): every node's events, cameras and problems (``/api/cameras``, ``/api/health``) and
-    ``/api/nodes``; no cameras of its own, no detector, no deliveries. Live pictures of the
-    cameras a service on this machine runs, from its run directory.
+    ``/api/nodes``; no cameras of its own, no detector, no deliveries. Where a service ran on
+    this machine with the same data directory, the live pictures of its cameras, from its run
+    directory.
 
     ``child``: the dashboard of ``stairwatch run`` in its own process: the service's cameras,
     health and metrics from the run directory, as its own dashboard shows them; it stops when
     its standard input closes and leaves the URL for the parent to print."""
     store = open_store(settings)
-    run_view = RunView(RunDir.of(settings.storage.data_dir), _own_cameras(settings))
+    run_dir = RunDir.of(settings.storage.data_dir)
+    run_view = RunView(run_dir, _own_cameras(settings))
     if child:
         server = _dashboard_server(settings, store, _from_run(settings, store, run_view))
         _stop_when_input_closes(server)
     else:
         fleet = _fleet_view(settings, store, None)
-        providers = Providers(cameras=fleet, service=fleet, pictures=run_view)
+        pictures = run_view if run_dir.root.is_dir() else None
+        providers = Providers(cameras=fleet, service=fleet, pictures=pictures)
         server = _dashboard_server(settings, store, providers)
         _print_url(settings)
     try:
