@@ -348,7 +348,7 @@ def format_report(report: LoadReport) -> str:
 
 
 def _where(dashboard: str) -> str:
-    return "in its own process" if dashboard == DashboardProcess.OWN else "in the service's"
+    return "in its own process" if dashboard == DashboardProcess.OWN else "in the service's process"
 
 
 def _kinds(errors: dict[str, int]) -> str:
