@@ -10,9 +10,11 @@ demo) it runs in the service's own process.
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,7 +52,7 @@ from stairwatch.runtime.fleet import FleetCollector, FleetNode, may_run
 from stairwatch.runtime.fleet_publish import HealthPublisher, node_report
 from stairwatch.runtime.model_reload import ReloadingDetector
 from stairwatch.runtime.problems import scheduler_problem
-from stairwatch.runtime.run_dir import RunDir, StatusPublisher
+from stairwatch.runtime.run_dir import RunDir, StatusPublisher, write_atomically
 from stairwatch.runtime.service import Service
 from stairwatch.runtime.status import ServiceCameraStatuses
 from stairwatch.runtime.threads import Supervised
@@ -61,6 +63,7 @@ log = logging.getLogger(__name__)
 
 # A stop waits this long at most for responses still running (the live feeds end at once).
 STREAMS_CLOSE_S = 2
+CHILD_READY_S = 30.0  # the cameras start once the dashboard process listens, or after this
 
 
 def serve(settings: Settings, duration_s: float | None = None, config: Path | None = None) -> int:
@@ -115,19 +118,22 @@ def serve(settings: Settings, duration_s: float | None = None, config: Path | No
         service.metrics.registry.register(FleetCollector(node))
         local = LocalNode(settings.node.id, settings.node.site, statuses)
         view = _fleet_view(settings, store, local)
-    status = StatusPublisher(
-        RunDir.of(settings.storage.data_dir), statuses, service.metrics.exposition
-    )
+    run_dir = RunDir.of(settings.storage.data_dir)
+    status = StatusPublisher(run_dir, statuses, service.metrics.exposition)
     beside.append(status.thread)
-    child = DashboardChild(child_command(config, _log_level())) if own and config else None
+    child = None
+    if own and config is not None:
+        child = DashboardChild(child_command(config, _log_level()), run_dir.ready_path)
     server = None if child else _dashboard_server(settings, store, _inline(service, view))
     delivery.start()
     retention.append(start_retention_job(store, settings.storage))
-    service.start()
     status.start()
-    if child is not None:
+    if child is not None:  # up before the cameras, as an inline dashboard is
         child.start()
         beside.append(child)
+        if not child.wait_ready(CHILD_READY_S):
+            log.warning("the dashboard process is not listening yet; starting the cameras")
+    service.start()
     for node in fleet:
         node.start()
     _print_url(settings)
@@ -169,6 +175,7 @@ def serve_dashboard(
     if child:
         server = _dashboard_server(settings, store, _from_run(settings, store, run_view))
         _stop_when_input_closes(server)
+        _say_when_listening(server, run_dir)
     else:
         fleet = _fleet_view(settings, store, None)
         pictures = run_view if run_dir.root.is_dir() else None
@@ -224,6 +231,22 @@ def _stop_when_input_closes(server: uvicorn.Server) -> None:
         server.should_exit = True
 
     threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
+def _say_when_listening(server: uvicorn.Server, run_dir: RunDir) -> None:
+    """Write this process's id to the run directory's ready file once ``server`` listens."""
+
+    def watch() -> None:
+        while not server.started:
+            if server.should_exit:
+                return
+            time.sleep(0.05)
+        try:
+            write_atomically(run_dir.ready_path, str(os.getpid()).encode())
+        except OSError as exc:
+            log.warning("dashboard: %s not written: %s", run_dir.ready_path, exc)
+
+    threading.Thread(target=watch, name="ready-watch", daemon=True).start()
 
 
 def _wait_for_stop(duration_s: float | None) -> None:

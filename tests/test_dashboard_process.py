@@ -195,18 +195,23 @@ def test_pictures_are_encoded_only_while_a_dashboard_asks_for_them(tmp_path: Pat
 def test_a_child_that_dies_is_started_again_and_one_that_is_stopped_is_not(
     tmp_path: Path, code: str, said: str
 ) -> None:
-    """The stand-in dies at its first start only, then serves until its input closes."""
-    first = "import pathlib, sys; p = pathlib.Path(sys.argv[1]); again = p.exists(); p.touch()\n"
-    marker = tmp_path / "started"
-    script = first + f"if not again:\n    {code}\nsys.stdin.read()"
-    child = DashboardChild([sys.executable, "-c", script, str(marker)])
+    """The stand-in dies at its first start only, then says it is ready and serves until its
+    input closes."""
+    first = (
+        "import os, pathlib, sys; p = pathlib.Path(sys.argv[1]); again = p.exists(); p.touch()\n"
+    )
+    ready = "pathlib.Path(sys.argv[2]).write_text(str(os.getpid()))\n"
+    marker, ready_path = tmp_path / "started", tmp_path / "ready"
+    script = first + f"if not again:\n    {code}\n" + ready + "sys.stdin.read()"
+    child = DashboardChild([sys.executable, "-c", script, str(marker), str(ready_path)], ready_path)
     try:
         child.start()
+        assert not child.wait_ready(10)  # it died first
         assert _wait_for(lambda: child.dead, 10)
         child.restart()
         health = child.health()
         assert (health.restarts, health.last_crash) == (1, said)
-        assert _wait_for(lambda: child.health().alive and marker.exists(), 10)
+        assert child.wait_ready(10) and child.health().alive
         assert not child.dead
         child.stop()  # closes its input: it exits, and stays down
         assert not child.health().alive and not child.dead

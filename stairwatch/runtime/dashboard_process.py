@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 STOP_S = 5.0  # a stopping child gets this long to end its responses, then SIGTERM, then SIGKILL
 QUICK_EXIT_S = 10.0  # a child that exits sooner than this after its start failed at once
 MAX_PAUSE_S = 30.0
+READY_POLL_S = 0.05
 
 
 def child_command(config: Path, log_level: str) -> list[str]:
@@ -42,8 +43,9 @@ class DashboardChild:
 
     name = "dashboard process"
 
-    def __init__(self, command: Sequence[str]) -> None:
+    def __init__(self, command: Sequence[str], ready_path: Path) -> None:
         self._command = list(command)
+        self._ready_path = ready_path
         self._lock = threading.Lock()
         self._process: subprocess.Popen[bytes] | None = None
         self._started_at = 0.0
@@ -60,6 +62,7 @@ class DashboardChild:
             return self._process.pid if self._process is not None else None
 
     def start(self) -> None:
+        self._ready_path.unlink(missing_ok=True)
         with self._lock:
             self._stopping = False
             self._started_at = time.monotonic()
@@ -67,6 +70,21 @@ class DashboardChild:
             self._process = subprocess.Popen(
                 self._command, stdin=subprocess.PIPE, start_new_session=True
             )
+
+    def wait_ready(self, timeout_s: float) -> bool:
+        """Wait until the child says it listens (it writes its process id to ``ready_path``);
+        False when it exited or ``timeout_s`` passed first."""
+        deadline = time.monotonic() + timeout_s
+        with self._lock:
+            process = self._process
+        while process is not None and process.poll() is None and time.monotonic() < deadline:
+            try:
+                if self._ready_path.read_text().strip() == str(process.pid):
+                    return True
+            except OSError:
+                pass
+            time.sleep(READY_POLL_S)
+        return False
 
     @property
     def dead(self) -> bool:

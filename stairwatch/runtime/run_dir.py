@@ -70,6 +70,11 @@ class RunDir:
         return self.root / "live"
 
     @property
+    def ready_path(self) -> Path:
+        """Written by a dashboard child once it listens: its process id."""
+        return self.root / "dashboard.ready"
+
+    @property
     def wanted_path(self) -> Path:
         return self.live_dir / "wanted"
 
