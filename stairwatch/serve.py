@@ -242,6 +242,7 @@ def _say_when_listening(server: uvicorn.Server, run_dir: RunDir) -> None:
                 return
             time.sleep(0.05)
         try:
+            run_dir.root.mkdir(parents=True, exist_ok=True)
             write_atomically(run_dir.ready_path, str(os.getpid()).encode())
         except OSError as exc:
             log.warning("dashboard: %s not written: %s", run_dir.ready_path, exc)

@@ -56,11 +56,6 @@ class DashboardChild:
         self._last_exit: str | None = None
         self._exited_at: float | None = None
 
-    @property
-    def pid(self) -> int | None:
-        with self._lock:
-            return self._process.pid if self._process is not None else None
-
     def start(self) -> None:
         self._ready_path.unlink(missing_ok=True)
         with self._lock:
