@@ -304,6 +304,15 @@ class StorageConfig(_Strict):
         return self.database_url or f"sqlite:///{self.data_dir / 'stairwatch.db'}"
 
 
+class DashboardProcess(StrEnum):
+    """Where ``stairwatch run`` serves the dashboard: ``own``, a supervised child process over
+    the same store (its requests never wait on the pipeline's threads); ``inline``, threads of
+    the service's own process."""
+
+    OWN = "own"
+    INLINE = "inline"
+
+
 class ServerConfig(_Strict):
     """The dashboard's address and who may sign in to it."""
 
@@ -329,6 +338,11 @@ class ServerConfig(_Strict):
     )
     metrics_token: SecretStr | None = Field(
         None, min_length=16, description="lets Authorization: Bearer <token> read /metrics"
+    )
+    process: DashboardProcess = Field(
+        DashboardProcess.OWN,
+        description="own: `stairwatch run` serves the dashboard from a child process; inline: "
+        "from its own threads",
     )
 
     @field_validator("users")

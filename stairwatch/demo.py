@@ -7,7 +7,14 @@ from pathlib import Path
 from pydantic import SecretStr
 
 from stairwatch.assets import default_model_path, sample_videos_dir
-from stairwatch.config import CameraConfig, ModelConfig, ServerConfig, Settings, StorageConfig
+from stairwatch.config import (
+    CameraConfig,
+    DashboardProcess,
+    ModelConfig,
+    ServerConfig,
+    Settings,
+    StorageConfig,
+)
 from stairwatch.evaluation.errors import EvaluationError
 from stairwatch.evaluation.sidecar import find_clips
 
@@ -46,5 +53,8 @@ def demo_settings(
         model=ModelConfig(path=model),
         storage=StorageConfig(data_dir=data_dir),
         # The demo shows sample clips: no sign-in, wherever it listens.
-        server=ServerConfig(host=host, port=port, allow_anonymous=True),
+        # One process: the demo has no configuration file for a dashboard process to read.
+        server=ServerConfig(
+            host=host, port=port, allow_anonymous=True, process=DashboardProcess.INLINE
+        ),
     )

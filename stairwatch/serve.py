@@ -1,9 +1,23 @@
-"""Run the service and the dashboard together until stopped (or for a fixed duration)."""
+"""Run the service and the dashboard together until stopped (or for a fixed duration).
+
+Under ``server.process: own`` (``stairwatch run``'s default) the dashboard is a supervised child
+process (:mod:`stairwatch.runtime.dashboard_process`) over the same store, seeing the service's
+cameras, health, metrics and live pictures through the run directory
+(:mod:`stairwatch.runtime.run_dir`, :mod:`stairwatch.run_view`); under ``inline`` (and in the
+demo) it runs in the service's own process.
+"""
 
 from __future__ import annotations
 
 import logging
+import os
+import signal
+import sys
 import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
 
 import uvicorn
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -14,17 +28,34 @@ from alerts.store import EventStore
 from dashboard.app import NODE_OFFLINE_AFTER_S, create_app
 from dashboard.feed import FeedClosingServer
 from dashboard.fleet_view import FleetView, LocalNode
-from dashboard.schemas import DashboardSettings
+from dashboard.schemas import (
+    CameraPictureProvider,
+    CameraStatusProvider,
+    CameraZonesProvider,
+    DashboardSettings,
+    ServiceHealthProvider,
+)
 from stairwatch import __version__
-from stairwatch.config import MediaStorage, NodeConfig, Settings, usable_cores
+from stairwatch.config import (
+    CameraConfig,
+    DashboardProcess,
+    MediaStorage,
+    NodeConfig,
+    Settings,
+    usable_cores,
+)
 from stairwatch.media.retention_job import start_retention_job
+from stairwatch.run_view import RunView
+from stairwatch.runtime.dashboard_process import DashboardChild, child_command
 from stairwatch.runtime.delivery import DeliveryService, JobGate
 from stairwatch.runtime.fleet import FleetCollector, FleetNode, may_run
 from stairwatch.runtime.fleet_publish import HealthPublisher, node_report
 from stairwatch.runtime.model_reload import ReloadingDetector
 from stairwatch.runtime.problems import scheduler_problem
+from stairwatch.runtime.run_dir import RunDir, StatusPublisher, write_atomically
 from stairwatch.runtime.service import Service
 from stairwatch.runtime.status import ServiceCameraStatuses
+from stairwatch.runtime.threads import Supervised
 from stairwatch.secret_scrub import Scrubber
 from vision.detector import load_detector
 
@@ -32,16 +63,18 @@ log = logging.getLogger(__name__)
 
 # A stop waits this long at most for responses still running (the live feeds end at once).
 STREAMS_CLOSE_S = 2
+CHILD_READY_S = 30.0  # the cameras start once the dashboard process listens, or after this
 
 
-def serve(settings: Settings, duration_s: float | None = None) -> int:
-    """Start everything, print the dashboard URL, block until Ctrl-C or ``duration_s``."""
+def serve(settings: Settings, duration_s: float | None = None, config: Path | None = None) -> int:
+    """Start everything, print the dashboard URL, block until Ctrl-C or ``duration_s``. The
+    dashboard runs in a child process when ``settings.server.process`` says so and the child
+    can read the same settings from ``config`` (their file); else in this process."""
+    own = config is not None and settings.server.process is DashboardProcess.OWN
     settings.storage.data_dir.mkdir(parents=True, exist_ok=True)
     store = open_store(settings)
     if settings.node is not None:  # a fleet's node builds only the cameras it may run
-        config = settings.node
-        cameras = [c for c in settings.cameras if may_run(config, c)]
-        settings = settings.model_copy(update={"cameras": cameras})
+        settings = settings.model_copy(update={"cameras": _own_cameras(settings)})
     threads = settings.inference.threads_per_call(usable_cores(), len(settings.cameras))
     # A promoted model (`stairwatch model promote`) is swapped in between detector calls.
     detector = ReloadingDetector(
@@ -62,12 +95,13 @@ def serve(settings: Settings, duration_s: float | None = None) -> int:
     store.add_change_hook(delivery.outbox.on_event_change)
     retention: list[BackgroundScheduler] = []  # started with the service, below
     fleet: list[FleetNode] = []  # a fleet's node: started after the service, below
+    beside: list[Supervised] = []  # the status publisher and the dashboard child, below
     service = Service(
         settings,
         detector,
         detector.class_names,
         store,
-        supervise=lambda: [*delivery.threads, *(t for f in fleet for t in f.threads)],
+        supervise=lambda: [*delivery.threads, *(t for f in fleet for t in f.threads), *beside],
         more_problems=lambda now: [
             *delivery.problems(now),
             *(p for s in retention if (p := scheduler_problem("retention scheduler", s))),
@@ -84,9 +118,21 @@ def serve(settings: Settings, duration_s: float | None = None) -> int:
         service.metrics.registry.register(FleetCollector(node))
         local = LocalNode(settings.node.id, settings.node.site, statuses)
         view = _fleet_view(settings, store, local)
-    server = _dashboard_server(settings, store, service, view)
+    run_dir = RunDir.of(settings.storage.data_dir)
+    status = StatusPublisher(run_dir, statuses, service.metrics.exposition)
+    beside.append(status.thread)
+    child = None
+    if own and config is not None:
+        child = DashboardChild(child_command(config, _log_level()), run_dir.ready_path)
+    server = None if child else _dashboard_server(settings, store, _inline(service, view))
     delivery.start()
     retention.append(start_retention_job(store, settings.storage))
+    status.start()
+    if child is not None:  # up before the cameras, as an inline dashboard is
+        child.start()
+        beside.append(child)
+        if not child.wait_ready(CHILD_READY_S):
+            log.warning("the dashboard process is not listening yet; starting the cameras")
     service.start()
     for node in fleet:
         node.start()
@@ -94,8 +140,14 @@ def serve(settings: Settings, duration_s: float | None = None) -> int:
     for line in camera_lines(settings):
         print(line, flush=True)
     try:
-        _run_server(server, duration_s)
+        if server is not None:
+            _run_server(server, duration_s)
+        else:
+            _wait_for_stop(duration_s)
     finally:
+        if child is not None:
+            child.stop()
+        status.stop()
         retention[0].shutdown(wait=False)
         for node in fleet:
             node.stop()
@@ -105,18 +157,116 @@ def serve(settings: Settings, duration_s: float | None = None) -> int:
     return 0
 
 
-def serve_dashboard(settings: Settings, duration_s: float | None = None) -> int:
+def serve_dashboard(
+    settings: Settings, duration_s: float | None = None, child: bool = False
+) -> int:
     """``stairwatch serve``: the dashboard alone over the shared store (a fleet's control
     room): every node's events, cameras and problems (``/api/cameras``, ``/api/health``) and
-    ``/api/nodes``; no cameras of its own, no detector, no deliveries."""
+    ``/api/nodes``; no cameras of its own, no detector, no deliveries. Where a service ran on
+    this machine with the same data directory, the live pictures of its cameras, from its run
+    directory.
+
+    ``child``: the dashboard of ``stairwatch run`` in its own process: the service's cameras,
+    health and metrics from the run directory, as its own dashboard shows them; it stops when
+    its standard input closes and leaves the URL for the parent to print."""
     store = open_store(settings)
-    server = _dashboard_server(settings, store, None, _fleet_view(settings, store, None))
-    _print_url(settings)
+    run_dir = RunDir.of(settings.storage.data_dir)
+    run_view = RunView(run_dir, _own_cameras(settings))
+    if child:
+        server = _dashboard_server(settings, store, _from_run(settings, store, run_view))
+        _stop_when_input_closes(server)
+        _say_when_listening(server, run_dir)
+    else:
+        fleet = _fleet_view(settings, store, None)
+        pictures = run_view if run_dir.root.is_dir() else None
+        providers = Providers(cameras=fleet, service=fleet, pictures=pictures)
+        server = _dashboard_server(settings, store, providers)
+        _print_url(settings)
     try:
         _run_server(server, duration_s)
     finally:
         store.close()
     return 0
+
+
+@dataclass(frozen=True)
+class Providers:
+    """What the dashboard shows besides the store (see :func:`dashboard.app.create_app`)."""
+
+    cameras: CameraStatusProvider | None = None
+    service: ServiceHealthProvider | None = None
+    pictures: CameraPictureProvider | None = None
+    zones: CameraZonesProvider | None = None
+    metrics: Callable[[], bytes] | None = None
+
+
+def _inline(service: Service, fleet: FleetView | None) -> Providers:
+    """The running ``service``'s own (``fleet``: the cameras of the whole fleet)."""
+    own = ServiceCameraStatuses(service)
+    return Providers(cameras=fleet or own, service=own, pictures=own, zones=own,
+                     metrics=service.metrics.exposition)  # fmt: skip
+
+
+def _from_run(settings: Settings, store: EventStore, run: RunView) -> Providers:
+    """As :func:`_inline`, with the service read from its run directory."""
+    cameras: CameraStatusProvider = run
+    if settings.node is not None:
+        local = LocalNode(settings.node.id, settings.node.site, run)
+        cameras = _fleet_view(settings, store, local)
+    return Providers(cameras=cameras, service=run, pictures=run, zones=run, metrics=run.metrics)
+
+
+def _own_cameras(settings: Settings) -> list[CameraConfig]:
+    """The cameras this machine's service may run (a fleet's node: those its node may)."""
+    node = settings.node
+    return [c for c in settings.cameras if node is None or may_run(node, c)]
+
+
+def _stop_when_input_closes(server: uvicorn.Server) -> None:
+    """End ``server`` when standard input reaches its end: the parent closed it, or died."""
+
+    def watch() -> None:
+        while sys.stdin.buffer.read(4096):
+            pass
+        server.should_exit = True
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
+def _say_when_listening(server: uvicorn.Server, run_dir: RunDir) -> None:
+    """Write this process's id to the run directory's ready file once ``server`` listens."""
+
+    def watch() -> None:
+        while not server.started:
+            if server.should_exit:
+                return
+            time.sleep(0.05)
+        try:
+            run_dir.root.mkdir(parents=True, exist_ok=True)
+            write_atomically(run_dir.ready_path, str(os.getpid()).encode())
+        except OSError as exc:
+            log.warning("dashboard: %s not written: %s", run_dir.ready_path, exc)
+
+    threading.Thread(target=watch, name="ready-watch", daemon=True).start()
+
+
+def _wait_for_stop(duration_s: float | None) -> None:
+    """Block until Ctrl-C, SIGTERM or ``duration_s`` (the dashboard child serves meanwhile)."""
+    stop = threading.Event()
+    in_main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, lambda *_: stop.set()) if in_main else None
+    try:
+        stop.wait(duration_s)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if in_main:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _log_level() -> str:
+    """This process's level for its own loggers, for the child to log alike."""
+    return logging.getLevelName(logging.getLogger("stairwatch").getEffectiveLevel()).lower()
 
 
 def open_store(settings: Settings) -> EventStore:
@@ -175,10 +325,7 @@ def _run_server(server: uvicorn.Server, duration_s: float | None) -> None:
         timer.cancel()
 
 
-def _dashboard_server(
-    settings: Settings, store: EventStore, service: Service | None, fleet: FleetView | None
-) -> uvicorn.Server:
-    """``fleet``: the cameras (and, without ``service``, the health) of the whole fleet."""
+def _dashboard_server(settings: Settings, store: EventStore, shown: Providers) -> uvicorn.Server:
     dashboard_settings = DashboardSettings(
         timezone=settings.notifications.timezone,  # page times match the messages' times
         link_secret=settings.notifications.link_secret,
@@ -190,15 +337,14 @@ def _dashboard_server(
         secure_cookies=settings.server.secure_cookies,
         metrics_token=settings.server.metrics_token,
     )
-    own = ServiceCameraStatuses(service) if service is not None else None
     app = create_app(
         store,
-        cameras=fleet or own,
+        cameras=shown.cameras,
         settings=dashboard_settings,
-        metrics=service.metrics.exposition if service is not None else None,
-        pictures=own,
-        zones=own,
-        service=own or fleet,
+        metrics=shown.metrics,
+        pictures=shown.pictures,
+        zones=shown.zones,
+        service=shown.service,
         patrol_groups=settings.notifications.groups,
         node_offline_after_s=_offline_after_s(settings),
     )

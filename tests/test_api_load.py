@@ -46,23 +46,36 @@ def test_the_client_asks_for_valid_filters(store: EventStore) -> None:
             assert client.get(f"/api/events?{query}").status_code == 200, query
 
 
+@pytest.mark.parametrize(
+    ("flag", "dashboard", "said"),
+    [
+        ([], "own", "dashboard in its own process"),  # as `stairwatch run` serves it
+        (["--dashboard", "inline"], "inline", "dashboard in the service's"),
+    ],
+)
 def test_the_load_script_reports_latency_and_detection(
     tmp_path: Path,
     clips: Path,  # noqa: F811 (the fixture imported above)
     capsys: pytest.CaptureFixture[str],
+    flag: list[str],
+    dashboard: str,
+    said: str,
 ) -> None:
     model = ultralytics_constant_model(tmp_path / "empty.onnx", [], [], [], ["ebike", "person"])
     out = tmp_path / "load.json"
     argv = "--events 300 --rate 20 --seconds 2 --warmup 0.5 --cameras 2 --width 160 --height 120"
     argv += f" --fps 10 --no-progress --model {model} --clips {clips} --json {out}"
-    assert main(argv.split()) == 0
+    assert main([*argv.split(), *flag]) == 0
     report = json.loads(out.read_text())
+    assert report["dashboard"] == dashboard
+    assert ("dashboard process" in (report["cores_by_thread"] or {})) == (dashboard == "own")
     assert report["events"] == 300
     assert report["requests"] == 40
     assert (report["errors"], report["errors_by_kind"]) == (0, {})
     assert 0 < report["latency_p50_ms"] <= report["latency_p95_ms"] <= report["latency_max_ms"]
     assert report["due_detections_ratio"] is not None
-    assert "latency p50" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "latency p50" in printed and said in printed
 
 
 def test_the_client_reconnects_when_the_server_closed_a_kept_alive_connection(

@@ -313,7 +313,9 @@ def test_the_wall_clock_stepping_back_an_hour_mid_event_changes_nothing(tmp_path
     clock = tmp_path / "faketime"
     env = _faketime(clock)
     with ServerProcess(free_port(), fps=10, keyint=5) as camera, WebhookReceiver() as relay:
-        config = _config(tmp_path, _model(tmp_path, sees_ebike=True), relay)
+        # The test pattern is a small ball on black: a view that reads as blocked after 10 s.
+        rules = {"camera_tampered": {"after_s": 600.0}}
+        config = _config(tmp_path, _model(tmp_path, sees_ebike=True), relay, rules=rules)
         site = yaml.safe_load(config.read_text())
         site["cameras"][0]["source"] = camera.url
         config.write_text(yaml.safe_dump(site))

@@ -73,3 +73,12 @@ def _stat_cpu(stat: str) -> int:
     """utime + stime clock ticks from a ``/proc/.../stat`` line (after the ``(comm)`` field)."""
     fields = stat[stat.rindex(")") + 2 :].split()
     return int(fields[11]) + int(fields[12])
+
+
+def process_cpu_s(pid: int) -> float | None:
+    """CPU seconds process ``pid`` used so far (all its threads), or None where it or ``/proc``
+    is gone."""
+    try:
+        return _stat_cpu(Path(f"/proc/{pid}/stat").read_text()) / os.sysconf("SC_CLK_TCK")
+    except OSError:
+        return None

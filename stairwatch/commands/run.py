@@ -23,4 +23,4 @@ def run(args: argparse.Namespace) -> int:
     settings = load_config_or_report(args.config)
     if settings is None:
         return 2
-    return serve(settings, args.duration)
+    return serve(settings, args.duration, args.config)

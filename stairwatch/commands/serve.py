@@ -18,6 +18,8 @@ def register(sub: Any) -> None:
     p.add_argument("--config", type=Path, required=True, help="YAML configuration")
     p.add_argument("--duration", type=float, default=None, help="stop after this many seconds")
     add_log_level(p)
+    # `stairwatch run` starts its dashboard process so (server.process: own); not for people.
+    p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     p.set_defaults(func=run)
 
 
@@ -31,4 +33,4 @@ def run(args: argparse.Namespace) -> int:
         for problem in exc.problems:
             print(f"{exc.source}: {problem}", file=sys.stderr)
         return 2
-    return serve_dashboard(settings, args.duration)
+    return serve_dashboard(settings, args.duration, child=args.child)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -85,7 +85,8 @@ class Service:
 
     ``on_raised`` is called (from the recorder thread) after each new event is stored;
     the worker keeps the frame ages of the last ``age_window`` detections. ``supervise`` are
-    more threads for the supervisor to restart (the notification dispatchers), and
+    more threads for the supervisor to restart (the notification dispatchers, the dashboard
+    process), and
     ``more_problems(now)`` more health problems (stuck deliveries, stopped schedulers; ``now``
     is ``time.monotonic()``).
 
@@ -102,7 +103,7 @@ class Service:
         store: EventStore,
         on_raised: RaisedHook | None = None,
         age_window: int = 2000,
-        supervise: Callable[[], list[GuardedThread]] = list,
+        supervise: Callable[[], Sequence[Supervised]] = list,
         more_problems: Callable[[float], list[HealthProblem]] = lambda now: [],
         fleet: bool = False,
     ):

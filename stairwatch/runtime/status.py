@@ -9,6 +9,7 @@ from dashboard.schemas import (
     ServiceHealth,
     ZoneOutline,
 )
+from stairwatch.config import CameraConfig
 from stairwatch.media.errors import ClipError
 from stairwatch.media.ring import compress
 from stairwatch.runtime.service import Service
@@ -76,17 +77,27 @@ class ServiceCameraStatuses:
             camera = self._service.camera(camera_id)
         except KeyError:
             return None
-        return [
-            ZoneOutline(name=z.name, kind=z.kind.value, polygon=[(x, y) for x, y in z.polygon])
-            for z in camera.zones
-        ]
+        return zone_outlines(camera)
 
     def camera_privacy_masks(self, camera_id: str) -> list[MaskOutline]:
         try:
             camera = self._service.camera(camera_id)
         except KeyError:
             return []
-        return [
-            MaskOutline(name=m.name, polygon=list(m.polygon), detect_through=m.detect_through)
-            for m in camera.privacy_masks
-        ]
+        return mask_outlines(camera)
+
+
+def zone_outlines(camera: CameraConfig) -> list[ZoneOutline]:
+    """The camera's configured zones, as the zone page draws them."""
+    return [
+        ZoneOutline(name=z.name, kind=z.kind.value, polygon=[(x, y) for x, y in z.polygon])
+        for z in camera.zones
+    ]
+
+
+def mask_outlines(camera: CameraConfig) -> list[MaskOutline]:
+    """The camera's configured privacy masks, as the zone page draws them."""
+    return [
+        MaskOutline(name=m.name, polygon=list(m.polygon), detect_through=m.detect_through)
+        for m in camera.privacy_masks
+    ]

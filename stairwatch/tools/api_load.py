@@ -1,15 +1,17 @@
 """The load figure: ``GET /api/events`` with filters while the pipeline runs its cameras.
 
     python3 -m stairwatch.tools.api_load [--events 100000] [--cameras 8] [--rate 100]
-                                         [--seconds 60] [--json OUT]
+                                         [--seconds 60] [--dashboard own|inline] [--json OUT]
 
 Fills a fresh store (SQLite, as ``stairwatch run`` uses by default) with ``--events`` events in
 bulk, then runs ``stairwatch bench``'s service phase on it (``--cameras`` looping cameras on the
-sample clips, motion gating on) with the dashboard serving that store in the same process, as
-``stairwatch run`` does. Through the measured seconds a client in another process asks for
-filtered pages (building, floor, camera, type, severity, status, verdict, date range, and the
-next page by cursor) at ``--rate`` requests a second, each at its set time. Reports the requests'
-p50 / p95 / p99 latency and whether detection kept up (the due detections the pipeline ran).
+sample clips, motion gating on) with the dashboard serving that store as ``stairwatch run`` does
+by default: in a process of its own (``--dashboard own``, ``server.process: own``), or in the
+service's process (``--dashboard inline``). Through the measured seconds a client in another
+process asks for filtered pages (building, floor, camera, type, severity, status, verdict, date
+range, and the next page by cursor) at ``--rate`` requests a second, each at its set time.
+Reports the requests' p50 / p95 / p99 latency and whether detection kept up (the due detections
+the pipeline ran).
 
 The bulk events have no snapshot files: listing never reads them.
 """
@@ -48,7 +50,8 @@ from stairwatch.bench.clips import ClipFormat, prepare_clips
 from stairwatch.bench.machine import this_machine
 from stairwatch.bench.result import ServiceRun
 from stairwatch.bench.run import BenchOptions, run_service_alongside
-from stairwatch.config import StorageConfig
+from stairwatch.bench.threads_cpu import process_cpu_s
+from stairwatch.config import DashboardProcess, StorageConfig
 from stairwatch.tools.load_client import run_client
 from vision.detector import OnnxDetector
 
@@ -64,12 +67,14 @@ class LoadOptions:
     rate: float = 100.0  # requests a second
     seconds: float = 60.0
     cameras: int = 8
+    dashboard: DashboardProcess = DashboardProcess.OWN
 
 
 @dataclass(frozen=True)
 class LoadReport:
     """Latencies in milliseconds from a request's send to its whole answer read."""
 
+    dashboard: str  # "own": in a process of its own; "inline": in the service's
     events: int
     fill_s: float  # the bulk insert of the events, migrations included
     requests: int
@@ -86,7 +91,8 @@ class LoadReport:
     detections_per_s: float
     cpu_steal_ratio: float | None
     # Cores each thread group of the service's process kept busy: "dashboard" (uvicorn's event
-    # loop) and "AnyIO worker thread" (the requests' store calls) against the pipeline's.
+    # loop) and "AnyIO worker thread" (the requests' store calls) against the pipeline's; with
+    # --dashboard own, "dashboard process" is the whole dashboard process.
     cores_by_thread: dict[str, float] | None
     cores: int
     cpu: str
@@ -160,23 +166,31 @@ def filter_queries(now: float) -> list[str]:
 
 @dataclass
 class ApiLoad:
-    """The dashboard on the service's store, and the client, through the measured seconds."""
+    """The dashboard on the service's store (``dashboard``: in its own process or the
+    service's), and the client, through the measured seconds."""
 
     queries: list[str]
     rate: float
     seconds: float
+    dashboard: DashboardProcess = DashboardProcess.OWN
     results: list[list[Any]] | None = None
+    dashboard_cores: float | None = None  # of the dashboard's own process
 
     @contextmanager
     def __call__(self, store: EventStore) -> Iterator[None]:
-        with _serving(create_app(store)) as base:
+        own = self.dashboard is DashboardProcess.OWN
+        with _serving_apart(store) if own else _serving(create_app(store)) as (base, pid):
             context = multiprocessing.get_context("spawn")  # no fork of a threaded process
             queue = context.Queue()
             args = (base, self.queries, self.rate, self.seconds, queue)
             client = context.Process(target=run_client, args=args, daemon=True)
             client.start()
+            started, cpu_start = time.monotonic(), _cpu_s(pid)
             try:
                 yield
+                cpu_end, elapsed = _cpu_s(pid), time.monotonic() - started
+                if cpu_start is not None and cpu_end is not None:
+                    self.dashboard_cores = round((cpu_end - cpu_start) / elapsed, 3)
                 self.results = _wait_for_results(client, queue, self.seconds + 120)
             finally:
                 client.join(10)
@@ -197,9 +211,45 @@ def _wait_for_results(client: Any, queue: Any, timeout_s: float) -> list[list[An
     raise RuntimeError(f"the load client sent no results in {timeout_s:.0f} s")
 
 
+def _cpu_s(pid: int | None) -> float | None:
+    return process_cpu_s(pid) if pid is not None else None
+
+
 @contextmanager
-def _serving(app: Any) -> Iterator[str]:
-    """``app`` under uvicorn on a free loopback port, in a thread of this process."""
+def _serving_apart(store: EventStore) -> Iterator[tuple[str, int | None]]:
+    """The dashboard over ``store``'s database in a process of its own, as ``stairwatch run``
+    serves it (``server.process: own``); yields its base URL and process id."""
+    context = multiprocessing.get_context("spawn")
+    ports, stop = context.Queue(), context.Event()
+    url = store.engine.url.render_as_string(hide_password=False)
+    args = (url, str(store.media_dir), ports, stop)
+    process = context.Process(target=_serve_child, args=args, name="dashboard", daemon=True)
+    process.start()
+    try:
+        port = ports.get(timeout=60)
+    except Empty:
+        process.kill()
+        raise RuntimeError("the dashboard process did not start") from None
+    try:
+        yield f"http://127.0.0.1:{port}", process.pid
+    finally:
+        stop.set()
+        process.join(10)
+        if process.is_alive():
+            process.kill()
+
+
+def _serve_child(url: str, media_dir: str, ports: Any, stop: Any) -> None:
+    """The dashboard process: serves the store at ``url`` until ``stop`` is set."""
+    with EventStore.open(url, Path(media_dir)) as store, _serving(create_app(store)) as (base, _):
+        ports.put(int(base.rsplit(":", 1)[1]))
+        stop.wait()
+
+
+@contextmanager
+def _serving(app: Any) -> Iterator[tuple[str, int | None]]:
+    """``app`` under uvicorn on a free loopback port, in a thread of this process; yields its
+    base URL (and no process id: this one's CPU is the service's)."""
     config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="dashboard", daemon=True)
@@ -211,7 +261,7 @@ def _serving(app: Any) -> Iterator[str]:
         time.sleep(0.05)
     port = server.servers[0].sockets[0].getsockname()[1]
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield f"http://127.0.0.1:{port}", None
     finally:
         server.should_exit = True
         thread.join(10)
@@ -234,17 +284,20 @@ def run_api_load(
         fill_events(store.engine, options.events, options.cameras, now)
     fill_s = round(time.time() - now, 1)
     print(f"stored {options.events} events in {fill_s} s", flush=True)
-    load = ApiLoad(filter_queries(now), options.rate, options.seconds)
+    load = ApiLoad(filter_queries(now), options.rate, options.seconds, options.dashboard)
     run = run_service_alongside(detector, clips, data_dir, bench, load)
-    return _report(options, fill_s, load.results or [], run)
+    return _report(options, fill_s, load, run)
 
 
-def _report(
-    options: LoadOptions, fill_s: float, results: list[list[Any]], run: ServiceRun
-) -> LoadReport:
+def _report(options: LoadOptions, fill_s: float, load: ApiLoad, run: ServiceRun) -> LoadReport:
+    results = load.results or []
     latencies = sorted(r[0] for r in results if r[0] is not None)
     machine = this_machine()
+    cores = run.cores_by_thread
+    if cores is not None and load.dashboard_cores is not None:
+        cores = {**cores, "dashboard process": load.dashboard_cores}
     return LoadReport(
+        dashboard=options.dashboard.value,
         events=options.events,
         fill_s=fill_s,
         requests=len(results),
@@ -260,7 +313,7 @@ def _report(
         frame_age_p95_s=run.frame_age_p95_s,
         detections_per_s=run.detections_per_s,
         cpu_steal_ratio=run.cpu_steal_ratio,
-        cores_by_thread=run.cores_by_thread,
+        cores_by_thread=cores,
         cores=machine.cores,
         cpu=machine.cpu_model,
     )
@@ -280,7 +333,8 @@ def format_report(report: LoadReport) -> str:
     kept_up = report.due_detections_ratio
     return "\n".join(
         [
-            f"GET /api/events with filters on {report.events} stored events, "
+            f"GET /api/events with filters on {report.events} stored events, dashboard "
+            f"{_where(report.dashboard)}, "
             f"{report.requests_per_s} requests/s ({report.requests} sent, {report.errors} errors, "
             f"{report.late_sends} sent late{_kinds(report.errors_by_kind)}):",
             f"  latency p50 {report.latency_p50_ms} ms, p95 {report.latency_p95_ms} ms, "
@@ -291,6 +345,10 @@ def format_report(report: LoadReport) -> str:
             f"  machine: {report.cores} cores, {report.cpu}, CPU steal {report.cpu_steal_ratio}",
         ]
     )
+
+
+def _where(dashboard: str) -> str:
+    return "in its own process" if dashboard == DashboardProcess.OWN else "in the service's process"
 
 
 def _kinds(errors: dict[str, int]) -> str:
@@ -313,7 +371,7 @@ def main(argv: list[str] | None = None) -> int:
     detector = load_detector(
         args.model or default_model_path(), None, ModelConfig().detector_confidence, threads=threads
     )
-    options = LoadOptions(args.events, args.rate, args.seconds, args.cameras)
+    options = LoadOptions(args.events, args.rate, args.seconds, args.cameras, args.dashboard)
     bench = BenchOptions(
         cameras=args.cameras,
         seconds=args.seconds,
@@ -350,6 +408,14 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--height", type=int, default=360)
     p.add_argument("--fps", type=int, default=15, help="camera frame rate (default 15)")
     p.add_argument("--clip-seconds", type=float, default=60.0, help="clips cut to (default 60)")
+    p.add_argument(
+        "--dashboard",
+        type=DashboardProcess,
+        choices=list(DashboardProcess),
+        default=DashboardProcess.OWN,
+        help="own (default, as `stairwatch run`): the dashboard in a process of its own; "
+        "inline: in the service's process",
+    )
     p.add_argument("--json", type=Path, metavar="OUT", help="write the report as JSON")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     return p
