@@ -52,6 +52,7 @@ def serve(settings: Settings, duration_s: float | None = None) -> int:
             confidence=settings.model.detector_confidence,
             iou=settings.model.iou,
             threads=threads,
+            input_side=settings.model.input_size,
         ),
     )
     shared = FleetStore(store.engine)
