@@ -252,3 +252,31 @@ def test_yolox_grid_per_shape_in_one_call(yolox_pair, motorbike):
     np.testing.assert_allclose(batched[0].xyxy, batched[2].xyxy)
     whole, cropped = (b.xyxy[b.confidence.argmax()] for b in bikes[:2])
     np.testing.assert_allclose(cropped, whole - [200, 0, 200, 0], atol=0.05 * image.shape[1])
+
+
+# --- model.input_size ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        (320, None),
+        (416, None),
+        (128, None),
+        (1280, None),
+        (300, "multiple of 32"),
+        (96, "greater than or equal to 128"),
+        (1312, "less than or equal to 1280"),
+    ],
+)
+def test_model_input_size_config(value, problem):
+    from stairwatch.config import ConfigError, parse_settings
+
+    data = {"cameras": [{"id": "cam", "source": "/dev/null"}], "model": {"input_size": value}}
+    if problem is None:
+        assert parse_settings(data, "site.yaml").model.input_size == value
+        return
+    with pytest.raises(ConfigError) as caught:
+        parse_settings(data, "site.yaml")
+    text = "\n".join(caught.value.problems)
+    assert "model.input_size" in text and problem in text and str(value) in text
