@@ -11,9 +11,9 @@ state, so threads may share it and call :meth:`OnnxDetector.detect` concurrently
 Rectangular input: when the model's input height and width are dynamic (a fully convolutional
 YOLO exported with dynamic axes), each frame is letterboxed to the smallest input whose long
 side is ``input_side`` and whose sides are multiples of the model's stride, so a 640x360 camera
-runs as 320x192 (60 % of a 320x320 input's pixels, and about as much less compute) instead of
-320x180 padded to 320x320. Frames of different shapes in one call run as one batch per input
-shape. Fixed-size models get their own (usually square) input, as before.
+runs as 320x192 (60 % of a 320x320 input's pixels; a third less time per frame for YOLO11n)
+instead of 320x180 padded to 320x320. Frames of different shapes in one call run as one batch
+per input shape. Fixed-size models get their own (usually square) input, as before.
 """
 
 from __future__ import annotations
