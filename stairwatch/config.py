@@ -225,6 +225,11 @@ class CameraConfig(_Strict):
         return redact_url(self.source.get_secret_value())
 
 
+INPUT_STRIDE = 32
+"""The largest stride of YOLO-family detectors: a dynamic input's sides are multiples of it."""
+MIN_INPUT_SIDE, MAX_INPUT_SIDE = 128, 1280
+
+
 class ModelConfig(_Strict):
     path: Path = Path("models/stairwatch-default.onnx")
     labels: Path | None = Field(
@@ -241,6 +246,15 @@ class ModelConfig(_Strict):
         "(ByteTrack's second association): a bike seen at 0.34 after 0.37 stays the same bike",
     )
     iou: float = Field(0.5, gt=0, lt=1)
+    input_size: int = Field(
+        320,
+        ge=MIN_INPUT_SIDE,
+        le=MAX_INPUT_SIDE,
+        multiple_of=INPUT_STRIDE,
+        description="long side of the model input in pixels for models with a dynamic input "
+        "(each camera runs at its own aspect: 640x360 at 320 -> 320x192); ignored (with the "
+        "model's own size used) for fixed-size models",
+    )
     class_map: dict[ObjectKind, list[str]] = Field(
         default_factory=dict,
         description="our kind -> the model's class names; a kind left out maps to its own name",

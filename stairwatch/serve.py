@@ -85,6 +85,7 @@ def serve(settings: Settings, duration_s: float | None = None, config: Path | No
             confidence=settings.model.detector_confidence,
             iou=settings.model.iou,
             threads=threads,
+            input_side=settings.model.input_size,
         ),
     )
     shared = FleetStore(store.engine)

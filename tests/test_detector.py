@@ -551,7 +551,7 @@ def test_ultralytics_nms_export_decodes_xyxy(tmp_path):
 @pytest.mark.parametrize(
     ("metadata", "input_size"),
     [
-        ({"names": "{0: 'a'}", "imgsz": "[384, 640]"}, Size(640, 384)),
+        ({"names": "{0: 'a'}", "imgsz": "[384, 640]"}, Size(640, 640)),  # long side 640
         ({"names": "{0: 'a'}", "imgsz": "320"}, Size(320, 320)),
         ({"names": "{0: 'a'}"}, Size(640, 640)),
     ],
@@ -572,6 +572,7 @@ def test_dynamic_input_size_from_metadata(tmp_path, metadata, input_size):
     detector = load_detector(path)
     assert (detector.input_size, detector.max_batch) == (input_size, None)
     (result,) = detector.detect([_frame(input_size.width * 2, input_size.height * 2)])
+    # a dynamic model's input is rectangular: this frame runs at half its size, box halved
     np.testing.assert_allclose(result.xyxy[0], [20, 20, 100, 100], atol=0.05)
 
 

@@ -435,18 +435,30 @@ def test_training_writes_weights_and_summary(trained: tuple[Path, Path]) -> None
 
 
 @pytest.mark.slow
-def test_export_round_trip_fp32_and_int8(trained: tuple[Path, Path]) -> None:
+@pytest.mark.parametrize(
+    ("fixed_size", "input_shape"),
+    [(False, ("batch", 3, "height", "width")), (True, ("batch", 3, 64, 64))],
+)
+def test_export_round_trip_fp32_and_int8(
+    trained: tuple[Path, Path], fixed_size: bool, input_shape: tuple[object, ...]
+) -> None:
     from lab.training.export import export_fp32
 
     run, dataset = trained
-    fp32 = export_fp32(run / "weights" / "best.pt", run / "model.onnx", imgsz=64)
+    name = "fixed" if fixed_size else "dynamic"
+    fp32 = export_fp32(
+        run / "weights" / "best.pt", run / f"{name}.onnx", imgsz=64, fixed_size=fixed_size
+    )
     int8 = quantize_int8(
-        fp32, run / "model_int8.onnx", list_calibration_images(dataset / "images", 8), Size(64, 64)
+        fp32,
+        run / f"{name}_int8.onnx",
+        list_calibration_images(dataset / "images", 8),
+        Size(64, 64),
     )
     for path in (fp32, int8):
         info = describe_onnx(path)
         assert info.names == NAMES and info.opset >= 17
-        assert info.input_shape == ("batch", 3, 64, 64)
+        assert info.input_shape == input_shape and info.input_size == (64, 64)
         check_batches(info, batches=(1, 3))  # [N, 4 + 4, 84 anchors]
 
 

@@ -107,6 +107,27 @@ def plan_letterbox(source: Size, input_size: Size, placement: PadPlacement) -> L
     return LetterboxPlan(source=source, resized=resized, left=max(0, left), top=max(0, top))
 
 
+def rect_input_size(source: Size, long_side: int, stride: int) -> Size:
+    """The smallest model input for a ``source``-sized frame whose long side is ``long_side``
+    and whose sides are multiples of ``stride`` (all in pixels), for models with a dynamic input.
+
+    The frame's aspect is kept: its short side scales by ``long_side / max(source)`` and rounds
+    up to the next multiple of ``stride`` (e.g. 640x360 at 320, stride 32 -> 320x192; a square
+    frame -> ``long_side`` x ``long_side``). ``long_side`` must itself be a multiple of
+    ``stride``.
+    """
+    if source.width <= 0 or source.height <= 0:
+        raise ValueError(f"source size must be positive, got {source}")
+    if long_side <= 0 or long_side % stride:
+        raise ValueError(f"long side {long_side} is not a positive multiple of stride {stride}")
+    long, short = max(source), min(source)
+    strides = -(-short * long_side // (long * stride))  # ceil in integers: no float rounding
+    short_side = min(max(strides, 1) * stride, long_side)
+    if source.width >= source.height:
+        return Size(long_side, short_side)
+    return Size(short_side, long_side)
+
+
 def letterbox_batch(
     frames: Sequence[NDArray[np.uint8]],
     plans: Sequence[LetterboxPlan],

@@ -15,6 +15,8 @@ from vision.errors import ModelLoadError
 from vision.letterbox import Size
 
 DEFAULT_INPUT_SIDE = 640
+DEFAULT_STRIDE = 32
+"""The largest stride of YOLO-family detectors (Ultralytics writes its own in the metadata)."""
 Dim = int | str | None
 """An ONNX dimension: a number, a symbolic name, or unknown."""
 
@@ -27,7 +29,11 @@ class ModelSpec:
         layout: which decoder the output needs.
         input_name: name of the image input.
         input_dtype: numpy dtype of the image input (float32, or float16 for half exports).
-        input_size: model input size in pixels.
+        input_size: model input size in pixels: a fixed-size model's only size; for a model with
+            a dynamic height and width, the size it was exported at (metadata ``imgsz``).
+        dynamic_size: the input's height and width are both dynamic (symbolic or unknown), so
+            any multiple of ``stride`` runs (fully convolutional YOLO exports).
+        stride: the model's largest stride in pixels; dynamic input sides must be multiples.
         batch: the static batch size, or None when the batch dimension is dynamic.
         output_name: name of the detection output (the first output).
         class_names: the model's class names, index = class id.
@@ -40,6 +46,8 @@ class ModelSpec:
     batch: int | None
     output_name: str
     class_names: tuple[str, ...]
+    dynamic_size: bool = False
+    stride: int = DEFAULT_STRIDE
 
 
 def read_model_spec(session: ort.InferenceSession, path: Path, labels: Path | None) -> ModelSpec:
@@ -73,7 +81,28 @@ def read_model_spec(session: ort.InferenceSession, path: Path, labels: Path | No
         batch=batch if isinstance(batch, int) and batch > 0 else None,
         output_name=output.name,
         class_names=class_names,
+        dynamic_size=not any(_is_size(d) for d in input_shape[2:]),
+        stride=_stride(metadata, path),
     )
+
+
+def _is_size(dim: Dim) -> bool:
+    return isinstance(dim, int) and dim > 0
+
+
+def _stride(metadata: Mapping[str, str], path: Path) -> int:
+    """The largest stride: Ultralytics' metadata ``stride``, else :data:`DEFAULT_STRIDE`."""
+    text = metadata.get("stride")
+    if text is None:
+        return DEFAULT_STRIDE
+    try:
+        value = ast.literal_eval(text)
+    except (ValueError, SyntaxError) as exc:
+        raise ModelLoadError(f"{path}: cannot parse metadata stride {text!r}") from exc
+    strides = value if isinstance(value, list | tuple) else [value]
+    if not strides or not all(isinstance(v, int) and v > 0 for v in strides):
+        raise ModelLoadError(f"{path}: metadata stride {text!r} is not a positive integer")
+    return max(strides)
 
 
 def choose_layout(
@@ -161,7 +190,8 @@ def _check_class_count(
 
 def _input_size(shape: Sequence[Dim], metadata: Mapping[str, str], path: Path) -> Size:
     height, width = shape[2], shape[3]
-    if isinstance(height, int) and isinstance(width, int) and height > 0 and width > 0:
+    if _is_size(height) and _is_size(width):
+        assert isinstance(height, int) and isinstance(width, int)
         return Size(width, height)
     if "imgsz" not in metadata:
         return Size(DEFAULT_INPUT_SIDE, DEFAULT_INPUT_SIDE)

@@ -1,4 +1,4 @@
-"""``stairwatch export``: trained weights -> ONNX (fixed size, dynamic batch), optionally int8."""
+"""``stairwatch export``: trained weights -> ONNX (dynamic batch and size), optionally int8."""
 
 from __future__ import annotations
 
@@ -13,14 +13,27 @@ def register(sub: Any) -> None:
     p = sub.add_parser(
         "export",
         help="export weights to ONNX, optionally int8 (needs the 'train' extra for .pt)",
-        description="Export Ultralytics weights (.pt) to ONNX with class names in the metadata, "
-        "a fixed image size and a dynamic batch axis. With --int8, also write a static int8 QDQ "
-        "copy (NAME_int8.onnx) calibrated on --calib-images. Given an .onnx instead of a .pt, only "
-        "checks and quantizes it (no torch needed).",
+        description="Export Ultralytics weights (.pt) to ONNX with class names in the metadata "
+        "and dynamic batch, height and width (the detector then feeds each camera at its own "
+        "aspect, e.g. 640x360 as 320x192; --fixed-size pins a square input). With --int8, also "
+        "write a static int8 QDQ copy (NAME_int8.onnx) calibrated on --calib-images (letterboxed "
+        "to --imgsz square). Given an .onnx instead of a .pt, only checks and quantizes it (no "
+        "torch needed).",
     )
     p.add_argument("weights", type=Path, help="weights .pt (or an exported .onnx)")
     p.add_argument("--out", type=Path, help="the fp32 .onnx to write (default: beside the weights)")
-    p.add_argument("--imgsz", type=int, default=320, help="square input size in pixels")
+    p.add_argument(
+        "--imgsz",
+        type=int,
+        default=320,
+        help="input size in pixels: the square size calibrated and checked at (and the only one "
+        "with --fixed-size)",
+    )
+    p.add_argument(
+        "--fixed-size",
+        action="store_true",
+        help="pin height and width to --imgsz (a square input; default: dynamic)",
+    )
     p.add_argument("--opset", type=int, default=17, help="ONNX opset (>= 17)")
     p.add_argument("--int8", action="store_true", help="also write a static int8 QDQ model")
     p.add_argument("--calib-images", type=Path, help="folder of calibration images (for --int8)")
@@ -58,7 +71,7 @@ def _fp32_model(args: argparse.Namespace) -> Path:
 
     out = args.out or args.weights.with_suffix(".onnx")
     started = time.perf_counter()
-    export_fp32(args.weights, out, args.imgsz, args.opset)
+    export_fp32(args.weights, out, args.imgsz, args.opset, fixed_size=args.fixed_size)
     print(f"exported {out} in {time.perf_counter() - started:.1f} s")
     return Path(out)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import itertools
 import statistics
 import time
 from dataclasses import dataclass
@@ -83,18 +84,23 @@ def describe_onnx(path: Path) -> OnnxModelInfo:
 def check_batches(info: OnnxModelInfo, batches: tuple[int, ...] = (1, 3)) -> None:
     """Run ``info``'s model at each batch size; raise :class:`ExportError` on a wrong output.
 
-    Expects ``[batch, 4 + len(names), anchors]``, anchors from strides 8/16/32.
+    Expects ``[batch, 4 + len(names), anchors]``, anchors from strides 8/16/32. A model with a
+    dynamic height and width is also run at a 16:9 input of the same width (e.g. 320x192).
     """
     session = _session(info.path, threads=1)
     height, width = info.input_size
-    anchors = sum((height // s) * (width // s) for s in DETECT_STRIDES)
-    for batch in batches:
-        image = np.zeros((batch, 3, height, width), np.float32)
+    sizes = [(height, width)]
+    if not isinstance(info.input_shape[2], int) and not isinstance(info.input_shape[3], int):
+        stride = max(DETECT_STRIDES)
+        sizes.append((-(-width * 9 // (16 * stride)) * stride, width))
+    for (rows, cols), batch in itertools.product(sizes, batches):
+        anchors = sum((rows // s) * (cols // s) for s in DETECT_STRIDES)
+        image = np.zeros((batch, 3, rows, cols), np.float32)
         shape = session.run(None, {info.input_name: image})[0].shape
         if shape != (batch, 4 + len(info.names), anchors):
             raise ExportError(
-                f"{info.path}: batch {batch} gave output {list(shape)}, expected "
-                f"[{batch}, {4 + len(info.names)}, {anchors}]"
+                f"{info.path}: batch {batch} at {cols}x{rows} gave output {list(shape)}, "
+                f"expected [{batch}, {4 + len(info.names)}, {anchors}]"
             )
 
 

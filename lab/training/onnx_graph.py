@@ -9,10 +9,15 @@ import onnx
 from lab.training.errors import ExportError
 
 BATCH_DIM = "batch"
+HEIGHT_DIM = "height"
+WIDTH_DIM = "width"
 
 
-def fix_spatial_size(model: onnx.ModelProto, height: int, width: int) -> onnx.ModelProto:
-    """Pin the image input to ``[batch, 3, height, width]``, leaving only the batch dynamic.
+def fix_spatial_size(
+    model: onnx.ModelProto, height: int | str, width: int | str
+) -> onnx.ModelProto:
+    """Set the image input to ``[batch, 3, height, width]``: pixels pin a side, a name keeps it
+    dynamic (:data:`HEIGHT_DIM`, :data:`WIDTH_DIM`); the batch axis stays dynamic.
 
     Shape information inside the graph and on the outputs is cleared (except the batch axis),
     so a later simplifier re-infers it and folds the shape arithmetic a fully dynamic export

@@ -46,6 +46,7 @@ from stairwatch.runtime.status import ServiceCameraStatuses
 from vision.benchmark import measure_fps
 from vision.detector import OnnxDetector
 from vision.kinds import KindMapper, ObjectKind
+from vision.letterbox import Size
 
 PHASES = ("model", "service", "still", "saturation")
 Alongside = Callable[[EventStore], contextlib.AbstractContextManager[object]]
@@ -488,7 +489,7 @@ def _result(
     return BenchResult(
         machine=this_machine(),
         model=str(detector.path),
-        model_input=(detector.input_size.width, detector.input_size.height),
+        model_input=_model_input(detector, options.fmt),
         batch=options.batch,
         workers=options.workers,
         threads_per_call=options.threads,
@@ -527,3 +528,9 @@ def _result(
         still=still,
         saturation=saturation,
     )
+
+
+def _model_input(detector: OnnxDetector, fmt: ClipFormat) -> tuple[int, int]:
+    """(width, height) in pixels of the model input the bench's frames run at."""
+    width, height = detector.input_size_for(Size(fmt.width, fmt.height))
+    return width, height

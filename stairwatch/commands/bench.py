@@ -40,6 +40,12 @@ def register(sub: Any) -> None:
     )
     p.add_argument("--model-seconds", type=float, default=5.0, help="per model measurement")
     p.add_argument("--batch", type=int, default=4, help="inference batch size (default 4)")
+    p.add_argument(
+        "--input-size",
+        type=int,
+        help="long side of the model input in pixels for a model with a dynamic input (as "
+        "model.input_size; default: its default)",
+    )
     p.add_argument("--max-wait-ms", type=float, default=50.0, help="batch fill wait (default 50)")
     p.add_argument(
         "--workers", type=int, help="detector calls at once (default: as the service, auto)"
@@ -137,6 +143,7 @@ def run(args: argparse.Namespace) -> int:
             args.labels,
             ModelConfig().detector_confidence,
             threads=inference.threads_per_call(cores, args.cameras),
+            input_side=args.input_size or ModelConfig().input_size,
         )
     except VisionError as exc:
         return _fail(f"{exc} (pass --model)")

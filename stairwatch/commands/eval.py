@@ -157,7 +157,9 @@ def _run_models(
     labels = args.labels or (model_cfg.labels if args.model is None else None)
     runs = []
     for path in paths:
-        source = ModelSource(path, labels, model_cfg.track_confidence, model_cfg.iou)
+        source = ModelSource(
+            path, labels, model_cfg.track_confidence, model_cfg.iou, model_cfg.input_size
+        )
         try:
             runs.append(evaluate_model(clips, source, options, args.workers))
         except (EvaluationError, VisionError) as exc:

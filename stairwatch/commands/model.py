@@ -121,6 +121,8 @@ def _check_same_classes(new: Path, model: ModelConfig, force: bool) -> None:
 def _measured_no_worse(args: argparse.Namespace, settings: Settings, clips_dir: Path) -> bool:
     """Evaluate both models on ``clips_dir`` and print them side by side; False (and why) when
     the new one is worse and not forced. Raises TeachError for clips or models that fail."""
+    from dataclasses import replace
+
     from stairwatch.evaluation.compare import format_comparison
     from stairwatch.evaluation.errors import EvaluationError, SidecarError
     from stairwatch.evaluation.runner import EvalOptions, ModelSource, evaluate_model
@@ -130,6 +132,9 @@ def _measured_no_worse(args: argparse.Namespace, settings: Settings, clips_dir: 
     from vision.errors import VisionError
 
     model = settings.model
+    source = ModelSource(
+        model.path, model.labels, model.track_confidence, model.iou, model.input_size
+    )
     options = EvalOptions(
         model_name="",
         confidence=model.confidence,
@@ -140,9 +145,7 @@ def _measured_no_worse(args: argparse.Namespace, settings: Settings, clips_dir: 
     try:
         clips = find_clips(clips_dir)
         results = [
-            evaluate_model(
-                clips, ModelSource(path, model.labels, model.track_confidence, model.iou), options
-            ).result
+            evaluate_model(clips, replace(source, path=path), options).result
             for path in (model.path, args.new)
         ]
     except SidecarError as exc:

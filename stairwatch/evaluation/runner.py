@@ -324,12 +324,14 @@ class _SharedBar:
 @dataclass(frozen=True)
 class ModelSource:
     """A model file to evaluate, with its class names file (None: from its metadata), the
-    tracking threshold and NMS IoU of the configuration."""
+    tracking threshold, NMS IoU and input long side in pixels (``model.input_size``; None: the
+    model's own size) of the configuration."""
 
     path: Path
     labels: Path | None = None
     track_confidence: float = 0.15
     iou: float = 0.5
+    input_size: int | None = None
 
 
 def evaluate_model(
@@ -352,6 +354,7 @@ def evaluate_model(
         track_confidence,
         model.iou,
         threads=parallel.threads_per_call(cores, len(clips)),
+        input_side=model.input_size,
     )
     chosen = replace(
         options,

@@ -369,7 +369,11 @@ def main(argv: list[str] | None = None) -> int:
     cores, inference = usable_cores(), InferenceConfig()
     threads = inference.threads_per_call(cores, args.cameras)
     detector = load_detector(
-        args.model or default_model_path(), None, ModelConfig().detector_confidence, threads=threads
+        args.model or default_model_path(),
+        None,
+        ModelConfig().detector_confidence,
+        threads=threads,
+        input_side=ModelConfig().input_size,
     )
     options = LoadOptions(args.events, args.rate, args.seconds, args.cameras, args.dashboard)
     bench = BenchOptions(

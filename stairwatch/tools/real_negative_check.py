@@ -8,7 +8,9 @@ Uses ``one-by-one-person-detection.mp4`` (Intel sample videos, CC BY 4.0) from `
 Usage::
 
     python -m stairwatch.tools.real_negative_check [--model models/stairwatch-default.onnx] \
-        [--shared ../shared] [--json OUT]
+        [--shared ../shared] [--config stairwatch.yaml] [--json OUT]
+
+``--config`` takes ``model.input_size`` and the global rules from a service configuration.
 """
 
 from __future__ import annotations
@@ -45,11 +47,15 @@ class PersonCheck:
         return self.found / max(self.frames_with_person, 1)
 
 
-def person_recall(model: Path, clip: Path, confidence: float) -> PersonCheck:
+def person_recall(
+    model: Path, clip: Path, confidence: float, input_side: int | None = None
+) -> PersonCheck:
+    """Person recall on the hand-checked frames; ``input_side``: the model input's long side
+    in pixels for a model with a dynamic input (None: the model's own)."""
     import cv2
     import numpy as np
 
-    detector = load_detector(model, confidence=confidence)
+    detector = load_detector(model, confidence=confidence, input_side=input_side)
     cap = cv2.VideoCapture(str(clip))
     fps = cap.get(cv2.CAP_PROP_FPS)
     found = false_frames = 0
@@ -72,7 +78,7 @@ class EventCheck:
     predicted: tuple[str, ...]  # "type@alert_s" of every event raised
 
 
-def no_event_eval(model: Path, clip: Path, work: Path) -> EventCheck:
+def no_event_eval(model: Path, clip: Path, work: Path, config: Path | None = None) -> EventCheck:
     from stairwatch.cli import main as cli
 
     (work / clip.name).symlink_to(clip.resolve())
@@ -86,7 +92,10 @@ def no_event_eval(model: Path, clip: Path, work: Path) -> EventCheck:
     }
     (work / f"{clip.stem}.json").write_text(json.dumps(sidecar))
     out = work / "eval.json"
-    code = cli(["eval", str(work), "--model", str(model), "--json", str(out), "--no-progress"])
+    settings = [] if config is None else ["--config", str(config)]
+    code = cli(
+        ["eval", str(work), "--model", str(model), "--json", str(out), "--no-progress", *settings]
+    )
     if code != 0:
         raise SystemExit(code)
     result = json.loads(out.read_text())
@@ -100,14 +109,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--shared", type=Path, default=project_root().parent / "shared")
     p.add_argument("--confidence", type=float, default=0.35)
     p.add_argument("--json", type=Path, default=None)
+    p.add_argument("--config", type=Path, help="service configuration (model.input_size, rules)")
     args = p.parse_args(argv)
     clip = args.shared / CLIP
     if not clip.is_file():
         print(f"{clip}: not found (../shared is not shipped with stairwatch)", file=sys.stderr)
         return 2
-    persons = person_recall(args.model, clip, args.confidence)
+    persons = person_recall(args.model, clip, args.confidence, _input_side(args.config))
     with tempfile.TemporaryDirectory() as tmp:
-        events = no_event_eval(args.model, clip, Path(tmp))
+        events = no_event_eval(args.model, clip, Path(tmp), args.config)
     report: dict[str, object] = {
         "model": str(args.model),
         "persons": {**asdict(persons), "recall": round(persons.recall, 3)},
@@ -117,6 +127,18 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         args.json.write_text(json.dumps(report, indent=2, ensure_ascii=False))
     return 0
+
+
+def _input_side(config: Path | None) -> int:
+    """``model.input_size`` of ``config``, else its default."""
+    from stairwatch.config import ConfigError, ModelConfig, load_settings
+
+    if config is None:
+        return ModelConfig().input_size
+    try:
+        return load_settings(config).model.input_size
+    except ConfigError as exc:
+        raise SystemExit("\n".join(f"{exc.source}: {p}" for p in exc.problems)) from None
 
 
 if __name__ == "__main__":
