@@ -503,7 +503,8 @@ def test_correcting_a_box_on_the_snapshot_then_exporting_it(
     settings = Settings.model_validate({"cameras": [{"id": CAMERA.id, "source": "x.mp4"}]})
     out = tmp_path / "site"
     export_dataset(store, settings, ExportOptions(out=out, gap_s=3600))
-    rows = read_yolo(out / "labels" / "val" / f"{event_id}_0.txt", 1, 1)
+    (label_file,) = (out / "labels" / "val").glob("*_0.txt")  # named by camera and alert time
+    rows = read_yolo(label_file, 1, 1)
     assert [(c, [round(float(v), 1) for v in box]) for c, box in rows] == [
         (0, [0.1, 0.2, 0.4, 0.6]),
         (2, [0.5, 0.1, 0.7, 0.9]),
