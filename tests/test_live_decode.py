@@ -40,14 +40,7 @@ class Packets:
 def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """2 s of H.264 at 25 fps, a key frame every 10 frames, every picture different."""
     path = tmp_path_factory.mktemp("live") / "cam.mp4"
-    with av.open(str(path), "w") as out:
-        stream = out.add_stream("libx264", rate=FPS, options={"g": str(KEYINT), "bf": "0"})
-        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
-        for i in range(2 * FPS):
-            image = np.full((48, 64, 3), 4 * i, np.uint8)
-            out.mux(stream.encode(av.VideoFrame.from_ndarray(image, format="bgr24")))
-        out.mux(stream.encode(None))
-    return path
+    return write_grey_ramp(path, {"g": str(KEYINT), "bf": "0"})
 
 
 def received(source: LiveSource, reconnects: int = 1, limit_s: float = 20.0) -> int:
@@ -90,14 +83,7 @@ def test_packets_reach_the_tap_and_only_taken_frames_are_converted(
 def b_frame_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """2 s of H.264 at 25 fps with two B-frames between reference pictures."""
     path = tmp_path_factory.mktemp("live") / "b.mp4"
-    with av.open(str(path), "w") as out:
-        stream = out.add_stream("libx264", rate=FPS, options={"g": "50", "bf": "2"})
-        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
-        for i in range(2 * FPS):
-            image = np.full((48, 64, 3), 4 * i, np.uint8)
-            out.mux(stream.encode(av.VideoFrame.from_ndarray(image, format="bgr24")))
-        out.mux(stream.encode(None))
-    return path
+    return write_grey_ramp(path, {"g": "50", "bf": "2"})
 
 
 @pytest.mark.parametrize(("skip", "low", "high"), [(False, 50, 100), (True, 10, 40)])
@@ -168,3 +154,16 @@ def test_picture_fingerprint_tells_pictures_apart_without_converting() -> None:
     dark, light = dark.reformat(format="yuv420p"), light.reformat(format="yuv420p")
     assert picture_fingerprint(dark) == picture_fingerprint(dark)
     assert picture_fingerprint(dark) != picture_fingerprint(light)
+
+
+def write_grey_ramp(path: Path, x264: dict[str, str]) -> Path:
+    """2 s of 64x48 H.264 at :data:`FPS` with libx264 ``x264`` options, picture ``i`` all grey
+    ``4 * i`` (so a decoded picture tells its number)."""
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("libx264", rate=FPS, options=x264)
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+        for i in range(2 * FPS):
+            image = np.full((48, 64, 3), 4 * i, np.uint8)
+            out.mux(stream.encode(av.VideoFrame.from_ndarray(image, format="bgr24")))
+        out.mux(stream.encode(None))
+    return path
