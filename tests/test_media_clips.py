@@ -25,7 +25,7 @@ from alerts.store import EventStore
 from dashboard.app import create_app
 from stairwatch.media import clips as clips_module
 from stairwatch.media.clips import ENCODER_NICENESS, CameraClips, ClipRecorder, ClipSettings
-from stairwatch.media.encode import constant_rate, encode_mp4
+from stairwatch.media.encode import Mp4Writer, constant_rate, encode_mp4
 from stairwatch.media.errors import ClipError
 from stairwatch.media.packet_clip import PacketClipMp4
 from stairwatch.media.packet_ring import PacketRun
@@ -223,6 +223,12 @@ def test_encode_scales_odd_frames_to_the_first_size(tmp_path: Path) -> None:
     with av.open(str(tmp_path / "c.mp4")) as container:
         sizes = {(f.width, f.height) for f in container.decode(video=0)}
     assert sizes == {(320, 180)}
+
+
+def test_a_writer_given_no_picture_makes_no_file(tmp_path: Path) -> None:
+    with pytest.raises(ClipError, match="no pictures"), Mp4Writer(tmp_path / "c.mp4", 8):
+        pass
+    assert not (tmp_path / "c.mp4").exists()
 
 
 @pytest.mark.parametrize("frames", [[], [RingFrame(0.0, b"not a jpeg")]])

@@ -10,9 +10,8 @@ import av
 import numpy as np
 import pytest
 
-from stairwatch.media.encode import encode_mp4_bytes
 from stairwatch.media.errors import ClipError
-from stairwatch.media.packet_clip import frames_from_packets
+from stairwatch.media.packet_clip import mp4_from_packets, pictures_from_packets
 from stairwatch.media.packet_ring import PacketRing
 from stairwatch.media.settings import ClipSettings
 from streams.errors import SourceReadError
@@ -101,13 +100,16 @@ def test_a_clip_from_packets_covers_its_window_at_the_clip_rate(
     settings = ClipSettings(pre_s=pre_s, post_s=post_s, fps=5.0)
     finished = recorded_clip(clip, alert_ts, settings)
     assert finished.runs and finished.complete
-    frames = frames_from_packets(finished.runs, finished.start_ts, finished.end_ts, settings)
-    times = [f.timestamp for f in frames]
+    pictures = pictures_from_packets(finished.runs, finished.start_ts, finished.end_ts, settings)
+    times = [t for t, _ in pictures]
     assert times[0] == pytest.approx(first_s, abs=0.11)
     assert times[-1] == pytest.approx(last_s, abs=0.11)
     assert float(np.median(np.diff(times))) == pytest.approx(0.2, abs=0.01)
-    with av.open(io.BytesIO(encode_mp4_bytes(frames, settings.fps))) as out:
+    made = mp4_from_packets(finished.runs, finished.start_ts, finished.end_ts, settings)
+    assert made.frames == round((times[-1] - times[0]) * settings.fps) + 1
+    with av.open(io.BytesIO(made.data)) as out:
         assert out.streams.video[0].codec_context.name == "h264"
+        assert sum(1 for _ in out.decode(video=0)) == made.frames
 
 
 def test_decoding_garbage_is_a_clear_error() -> None:

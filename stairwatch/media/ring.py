@@ -22,15 +22,27 @@ class RingFrame:
 
 def compress(image: NDArray[np.uint8], max_width: int, quality: int) -> bytes:
     """(H, W, 3) BGR -> JPEG no wider than ``max_width`` px, even width and height (H.264)."""
+    ok, buf = cv2.imencode(".jpg", shrink(image, max_width), [cv2.IMWRITE_JPEG_QUALITY, quality])
+    if not ok:
+        raise ClipError(f"cannot JPEG-encode a {image.shape[1]}x{image.shape[0]} frame")
+    return buf.tobytes()
+
+
+def shrink(image: NDArray[np.uint8], max_width: int) -> NDArray[np.uint8]:
+    """(H, W, 3) -> no wider than ``max_width`` px, with even width and height (H.264)."""
     height, width = image.shape[:2]
     scale = min(1.0, max_width / width)
     size = (_even(width * scale), _even(height * scale))
-    if size != (width, height):
-        image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)  # type: ignore[assignment]
-    ok, buf = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])
-    if not ok:
-        raise ClipError(f"cannot JPEG-encode a {width}x{height} frame")
-    return buf.tobytes()
+    if size == (width, height):
+        return image
+    return np.asarray(cv2.resize(image, size, interpolation=cv2.INTER_AREA), np.uint8)
+
+
+def spaced(previous_ts: float | None, timestamp: float, fps: float) -> bool:
+    """Whether a picture taken at ``timestamp`` is far enough (seconds) from the previous one
+    kept for a rate of at most ``fps`` (always, for the first)."""
+    # A little tolerance, or 8 fps sampled from 25 fps jitters down to 6.
+    return previous_ts is None or timestamp - previous_ts >= 0.9 / fps
 
 
 class FrameRing:
@@ -44,15 +56,12 @@ class FrameRing:
         if keep_s <= 0 or fps <= 0:
             raise ClipError(f"ring needs keep_s > 0 and fps > 0, got {keep_s}, {fps}")
         self.keep_s = keep_s
-        self._min_gap_s = 1.0 / fps
+        self.fps = fps
         self._frames: deque[RingFrame] = deque()
 
     def wants(self, timestamp: float) -> bool:
         """Whether a frame taken at ``timestamp`` would be kept (ask before compressing it)."""
-        if not self._frames:
-            return True
-        # A little tolerance, or 8 fps sampled from 25 fps jitters down to 6.
-        return timestamp - self._frames[-1].timestamp >= 0.9 * self._min_gap_s
+        return spaced(self._frames[-1].timestamp if self._frames else None, timestamp, self.fps)
 
     def push(self, frame: RingFrame) -> bool:
         """Keep ``frame`` unless unwanted; forget frames older than ``keep_s`` before it."""
