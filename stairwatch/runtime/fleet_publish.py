@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import fields
 from typing import Protocol
 
 from alerts.errors import StoreError
@@ -29,24 +30,11 @@ def node_report(source: HealthSource) -> NodeReport:
 
 
 def camera_report(status: CameraStatus) -> CameraReport:
-    """``status`` (its ``last_error`` scrubbed by :class:`CameraStatus`) as published."""
-    return CameraReport(
-        camera_id=status.id,
-        name=status.name,
-        building=status.building,
-        floor=status.floor,
-        state=status.state.value,
-        fps=status.fps,
-        last_frame_age_s=status.last_frame_age_s,
-        frames_dropped=status.frames_dropped,
-        reconnects=status.reconnects,
-        detections_run=status.detections_run,
-        detections_skipped=status.detections_skipped,
-        detector_errors=status.detector_errors,
-        detections_per_s=status.detections_per_s,
-        due_share=status.due_share,
-        last_error=status.last_error,
-    )
+    """``status`` (its ``last_error`` scrubbed by :class:`CameraStatus`) as published: the
+    fields both types share, by name."""
+    shared = {f.name for f in fields(CameraReport)} - {"camera_id", "state"}
+    values = status.model_dump(include=shared)
+    return CameraReport(camera_id=status.id, state=status.state.value, **values)
 
 
 class HealthPublisher:
