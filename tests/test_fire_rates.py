@@ -28,7 +28,7 @@ from stairwatch.runtime.worker import CameraLane, InferenceWorker
 from streams.frame import Frame
 from tests.test_smoke_fire import FPS, _watch, flickering_flame, growing_flame, rising_smoke
 from vision.detections import Detections
-from vision.fire import FireKind, FireThresholds, confirmed
+from vision.fire import FireKind
 from vision.kinds import KindMapper
 from vision.zones import Zone, ZoneKind
 
@@ -219,47 +219,3 @@ def test_the_check_takes_the_same_time_at_any_rate(
     first = next(t for t, k in _watch(draw, 7.0, fps=fps) if k is kind)
     assert earliest <= first <= latest
     assert FPS == 2.0  # the drawings' own frame numbering
-
-
-@pytest.mark.parametrize(
-    ("found", "reported", "share", "expected"),
-    [
-        ([True], False, 0.5, True),  # the first frame judged
-        ([False, True], False, 0.5, True),  # 2 a second over 0.5 s: the frame itself
-        ([True, False], False, 0.5, False),  # not found now: never reported
-        ([True, False], True, 0.5, False),  # ... not even while reported
-        ([False, False, False, True], False, 0.5, False),  # 6 a second: one of four
-        ([False, False, True, True], False, 0.5, True),  # two of four
-        ([False, True, False, True], False, 0.5, True),  # two of four, apart
-        ([False, False, True, True], False, 0.75, False),  # 0.75: three of four needed
-        ([False, True, True, True], False, 0.75, True),
-        ([False, False, False, True], True, 0.75, True),  # reported on the frame before: kept
-        ([False] * 6 + [True], False, 0.5, False),  # 1 s at 6 a second: four of seven
-        ([False, False, False, True, True, True, True], False, 0.5, True),
-    ],
-)
-def test_a_kind_is_reported_once_found_on_a_share_of_the_confirmation_span(
-    found: list[bool], reported: bool, share: float, expected: bool
-) -> None:
-    assert confirmed(found, reported, share) is expected
-
-
-@pytest.mark.parametrize(
-    ("fps", "share", "delay"),
-    [(2.0, 0.5, 0.0), (6.0, 0.5, 1 / 6), (6.0, 0.75, 2 / 6), (6.0, 0.25, 0.0)],
-)
-def test_confirmation_delays_a_steady_flame_by_the_frames_it_needs(
-    fps: float, share: float, delay: float
-) -> None:
-    """A flame the check finds on every frame is reported once ``confirm_share`` of the
-    ``confirm_s`` span agrees: at 2 a second over 0.5 s at once (as without confirmation)."""
-    alone = FireThresholds(confirm_share=0.0)
-    first = next(t for t, _ in _watch(flickering_flame, 4.0, thresholds=alone, fps=fps))
-    confirming = FireThresholds(confirm_share=share)
-    seen = [t for t, _ in _watch(flickering_flame, 4.0, thresholds=confirming, fps=fps)]
-    assert seen[0] == pytest.approx(first + delay)
-    assert all(
-        t in seen
-        for t, _ in _watch(flickering_flame, 4.0, thresholds=alone, fps=fps)
-        if t >= seen[0]
-    )  # reported every frame it is found from then on

@@ -93,8 +93,6 @@ class FireThresholds:
     smoke_edge_ratio: float = 0.7
     smoke_confirm_s: float = 0.5
     smoke_at_top: bool = True
-    confirm_s: float = 0.5
-    confirm_share: float = 0.5
     learn_s: float = 2.0
     adapt_s: float = 20.0
     colour: FlameColour = field(default_factory=FlameColour)
@@ -148,8 +146,6 @@ class FireHistory:
         background: (h, w) float32 learned grey background, or None before the first frame.
         learned_s: seconds of frames folded into the background.
         haze: where regions looked like smoke lately, or None.
-        found: (time, kinds the check found) of the frames within ``confirm_s``, oldest first.
-        reported: the kinds reported on the last frame (confirmed, see :func:`confirmed`).
     """
 
     times: tuple[float, ...] = ()
@@ -160,8 +156,6 @@ class FireHistory:
     background: NDArray[np.float32] | None = None
     learned_s: float = 0.0
     haze: HazeTrail | None = None
-    found: tuple[tuple[float, frozenset[FireKind]], ...] = ()
-    reported: frozenset[FireKind] = frozenset()
 
 
 def watch_fire(
@@ -192,34 +186,7 @@ def watch_fire(
         hazy = _haze_since(_smokes(history, frame, t), history.haze, ts, gap)
         regions += [r for r, start, _ in hazy if ts - start + JITTER_S >= t.smoke_confirm_s]
         history = replace(history, haze=_trail(hazy, history.haze, ts, gap, frame.shape))
-    return _confirm(history, regions, ts, t)
-
-
-def _confirm(
-    history: FireHistory, regions: list[FireRegion], ts: float, t: FireThresholds
-) -> tuple[FireHistory, list[FireRegion]]:
-    """Only the regions of kinds :func:`confirmed` on this frame."""
-    kinds = frozenset(r.kind for r in regions)
-    found = (*((s, k) for s, k in history.found if ts - s <= t.confirm_s + JITTER_S), (ts, kinds))
-    reported = frozenset(
-        kind
-        for kind in kinds
-        if confirmed([kind in k for _, k in found], kind in history.reported, t.confirm_share)
-    )
-    history = replace(history, found=found, reported=reported)
-    return history, [r for r in regions if r.kind in reported]
-
-
-def confirmed(found: Sequence[bool], reported: bool, share: float) -> bool:
-    """Whether a kind the check found on this frame (the last of ``found``: whether it was
-    found on each frame of the last ``confirm_s`` seconds, oldest first) is reported: once it
-    was found on ``share`` of those frames, or, having been reported on the frame before, on
-    this one too (hysteresis). At 2 frames a second over 0.5 s with share 0.5 that is the
-    frame itself; at 6 a second two of four: a look-alike that passes every test on one frame
-    now and then is not reported, a fire that passes them on most frames is."""
-    if not found or not found[-1]:
-        return False
-    return reported or sum(found) >= math.ceil(share * len(found) - 1e-9)
+    return history, regions
 
 
 def _haze_since(
