@@ -111,17 +111,24 @@ def jacket_at_a_person(i: float, rng: np.random.Generator) -> np.ndarray:
     return image
 
 
-def rising_smoke(i: float, rng: np.random.Generator) -> np.ndarray:
-    """Soft grey puffs born at (160, 150) that rise and spread: the plume grows and climbs."""
+def rising_smoke(i: float, rng: np.random.Generator, born_y: int = 150) -> np.ndarray:
+    """Soft grey puffs born at (160, ``born_y``) that rise and spread: the plume grows and
+    climbs."""
     image = _room().astype(np.float32)
     alpha = np.zeros((H, W), np.float32)
     for p in range(max(0, int(i) - 8), int(i) + 1):
         age = (i - p) / FPS
         if i >= 6:  # the room is learned first
-            centre = (160 + 3 * (p % 3 - 1), round(150 - 18 * age))
+            centre = (160 + 3 * (p % 3 - 1), round(born_y - 18 * age))
             cv2.circle(alpha, centre, round(4 + 5 * age), 0.5, -1)
     alpha = cv2.GaussianBlur(alpha, (0, 0), 2)[..., None]
     return np.clip(image * (1 - alpha) + 200 * alpha, 0, 255).astype(np.uint8)
+
+
+def haze_at_the_top(i: float, rng: np.random.Generator) -> np.ndarray:
+    """The same plume near the top of the picture: it reaches the edge, its rise cut off (a
+    person's light hair against a white wall looks like this)."""
+    return rising_smoke(i, rng, born_y=90)
 
 
 def shadow_passing(i: float, rng: np.random.Generator) -> np.ndarray:
@@ -206,6 +213,21 @@ def test_smoke_is_growing_rising_haze(
     kinds = [
         kind for _, kind in _watch(draw, 7.0, thresholds=FireThresholds(smoke=smoke_check), fps=fps)
     ]
+    assert (expected in kinds) if expected else not kinds
+
+
+@pytest.mark.parametrize(
+    ("draw", "smoke_at_top", "expected"),
+    [
+        (rising_smoke, False, FireKind.SMOKE),
+        (haze_at_the_top, True, FireKind.SMOKE),
+        (haze_at_the_top, False, None),  # reaches the picture's top: its rise is cut off
+    ],
+)
+def test_smoke_at_the_top_of_the_picture_only_when_allowed(
+    draw: Frame, smoke_at_top: bool, expected: FireKind | None
+) -> None:
+    kinds = [k for _, k in _watch(draw, 7.0, thresholds=FireThresholds(smoke_at_top=smoke_at_top))]
     assert (expected in kinds) if expected else not kinds
 
 

@@ -92,6 +92,7 @@ class FireThresholds:
     smoke_see_through: float = 0.25
     smoke_edge_ratio: float = 0.7
     smoke_confirm_s: float = 0.5
+    smoke_at_top: bool = True
     learn_s: float = 2.0
     adapt_s: float = 20.0
     colour: FlameColour = field(default_factory=FlameColour)
@@ -345,6 +346,8 @@ def _smokes(
             continue
         if not anchored(stack, region, t.smoke_max_base_shift, centre=False):
             continue
+        if not t.smoke_at_top and (stack[-1] & region)[0].any():
+            continue  # at the top of the picture: its rise is cut off (a head, a lamp's glow)
         growth = growth_ratio(areas, times, t.growth_span_s)
         rise = top_rise(stack, region) / h
         if growth < t.smoke_growth or rise < t.smoke_rise:
