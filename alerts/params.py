@@ -209,7 +209,7 @@ class SmokeFireParams(_Params):
     )
     smoke_check: bool = Field(True, description="also look for growing, rising smoke")
     check_fps: float = Field(
-        2.0,
+        6.0,
         gt=0,
         le=30,
         description="frames a second the check sees on a camera with a shed zone; those above "

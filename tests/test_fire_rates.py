@@ -205,8 +205,8 @@ def test_eval_delivers_the_check_frames_the_service_reads(
         (flickering_flame, 2.0, FireKind.FLAME, 0.95, 2.0),
         (flickering_flame, 4.0, FireKind.FLAME, 0.95, 2.0),
         (flickering_flame, 6.0, FireKind.FLAME, 0.95, 2.0),
-        (growing_flame, 2.0, FireKind.FLAME, 0.95, 1.5),
-        (growing_flame, 4.0, FireKind.FLAME, 0.95, 1.5),
+        (growing_flame, 2.0, FireKind.FLAME, 0.95, 2.0),
+        (growing_flame, 4.0, FireKind.FLAME, 0.95, 2.0),
         (rising_smoke, 2.0, FireKind.SMOKE, 4.5, 5.0),  # haze held 0.5 s: two frames at 2/s
         (rising_smoke, 4.0, FireKind.SMOKE, 4.5, 5.0),  # ... three at 4/s
         (rising_smoke, 6.0, FireKind.SMOKE, 4.5, 5.0),
