@@ -9,9 +9,10 @@ bulk, then runs ``stairwatch bench``'s service phase on it (``--cameras`` loopin
 sample clips, motion gating on) with the dashboard serving that store as ``stairwatch run`` does
 by default: ``--workers`` processes of its own (``--dashboard own``, ``server.process: own``),
 started as ``stairwatch run`` starts them (``stairwatch serve --config FILE --child`` on one
-socket), or in the service's process (``--dashboard inline``). Through the measured seconds a client in another
-process asks for filtered pages (building, floor, camera, type, severity, status, verdict, date
-range, and the next page by cursor) at ``--rate`` requests a second, each at its set time.
+socket), or in the service's process (``--dashboard inline``). Through the measured seconds a
+client in another process asks for filtered pages (building, floor, camera, type, severity,
+status, verdict, date range, and the next page by cursor) at ``--rate`` requests a second, each
+at its set time.
 Reports the requests' p50 / p95 / p99 latency and whether detection kept up (the due detections
 the pipeline ran).
 
