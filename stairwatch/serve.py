@@ -1,7 +1,8 @@
 """Run the service and the dashboard together until stopped (or for a fixed duration).
 
-Under ``server.process: own`` (``stairwatch run``'s default) the dashboard is a supervised child
-process (:mod:`stairwatch.runtime.dashboard_process`) over the same store, seeing the service's
+Under ``server.process: own`` (``stairwatch run``'s default) the dashboard is ``server.workers``
+supervised child processes on one socket (:mod:`stairwatch.runtime.dashboard_process`) over the
+same store, seeing the service's
 cameras, health, metrics and live pictures through the run directory
 (:mod:`stairwatch.runtime.run_dir`, :mod:`stairwatch.run_view`); under ``inline`` (and in the
 demo) it runs in the service's own process.
@@ -124,23 +125,23 @@ def serve(settings: Settings, duration_s: float | None = None, config: Path | No
     run_dir = RunDir.of(settings.storage.data_dir)
     status = StatusPublisher(run_dir, statuses, service.metrics.exposition)
     beside.append(status.thread)
-    child = None
+    workers = None
     if own and config is not None:
         try:
-            child = _workers(settings, config, run_dir)
+            workers = _workers(settings, config, run_dir)
         except OSError as exc:
             store.close()
             print(f"stairwatch: cannot serve the dashboard on {_address(settings)}: {exc}",
                   file=sys.stderr)  # fmt: skip
             return 1
-    server = None if child else _dashboard_server(settings, store, _inline(service, view))
+    server = None if workers else _dashboard_server(settings, store, _inline(service, view))
     delivery.start()
     retention.append(start_retention_job(store, settings.storage))
     status.start()
-    if child is not None:  # up before the cameras, as an inline dashboard is
-        child.start()
-        beside.extend(child.children)
-        if not child.wait_ready(CHILD_READY_S):
+    if workers is not None:  # up before the cameras, as an inline dashboard is
+        workers.start()
+        beside.extend(workers.children)
+        if not workers.wait_ready(CHILD_READY_S):
             log.warning("the dashboard processes are not listening yet; starting the cameras")
     service.start()
     for node in fleet:
@@ -154,8 +155,8 @@ def serve(settings: Settings, duration_s: float | None = None, config: Path | No
         else:
             _wait_for_stop(duration_s)
     finally:
-        if child is not None:
-            child.stop()
+        if workers is not None:
+            workers.stop()
         status.stop()
         retention[0].shutdown(wait=False)
         for node in fleet:

@@ -17,10 +17,12 @@ import httpx
 import pytest
 import yaml
 
+from alerts.store import EventStore
 from dashboard.access import SESSION_COOKIE
 from dashboard.auth import MAX_FAILURES, Account, Authenticator, Role, hash_password
 from dashboard.signed_out import SignedOut
 from dashboard.throttle import Throttled
+from stairwatch.config import StorageConfig
 from stairwatch.runtime.dashboard_process import DashboardChild, DashboardWorkers
 from stairwatch.runtime.run_dir import RunDir
 
@@ -41,7 +43,10 @@ def workers(tmp_path: Path) -> Iterator[tuple[DashboardWorkers, str]]:
     }
     path = tmp_path / "site.yaml"
     path.write_text(yaml.safe_dump(config))
-    run_dir = RunDir.of(data_dir)
+    EventStore.open(
+        StorageConfig(data_dir=data_dir).resolved_database_url(), data_dir / "media"
+    ).close()
+    run_dir = RunDir.of(data_dir)  # the store made (migrated) first, as `stairwatch run` does
     dashboard = DashboardWorkers(path, "warning", "127.0.0.1", 0, 2, run_dir, None)
     dashboard.start()
     try:

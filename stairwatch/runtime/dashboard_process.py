@@ -1,5 +1,6 @@
-"""The dashboard as a child process of ``stairwatch run`` (``server.process: own``), so its
-requests never wait for the interpreter lock the pipeline's threads hold.
+"""The dashboard as child processes of ``stairwatch run`` (``server.process: own``), so its
+requests never wait for the interpreter lock the pipeline's threads hold; ``server.workers`` of
+them accept on one socket the service binds (:class:`DashboardWorkers`), each on its own lock.
 
 The child is ``stairwatch serve --config FILE --child``: the configuration's path on its command
 line, never a secret. It serves until its standard input closes, which the parent does on stop
@@ -58,8 +59,7 @@ def listening_socket(host: str, port: int) -> socket.socket:
         # Accepted connections inherit it: a small answer is not held back for the next one.
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         sock.bind((host, port))
-        sock.listen(LISTEN_BACKLOG)
-        sock.set_inheritable(True)
+        sock.listen(LISTEN_BACKLOG)  # inherited only where passed (Popen's pass_fds)
     except OSError:
         sock.close()
         raise
