@@ -189,8 +189,12 @@ class ApiLoad:
     @contextmanager
     def __call__(self, store: EventStore) -> Iterator[None]:
         own = self.dashboard is DashboardProcess.OWN
-        apart = _serving_apart(self.data_dir, self.cameras, self.workers)
-        with apart if own else _serving(create_app(store)) as (base, pids):
+        serving = (
+            _serving_apart(self.data_dir, self.cameras, self.workers)
+            if own
+            else _serving(create_app(store))
+        )
+        with serving as (base, pids):
             context = multiprocessing.get_context("spawn")  # no fork of a threaded process
             queue = context.Queue()
             args = (base, self.queries, self.rate, self.seconds, queue)
