@@ -97,6 +97,14 @@ class EventPage:
 
 
 @dataclass(frozen=True)
+class EventPageJson:
+    """:class:`EventPage` with its events already JSON (a list of StoredEvent objects)."""
+
+    events_json: bytes
+    next: Cursor | None
+
+
+@dataclass(frozen=True)
 class FilterChoices:
     """What the stored events offer to filter by, each sorted; ``cameras``: id -> name."""
 

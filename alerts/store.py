@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
 from types import TracebackType
 from typing import Any, cast
 
-from sqlalchemy import Engine, Select, delete, func, select
+from sqlalchemy import Engine, Row, Select, delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from alerts.access_log import AccessLog
@@ -32,10 +32,12 @@ from alerts.errors import (
     StoreError,
     TrainingFrameMissing,
 )
+from alerts.event_json import events_json
 from alerts.event_query import (
     Cursor,
     EventFilter,
     EventPage,
+    EventPageJson,
     FilterChoices,
     distinct_values,
     filtered,
@@ -522,16 +524,32 @@ class EventStore:
         """Up to ``limit`` events ``which`` matches, newest first by alert time, after
         ``cursor`` (None: from the newest) and ``offset`` more; the page's ``next`` continues
         it."""
+        rows, next_page = self._find_rows(which, limit, cursor, offset)
+        return EventPage([_to_stored(cast(EventRow, r)) for r in rows], next_page)
+
+    def find_events_json(
+        self, which: EventFilter, limit: int = 50, cursor: Cursor | None = None, offset: int = 0
+    ) -> EventPageJson:
+        """:meth:`find_events`, its events as the JSON their :class:`StoredEvent` s make,
+        straight from the rows (:mod:`alerts.event_json`)."""
+        rows, next_page = self._find_rows(which, limit, cursor, offset)
+        return EventPageJson(events_json(rows), next_page)
+
+    def _find_rows(
+        self, which: EventFilter, limit: int, cursor: Cursor | None, offset: int
+    ) -> tuple[Sequence[Row[Any]], Cursor | None]:
         check_page(limit, offset)
         # Plain rows, not ORM objects: a page is read-only, and this halves the time a page takes
-        # (a row has the same attributes as an EventRow).
+        # (a row has the same attributes as an EventRow); run on the session's connection, not
+        # through the ORM's execution, which costs a third more again.
         columns = select(*EventRow.__table__.columns)
         query = newest_first(filtered(columns, which), cursor).limit(limit + 1).offset(offset)
         with self._transaction() as session:
-            rows = session.execute(query).all()
-        events = [_to_stored(cast(EventRow, r)) for r in rows[:limit]]
-        more = len(rows) > limit
-        return EventPage(events, Cursor.after(events[-1]) if more else None)
+            rows = session.connection().execute(query).all()
+        if len(rows) <= limit:
+            return rows, None
+        last = rows[limit - 1]
+        return rows[:limit], Cursor(last.alert_ts, last.id)
 
     def filter_choices(self) -> FilterChoices:
         """The buildings, floors and cameras (with their latest name) events were stored with:

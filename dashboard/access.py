@@ -14,12 +14,13 @@ import base64
 import binascii
 import hmac
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 from urllib.parse import urlencode
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from alerts.access_log import AccessAction
 from dashboard.auth import Authenticator, Role, User
@@ -114,6 +115,16 @@ class Access:
         if self._record is not None:
             self._record(request, name, action)
 
+    def may_hash(self, request: Request) -> bool:
+        """Whether finding the user may hash a password: HTTP Basic credentials on a machine
+        route (slow on purpose, so never on the event loop)."""
+        header = request.headers.get("authorization", "")
+        return (
+            self.authenticator is not None
+            and header[:6].lower() == "basic "
+            and (is_machine_route(request))
+        )
+
     def require(self, role: Role) -> Callable[[Request], User]:
         """A dependency that returns the user when their role allows ``role``."""
 
@@ -128,12 +139,18 @@ class Access:
         return dependency
 
 
-def _app_requires(role: Role) -> Callable[[Request], User]:
-    """:meth:`Access.require` of the app's own :class:`Access` (``app.state.access``)."""
+def _app_requires(role: Role) -> Callable[[Request], Awaitable[User]]:
+    """:meth:`Access.require` of the app's own :class:`Access` (``app.state.access``), on the
+    event loop: a session cookie costs an HMAC there, less than the hop to the thread pool a
+    plain function dependency takes. HTTP Basic credentials, which may hash a password, are
+    checked in the thread pool."""
 
-    def dependency(request: Request) -> User:
+    async def dependency(request: Request) -> User:
         access: Access = request.app.state.access
-        return access.require(role)(request)
+        check = access.require(role)
+        if access.may_hash(request):
+            return await run_in_threadpool(check, request)
+        return check(request)
 
     return dependency
 

@@ -52,6 +52,7 @@ from dashboard.schemas import (
     served_hosts,
 )
 from dashboard.sheds import add_shed_routes
+from dashboard.signed_out import SignedOut
 from dashboard.stats import add_stats_routes
 from dashboard.views import resolve_timezone
 from dashboard.zones import add_zone_routes
@@ -156,6 +157,8 @@ def _authenticator(settings: DashboardSettings) -> Authenticator | None:
         accounts,
         secret.get_secret_value().encode() if secret else secrets.token_bytes(32),
         settings.session_hours * 3600,
+        share=settings.processes,
+        signed_out=SignedOut(settings.signed_out_path),
     )
 
 

@@ -33,6 +33,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
+from dashboard.signed_out import SignedOut
 from dashboard.throttle import FailureBackoff, Throttled, TokenBuckets
 
 PBKDF2_ITERATIONS = 600_000  # OWASP's 2023 advice for PBKDF2-HMAC-SHA256
@@ -47,6 +48,11 @@ ADDRESS_BURST, ADDRESS_RATE = 10, 1 / 6  # verifications one address may start: 
 GLOBAL_BURST, GLOBAL_RATE = 20, 2.0  # ... and all addresses together: 20, then 2/s
 MAX_CONCURRENT_HASHES = 1  # PBKDF2 runs at once: the detector keeps the other cores
 HASH_WAIT_S = 5.0  # a verification waits this long for its turn, else is refused (429)
+
+
+def _part(limit: int, share: int) -> int:
+    """One process's part of ``limit`` shared by ``share`` processes (at least 1)."""
+    return max(1, limit // share)
 
 
 class Role(StrEnum):
@@ -130,7 +136,12 @@ class Authenticator:
         secret: bytes,
         session_s: float,
         clock: Callable[[], float] = time.time,
+        share: int = 1,
+        signed_out: SignedOut | None = None,
     ):
+        """``share``: one of this many processes serving the same port, each enforcing its
+        share of the sign-in limits (rounded down: together never more than one process
+        allowed); ``signed_out``: the signed-out sessions (shared between those processes)."""
         if not secret:
             raise ValueError("the session secret is empty")
         if not accounts:
@@ -143,11 +154,12 @@ class Authenticator:
         self._clock = clock
         self._lock = threading.Lock()
         self._hashing = threading.BoundedSemaphore(MAX_CONCURRENT_HASHES)
-        self._failures = FailureBackoff(MAX_FAILURES, FAILURE_WINDOW_S, LOCKOUT_S, MAX_LOCKOUT_S)
-        self._per_address = TokenBuckets(ADDRESS_BURST, ADDRESS_RATE)
-        self._everyone = TokenBuckets(GLOBAL_BURST, GLOBAL_RATE)
+        failures = _part(MAX_FAILURES, share)
+        self._failures = FailureBackoff(failures, FAILURE_WINDOW_S, LOCKOUT_S, MAX_LOCKOUT_S)
+        self._per_address = TokenBuckets(_part(ADDRESS_BURST, share), ADDRESS_RATE / share)
+        self._everyone = TokenBuckets(_part(GLOBAL_BURST, share), GLOBAL_RATE / share)
         self._basic_ok: dict[bytes, float] = {}
-        self._revoked: dict[str, float] = {}  # session id -> when its cookie expires anyway
+        self._revoked = signed_out if signed_out is not None else SignedOut()
 
     def user(self, name: str) -> User | None:
         account = self._accounts.get(name)
@@ -217,8 +229,7 @@ class Authenticator:
             return None
         name, expires_at, generation, session_id = session
         now = self._clock()
-        with self._lock:
-            revoked = session_id in self._revoked
+        revoked = session_id in self._revoked
         if now >= expires_at or revoked or generation != self._generation(name):
             return None
         return self.user(name)
@@ -229,10 +240,7 @@ class Authenticator:
         session = self._session(cookie)
         if user is None or session is None:
             return None
-        now = self._clock()
-        with self._lock:
-            self._revoked = {s: t for s, t in self._revoked.items() if t > now}
-            self._revoked[session[3]] = session[1]
+        self._revoked.add(session[3], session[1], self._clock())
         return user
 
     def _session(self, cookie: str) -> tuple[str, int, str, str] | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from enum import StrEnum
+from pathlib import Path
 from typing import Protocol
 from urllib.parse import urlsplit
 
@@ -198,6 +199,13 @@ class DashboardSettings(BaseModel):
         min_length=16,
         exclude=True,
         description="opens /metrics and health details to Authorization: Bearer <token>",
+    )
+    processes: int = Field(
+        1, ge=1, description="dashboard processes on the same port: each enforces its share "
+        "of the sign-in and public-page limits",
+    )  # fmt: skip
+    signed_out_path: Path | None = Field(
+        None, description="a file the processes share sign-outs through (None: in memory)"
     )
 
     @field_validator("users")

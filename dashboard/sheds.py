@@ -58,11 +58,13 @@ class ShedsOut(BaseModel):
 
 
 class Throttle:
-    """Token buckets per address and for everyone, on ``clock`` (seconds). Thread-safe."""
+    """Token buckets per address and for everyone, on ``clock`` (seconds); ``share``: one of
+    this many processes on the same port, each allowing its share. Thread-safe."""
 
-    def __init__(self, clock: Callable[[], float]):
-        self._per_address = TokenBuckets(PUBLIC_BURST, PUBLIC_RATE)
-        self._everyone = TokenBuckets(EVERYONE_BURST, EVERYONE_RATE)
+    def __init__(self, clock: Callable[[], float], share: int = 1):
+        part = max(1, PUBLIC_BURST // share), max(1, EVERYONE_BURST // share)
+        self._per_address = TokenBuckets(part[0], PUBLIC_RATE / share)
+        self._everyone = TokenBuckets(part[1], EVERYONE_RATE / share)
         self._clock = clock
         self._lock = threading.Lock()
 
@@ -116,7 +118,7 @@ def _place(building: str, shed: str, texts: Texts) -> str:
 def add_shed_routes(app: FastAPI, ctx: PageContext, access: Access) -> None:
     router = APIRouter()
     store = ctx.store
-    throttle = Throttle(ctx.clock)
+    throttle = Throttle(ctx.clock, ctx.settings.processes)
 
     @router.get(
         "/api/sheds", response_model=ShedsOut, dependencies=[Depends(access.require(Role.VIEWER))]

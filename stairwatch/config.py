@@ -358,6 +358,13 @@ class ServerConfig(_Strict):
         description="own: `stairwatch run` serves the dashboard from a child process; inline: "
         "from its own threads",
     )
+    workers: int = Field(
+        2,
+        ge=1,
+        le=16,
+        description="with process: own, this many dashboard processes share the port (each "
+        "answers requests on its own interpreter lock); sign-in limits are divided among them",
+    )
 
     @field_validator("users")
     @classmethod

@@ -1,7 +1,8 @@
 """Run the service and the dashboard together until stopped (or for a fixed duration).
 
-Under ``server.process: own`` (``stairwatch run``'s default) the dashboard is a supervised child
-process (:mod:`stairwatch.runtime.dashboard_process`) over the same store, seeing the service's
+Under ``server.process: own`` (``stairwatch run``'s default) the dashboard is ``server.workers``
+supervised child processes on one socket (:mod:`stairwatch.runtime.dashboard_process`) over the
+same store, seeing the service's
 cameras, health, metrics and live pictures through the run directory
 (:mod:`stairwatch.runtime.run_dir`, :mod:`stairwatch.run_view`); under ``inline`` (and in the
 demo) it runs in the service's own process.
@@ -12,6 +13,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import socket
 import sys
 import threading
 import time
@@ -21,6 +23,7 @@ from pathlib import Path
 
 import uvicorn
 from apscheduler.schedulers.background import BackgroundScheduler
+from pydantic import SecretStr
 
 from alerts.fleet import FleetStore
 from alerts.fleet_health import FleetHealthStore
@@ -46,7 +49,7 @@ from stairwatch.config import (
 )
 from stairwatch.media.retention_job import start_retention_job
 from stairwatch.run_view import RunView
-from stairwatch.runtime.dashboard_process import DashboardChild, child_command
+from stairwatch.runtime.dashboard_process import DashboardWorkers
 from stairwatch.runtime.delivery import DeliveryService, JobGate
 from stairwatch.runtime.fleet import FleetCollector, FleetNode, may_run
 from stairwatch.runtime.fleet_publish import HealthPublisher, node_report
@@ -122,18 +125,24 @@ def serve(settings: Settings, duration_s: float | None = None, config: Path | No
     run_dir = RunDir.of(settings.storage.data_dir)
     status = StatusPublisher(run_dir, statuses, service.metrics.exposition)
     beside.append(status.thread)
-    child = None
+    workers = None
     if own and config is not None:
-        child = DashboardChild(child_command(config, _log_level()), run_dir.ready_path)
-    server = None if child else _dashboard_server(settings, store, _inline(service, view))
+        try:
+            workers = _workers(settings, config, run_dir)
+        except OSError as exc:
+            store.close()
+            print(f"stairwatch: cannot serve the dashboard on {_address(settings)}: {exc}",
+                  file=sys.stderr)  # fmt: skip
+            return 1
+    server = None if workers else _dashboard_server(settings, store, _inline(service, view))
     delivery.start()
     retention.append(start_retention_job(store, settings.storage))
     status.start()
-    if child is not None:  # up before the cameras, as an inline dashboard is
-        child.start()
-        beside.append(child)
-        if not child.wait_ready(CHILD_READY_S):
-            log.warning("the dashboard process is not listening yet; starting the cameras")
+    if workers is not None:  # up before the cameras, as an inline dashboard is
+        workers.start()
+        beside.extend(workers.children)
+        if not workers.wait_ready(CHILD_READY_S):
+            log.warning("the dashboard processes are not listening yet; starting the cameras")
     service.start()
     for node in fleet:
         node.start()
@@ -146,8 +155,8 @@ def serve(settings: Settings, duration_s: float | None = None, config: Path | No
         else:
             _wait_for_stop(duration_s)
     finally:
-        if child is not None:
-            child.stop()
+        if workers is not None:
+            workers.stop()
         status.stop()
         retention[0].shutdown(wait=False)
         for node in fleet:
@@ -158,8 +167,30 @@ def serve(settings: Settings, duration_s: float | None = None, config: Path | No
     return 0
 
 
+def _workers(settings: Settings, config: Path, run_dir: RunDir) -> DashboardWorkers:
+    """The dashboard's processes on the configured port (OSError: it cannot be bound)."""
+    server, secret = settings.server, settings.server.session_secret
+    return DashboardWorkers(
+        config, _log_level(), server.host, server.port, server.workers, run_dir,
+        secret.get_secret_value() if secret is not None else None,
+    )  # fmt: skip
+
+
+def _address(settings: Settings) -> str:
+    return f"{settings.server.host}:{settings.server.port}"
+
+
+@dataclass(frozen=True)
+class ChildOf:
+    """``stairwatch serve --child``: which of ``stairwatch run``'s dashboard processes this is
+    (1, 2 ...) and the listening socket it inherited (None: it binds the port itself)."""
+
+    worker: int = 1
+    listen_fd: int | None = None
+
+
 def serve_dashboard(
-    settings: Settings, duration_s: float | None = None, child: bool = False
+    settings: Settings, duration_s: float | None = None, child: ChildOf | None = None
 ) -> int:
     """``stairwatch serve``: the dashboard alone over the shared store (a fleet's control
     room): every node's events, cameras and problems (``/api/cameras``, ``/api/health``) and
@@ -168,15 +199,25 @@ def serve_dashboard(
     directory.
 
     ``child``: the dashboard of ``stairwatch run`` in its own process: the service's cameras,
-    health and metrics from the run directory, as its own dashboard shows them; it stops when
-    its standard input closes and leaves the URL for the parent to print."""
+    health and metrics from the run directory, as its own dashboard shows them; it reads the
+    session secret from its standard input's first line, stops when that input closes and
+    leaves the URL for the parent to print."""
+    sockets = []
+    if child is not None:
+        secret = sys.stdin.buffer.readline().strip().decode()
+        if not secret:  # the parent is gone before it said anything
+            return 1
+        settings = _with_session_secret(settings, secret)
+        if child.listen_fd is not None:
+            sockets.append(socket.socket(fileno=child.listen_fd))
     store = open_store(settings)
     run_dir = RunDir.of(settings.storage.data_dir)
     run_view = RunView(run_dir, _own_cameras(settings))
-    if child:
-        server = _dashboard_server(settings, store, _from_run(settings, store, run_view))
+    if child is not None:
+        shared = Shared(settings.server.workers, run_dir.signed_out_path)
+        server = _dashboard_server(settings, store, _from_run(settings, store, run_view), shared)
         _stop_when_input_closes(server)
-        _say_when_listening(server, run_dir)
+        _say_when_listening(server, run_dir.ready_path_of(child.worker))
     else:
         fleet = _fleet_view(settings, store, None)
         pictures = run_view if run_dir.root.is_dir() else None
@@ -184,10 +225,16 @@ def serve_dashboard(
         server = _dashboard_server(settings, store, providers)
         _print_url(settings)
     try:
-        _run_server(server, duration_s)
+        _run_server(server, duration_s, sockets)
     finally:
         store.close()
     return 0
+
+
+def _with_session_secret(settings: Settings, secret: str) -> Settings:
+    """``settings`` with the run's session ``secret``, which all its dashboard processes share."""
+    server = settings.server.model_copy(update={"session_secret": SecretStr(secret)})
+    return settings.model_copy(update={"server": server})
 
 
 @dataclass(frozen=True)
@@ -234,8 +281,9 @@ def _stop_when_input_closes(server: uvicorn.Server) -> None:
     threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
-def _say_when_listening(server: uvicorn.Server, run_dir: RunDir) -> None:
-    """Write this process's id to the run directory's ready file once ``server`` listens."""
+def _say_when_listening(server: uvicorn.Server, ready_path: Path) -> None:
+    """Write this process's id to ``ready_path`` (in the run directory) once ``server``
+    listens."""
 
     def watch() -> None:
         while not server.started:
@@ -243,10 +291,10 @@ def _say_when_listening(server: uvicorn.Server, run_dir: RunDir) -> None:
                 return
             time.sleep(0.05)
         try:
-            run_dir.root.mkdir(parents=True, exist_ok=True)
-            write_atomically(run_dir.ready_path, str(os.getpid()).encode())
+            ready_path.parent.mkdir(parents=True, exist_ok=True)
+            write_atomically(ready_path, str(os.getpid()).encode())
         except OSError as exc:
-            log.warning("dashboard: %s not written: %s", run_dir.ready_path, exc)
+            log.warning("dashboard: %s not written: %s", ready_path, exc)
 
     threading.Thread(target=watch, name="ready-watch", daemon=True).start()
 
@@ -312,21 +360,36 @@ def _print_url(settings: Settings) -> None:
     )
 
 
-def _run_server(server: uvicorn.Server, duration_s: float | None) -> None:
-    """Serve until Ctrl-C (or SIGTERM), or for ``duration_s``."""
+def _run_server(
+    server: uvicorn.Server, duration_s: float | None, sockets: list[socket.socket] | None = None
+) -> None:
+    """Serve until Ctrl-C (or SIGTERM), or for ``duration_s``; on ``sockets`` (None: it
+    binds its configured address)."""
     if duration_s is None:
-        server.run()
+        server.run(sockets=sockets or None)
         return
     timer = threading.Timer(duration_s, lambda: setattr(server, "should_exit", True))
     timer.daemon = True
     timer.start()
     try:
-        server.run()
+        server.run(sockets=sockets or None)
     finally:
         timer.cancel()
 
 
-def _dashboard_server(settings: Settings, store: EventStore, shown: Providers) -> uvicorn.Server:
+@dataclass(frozen=True)
+class Shared:
+    """What one of several dashboard processes on one port shares with the others: how many
+    they are (each enforces its share of the sign-in limits) and the file of sign-outs."""
+
+    processes: int = 1
+    signed_out_path: Path | None = None
+
+
+def _dashboard_server(
+    settings: Settings, store: EventStore, shown: Providers, shared: Shared | None = None
+) -> uvicorn.Server:
+    shared = shared or Shared()
     dashboard_settings = DashboardSettings(
         timezone=settings.notifications.timezone,  # page times match the messages' times
         link_secret=settings.notifications.link_secret,
@@ -337,6 +400,8 @@ def _dashboard_server(settings: Settings, store: EventStore, shown: Providers) -
         allowed_hosts=tuple(settings.server.allowed_hosts),
         secure_cookies=settings.server.secure_cookies,
         metrics_token=settings.server.metrics_token,
+        processes=shared.processes,
+        signed_out_path=shared.signed_out_path,
     )
     app = create_app(
         store,

@@ -49,7 +49,7 @@ def test_the_client_asks_for_valid_filters(store: EventStore) -> None:
 @pytest.mark.parametrize(
     ("flag", "dashboard", "said"),
     [
-        ([], "own", "dashboard in its own process"),  # as `stairwatch run` serves it
+        ([], "own", "dashboard in 2 processes of its own"),  # as `stairwatch run` serves it
         (["--dashboard", "inline"], "inline", "dashboard in the service's"),
     ],
 )
@@ -68,6 +68,7 @@ def test_the_load_script_reports_latency_and_detection(
     assert main([*argv.split(), *flag]) == 0
     report = json.loads(out.read_text())
     assert report["dashboard"] == dashboard
+    assert report["workers"] == (2 if dashboard == "own" else 0)
     assert ("dashboard process" in (report["cores_by_thread"] or {})) == (dashboard == "own")
     assert report["events"] == 300
     assert report["requests"] == 40

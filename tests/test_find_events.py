@@ -14,15 +14,16 @@ import cv2
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import TypeAdapter
 from sqlalchemy import select
 from sqlalchemy.dialects import sqlite
 
 from alerts.event_query import Cursor, EventFilter, filtered, newest_first
 from alerts.events import EventType, Severity
 from alerts.models import EventRow
-from alerts.reviews import FalseAlarmReason, ReviewInput, Verdict
+from alerts.reviews import FalseAlarmReason, ReviewBox, ReviewInput, Verdict
 from alerts.store import EventStore
-from alerts.stored import CameraInfo
+from alerts.stored import CameraInfo, StoredEvent
 from dashboard.app import create_app
 from dashboard.schemas import DashboardSettings
 from tests.delivery_servers import PostgresServer, postgres_server  # noqa: F401
@@ -411,3 +412,20 @@ def test_every_answer_carries_the_security_headers(
     assert "default-src 'self'" in response.headers["content-security-policy"]
     assert response.headers["x-content-type-options"] == "nosniff"
     assert response.headers["referrer-policy"] == "no-referrer"
+
+
+def test_a_page_as_json_is_the_bytes_its_stored_events_make(any_store: EventStore) -> None:
+    """``GET /api/events`` writes its pages straight from the rows; they must read as the
+    StoredEvent models do, field for field and byte for byte, on both databases: boxes drawn
+    on a review, a note, an assignee, every verdict."""
+    store = any_store
+    ids = {name: add(store, name, spec) for name, spec in SPECS.items()}
+    boxes = (ReviewBox(label="ebike", xyxy=(0.1, 0.2, 0.3, 0.4)),)
+    store.review(ids["a"], "li", ReviewInput(verdict=Verdict.CONFIRMED, note="是", boxes=boxes))
+    store.assign(ids["d"], "li", "zhang")
+    everything = EventFilter()
+    page = store.find_events(everything, limit=4)
+    as_json = store.find_events_json(everything, limit=4)
+    assert as_json.events_json == TypeAdapter(list[StoredEvent]).dump_json(page.events)
+    assert as_json.next == page.next is not None
+    assert store.find_events_json(EventFilter(building="9号楼")).events_json == b"[]"

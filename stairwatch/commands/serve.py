@@ -20,12 +20,14 @@ def register(sub: Any) -> None:
     add_log_level(p)
     # `stairwatch run` starts its dashboard process so (server.process: own); not for people.
     p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--worker", type=int, default=1, help=argparse.SUPPRESS)
+    p.add_argument("--listen-fd", type=int, default=None, help=argparse.SUPPRESS)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from stairwatch.config import ConfigError, load_settings
-    from stairwatch.serve import serve_dashboard
+    from stairwatch.serve import ChildOf, serve_dashboard
 
     try:
         settings = load_settings(args.config)
@@ -33,4 +35,5 @@ def run(args: argparse.Namespace) -> int:
         for problem in exc.problems:
             print(f"{exc.source}: {problem}", file=sys.stderr)
         return 2
-    return serve_dashboard(settings, args.duration, child=args.child)
+    child = ChildOf(args.worker, args.listen_fd) if args.child else None
+    return serve_dashboard(settings, args.duration, child=child)

@@ -69,10 +69,15 @@ class RunDir:
     def live_dir(self) -> Path:
         return self.root / "live"
 
+    def ready_path_of(self, worker: int) -> Path:
+        """Written by the dashboard's process ``worker`` (1, 2 ...) once it listens: its
+        process id."""
+        return self.root / f"dashboard-{worker}.ready"
+
     @property
-    def ready_path(self) -> Path:
-        """Written by a dashboard child once it listens: its process id."""
-        return self.root / "dashboard.ready"
+    def signed_out_path(self) -> Path:
+        """Sign-outs, appended by the dashboard's processes for each other to read."""
+        return self.root / "signed-out"
 
     @property
     def wanted_path(self) -> Path:

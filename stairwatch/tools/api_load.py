@@ -1,15 +1,18 @@
 """The load figure: ``GET /api/events`` with filters while the pipeline runs its cameras.
 
     python3 -m stairwatch.tools.api_load [--events 100000] [--cameras 8] [--rate 100]
-                                         [--seconds 60] [--dashboard own|inline] [--json OUT]
+                                         [--seconds 60] [--dashboard own|inline] [--workers 2]
+                                         [--json OUT]
 
 Fills a fresh store (SQLite, as ``stairwatch run`` uses by default) with ``--events`` events in
 bulk, then runs ``stairwatch bench``'s service phase on it (``--cameras`` looping cameras on the
 sample clips, motion gating on) with the dashboard serving that store as ``stairwatch run`` does
-by default: in a process of its own (``--dashboard own``, ``server.process: own``), or in the
-service's process (``--dashboard inline``). Through the measured seconds a client in another
-process asks for filtered pages (building, floor, camera, type, severity, status, verdict, date
-range, and the next page by cursor) at ``--rate`` requests a second, each at its set time.
+by default: ``--workers`` processes of its own (``--dashboard own``, ``server.process: own``),
+started as ``stairwatch run`` starts them (``stairwatch serve --config FILE --child`` on one
+socket), or in the service's process (``--dashboard inline``). Through the measured seconds a
+client in another process asks for filtered pages (building, floor, camera, type, severity,
+status, verdict, date range, and the next page by cursor) at ``--rate`` requests a second, each
+at its set time.
 Reports the requests' p50 / p95 / p99 latency and whether detection kept up (the due detections
 the pipeline ran).
 
@@ -51,7 +54,9 @@ from stairwatch.bench.machine import this_machine
 from stairwatch.bench.result import ServiceRun
 from stairwatch.bench.run import BenchOptions, run_service_alongside
 from stairwatch.bench.threads_cpu import process_cpu_s
-from stairwatch.config import DashboardProcess, StorageConfig
+from stairwatch.config import DashboardProcess, ServerConfig, StorageConfig
+from stairwatch.runtime.dashboard_process import DashboardWorkers
+from stairwatch.runtime.run_dir import RunDir
 from stairwatch.tools.load_client import run_client
 from vision.detector import OnnxDetector
 
@@ -68,13 +73,15 @@ class LoadOptions:
     seconds: float = 60.0
     cameras: int = 8
     dashboard: DashboardProcess = DashboardProcess.OWN
+    workers: int = 2  # the dashboard's processes (own), as server.workers' default
 
 
 @dataclass(frozen=True)
 class LoadReport:
     """Latencies in milliseconds from a request's send to its whole answer read."""
 
-    dashboard: str  # "own": in a process of its own; "inline": in the service's
+    dashboard: str  # "own": in processes of its own; "inline": in the service's
+    workers: int  # the dashboard's processes (own; 0: inline)
     events: int
     fill_s: float  # the bulk insert of the events, migrations included
     requests: int
@@ -92,7 +99,7 @@ class LoadReport:
     cpu_steal_ratio: float | None
     # Cores each thread group of the service's process kept busy: "dashboard" (uvicorn's event
     # loop) and "AnyIO worker thread" (the requests' store calls) against the pipeline's; with
-    # --dashboard own, "dashboard process" is the whole dashboard process.
+    # --dashboard own, "dashboard process" is the dashboard's processes together.
     cores_by_thread: dict[str, float] | None
     cores: int
     cpu: str
@@ -172,23 +179,31 @@ class ApiLoad:
     queries: list[str]
     rate: float
     seconds: float
+    data_dir: Path  # the service's (its store, its run directory)
+    cameras: int
     dashboard: DashboardProcess = DashboardProcess.OWN
+    workers: int = 2  # the dashboard's processes (own)
     results: list[list[Any]] | None = None
-    dashboard_cores: float | None = None  # of the dashboard's own process
+    dashboard_cores: float | None = None  # of the dashboard's own processes, together
 
     @contextmanager
     def __call__(self, store: EventStore) -> Iterator[None]:
         own = self.dashboard is DashboardProcess.OWN
-        with _serving_apart(store) if own else _serving(create_app(store)) as (base, pid):
+        serving = (
+            _serving_apart(self.data_dir, self.cameras, self.workers)
+            if own
+            else _serving(create_app(store))
+        )
+        with serving as (base, pids):
             context = multiprocessing.get_context("spawn")  # no fork of a threaded process
             queue = context.Queue()
             args = (base, self.queries, self.rate, self.seconds, queue)
             client = context.Process(target=run_client, args=args, daemon=True)
             client.start()
-            started, cpu_start = time.monotonic(), _cpu_s(pid)
+            started, cpu_start = time.monotonic(), _cpu_s(pids)
             try:
                 yield
-                cpu_end, elapsed = _cpu_s(pid), time.monotonic() - started
+                cpu_end, elapsed = _cpu_s(pids), time.monotonic() - started
                 if cpu_start is not None and cpu_end is not None:
                     self.dashboard_cores = round((cpu_end - cpu_start) / elapsed, 3)
                 self.results = _wait_for_results(client, queue, self.seconds + 120)
@@ -211,45 +226,48 @@ def _wait_for_results(client: Any, queue: Any, timeout_s: float) -> list[list[An
     raise RuntimeError(f"the load client sent no results in {timeout_s:.0f} s")
 
 
-def _cpu_s(pid: int | None) -> float | None:
-    return process_cpu_s(pid) if pid is not None else None
+def _cpu_s(pids: list[int]) -> float | None:
+    """The processes' CPU seconds together (None: none, or one is gone)."""
+    times = [process_cpu_s(pid) for pid in pids]
+    return sum(t for t in times if t is not None) if times and None not in times else None
 
 
 @contextmanager
-def _serving_apart(store: EventStore) -> Iterator[tuple[str, int | None]]:
-    """The dashboard over ``store``'s database in a process of its own, as ``stairwatch run``
-    serves it (``server.process: own``); yields its base URL and process id."""
-    context = multiprocessing.get_context("spawn")
-    ports, stop = context.Queue(), context.Event()
-    url = store.engine.url.render_as_string(hide_password=False)
-    args = (url, str(store.media_dir), ports, stop)
-    process = context.Process(target=_serve_child, args=args, name="dashboard", daemon=True)
-    process.start()
+def _serving_apart(data_dir: Path, cameras: int, workers: int) -> Iterator[tuple[str, list[int]]]:
+    """The dashboard over the store in ``data_dir`` as ``stairwatch run`` serves it
+    (``server.process: own``): ``workers`` processes of ``stairwatch serve --config FILE
+    --child`` on one socket, from a configuration written for them; yields its base URL and
+    their process ids."""
+    config = data_dir / "api-load.yaml"
+    config.write_text(json.dumps(_dashboard_config(data_dir, cameras)), encoding="utf-8")
+    run_dir = RunDir.of(data_dir)
+    run_dir.root.mkdir(parents=True, exist_ok=True)
+    dashboard = DashboardWorkers(config, "warning", "127.0.0.1", 0, workers, run_dir, None)
+    dashboard.start()
     try:
-        port = ports.get(timeout=60)
-    except Empty:
-        process.kill()
-        raise RuntimeError("the dashboard process did not start") from None
-    try:
-        yield f"http://127.0.0.1:{port}", process.pid
+        if not dashboard.wait_ready(60):
+            raise RuntimeError("the dashboard processes did not start")
+        pids = [c.pid for c in dashboard.children if c.pid is not None]
+        yield f"http://127.0.0.1:{dashboard.port}", pids
     finally:
-        stop.set()
-        process.join(10)
-        if process.is_alive():
-            process.kill()
+        dashboard.stop()
 
 
-def _serve_child(url: str, media_dir: str, ports: Any, stop: Any) -> None:
-    """The dashboard process: serves the store at ``url`` until ``stop`` is set."""
-    with EventStore.open(url, Path(media_dir)) as store, _serving(create_app(store)) as (base, _):
-        ports.put(int(base.rsplit(":", 1)[1]))
-        stop.wait()
+def _dashboard_config(data_dir: Path, cameras: int) -> dict[str, Any]:
+    """A configuration (as JSON, which is YAML) naming the store and the cameras of
+    :func:`~stairwatch.bench.run.bench_settings`; the processes get their socket from here."""
+    return {
+        "storage": {"data_dir": str(data_dir)},
+        "cameras": [
+            {"id": f"cam{n:02d}", "source": f"cam{n:02d}.mp4"} for n in range(1, cameras + 1)
+        ],
+    }
 
 
 @contextmanager
-def _serving(app: Any) -> Iterator[tuple[str, int | None]]:
+def _serving(app: Any) -> Iterator[tuple[str, list[int]]]:
     """``app`` under uvicorn on a free loopback port, in a thread of this process; yields its
-    base URL (and no process id: this one's CPU is the service's)."""
+    base URL (and no process ids: this one's CPU is the service's)."""
     config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="dashboard", daemon=True)
@@ -261,7 +279,7 @@ def _serving(app: Any) -> Iterator[tuple[str, int | None]]:
         time.sleep(0.05)
     port = server.servers[0].sockets[0].getsockname()[1]
     try:
-        yield f"http://127.0.0.1:{port}", None
+        yield f"http://127.0.0.1:{port}", []
     finally:
         server.should_exit = True
         thread.join(10)
@@ -284,7 +302,9 @@ def run_api_load(
         fill_events(store.engine, options.events, options.cameras, now)
     fill_s = round(time.time() - now, 1)
     print(f"stored {options.events} events in {fill_s} s", flush=True)
-    load = ApiLoad(filter_queries(now), options.rate, options.seconds, options.dashboard)
+    queries = filter_queries(now)
+    load = ApiLoad(queries, options.rate, options.seconds, data_dir, options.cameras,
+                   options.dashboard, options.workers)  # fmt: skip
     run = run_service_alongside(detector, clips, data_dir, bench, load)
     return _report(options, fill_s, load, run)
 
@@ -298,6 +318,7 @@ def _report(options: LoadOptions, fill_s: float, load: ApiLoad, run: ServiceRun)
         cores = {**cores, "dashboard process": load.dashboard_cores}
     return LoadReport(
         dashboard=options.dashboard.value,
+        workers=options.workers if options.dashboard is DashboardProcess.OWN else 0,
         events=options.events,
         fill_s=fill_s,
         requests=len(results),
@@ -334,7 +355,7 @@ def format_report(report: LoadReport) -> str:
     return "\n".join(
         [
             f"GET /api/events with filters on {report.events} stored events, dashboard "
-            f"{_where(report.dashboard)}, "
+            f"{_where(report.dashboard, report.workers)}, "
             f"{report.requests_per_s} requests/s ({report.requests} sent, {report.errors} errors, "
             f"{report.late_sends} sent late{_kinds(report.errors_by_kind)}):",
             f"  latency p50 {report.latency_p50_ms} ms, p95 {report.latency_p95_ms} ms, "
@@ -347,8 +368,10 @@ def format_report(report: LoadReport) -> str:
     )
 
 
-def _where(dashboard: str) -> str:
-    return "in its own process" if dashboard == DashboardProcess.OWN else "in the service's process"
+def _where(dashboard: str, workers: int) -> str:
+    if dashboard == DashboardProcess.OWN:
+        return "in its own process" if workers == 1 else f"in {workers} processes of its own"
+    return "in the service's process"
 
 
 def _kinds(errors: dict[str, int]) -> str:
@@ -375,7 +398,12 @@ def main(argv: list[str] | None = None) -> int:
         threads=threads,
         input_side=ModelConfig().input_size,
     )
-    options = LoadOptions(args.events, args.rate, args.seconds, args.cameras, args.dashboard)
+    if args.workers < 1:
+        print("api_load: --workers >= 1", file=sys.stderr)
+        return 2
+    options = LoadOptions(
+        args.events, args.rate, args.seconds, args.cameras, args.dashboard, args.workers
+    )
     bench = BenchOptions(
         cameras=args.cameras,
         seconds=args.seconds,
@@ -419,6 +447,12 @@ def _parser() -> argparse.ArgumentParser:
         default=DashboardProcess.OWN,
         help="own (default, as `stairwatch run`): the dashboard in a process of its own; "
         "inline: in the service's process",
+    )
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=ServerConfig().workers,
+        help="the dashboard's processes with --dashboard own (default: server.workers')",
     )
     p.add_argument("--json", type=Path, metavar="OUT", help="write the report as JSON")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
