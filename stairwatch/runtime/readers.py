@@ -30,6 +30,7 @@ from stairwatch.runtime.pending import PendingFrames
 from stairwatch.runtime.threads import GuardedThread, Supervised, ThreadHealth
 from streams.camera_streams import CameraStreams
 from streams.capture import SourceKind, source_kind
+from streams.decode_plan import FULL_PLAN, DecodePlan
 from streams.errors import StreamError
 from streams.file_source import DueSelector, FileSource
 from streams.frame import Frame
@@ -52,6 +53,10 @@ class Reader(Protocol):
     def start(self) -> None: ...
 
     def stop(self, timeout_s: float = 5.0) -> None: ...
+
+    def set_plan(self, plan: DecodePlan) -> None:
+        """How much of each group of pictures to decode from now on (any thread)."""
+        ...
 
 
 class StreamReaderThread:
@@ -94,6 +99,7 @@ def live_source_config(stream: StreamConfig, detect_fps: float) -> LiveSourceCon
         probe_interval_s=stream.probe_interval_s,
         skip_nonref=detect_fps <= SKIP_NONREF_MAX_FPS,
         hwaccel=stream.hwaccel,
+        sample_fps=detect_fps,
     )
 
 
@@ -124,6 +130,7 @@ class FrameIntake:
         self._masker = masker or FrameMasker()
         self.last_frame: Frame | None = None
         self.last_main_frame: Frame | None = None
+        self._last_ran = True  # the motion gate's last decision
 
     def shown(self, frame: Frame) -> Frame:
         """``frame`` as it may be stored or shown: the privacy masks black (no copy without)."""
@@ -144,11 +151,18 @@ class FrameIntake:
             detect = dataclasses.replace(frame, image=self._masker.for_detection(frame.image))
         if full:
             run, urgent = gate_frame(self._gate, detect, self._has_live_tracks())
+            self._last_ran = run
             self._health.frame_arrived(run)
             self._pending.put(detect, run, urgent)
         else:
             self._pending.put(detect, False, urgent=False, check_only=True)
         self.last_frame = shown
+
+    def left_out(self, position_s: float) -> None:
+        """A frame due at ``position_s`` was not decoded (the decode plan): a due detection not
+        run when the camera's last frame needed one (it is not known for this one)."""
+        if self._last_ran:
+            self._health.due_left_out()
 
     def evidence_image(self, frame: Frame | None) -> NDArray[np.uint8] | None:
         """The best picture for a snapshot of ``frame`` (a frame queued for detection; None: the
@@ -189,6 +203,7 @@ class FileReader:
         self._intake = intake
         self._health = health
         self._packet_tap = packet_tap
+        self._plan = FULL_PLAN
         self._stop = threading.Event()
         self.thread = GuardedThread(f"reader-{camera_id}", self._run)
 
@@ -202,6 +217,9 @@ class FileReader:
         self._stop.set()
         self.thread.join(timeout_s)
 
+    def set_plan(self, plan: DecodePlan) -> None:
+        self._plan = plan  # one reference assigned: atomic, read by the reader's thread
+
     def _run(self) -> None:
         cadence = FrameCadence(self._detect_fps, self._check_fps)
         try:
@@ -212,6 +230,8 @@ class FileReader:
                 loop=self._loop,
                 sample_fps=cadence.sample_fps,
                 packet_tap=self._packet_tap,
+                plan=lambda: self._plan,
+                on_skipped_due=self._intake.left_out,
             ) as source:
                 for frame in source:  # only the frames due for detection or the fire check
                     if self._stop.is_set():
@@ -261,6 +281,9 @@ class LiveReader:
             self.streams.stop()
         except StreamError as exc:
             log.warning("camera %s: %s", self.streams.camera_id, exc)
+
+    def set_plan(self, plan: DecodePlan) -> None:
+        self.streams.detect.set_plan(plan)
 
     def _run(self) -> None:
         next_at = time.monotonic()
