@@ -57,7 +57,7 @@ class FileSource:
         packet_tap: PacketTap | None = None,
         plan: Callable[[], DecodePlan] | None = None,
         on_skipped_due: Callable[[float], None] | None = None,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], object] = time.sleep,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         if sample_fps is not None and sample_fps <= 0:
@@ -70,6 +70,7 @@ class FileSource:
         self.packet_tap = packet_tap
         self.plan = plan
         self.on_skipped_due = on_skipped_due
+        self.decoded_frames = 0  # pictures decoded so far (converted or not)
         self.start_time = time.time() if start_time is None else float(start_time)
         self._sleep = sleep
         self._monotonic = monotonic
@@ -167,6 +168,7 @@ class FileSource:
                         yield None, at
                         continue
                 for video_frame in packet.decode():
+                    self.decoded_frames += 1
                     if video_frame.pts is None:
                         position = count / self.fps
                     else:
@@ -244,7 +246,7 @@ class DueSelector:
 class _Pacer:
     """Sleeps so position ``p`` is released ``p`` seconds after the first one."""
 
-    def __init__(self, sleep: Callable[[float], None], monotonic: Callable[[], float]) -> None:
+    def __init__(self, sleep: Callable[[float], object], monotonic: Callable[[], float]) -> None:
         self._sleep = sleep
         self._monotonic = monotonic
         self._origin: float | None = None

@@ -34,6 +34,7 @@ from streams.frame import Frame
 from streams.health import HealthSnapshot, HealthTracker
 from streams.latest import Latest
 from streams.packets import PacketTap, packet_of, params_of
+from streams.priority import lower_thread_priority
 from streams.probe import accepts_connections, endpoint_of
 from streams.redact import redact_text, redact_url
 from streams.stall import StallWatchdog
@@ -231,6 +232,7 @@ class LiveSource:
     # -- reader thread ----------------------------------------------------------------------
 
     def _run(self) -> None:
+        lower_thread_priority()
         try:
             self._read_until_stopped()
         except Exception as exc:  # a bug: end the thread, tell health, let a supervisor decide

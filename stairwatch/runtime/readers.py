@@ -36,6 +36,7 @@ from streams.file_source import DueSelector, FileSource
 from streams.frame import Frame
 from streams.live_source import LiveSource, LiveSourceConfig
 from streams.packets import PacketTap
+from streams.priority import lower_thread_priority
 from vision.motion import MotionGate
 from vision.privacy_masks import FrameMasker
 
@@ -221,6 +222,7 @@ class FileReader:
         self._plan = plan  # one reference assigned: atomic, read by the reader's thread
 
     def _run(self) -> None:
+        lower_thread_priority()
         cadence = FrameCadence(self._detect_fps, self._check_fps)
         try:
             with FileSource(
@@ -232,6 +234,7 @@ class FileReader:
                 packet_tap=self._packet_tap,
                 plan=lambda: self._plan,
                 on_skipped_due=self._intake.left_out,
+                sleep=self._stop.wait,  # pacing waits up to a group of pictures: end it on stop
             ) as source:
                 for frame in source:  # only the frames due for detection or the fire check
                     if self._stop.is_set():
