@@ -4,6 +4,7 @@ the file source on real H.264 files, the service's budget)."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import av
@@ -14,6 +15,7 @@ from stairwatch.runtime.decode_budget import CameraDemand, DecodeBudget, decode_
 from stairwatch.runtime.health import HealthSnapshot
 from streams.decode_plan import FULL_PLAN, DecodePlan, GopSkipper
 from streams.file_source import FileSource
+from streams.live_source import LiveSource, LiveSourceConfig
 
 FPS = 10  # the test clips' frame rate
 SLACK = 0.5 / FPS
@@ -199,3 +201,36 @@ def test_a_file_source_decodes_only_what_its_due_frames_need(
         assert source.decoded_frames == 8 * FPS
     for position, image in taken.items():  # the same pictures as a full decode gives
         assert np.array_equal(image, every[position]), position
+
+
+@pytest.mark.parametrize(("plan", "per_pass"), [(FULL_PLAN, 20), (DecodePlan(0.0), 5 + 3)])
+def test_a_live_source_under_a_plan_decodes_key_frames_alone(
+    tmp_path: Path, plan: DecodePlan, per_pass: int
+) -> None:
+    """2 s at 10 fps, a key frame every 5 frames, read as a live camera taken at 2 fps: in full
+    every picture; with a share of 0, the first group (its length still unknown), then each
+    group's key frame (the next pass has begun when it is counted: a few more)."""
+    path = tmp_path / "live.mp4"
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream(
+            "libx264",
+            rate=FPS,
+            options={"g": "5", "keyint_min": "5", "bf": "0", "sc_threshold": "0"},
+        )
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+        for i in range(2 * FPS):
+            image = np.full((48, 64, 3), 10 * i, np.uint8)
+            out.mux(stream.encode(av.VideoFrame.from_ndarray(image, format="bgr24")))
+        out.mux(stream.encode(None))
+    config = LiveSourceConfig(
+        open_timeout_s=2.0, read_timeout_s=2.0, stall_after_s=2.0, backoff_base_s=0.05,
+        sample_fps=2.0,
+    )  # fmt: skip
+    source = LiveSource(str(path), "cam", config)
+    source.set_plan(plan)
+    with source:
+        end = time.monotonic() + 20.0
+        while source.health().reconnects < 1 and time.monotonic() < end:
+            time.sleep(0.02)
+        count = source.health().frames_received  # one pass done, the next one begun
+    assert per_pass <= count < per_pass + 5

@@ -264,6 +264,7 @@ class LiveReader:
         self._sample_fps = self._cadence.sample_fps
         self._period_s = 1.0 / self._sample_fps
         self._intake = intake
+        self._plan = FULL_PLAN
         self._stop = threading.Event()
         self.thread = GuardedThread(f"sampler-{streams.camera_id}", self._run)
         self._stream_threads = [StreamReaderThread(streams.detect, "detect")]
@@ -286,6 +287,7 @@ class LiveReader:
             log.warning("camera %s: %s", self.streams.camera_id, exc)
 
     def set_plan(self, plan: DecodePlan) -> None:
+        self._plan = plan
         self.streams.detect.set_plan(plan)
 
     def _run(self) -> None:
@@ -299,6 +301,8 @@ class LiveReader:
                 if main is not None:
                     self._intake.main_frame_arrived(main)
             if frame is None:
+                if not self._plan.full:  # a due frame the decode plan left out
+                    self._intake.left_out(time.monotonic())
                 next_at = time.monotonic()  # take the next frame as soon as it comes
                 continue
             now = time.monotonic()
