@@ -7,7 +7,6 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-import av
 import numpy as np
 import pytest
 
@@ -16,6 +15,7 @@ from stairwatch.runtime.health import HealthSnapshot
 from streams.decode_plan import FULL_PLAN, DecodePlan, GopSkipper
 from streams.file_source import FileSource
 from streams.live_source import LiveSource, LiveSourceConfig
+from tests.clip_sources import write_h264_clip
 
 FPS = 10  # the test clips' frame rate
 SLACK = 0.5 / FPS
@@ -153,21 +153,8 @@ def test_the_budget_waits_for_a_window_then_plans_and_returns_to_full() -> None:
 
 @pytest.fixture(scope="module")
 def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """8 s of 64x48 H.264 at 10 fps, a key frame every 20 frames, no B-frames, picture ``i``
-    all grey ``3 * i`` (a decoded picture tells its number)."""
-    path = tmp_path_factory.mktemp("plan") / "cam.mp4"
-    with av.open(str(path), "w") as out:
-        stream = out.add_stream(
-            "libx264",
-            rate=FPS,
-            options={"g": "20", "keyint_min": "20", "bf": "0", "sc_threshold": "0"},
-        )
-        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
-        for i in range(8 * FPS):
-            image = np.full((48, 64, 3), 3 * i, np.uint8)
-            out.mux(stream.encode(av.VideoFrame.from_ndarray(image, format="bgr24")))
-        out.mux(stream.encode(None))
-    return path
+    """6 s of numbered pictures, H.264 at 10 fps, a key frame every 20 frames, no B-frames."""
+    return write_h264_clip(tmp_path_factory.mktemp("plan") / "cam.mp4", 6 * FPS, FPS, gop=20)
 
 
 def read(clip: Path, plan: DecodePlan) -> tuple[dict[float, np.ndarray], int, list[float]]:
@@ -184,9 +171,9 @@ def read(clip: Path, plan: DecodePlan) -> tuple[dict[float, np.ndarray], int, li
 @pytest.mark.parametrize(
     ("plan", "decoded", "left_out"),
     [
-        (FULL_PLAN, 20 + 3 * 16, 0),  # each group's tail after 1.5 s is never decoded
-        (DecodePlan(0.5), 20 + 3 * 6, 6),  # two due frames of four a group
-        (DecodePlan(0.0), 20 + 3 * 1, 9),  # key frames alone
+        (FULL_PLAN, 20 + 2 * 16, 0),  # each group's tail after 1.5 s is never decoded
+        (DecodePlan(0.5), 20 + 2 * 6, 4),  # two due frames of four a group
+        (DecodePlan(0.0), 20 + 2 * 1, 6),  # key frames alone
     ],
 )
 def test_a_file_source_decodes_only_what_its_due_frames_need(
@@ -195,10 +182,10 @@ def test_a_file_source_decodes_only_what_its_due_frames_need(
     taken, got_decoded, got_left_out = read(clip, plan)
     assert got_decoded == decoded
     assert len(got_left_out) == left_out
-    assert sorted([*taken, *got_left_out]) == [0.5 * i for i in range(16)]  # 8 s at 2 fps
+    assert sorted([*taken, *got_left_out]) == [0.5 * i for i in range(12)]  # 6 s at 2 fps
     with FileSource(clip, "cam") as source:  # every picture, decoded in full
         every = {round(f.position_s, 3): f.image for f in source}
-        assert source.decoded_frames == 8 * FPS
+        assert source.decoded_frames == 6 * FPS
     for position, image in taken.items():  # the same pictures as a full decode gives
         assert np.array_equal(image, every[position]), position
 
@@ -210,18 +197,7 @@ def test_a_live_source_under_a_plan_decodes_key_frames_alone(
     """2 s at 10 fps, a key frame every 5 frames, read as a live camera taken at 2 fps: in full
     every picture; with a share of 0, the first group (its length still unknown), then each
     group's key frame (the next pass has begun when it is counted: a few more)."""
-    path = tmp_path / "live.mp4"
-    with av.open(str(path), "w") as out:
-        stream = out.add_stream(
-            "libx264",
-            rate=FPS,
-            options={"g": "5", "keyint_min": "5", "bf": "0", "sc_threshold": "0"},
-        )
-        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
-        for i in range(2 * FPS):
-            image = np.full((48, 64, 3), 10 * i, np.uint8)
-            out.mux(stream.encode(av.VideoFrame.from_ndarray(image, format="bgr24")))
-        out.mux(stream.encode(None))
+    path = write_h264_clip(tmp_path / "live.mp4", 2 * FPS, FPS, gop=5)
     config = LiveSourceConfig(
         open_timeout_s=2.0, read_timeout_s=2.0, stall_after_s=2.0, backoff_base_s=0.05,
         sample_fps=2.0,
