@@ -128,6 +128,14 @@ def test_decode_plans_share_evenly(
     assert {c: p.share for c, p in plans.items()} == expected
 
 
+@pytest.mark.parametrize(("backlog", "share"), [(0, 0.575), (8, 0.575), (9, 0.45), (64, 0.45)])
+def test_a_backlog_of_waiting_frames_makes_the_share_drain_it(backlog: int, share: float) -> None:
+    """Half of what is due runs: 15 % more than that while few frames wait, 10 % less while
+    more than two batches do (so frames do not wait a round of every camera)."""
+    plans = decode_plans([CameraDemand("a", 2.0, 1.0), CameraDemand("b", 2.0, 1.0)], backlog)
+    assert plans["a"].share == plans["b"].share == share
+
+
 def snapshot(camera: str, due: int, run: int) -> HealthSnapshot:
     from stairwatch.runtime.health import CameraHealth
 

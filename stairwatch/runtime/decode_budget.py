@@ -19,9 +19,12 @@ BUDGET_WINDOW_S = 5.0
 BUDGET_MIN_SPAN_S = 3.0  # judged over at least this long
 BUDGET_MIN_DUE = 10  # fewer due detections in the window than this: too few to judge
 # Frames handed to inference per detection it ran: a little more than it can run keeps it busy
-# (the pending slots drop the few extra), and lets the plans grow when decoding less freed
-# cores for it.
+# and lets the plans grow when decoding less freed cores for it; but while more than
+# BACKLOG_MAX frames wait for a worker, a little less, so the queue drains instead of every
+# frame waiting a whole round of the cameras (frame age).
 OVERSUBSCRIBE = 1.15
+UNDERSUBSCRIBE = 0.9
+BACKLOG_MAX = 8  # two batches of four
 
 
 @dataclass(frozen=True)
@@ -33,12 +36,14 @@ class CameraDemand:
     run_per_s: float
 
 
-def decode_plans(demands: list[CameraDemand]) -> dict[str, DecodePlan]:
+def decode_plans(demands: list[CameraDemand], backlog: int = 0) -> dict[str, DecodePlan]:
     """Every camera's plan: all decode in full while the box runs what is due; else the
     cameras with something due (motion or tracked objects) share what it runs, evenly, and the
-    quiet ones decode key frames alone (the motion gate still sees a picture a group)."""
+    quiet ones decode key frames alone (the motion gate still sees a picture a group).
+    ``backlog``: frames waiting for a worker now."""
     due = sum(d.due_per_s for d in demands)
-    budget = OVERSUBSCRIBE * sum(d.run_per_s for d in demands)
+    factor = OVERSUBSCRIBE if backlog <= BACKLOG_MAX else UNDERSUBSCRIBE
+    budget = factor * sum(d.run_per_s for d in demands)
     if due <= budget:
         return {d.camera_id: FULL_PLAN for d in demands}
     share = round(budget / due, 3)
@@ -66,7 +71,10 @@ class DecodeBudget:
         self.min_due = min_due
         self._samples: deque[_Sample] = deque()
 
-    def observe(self, cameras: list[HealthSnapshot], now: float) -> dict[str, DecodePlan]:
+    def observe(
+        self, cameras: list[HealthSnapshot], now: float, backlog: int = 0
+    ) -> dict[str, DecodePlan]:
+        """Each camera's plan from now on; ``backlog``: frames waiting for a worker now."""
         counts = {
             h.camera_id: (h.detections_due - h.detector_errors, h.detections_run) for h in cameras
         }
@@ -76,7 +84,7 @@ class DecodeBudget:
         demands = self._demands()
         if demands is None:
             return {camera: FULL_PLAN for camera in counts}
-        return decode_plans(demands)
+        return decode_plans(demands, backlog)
 
     def _demands(self) -> list[CameraDemand] | None:
         first, last = self._samples[0], self._samples[-1]

@@ -315,7 +315,7 @@ class Service:
     def _plan_decoding(self, cameras: list[HealthSnapshot], now: float) -> None:
         """Give each reader its decode plan (an even share of its due frames when the box
         cannot run them all: :mod:`stairwatch.runtime.decode_budget`)."""
-        plans = self._budget.observe(cameras, now)
+        plans = self._budget.observe(cameras, now, self._pending.waiting())
         for camera in self._active():
             if (plan := plans.get(camera.config.id)) is not None:
                 camera.reader.set_plan(plan)
