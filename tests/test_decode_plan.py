@@ -218,3 +218,19 @@ def test_a_live_source_under_a_plan_decodes_key_frames_alone(
             time.sleep(0.02)
         count = source.health().frames_received  # one pass done, the next one begun
     assert per_pass <= count < per_pass + 5
+
+
+@pytest.mark.parametrize(
+    ("backlogs", "share"),
+    [
+        ([0, 40, 0, 40], 0.575),  # bursts (key frames arriving together) that drain: no queue
+        ([20, 40, 12, 40], 0.45),  # a queue standing all along the window: drain it
+    ],
+)
+def test_only_a_standing_queue_lowers_the_share(backlogs: list[int], share: float) -> None:
+    budget = DecodeBudget(window_s=10.0, min_span_s=3.0, min_due=5)
+    plans = [
+        budget.observe([snapshot("a", 4 * s, 2 * s)], float(s), backlog)
+        for s, backlog in enumerate(backlogs)
+    ]
+    assert plans[-1]["a"].share == share

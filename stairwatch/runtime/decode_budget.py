@@ -19,9 +19,10 @@ BUDGET_WINDOW_S = 5.0
 BUDGET_MIN_SPAN_S = 3.0  # judged over at least this long
 BUDGET_MIN_DUE = 10  # fewer due detections in the window than this: too few to judge
 # Frames handed to inference per detection it ran: a little more than it can run keeps it busy
-# and lets the plans grow when decoding less freed cores for it; but while more than
-# BACKLOG_MAX frames wait for a worker, a little less, so the queue drains instead of every
-# frame waiting a whole round of the cameras (frame age).
+# and lets the plans grow when decoding less freed cores for it; but while a standing queue of
+# more than BACKLOG_MAX frames waits for the workers (the fewest waiting at any pass of the
+# window: not a burst of key frames), a little less, so the queue drains instead of every frame
+# waiting a whole round of the cameras (frame age).
 OVERSUBSCRIBE = 1.15
 UNDERSUBSCRIBE = 0.9
 BACKLOG_MAX = 8  # two batches of four
@@ -40,7 +41,7 @@ def decode_plans(demands: list[CameraDemand], backlog: int = 0) -> dict[str, Dec
     """Every camera's plan: all decode in full while the box runs what is due; else the
     cameras with something due (motion or tracked objects) share what it runs, evenly, and the
     quiet ones decode key frames alone (the motion gate still sees a picture a group).
-    ``backlog``: frames waiting for a worker now."""
+    ``backlog``: frames waiting for a worker all along the window."""
     due = sum(d.due_per_s for d in demands)
     factor = OVERSUBSCRIBE if backlog <= BACKLOG_MAX else UNDERSUBSCRIBE
     budget = factor * sum(d.run_per_s for d in demands)
@@ -54,6 +55,7 @@ def decode_plans(demands: list[CameraDemand], backlog: int = 0) -> dict[str, Dec
 class _Sample:
     at: float
     counts: dict[str, tuple[int, int]]  # camera -> (detections due, detections run)
+    backlog: int  # frames waiting for a worker
 
 
 class DecodeBudget:
@@ -78,13 +80,13 @@ class DecodeBudget:
         counts = {
             h.camera_id: (h.detections_due - h.detector_errors, h.detections_run) for h in cameras
         }
-        self._samples.append(_Sample(now, counts))
+        self._samples.append(_Sample(now, counts, backlog))
         while len(self._samples) > 2 and self._samples[1].at <= now - self.window_s:
             self._samples.popleft()
         demands = self._demands()
         if demands is None:
             return {camera: FULL_PLAN for camera in counts}
-        return decode_plans(demands, backlog)
+        return decode_plans(demands, min(sample.backlog for sample in self._samples))
 
     def _demands(self) -> list[CameraDemand] | None:
         first, last = self._samples[0], self._samples[-1]
