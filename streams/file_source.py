@@ -124,16 +124,16 @@ class FileSource:
             last_position = loop_offset
             skipper.restart()
             for video_frame, position in self._decode_pass(index, loop_offset, selector, skipper):
-                last_position = loop_offset + position
+                at = loop_offset + position
+                # the pass's last picture shown: a packet left out may be a B-frame shown earlier
+                last_position = max(last_position, at)
                 index += 1
-                if video_frame is None or not selector.due(last_position):
+                if video_frame is None or not selector.due(at):
                     continue
                 if pacer is not None:
-                    pacer.wait_until(last_position)
+                    pacer.wait_until(at)
                 image = to_bgr(video_frame)
-                yield Frame(
-                    self.camera_id, image, self.start_time + last_position, last_position, index - 1
-                )
+                yield Frame(self.camera_id, image, self.start_time + at, at, index - 1)
                 if self._closed:  # decoding from a closed container crashes PyAV
                     return
             if not self.loop or index == 0:
