@@ -12,6 +12,7 @@ Pure decisions on stream positions (seconds on the frames' clock); no decoding h
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass
 
 
@@ -37,31 +38,39 @@ class DecodePlan:
 
 FULL_PLAN = DecodePlan()
 
+REGULAR_GROUPS = 3  # key frame spacings that must agree before a group's length is trusted
+
 
 class GopSkipper:
     """Decides packet by packet (decoding order, no B-frames reordered) whether to decode it.
 
-    Learns the group length as the longest spacing of key frames seen, so an early key frame
-    (a scene cut) does not make it skip frames a longer group still needs. ``slack_s`` (half a
-    frame) absorbs timestamp rounding; ``period_s``: seconds between due frames (None: every
-    frame is due). A plan's share is turned into a count of due frames a group, carrying the
-    fraction to the next group (3.2 frames a group: 3, 3, 3, 3, 4), so each camera gets its
-    share on average whatever its groups' phase. Not thread-safe: the reader's thread owns it.
+    Skips a group's tail only while key frames come regularly (the last
+    :data:`REGULAR_GROUPS` spacings within a frame of each other, as IP cameras send them) and
+    a group holds at least two due frames: a scene cut's early key frame, or a file of
+    irregular or very short groups, would make it skip frames a longer group still needs.
+    ``slack_s`` (half a frame) absorbs timestamp rounding; ``period_s``: seconds between due
+    frames (None: every frame is due). A plan's share is turned into a count of due frames a
+    group, carrying the fraction to the next group (3.2 frames a group: 3, 3, 3, 3, 4), so each
+    camera gets its share on average whatever its groups' phase. Not thread-safe: the reader's
+    thread owns it.
     """
 
     def __init__(self, slack_s: float, period_s: float | None = None) -> None:
         self._slack = slack_s
         self._period = period_s
         self._key_at: float | None = None
-        self._gop_s: float | None = None
+        self._spacings: deque[float] = deque(maxlen=REGULAR_GROUPS)
         self._last_due_s: float | None = None  # this group's last due frame to decode; None: all
         self._credit = 0.0
         self._skipping = False
 
     @property
     def gop_s(self) -> float | None:
-        """The longest seconds between key frames seen; None until two were seen."""
-        return self._gop_s
+        """Seconds between key frames while they come regularly, else None."""
+        spacings = self._spacings
+        if len(spacings) < REGULAR_GROUPS or max(spacings) - min(spacings) > 2 * self._slack:
+            return None
+        return max(spacings)
 
     def restart(self) -> None:
         """A new stream (reconnect, loop): forget the group, keep the learned length."""
@@ -75,7 +84,7 @@ class GopSkipper:
         next frame is due (None: every frame is)."""
         if keyframe:
             if self._key_at is not None and position_s - self._key_at > self._slack:
-                self._gop_s = max(position_s - self._key_at, self._gop_s or 0.0)
+                self._spacings.append(position_s - self._key_at)
             self._key_at, self._skipping = position_s, False
             self._last_due_s = self._group_last_due(position_s, next_due_s, plan)
             return True
@@ -89,11 +98,12 @@ class GopSkipper:
     ) -> float | None:
         """The due time of the last frame the plan lets the group starting at ``key_s`` decode
         (None: no limit). Below one frame a group, the key frame alone (taken when due)."""
-        if plan.full or self._period is None or self._gop_s is None or next_due_s is None:
+        group_s = self.gop_s or (self._spacings[-1] if self._spacings else None)
+        if plan.full or self._period is None or group_s is None or next_due_s is None:
             self._credit = 0.0
             return None
         assert plan.share is not None
-        self._credit += plan.share * self._gop_s / self._period
+        self._credit += plan.share * group_s / self._period
         frames = int(self._credit + 1e-9)  # 0.25 * 2 s / 0.5 s is one frame, not 0.999...
         self._credit = max(0.0, self._credit - frames)
         return max(next_due_s, key_s) + (frames - 1) * self._period
@@ -105,9 +115,12 @@ class GopSkipper:
 
     def _tail(self, next_due_s: float | None) -> bool:
         """Whether the next due frame lies in the next group (at or after its key frame)."""
-        if next_due_s is None or self._gop_s is None or self._key_at is None:
+        gop_s = self.gop_s
+        if next_due_s is None or gop_s is None or self._key_at is None or self._period is None:
+            return False
+        if gop_s < 2 * self._period:
             return False
         # A frame is taken from half a frame (the slack) before its due time, so this group's
         # last frame, a frame before the next key frame, is taken only for a due time up to
         # half a frame before that key frame.
-        return next_due_s > self._key_at + self._gop_s - self._slack
+        return next_due_s > self._key_at + gop_s - self._slack

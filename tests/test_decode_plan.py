@@ -52,11 +52,11 @@ GROUPS = [0.0, 2.0, 4.0, 6.0]  # a key frame every 2 s (20 frames)
     [
         # every frame due: nothing skipped
         (None, FULL_PLAN, 80, 80),
-        # 2 due a second: the first group in full (its length is not known yet), then each
-        # group up to its last due frame (1.5 s): 16 of 20 frames
-        (0.5, FULL_PLAN, 20 + 3 * 16, 16),
+        # 2 due a second: the first three groups in full (their spacing must repeat before it
+        # is trusted), then each group up to its last due frame (1.5 s): 16 of 20 frames
+        (0.5, FULL_PLAN, 60 + 16, 16),
         # 1 due a second: up to 1.0 s, 11 of 20
-        (1.0, FULL_PLAN, 20 + 3 * 11, 8),
+        (1.0, FULL_PLAN, 60 + 11, 8),
         # half the due frames of each group: two of four, up to 0.5 s
         (0.5, DecodePlan(0.5), 20 + 3 * 6, 4 + 3 * 2),
         # a quarter: the key frame alone
@@ -93,11 +93,19 @@ def test_the_share_does_not_depend_on_where_due_frames_fall_in_a_group(phase: fl
     assert [sum(1 for t in taken if k <= t < k + 2.0) for k in GROUPS[1:]] == [2, 2, 2]
 
 
-def test_a_scene_cut_key_frame_does_not_shorten_the_learned_group() -> None:
-    # groups of 2 s, one cut short by a key frame at 3.0 s: the longest spacing is kept
-    decoded, taken = skipped_positions([0.0, 2.0, 3.0, 5.0, 7.0], 90, 0.5, FULL_PLAN)
-    assert taken == [round(0.5 * i, 6) for i in range(18)]  # every due frame, none late
-    assert len(decoded) < 90
+@pytest.mark.parametrize(
+    "keys",
+    [
+        [0.0, 2.0, 3.0, 5.0, 7.0],  # a scene cut's early key frame at 3.0 s
+        [0.0, 0.1, 0.2, 0.3, 0.5, 0.6, 0.7, 0.9, 1.0, 1.1, 1.2, 1.5],  # short, uneven groups
+    ],
+)
+def test_irregular_groups_are_decoded_in_full(keys: list[float]) -> None:
+    """A tail is skipped only where groups are regular and hold two due frames or more, else a
+    longer group than the last ones would lose a due frame."""
+    decoded, taken = skipped_positions(keys, 90, 0.5, FULL_PLAN)
+    assert len(decoded) == 90
+    assert taken == [round(0.5 * i, 6) for i in range(18)]
 
 
 @pytest.mark.parametrize("share", [-0.1, 1.5])
@@ -161,8 +169,8 @@ def test_the_budget_waits_for_a_window_then_plans_and_returns_to_full() -> None:
 
 @pytest.fixture(scope="module")
 def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """6 s of numbered pictures, H.264 at 10 fps, a key frame every 20 frames, no B-frames."""
-    return write_h264_clip(tmp_path_factory.mktemp("plan") / "cam.mp4", 6 * FPS, FPS, gop=20)
+    """6 s of numbered pictures, H.264 at 10 fps, a key frame every 10 frames, no B-frames."""
+    return write_h264_clip(tmp_path_factory.mktemp("plan") / "cam.mp4", 6 * FPS, FPS, gop=10)
 
 
 def read(clip: Path, plan: DecodePlan) -> tuple[dict[float, np.ndarray], int, list[float]]:
@@ -179,9 +187,11 @@ def read(clip: Path, plan: DecodePlan) -> tuple[dict[float, np.ndarray], int, li
 @pytest.mark.parametrize(
     ("plan", "decoded", "left_out"),
     [
-        (FULL_PLAN, 20 + 2 * 16, 0),  # each group's tail after 1.5 s is never decoded
-        (DecodePlan(0.5), 20 + 2 * 6, 4),  # two due frames of four a group
-        (DecodePlan(0.0), 20 + 2 * 1, 6),  # key frames alone
+        # the first three groups in full (their spacing must repeat before it is trusted),
+        # then each group's tail after its last due frame (0.5 s) is never decoded
+        (FULL_PLAN, 30 + 3 * 6, 0),
+        # one due frame of two a group: the key frame alone after the first group
+        (DecodePlan(0.5), 10 + 5 * 1, 5),
     ],
 )
 def test_a_file_source_decodes_only_what_its_due_frames_need(
