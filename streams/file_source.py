@@ -13,10 +13,12 @@ import av.container
 import av.error
 import av.video
 import av.video.frame
+import av.video.stream
 import cv2
 import numpy as np
 from numpy.typing import NDArray
 
+from streams.decode_plan import FULL_PLAN, DecodePlan, GopSkipper
 from streams.errors import SourceOpenError, SourceReadError
 from streams.frame import Frame
 from streams.packets import PacketTap, packet_of, params_of
@@ -30,8 +32,12 @@ class FileSource:
     ``timestamp = start_time + position_s``; ``position_s`` comes from the frame PTS (seconds
     from the first frame), or ``index / fps`` where the file has none. With ``loop=True`` the file
     starts again at its end and ``position_s`` and ``index`` keep increasing. With ``sample_fps``
-    only the frames due at that rate are converted to BGR and yielded (the others are decoded but
-    never converted). ``realtime=True`` sleeps so frames come out at the video's own pace.
+    only the frames due at that rate are converted to BGR and yielded: the others are decoded
+    only when a later due frame needs them (no group of pictures' tail after its last due frame,
+    :class:`~streams.decode_plan.GopSkipper`), never converted. ``plan`` (read at every packet)
+    may limit decoding further under overload; a due frame it leaves out goes to
+    ``on_skipped_due`` (its position) instead. ``realtime=True`` sleeps so frames come out at
+    the video's own pace.
     With ``packet_tap`` every compressed packet is handed to it as it is demuxed (timestamps on
     the frames' clock), before the frames it holds come out.
 
@@ -49,7 +55,9 @@ class FileSource:
         sample_fps: float | None = None,
         *,
         packet_tap: PacketTap | None = None,
-        sleep: Callable[[float], None] = time.sleep,
+        plan: Callable[[], DecodePlan] | None = None,
+        on_skipped_due: Callable[[float], None] | None = None,
+        sleep: Callable[[float], object] = time.sleep,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         if sample_fps is not None and sample_fps <= 0:
@@ -60,6 +68,9 @@ class FileSource:
         self.loop = loop
         self.sample_fps = sample_fps
         self.packet_tap = packet_tap
+        self.plan = plan
+        self.on_skipped_due = on_skipped_due
+        self.decoded_frames = 0  # pictures decoded so far (converted or not)
         self.start_time = time.time() if start_time is None else float(start_time)
         self._sleep = sleep
         self._monotonic = monotonic
@@ -106,20 +117,23 @@ class FileSource:
         index = 0
         loop_offset = 0.0
         selector = DueSelector(self.sample_fps, half_frame_s=0.5 / self.fps)
+        period = None if self.sample_fps is None else 1.0 / self.sample_fps
+        skipper = GopSkipper(0.5 / self.fps, period)
         pacer = _Pacer(self._sleep, self._monotonic) if self.realtime else None
         while not self._closed:
             last_position = loop_offset
-            for video_frame, position in self._decode_pass(index, loop_offset):
-                last_position = loop_offset + position
+            skipper.restart()
+            for video_frame, position in self._decode_pass(index, loop_offset, selector, skipper):
+                at = loop_offset + position
+                # the pass's last picture shown: a packet left out may be a B-frame shown earlier
+                last_position = max(last_position, at)
                 index += 1
-                if not selector.due(last_position):
+                if video_frame is None or not selector.due(at):
                     continue
                 if pacer is not None:
-                    pacer.wait_until(last_position)
+                    pacer.wait_until(at)
                 image = to_bgr(video_frame)
-                yield Frame(
-                    self.camera_id, image, self.start_time + last_position, last_position, index - 1
-                )
+                yield Frame(self.camera_id, image, self.start_time + at, at, index - 1)
                 if self._closed:  # decoding from a closed container crashes PyAV
                     return
             if not self.loop or index == 0:
@@ -128,9 +142,10 @@ class FileSource:
             self._reopen()
 
     def _decode_pass(
-        self, first_index: int, loop_offset: float
-    ) -> Iterator[tuple[av.video.frame.VideoFrame, float]]:
-        """(frame, seconds from the first frame of this pass) for one pass over the file."""
+        self, first_index: int, loop_offset: float, selector: DueSelector, skipper: GopSkipper
+    ) -> Iterator[tuple[av.video.frame.VideoFrame | None, float]]:
+        """(frame, seconds from the first frame of this pass) for one pass over the file; the
+        frame is None for a packet not decoded (no due frame needs it, :class:`GopSkipper`)."""
         stream = self._stream
         time_base = stream.time_base or Fraction(1, 1)
         tap = self.packet_tap
@@ -140,14 +155,20 @@ class FileSource:
         count = 0
         try:
             for packet in self._container.demux(stream):
-                if tap is not None and packet.size:
+                if packet.size:
                     if packet.pts is not None:
                         origin = packet.pts if origin is None else origin
-                        at = float((packet.pts - origin) * time_base) + loop_offset
+                        at = float((packet.pts - origin) * time_base)
                     else:
-                        at = count / self.fps + loop_offset
-                    tap.observe_packet(packet_of(packet, self.start_time + at))
+                        at = count / self.fps
+                    if tap is not None:
+                        tap.observe_packet(packet_of(packet, self.start_time + at + loop_offset))
+                    if not self._wanted(packet.is_keyframe, at + loop_offset, selector, skipper):
+                        count += 1
+                        yield None, at
+                        continue
                 for video_frame in packet.decode():
+                    self.decoded_frames += 1
                     if video_frame.pts is None:
                         position = count / self.fps
                     else:
@@ -158,6 +179,18 @@ class FileSource:
         except av.error.FFmpegError as exc:
             where = f"{self.path}: decoding failed at frame {first_index + count}"
             raise SourceReadError(f"{where}: {exc}") from exc
+
+    def _wanted(
+        self, keyframe: bool, position_s: float, selector: DueSelector, skipper: GopSkipper
+    ) -> bool:
+        """Whether to decode the packet at ``position_s``; a frame due there but left out by
+        the decode plan is reported to ``on_skipped_due``."""
+        plan = self.plan() if self.plan is not None else FULL_PLAN
+        if skipper.decode(position_s, keyframe, selector.next_due_s, plan):
+            return True
+        if selector.due(position_s) and self.on_skipped_due is not None:
+            self.on_skipped_due(position_s)
+        return False
 
     def _reopen(self) -> None:
         self._container.close()
@@ -192,6 +225,12 @@ class DueSelector:
         self._slack = half_frame_s
         self._next: float | None = None
 
+    @property
+    def next_due_s(self) -> float | None:
+        """The position from which (less the slack) the next frame is due; None: every frame
+        is, or none was seen yet."""
+        return None if self._period is None else self._next
+
     def due(self, position_s: float) -> bool:
         if self._period is None:
             return True
@@ -207,7 +246,7 @@ class DueSelector:
 class _Pacer:
     """Sleeps so position ``p`` is released ``p`` seconds after the first one."""
 
-    def __init__(self, sleep: Callable[[float], None], monotonic: Callable[[], float]) -> None:
+    def __init__(self, sleep: Callable[[float], object], monotonic: Callable[[], float]) -> None:
         self._sleep = sleep
         self._monotonic = monotonic
         self._origin: float | None = None
@@ -234,9 +273,17 @@ def _open_video(path: Path) -> tuple[av.container.InputContainer, av.video.Video
     if not container.streams.video:
         container.close()
         raise SourceOpenError(f"{path}: has no video stream")
-    # FFmpeg's default (slice threads) here: frame threads cost 50 % more CPU per frame on small
-    # streams, and a box plays many files at once.
-    return container, container.streams.video[0]
+    stream = container.streams.video[0]
+    single_threaded(stream)
+    return container, stream
+
+
+def single_threaded(stream: av.video.stream.VideoStream) -> None:
+    """Decode ``stream`` on the reading thread alone: a box reads many cameras at once, so
+    their readers keep its cores busy; FFmpeg's own threads (frame threads cost 50 % more CPU
+    a frame on small streams; slice threads, its default here, idle on one-slice pictures)
+    would only add a few threads a camera to switch between."""
+    stream.codec_context.thread_count = 1
 
 
 def to_bgr(video_frame: av.video.frame.VideoFrame) -> NDArray[np.uint8]:

@@ -19,6 +19,7 @@ from types import TracebackType
 import av
 import av.container
 import av.error
+import av.packet
 import av.video.frame
 import av.video.stream
 import numpy as np
@@ -26,17 +27,21 @@ import numpy as np
 from streams.av_open import HwAccel, open_stream, parse_ffmpeg_options, pick_hwaccel
 from streams.backoff import next_backoff
 from streams.capture import DEFAULT_FFMPEG_OPTIONS, CaptureTimeouts, SourceKind, source_kind
+from streams.decode_plan import FULL_PLAN, DecodePlan, GopSkipper
 from streams.errors import StreamError
-from streams.file_source import to_bgr
+from streams.file_source import DueSelector, single_threaded, to_bgr
 from streams.frame import Frame
 from streams.health import HealthSnapshot, HealthTracker
 from streams.latest import Latest
 from streams.packets import PacketTap, packet_of, params_of
+from streams.priority import lower_thread_priority
 from streams.probe import accepts_connections, endpoint_of
 from streams.redact import redact_text, redact_url
 from streams.stall import StallWatchdog
 
 log = logging.getLogger(__name__)
+
+_DEFAULT_FPS = 15.0  # a stream that does not say its rate
 
 
 @dataclass(frozen=True)
@@ -70,6 +75,8 @@ class LiveSourceConfig:
             the decoding of such a stream. Their packets still reach the packet tap (clips).
         hwaccel: decode on a GPU or Quick Sync where the machine has one (see :class:`HwAccel`),
             falling back to software when it cannot.
+        sample_fps: the rate the consumer takes frames at; a decode plan
+            (:meth:`LiveSource.set_plan`) counts its share of due frames at this rate.
     """
 
     open_timeout_s: float = 10.0
@@ -82,6 +89,7 @@ class LiveSourceConfig:
     keyframes_only: bool = False
     skip_nonref: bool = False
     hwaccel: HwAccel = HwAccel.NONE
+    sample_fps: float | None = None
 
     @property
     def timeouts(self) -> CaptureTimeouts:
@@ -143,6 +151,7 @@ class LiveSource:
         self._crashed_at: float | None = None
         self._index = 0
         self._endpoint = endpoint_of(source)
+        self._plan = FULL_PLAN
 
     @property
     def redacted_source(self) -> str:
@@ -159,6 +168,11 @@ class LiveSource:
         """Like :meth:`take`, waiting up to ``timeout_s`` seconds for a new frame."""
         decoded = self._latest.wait(timeout_s)
         return None if decoded is None else decoded.frame(self.camera_id)
+
+    def set_plan(self, plan: DecodePlan) -> None:
+        """Decode only ``plan``'s share of each group of pictures from now on (any thread):
+        the key frame and the pictures up to the last due frame it allows, at ``sample_fps``."""
+        self._plan = plan  # one reference assigned: atomic, read by the reader thread
 
     def health(self) -> HealthSnapshot:
         with self._health_lock:
@@ -218,6 +232,7 @@ class LiveSource:
     # -- reader thread ----------------------------------------------------------------------
 
     def _run(self) -> None:
+        lower_thread_priority()
         try:
             self._read_until_stopped()
         except Exception as exc:  # a bug: end the thread, tell health, let a supervisor decide
@@ -285,6 +300,7 @@ class LiveSource:
         return container, self._configured(stream)
 
     def _configured(self, stream: av.video.stream.VideoStream) -> av.video.stream.VideoStream:
+        single_threaded(stream)
         if self.config.keyframes_only:
             stream.codec_context.skip_frame = "NONKEY"
         elif self.config.skip_nonref:
@@ -302,11 +318,14 @@ class LiveSource:
         watchdog.reset(opened_mono)
         got_any = False
         tap = self._packet_tap
+        planner = _Planner(stream, self.config.sample_fps)
         for packet in container.demux(stream):
             if self._stop.is_set():
                 return got_any
             if tap is not None and packet.size:
                 tap.observe_packet(packet_of(packet, time.time()))
+            if not planner.decode(packet, self._plan):
+                continue
             for picture in packet.decode():
                 now_mono, now_wall = time.monotonic(), time.time()
                 pts = picture.time
@@ -349,6 +368,28 @@ class LiveSource:
             f"{self.redacted_source}: read failed (connection lost, stream ended, "
             f"or no data for {self.config.read_timeout_s:g} s)"
         )
+
+
+class _Planner:
+    """A live stream's :class:`GopSkipper`, fed with due times at the consumer's rate on the
+    packets' own clock; decodes everything while the plan is full (the consumer takes frames
+    by its own clock, so no group's tail is known to be unneeded)."""
+
+    def __init__(self, stream: av.video.stream.VideoStream, sample_fps: float | None) -> None:
+        rate = float(stream.average_rate or stream.guessed_rate or _DEFAULT_FPS)
+        self._time_base = float(stream.time_base or 0.0)
+        period = None if sample_fps is None else 1.0 / sample_fps
+        self._skipper = GopSkipper(0.5 / rate, period)
+        self._due = DueSelector(sample_fps, half_frame_s=0.5 / rate)
+
+    def decode(self, packet: av.packet.Packet, plan: DecodePlan) -> bool:
+        if plan.full or packet.pts is None or not self._time_base or not packet.size:
+            self._skipper.restart()  # the next plan starts at a key frame
+            return True
+        position = packet.pts * self._time_base
+        keep = self._skipper.decode(position, packet.is_keyframe, self._due.next_due_s, plan)
+        self._due.due(position)
+        return keep
 
 
 def picture_fingerprint(picture: av.video.frame.VideoFrame, step: int = 4) -> bytes:

@@ -92,6 +92,11 @@ class CameraHealth:
             self._state = CameraState.ONLINE
             self._offline_since = None
 
+    def due_left_out(self) -> None:
+        """A frame was due but the decode plan left it out (the box is over capacity)."""
+        with self._lock:
+            self._due += 1
+
     def detection_ran(self) -> None:
         with self._lock:
             self._run += 1

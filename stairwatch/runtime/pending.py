@@ -104,6 +104,11 @@ class PendingFrames:
             self._in_flight.difference_update(item.frame.camera_id for item in items)
             self._cond.notify_all()
 
+    def waiting(self) -> int:
+        """Frames in the slots now, not yet taken by a worker."""
+        with self._cond:
+            return len(self._slots)
+
     def dropped(self, camera_id: str) -> int:
         with self._cond:
             return self._dropped.get(camera_id, 0)

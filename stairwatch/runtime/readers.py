@@ -30,11 +30,13 @@ from stairwatch.runtime.pending import PendingFrames
 from stairwatch.runtime.threads import GuardedThread, Supervised, ThreadHealth
 from streams.camera_streams import CameraStreams
 from streams.capture import SourceKind, source_kind
+from streams.decode_plan import FULL_PLAN, DecodePlan
 from streams.errors import StreamError
 from streams.file_source import DueSelector, FileSource
 from streams.frame import Frame
 from streams.live_source import LiveSource, LiveSourceConfig
 from streams.packets import PacketTap
+from streams.priority import lower_thread_priority
 from vision.motion import MotionGate
 from vision.privacy_masks import FrameMasker
 
@@ -52,6 +54,10 @@ class Reader(Protocol):
     def start(self) -> None: ...
 
     def stop(self, timeout_s: float = 5.0) -> None: ...
+
+    def set_plan(self, plan: DecodePlan) -> None:
+        """How much of each group of pictures to decode from now on (any thread)."""
+        ...
 
 
 class StreamReaderThread:
@@ -94,6 +100,7 @@ def live_source_config(stream: StreamConfig, detect_fps: float) -> LiveSourceCon
         probe_interval_s=stream.probe_interval_s,
         skip_nonref=detect_fps <= SKIP_NONREF_MAX_FPS,
         hwaccel=stream.hwaccel,
+        sample_fps=detect_fps,
     )
 
 
@@ -124,6 +131,7 @@ class FrameIntake:
         self._masker = masker or FrameMasker()
         self.last_frame: Frame | None = None
         self.last_main_frame: Frame | None = None
+        self._last_ran = True  # the motion gate's last decision
 
     def shown(self, frame: Frame) -> Frame:
         """``frame`` as it may be stored or shown: the privacy masks black (no copy without)."""
@@ -144,11 +152,18 @@ class FrameIntake:
             detect = dataclasses.replace(frame, image=self._masker.for_detection(frame.image))
         if full:
             run, urgent = gate_frame(self._gate, detect, self._has_live_tracks())
+            self._last_ran = run
             self._health.frame_arrived(run)
             self._pending.put(detect, run, urgent)
         else:
             self._pending.put(detect, False, urgent=False, check_only=True)
         self.last_frame = shown
+
+    def left_out(self, position_s: float) -> None:
+        """A frame due at ``position_s`` was not decoded (the decode plan): a due detection not
+        run when the camera's last frame needed one (it is not known for this one)."""
+        if self._last_ran:
+            self._health.due_left_out()
 
     def evidence_image(self, frame: Frame | None) -> NDArray[np.uint8] | None:
         """The best picture for a snapshot of ``frame`` (a frame queued for detection; None: the
@@ -189,6 +204,7 @@ class FileReader:
         self._intake = intake
         self._health = health
         self._packet_tap = packet_tap
+        self._plan = FULL_PLAN
         self._stop = threading.Event()
         self.thread = GuardedThread(f"reader-{camera_id}", self._run)
 
@@ -202,7 +218,11 @@ class FileReader:
         self._stop.set()
         self.thread.join(timeout_s)
 
+    def set_plan(self, plan: DecodePlan) -> None:
+        self._plan = plan  # one reference assigned: atomic, read by the reader's thread
+
     def _run(self) -> None:
+        lower_thread_priority()
         cadence = FrameCadence(self._detect_fps, self._check_fps)
         try:
             with FileSource(
@@ -212,6 +232,9 @@ class FileReader:
                 loop=self._loop,
                 sample_fps=cadence.sample_fps,
                 packet_tap=self._packet_tap,
+                plan=lambda: self._plan,
+                on_skipped_due=self._intake.left_out,
+                sleep=self._stop.wait,  # pacing waits up to a group of pictures: end it on stop
             ) as source:
                 for frame in source:  # only the frames due for detection or the fire check
                     if self._stop.is_set():
@@ -241,6 +264,7 @@ class LiveReader:
         self._sample_fps = self._cadence.sample_fps
         self._period_s = 1.0 / self._sample_fps
         self._intake = intake
+        self._plan = FULL_PLAN
         self._stop = threading.Event()
         self.thread = GuardedThread(f"sampler-{streams.camera_id}", self._run)
         self._stream_threads = [StreamReaderThread(streams.detect, "detect")]
@@ -262,6 +286,10 @@ class LiveReader:
         except StreamError as exc:
             log.warning("camera %s: %s", self.streams.camera_id, exc)
 
+    def set_plan(self, plan: DecodePlan) -> None:
+        self._plan = plan
+        self.streams.detect.set_plan(plan)
+
     def _run(self) -> None:
         next_at = time.monotonic()
         # Due by the monotonic clock: capture times are wall-clock and may step back.
@@ -273,6 +301,8 @@ class LiveReader:
                 if main is not None:
                     self._intake.main_frame_arrived(main)
             if frame is None:
+                if not self._plan.full:  # a due frame the decode plan left out
+                    self._intake.left_out(time.monotonic())
                 next_at = time.monotonic()  # take the next frame as soon as it comes
                 continue
             now = time.monotonic()

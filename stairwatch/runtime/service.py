@@ -30,6 +30,7 @@ from stairwatch.pipeline import CameraPipeline
 from stairwatch.runtime.adopt import Adoptions
 from stairwatch.runtime.capacity import CameraRate, CapacityWatch
 from stairwatch.runtime.clip_metrics import ClipCollector
+from stairwatch.runtime.decode_budget import DecodeBudget
 from stairwatch.runtime.health import CameraHealth, HealthSnapshot
 from stairwatch.runtime.metrics import RuntimeMetrics
 from stairwatch.runtime.offline import OfflineWatch, placeholder_image
@@ -143,6 +144,7 @@ class Service:
         self._stalls = StallWatch(inference.stall_after_s)
         self._failures = RecentRise(inference.stall_after_s)
         self._capacity = CapacityWatch()
+        self._budget = DecodeBudget()
         self._problems: list[HealthProblem] = []
         self._rates: dict[str, CameraRate] = {}
         self._problems_lock = threading.Lock()
@@ -302,12 +304,21 @@ class Service:
             failed_lately = self._failures.recent("clip encoder", stats.failed, now)
             found += clip_problems(stats, failed_lately)
         self._capacity.observe(cameras, now)
+        self._plan_decoding(cameras, now)
         if (over := self._capacity.problem()) is not None:
             found.append(over)
         found += self._more_problems(now)
         with self._problems_lock:
             self._problems = found
             self._rates = self._capacity.rates()
+
+    def _plan_decoding(self, cameras: list[HealthSnapshot], now: float) -> None:
+        """Give each reader its decode plan (an even share of its due frames when the box
+        cannot run them all: :mod:`stairwatch.runtime.decode_budget`)."""
+        plans = self._budget.observe(cameras, now, self._pending.waiting())
+        for camera in self._active():
+            if (plan := plans.get(camera.config.id)) is not None:
+                camera.reader.set_plan(plan)
 
     def detection_rates(self) -> dict[str, CameraRate]:
         """Per camera, over the last minute: detections run per second and the share of the

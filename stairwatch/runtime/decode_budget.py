@@ -1,0 +1,102 @@
+"""Even degradation under overload: when more detections are due than the box runs, each
+camera's reader decodes only an even share of its due frames (a :class:`DecodePlan`), so the
+cores its decoding frees go to inference instead of to frames dropped later, unevenly.
+
+Pure bookkeeping on the monotonic clock, fed every supervisor pass (about a second) with the
+cameras' health over a short window, much shorter than the capacity problem's minute: the plans
+must follow the load within seconds.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+
+from stairwatch.runtime.health import HealthSnapshot
+from streams.decode_plan import FULL_PLAN, DecodePlan
+
+BUDGET_WINDOW_S = 5.0
+BUDGET_MIN_SPAN_S = 3.0  # judged over at least this long
+BUDGET_MIN_DUE = 10  # fewer due detections in the window than this: too few to judge
+# Frames handed to inference per detection it ran: a little more than it can run keeps it busy
+# and lets the plans grow when decoding less freed cores for it; but while a standing queue of
+# more than BACKLOG_MAX frames waits for the workers (the fewest waiting at any pass of the
+# window: not a burst of key frames), a little less, so the queue drains instead of every frame
+# waiting a whole round of the cameras (frame age).
+OVERSUBSCRIBE = 1.15
+UNDERSUBSCRIBE = 0.9
+BACKLOG_MAX = 8  # two batches of four
+
+
+@dataclass(frozen=True)
+class CameraDemand:
+    """Over the window: detections due (those a plan left out included) and run, per second."""
+
+    camera_id: str
+    due_per_s: float
+    run_per_s: float
+
+
+def decode_plans(demands: list[CameraDemand], backlog: int = 0) -> dict[str, DecodePlan]:
+    """Every camera's plan: all decode in full while the box runs what is due; else the
+    cameras with something due (motion or tracked objects) share what it runs, evenly, and the
+    quiet ones decode key frames alone (the motion gate still sees a picture a group).
+    ``backlog``: frames waiting for a worker all along the window."""
+    due = sum(d.due_per_s for d in demands)
+    factor = OVERSUBSCRIBE if backlog <= BACKLOG_MAX else UNDERSUBSCRIBE
+    budget = factor * sum(d.run_per_s for d in demands)
+    if due <= budget:
+        return {d.camera_id: FULL_PLAN for d in demands}
+    share = round(budget / due, 3)
+    return {d.camera_id: DecodePlan(share if d.due_per_s > 0 else 0.0) for d in demands}
+
+
+@dataclass(frozen=True)
+class _Sample:
+    at: float
+    counts: dict[str, tuple[int, int]]  # camera -> (detections due, detections run)
+    backlog: int  # frames waiting for a worker
+
+
+class DecodeBudget:
+    """Fed with the cameras' health every pass; answers each camera's :class:`DecodePlan`.
+    Not thread-safe (the supervisor's thread feeds and reads it)."""
+
+    def __init__(
+        self,
+        window_s: float = BUDGET_WINDOW_S,
+        min_span_s: float = BUDGET_MIN_SPAN_S,
+        min_due: int = BUDGET_MIN_DUE,
+    ):
+        self.window_s = window_s
+        self.min_span_s = min(min_span_s, window_s)
+        self.min_due = min_due
+        self._samples: deque[_Sample] = deque()
+
+    def observe(
+        self, cameras: list[HealthSnapshot], now: float, backlog: int = 0
+    ) -> dict[str, DecodePlan]:
+        """Each camera's plan from now on; ``backlog``: frames waiting for a worker now."""
+        counts = {
+            h.camera_id: (h.detections_due - h.detector_errors, h.detections_run) for h in cameras
+        }
+        self._samples.append(_Sample(now, counts, backlog))
+        while len(self._samples) > 2 and self._samples[1].at <= now - self.window_s:
+            self._samples.popleft()
+        demands = self._demands()
+        if demands is None:
+            return {camera: FULL_PLAN for camera in counts}
+        return decode_plans(demands, min(sample.backlog for sample in self._samples))
+
+    def _demands(self) -> list[CameraDemand] | None:
+        first, last = self._samples[0], self._samples[-1]
+        span = last.at - first.at
+        if span < self.min_span_s:
+            return None
+        demands = []
+        for camera, (due, run) in last.counts.items():
+            due0, run0 = first.counts.get(camera, (due, run))
+            demands.append(CameraDemand(camera, (due - due0) / span, (run - run0) / span))
+        if sum(d.due_per_s for d in demands) * span < self.min_due:
+            return None
+        return demands
