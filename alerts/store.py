@@ -11,6 +11,7 @@ Every input is checked before anything is written; failures raise :class:`StoreE
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 from collections.abc import Callable, Sequence
@@ -87,6 +88,8 @@ from alerts.stored import SYSTEM_ACTOR, ActionKind, CameraInfo, EventAction, Sto
 Clock = Callable[[], float]
 ChangeHook = Callable[[Session, ActionKind, StoredEvent], None]
 
+log = logging.getLogger(__name__)
+
 
 class EventStore:
     """Stores events, their snapshots and what people did about them. Thread-safe."""
@@ -126,10 +129,13 @@ class EventStore:
         engine = create_store_engine(database_url)
         try:
             run_migrations(engine)
-            refresh_planner_stats(engine)
         except BaseException:
             engine.dispose()
             raise
+        try:
+            refresh_planner_stats(engine)
+        except StoreError as exc:  # only an optimisation: a locked database must not stop a start
+            log.warning("the store's query statistics were not refreshed: %s", exc)
         return cls(engine, media_dir, clock, media_in_database)
 
     def close(self) -> None:

@@ -101,8 +101,11 @@ def _service(
         env=None if env is None else {**os.environ, **env},
     )
     try:
-        assert wait_for_port(port, start_s), "the service did not start"
-        yield f"http://127.0.0.1:{port}", proc
+        base = f"http://127.0.0.1:{port}"
+        # The port opens before the dashboard's processes answer on it (run binds it for them),
+        # and the cameras start once they do.
+        assert wait_for_port(port, start_s) and _online(base, start_s), "the service did not start"
+        yield base, proc
     finally:
         if proc.poll() is None:
             proc.send_signal(signal.SIGINT)
@@ -111,6 +114,20 @@ def _service(
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.communicate()
+
+
+def _online(base: str, timeout_s: float) -> bool:
+    """Whether every camera is online within ``timeout_s``, as the API tells."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            cameras = httpx.get(f"{base}/api/cameras", timeout=2).json()
+            if cameras and all(c["state"] == "online" for c in cameras):
+                return True
+        except (httpx.HTTPError, ValueError):
+            pass
+        time.sleep(0.2)
+    return False
 
 
 def _paths(received: list[Received], path: str) -> list[Received]:

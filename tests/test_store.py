@@ -132,6 +132,21 @@ def test_bad_database_url_is_a_store_error(tmp_path: Path, url: str) -> None:
         EventStore.open(url, tmp_path / "media")
 
 
+def test_a_store_opens_when_its_statistics_cannot_be_refreshed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """ANALYZE needs a write lock; another process holding the database (SQLite's 10 s busy
+    timeout, stood in for here) must not stop a dashboard process from starting."""
+
+    def locked(_engine: object) -> None:
+        raise StoreError("cannot analyze the events table: database is locked")
+
+    monkeypatch.setattr("alerts.store.refresh_planner_stats", locked)
+    store = EventStore.open(f"sqlite:///{tmp_path / 'events.db'}", tmp_path / "media")
+    store.close()
+    assert "query statistics were not refreshed" in caplog.text
+
+
 def test_reopening_keeps_events_actions_and_snapshots(tmp_path: Path) -> None:
     with EventStore.open(db_url(tmp_path), tmp_path / "media") as first:
         stored = first.record_raised(record(), camera(), jpeg())
