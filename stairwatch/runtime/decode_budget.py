@@ -24,12 +24,12 @@ BUDGET_MIN_DUE = 10  # fewer due detections in the window than this: too few to 
 # with no plan, the cores half idle; at 1.5, 73 %); but while a standing queue of more than
 # BACKLOG_MAX frames waits for the workers (the fewest waiting at any pass of the window: not
 # a burst of key frames), exactly what it runs, so the queue stops growing (frame age).
-# Plans only while the box runs under half of what is due. Above that, decoding every frame
-# costs less than the detections a plan loses (quiet machine, 64 moving cameras: 67 % of the
-# due detections run with no plan, 64 % with one; with the rectangular model 89 % against
-# 64 %); below it the readers take the cores from inference (128 cameras: 6 % with no plan,
-# 20 % with).
-PLAN_BELOW = 0.5
+# Plans only while the box runs under a quarter of what is due, where the readers take the
+# cores from inference (quiet machine, 128 moving cameras: 6 % of the due detections run with
+# no plan, 20 % with one). Above that a plan lost more detections than the decoding it saved
+# (64 moving cameras: 67 % with no plan, 64 % with; with the rectangular model 89 % against
+# 64 %), and at half it once held itself engaged: a plan's share keeps what runs under it.
+PLAN_BELOW = 0.25
 OVERSUBSCRIBE = 1.5
 UNDERSUBSCRIBE = 1.0
 BACKLOG_MAX = 8  # two batches of four
@@ -45,10 +45,10 @@ class CameraDemand:
 
 
 def decode_plans(demands: list[CameraDemand], backlog: int = 0) -> dict[str, DecodePlan]:
-    """Every camera's plan: all decode in full while the box runs what is due, or half of it
-    at least (:data:`PLAN_BELOW`); else the cameras with something due (motion or tracked
-    objects) share what it runs, evenly, and the quiet ones decode key frames alone (the
-    motion gate still sees a picture a group).
+    """Every camera's plan: all decode in full while the box runs what is due, or a quarter
+    of it at least (:data:`PLAN_BELOW`); else the cameras with something due (motion or
+    tracked objects) share what it runs, evenly, and the quiet ones decode key frames alone
+    (the motion gate still sees a picture a group).
     ``backlog``: frames waiting for a worker all along the window."""
     due = sum(d.due_per_s for d in demands)
     ran = sum(d.run_per_s for d in demands)
