@@ -90,6 +90,7 @@ def create_app(
     service: ServiceHealthProvider | None = None,
     patrol_groups: Sequence[PatrolGroupConfig] = (),
     node_offline_after_s: float = NODE_OFFLINE_AFTER_S,
+    clock: Callable[[], float] = time.time,
 ) -> FastAPI:
     """The dashboard over ``store``; ``cameras`` reports stream health (None: no cameras shown);
     ``metrics`` returns the Prometheus text served at ``GET /metrics`` (None: no such route);
@@ -99,7 +100,8 @@ def create_app(
     both) the zone drawing pages at ``/cameras/{id}/zones``; ``service`` the viewers' ``GET
     /api/health`` (health problems, thread restarts, the recorder's queue); ``patrol_groups``
     the groups whose response times the statistics page reports. ``GET /api/nodes`` lists the
-    fleet's nodes, online when heard from within ``node_offline_after_s``."""
+    fleet's nodes, online when heard from within ``node_offline_after_s``. ``clock``: Unix
+    seconds now (what "today" is on the statistics page)."""
     settings = settings or DashboardSettings()
     context = PageContext(
         store=store,
@@ -107,7 +109,7 @@ def create_app(
         settings=settings,
         tz=resolve_timezone(settings.timezone),
         templates=Jinja2Templates(directory=TEMPLATES_DIR),
-        clock=time.time,
+        clock=clock,
         live=pictures is not None and cameras is not None,
         zone_pages=zones is not None and pictures is not None and cameras is not None,
         node_offline_after_s=node_offline_after_s,

@@ -361,9 +361,11 @@ def filled(tmp_path: Path) -> tuple[EventStore, Clock]:
 
 @pytest.fixture
 def client(filled: tuple[EventStore, Clock]):
-    store, _ = filled
+    store, clock = filled
     settings = DashboardSettings(timezone="Asia/Shanghai", default_lang="en")
-    app = create_app(store, settings=settings, patrol_groups=[group("east", ["3号楼"])])
+    app = create_app(
+        store, settings=settings, patrol_groups=[group("east", ["3号楼"])], clock=clock
+    )
     with TestClient(app, base_url=LOCAL) as c:
         yield c
 
