@@ -14,7 +14,6 @@ Wiring (one :class:`ClipRecorder` per service)::
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 from collections.abc import Callable
@@ -29,6 +28,7 @@ from stairwatch.media.packet_ring import PacketRing
 from stairwatch.media.recording import FinishedClip, PacketRecording
 from stairwatch.media.settings import ClipSettings
 from streams.packets import StreamPacket, StreamParams
+from streams.priority import thread_niceness_at_least
 
 log = logging.getLogger(__name__)
 
@@ -207,11 +207,6 @@ class ClipRecorder:
 
 
 def _yield_cpu() -> None:
-    """Lower the calling thread's priority to :data:`ENCODER_NICENESS` (Linux nice values are
-    per thread; threads it starts, such as the encoder's, inherit it). Elsewhere a no-op."""
-    try:
-        thread = threading.get_native_id()
-        if os.getpriority(os.PRIO_PROCESS, thread) < ENCODER_NICENESS:
-            os.setpriority(os.PRIO_PROCESS, thread, ENCODER_NICENESS)
-    except (AttributeError, OSError) as exc:
-        log.debug("clip encoder keeps normal priority: %s", exc)
+    """Lower the calling thread's priority to :data:`ENCODER_NICENESS` (threads it starts,
+    such as the encoder's, inherit it). Elsewhere a no-op."""
+    thread_niceness_at_least(ENCODER_NICENESS)
