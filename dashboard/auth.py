@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from dashboard.signed_out import SignedOut
-from dashboard.throttle import FailureBackoff, Throttled, TokenBuckets
+from dashboard.throttle import FailureBackoff, Throttled, TokenBuckets, part_of
 
 PBKDF2_ITERATIONS = 600_000  # OWASP's 2023 advice for PBKDF2-HMAC-SHA256
 _SCHEME = "pbkdf2_sha256"
@@ -48,11 +48,6 @@ ADDRESS_BURST, ADDRESS_RATE = 10, 1 / 6  # verifications one address may start: 
 GLOBAL_BURST, GLOBAL_RATE = 20, 2.0  # ... and all addresses together: 20, then 2/s
 MAX_CONCURRENT_HASHES = 1  # PBKDF2 runs at once: the detector keeps the other cores
 HASH_WAIT_S = 5.0  # a verification waits this long for its turn, else is refused (429)
-
-
-def _part(limit: int, share: int) -> int:
-    """One process's part of ``limit`` shared by ``share`` processes (at least 1)."""
-    return max(1, limit // share)
 
 
 class Role(StrEnum):
@@ -154,10 +149,10 @@ class Authenticator:
         self._clock = clock
         self._lock = threading.Lock()
         self._hashing = threading.BoundedSemaphore(MAX_CONCURRENT_HASHES)
-        failures = _part(MAX_FAILURES, share)
+        failures = int(part_of(MAX_FAILURES, share))
         self._failures = FailureBackoff(failures, FAILURE_WINDOW_S, LOCKOUT_S, MAX_LOCKOUT_S)
-        self._per_address = TokenBuckets(_part(ADDRESS_BURST, share), ADDRESS_RATE / share)
-        self._everyone = TokenBuckets(_part(GLOBAL_BURST, share), GLOBAL_RATE / share)
+        self._per_address = TokenBuckets.part(ADDRESS_BURST, ADDRESS_RATE, share)
+        self._everyone = TokenBuckets.part(GLOBAL_BURST, GLOBAL_RATE, share)
         self._basic_ok: dict[bytes, float] = {}
         self._revoked = signed_out if signed_out is not None else SignedOut()
 

@@ -62,9 +62,8 @@ class Throttle:
     this many processes on the same port, each allowing its share. Thread-safe."""
 
     def __init__(self, clock: Callable[[], float], share: int = 1):
-        part = max(1, PUBLIC_BURST // share), max(1, EVERYONE_BURST // share)
-        self._per_address = TokenBuckets(part[0], PUBLIC_RATE / share)
-        self._everyone = TokenBuckets(part[1], EVERYONE_RATE / share)
+        self._per_address = TokenBuckets.part(PUBLIC_BURST, PUBLIC_RATE, share)
+        self._everyone = TokenBuckets.part(EVERYONE_BURST, EVERYONE_RATE, share)
         self._clock = clock
         self._lock = threading.Lock()
 

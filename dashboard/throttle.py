@@ -22,6 +22,12 @@ class Throttled(Exception):
         self.retry_after_s = retry_after_s
 
 
+def part_of(limit: float, processes: int) -> float:
+    """One process's part of ``limit`` shared by ``processes`` serving the same port, rounded
+    down (together never more than one process allowed) but at least 1."""
+    return max(1.0, limit // processes)
+
+
 @dataclass
 class _Bucket:
     tokens: float
@@ -35,6 +41,11 @@ class TokenBuckets:
     burst: float
     rate: float  # tokens per second
     _buckets: dict[Hashable, _Bucket] = field(default_factory=dict)
+
+    @classmethod
+    def part(cls, burst: float, rate: float, processes: int) -> TokenBuckets:
+        """One process's part of ``burst`` and ``rate`` shared by ``processes``."""
+        return cls(part_of(burst, processes), rate / processes)
 
     def take(self, key: Hashable, now: float) -> float:
         """Take one token for ``key``; 0.0 when taken, else the seconds until one is there."""
