@@ -122,7 +122,7 @@ class Access:
         return (
             self.authenticator is not None
             and header[:6].lower() == "basic "
-            and (is_machine_route(request))
+            and is_machine_route(request)
         )
 
     def require(self, role: Role) -> Callable[[Request], User]:
