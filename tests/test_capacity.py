@@ -11,6 +11,7 @@ import pytest
 
 from stairwatch.gating import gate_frame
 from stairwatch.runtime.capacity import CapacityWatch
+from stairwatch.runtime.due_window import DueWindow
 from stairwatch.runtime.health import CameraState, HealthSnapshot
 from stairwatch.runtime.pending import URGENT_LEAD_S, PendingFrames
 from streams.frame import Frame
@@ -136,3 +137,40 @@ def test_a_failing_detector_is_not_a_capacity_problem() -> None:
     watch.observe([health("a", 60, 20, errors=40)], 30.0)
     assert watch.problem() is None
     assert watch.rates()["a"].due_share == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize(
+    ("passes", "counts", "span_s", "least_backlog"),
+    [
+        ([], {}, 0.0, 0),
+        ([(0.0, [("a", 4, 2)], 3)], {}, 0.0, 3),  # one pass: nothing to compare yet
+        # a camera that appears later counts from its first pass; errors are not due
+        (
+            [(0.0, [("a", 4, 2)], 5), (1.0, [("a", 8, 5), ("b", 3, 3)], 2)],
+            {"a": (4, 3), "b": (0, 0)},
+            1.0,
+            2,
+        ),
+        # a pass is forgotten once the next one is older than the window: it is the base
+        (
+            [(0.0, [("a", 0, 0)], 9), (3.0, [("a", 10, 5)], 9), (14.0, [("a", 30, 9)], 1)],
+            {"a": (20, 4)},
+            11.0,
+            1,
+        ),
+    ],
+)
+def test_the_due_window_counts_over_its_span(
+    passes: list[tuple[float, list[tuple[str, int, int]], int]],
+    counts: dict[str, tuple[int, int]],
+    span_s: float,
+    least_backlog: int,
+) -> None:
+    window = DueWindow(window_s=10.0)
+    for at, cameras, backlog in passes:
+        window.observe([health(c, due, run) for c, due, run in cameras], at, backlog)
+    assert (window.counts(), window.span_s, window.least_backlog()) == (
+        counts,
+        span_s,
+        least_backlog,
+    )

@@ -5,9 +5,9 @@ is due (instead of thousands of silent drops). Pure bookkeeping on the monotonic
 from __future__ import annotations
 
 import logging
-from collections import deque
 from dataclasses import dataclass
 
+from stairwatch.runtime.due_window import DueWindow
 from stairwatch.runtime.health import HealthSnapshot
 from stairwatch.runtime.problems import HealthProblem
 
@@ -29,12 +29,6 @@ class CameraRate:
     due_share: float | None
 
 
-@dataclass(frozen=True)
-class _Sample:
-    at: float
-    counts: dict[str, tuple[int, int]]  # camera -> (detections due, detections run)
-
-
 class CapacityWatch:
     """Fed every second or so with the cameras' health; answers per-camera rates and whether
     the box is over capacity. Not thread-safe (the supervisor's thread feeds and reads it)."""
@@ -50,17 +44,11 @@ class CapacityWatch:
         self.min_share = min_share
         self.min_due = min_due
         self.min_span_s = min(min_span_s, window_s)
-        self._samples: deque[_Sample] = deque()
+        self._window = DueWindow(window_s)
         self._over = False
 
     def observe(self, cameras: list[HealthSnapshot], now: float) -> None:
-        # A failed detector call is not a missing core: the detector has its own problem.
-        counts = {
-            h.camera_id: (h.detections_due - h.detector_errors, h.detections_run) for h in cameras
-        }
-        self._samples.append(_Sample(now, counts))
-        while len(self._samples) > 2 and self._samples[1].at <= now - self.window_s:
-            self._samples.popleft()
+        self._window.observe(cameras, now)
         over = self._over_capacity()
         if over != self._over:
             self._over = over
@@ -70,34 +58,25 @@ class CapacityWatch:
                 log.info("capacity: every due detection runs again")
 
     def rates(self) -> dict[str, CameraRate]:
-        if len(self._samples) < 2:
-            return {}
-        first, last = self._samples[0], self._samples[-1]
-        span = last.at - first.at
-        rates = {}
-        for camera, (due, run) in last.counts.items():
-            due0, run0 = first.counts.get(camera, (due, run))
-            ran = run - run0
-            rates[camera] = CameraRate(
+        span = self._window.span_s
+        return {
+            camera: CameraRate(
                 camera,
-                round(ran / span, 3) if span > 0 else 0.0,
-                round(min(1.0, ran / (due - due0)), 4) if due > due0 else None,
+                round(run / span, 3) if span > 0 else 0.0,
+                round(min(1.0, run / due), 4) if due > 0 else None,
             )
-        return rates
+            for camera, (due, run) in self._window.counts().items()
+        }
 
     def problem(self) -> HealthProblem | None:
         return HealthProblem("capacity", self._message()) if self._over else None
 
     def _totals(self) -> tuple[int, int]:
-        if len(self._samples) < 2:
-            return 0, 0
-        first, last = self._samples[0], self._samples[-1]
-        due = sum(d - first.counts.get(c, (d, r))[0] for c, (d, r) in last.counts.items())
-        run = sum(r - first.counts.get(c, (d, r))[1] for c, (d, r) in last.counts.items())
-        return due, run
+        counts = self._window.counts().values()
+        return sum(due for due, _ in counts), sum(run for _, run in counts)
 
     def _over_capacity(self) -> bool:
-        if self._samples[-1].at - self._samples[0].at < self.min_span_s:
+        if self._window.span_s < self.min_span_s:
             return False
         due, run = self._totals()
         return due >= self.min_due and run < self.min_share * due

@@ -9,9 +9,9 @@ must follow the load within seconds.
 
 from __future__ import annotations
 
-from collections import deque
 from dataclasses import dataclass
 
+from stairwatch.runtime.due_window import DueWindow
 from stairwatch.runtime.health import HealthSnapshot
 from streams.decode_plan import FULL_PLAN, DecodePlan
 
@@ -59,13 +59,6 @@ def decode_plans(demands: list[CameraDemand], backlog: int = 0) -> dict[str, Dec
     return {d.camera_id: DecodePlan(share if d.due_per_s > 0 else 0.0) for d in demands}
 
 
-@dataclass(frozen=True)
-class _Sample:
-    at: float
-    counts: dict[str, tuple[int, int]]  # camera -> (detections due, detections run)
-    backlog: int  # frames waiting for a worker
-
-
 class DecodeBudget:
     """Fed with the cameras' health every pass; answers each camera's :class:`DecodePlan`.
     Not thread-safe (the supervisor's thread feeds and reads it)."""
@@ -79,32 +72,26 @@ class DecodeBudget:
         self.window_s = window_s
         self.min_span_s = min(min_span_s, window_s)
         self.min_due = min_due
-        self._samples: deque[_Sample] = deque()
+        self._window = DueWindow(window_s)
 
     def observe(
         self, cameras: list[HealthSnapshot], now: float, backlog: int = 0
     ) -> dict[str, DecodePlan]:
         """Each camera's plan from now on; ``backlog``: frames waiting for a worker now."""
-        counts = {
-            h.camera_id: (h.detections_due - h.detector_errors, h.detections_run) for h in cameras
-        }
-        self._samples.append(_Sample(now, counts, backlog))
-        while len(self._samples) > 2 and self._samples[1].at <= now - self.window_s:
-            self._samples.popleft()
+        self._window.observe(cameras, now, backlog)
         demands = self._demands()
         if demands is None:
-            return {camera: FULL_PLAN for camera in counts}
-        return decode_plans(demands, min(sample.backlog for sample in self._samples))
+            return {h.camera_id: FULL_PLAN for h in cameras}
+        return decode_plans(demands, self._window.least_backlog())
 
     def _demands(self) -> list[CameraDemand] | None:
-        first, last = self._samples[0], self._samples[-1]
-        span = last.at - first.at
+        span = self._window.span_s
         if span < self.min_span_s:
             return None
-        demands = []
-        for camera, (due, run) in last.counts.items():
-            due0, run0 = first.counts.get(camera, (due, run))
-            demands.append(CameraDemand(camera, (due - due0) / span, (run - run0) / span))
+        demands = [
+            CameraDemand(camera, due / span, run / span)
+            for camera, (due, run) in self._window.counts().items()
+        ]
         if sum(d.due_per_s for d in demands) * span < self.min_due:
             return None
         return demands
