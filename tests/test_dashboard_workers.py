@@ -165,3 +165,19 @@ def test_a_sign_out_written_by_one_process_is_read_by_another(tmp_path: Path) ->
     assert "s2" in one
     assert path.stat().st_mode & 0o777 == 0o600
     assert "s1" not in SignedOut()  # no file: this process's own only
+
+
+@pytest.mark.parametrize(
+    "garbage",
+    [b"not a line with a number\n", b"\xff\xfe\x00 1e999999\n", b" \n", b"s9 nan-ish\n"],
+)
+def test_a_damaged_sign_out_file_is_skipped_and_a_half_written_line_read_when_complete(
+    tmp_path: Path, garbage: bytes
+) -> None:
+    path = tmp_path / "signed-out"
+    path.write_bytes(garbage + b"s1 2000.0\ns2 20")  # s2's line still being written
+    signed_out = SignedOut(path)
+    assert "s1" in signed_out and "s2" not in signed_out
+    with path.open("ab") as file:
+        file.write(b"00.0\n")
+    assert "s2" in signed_out
