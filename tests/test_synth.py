@@ -20,6 +20,7 @@ from lab.synth.scenes import SceneKind, SceneSpec, render_scene
 from lab.synth.shapes import Facing
 from lab.synth.specs import sample_bicycle, sample_ebike, sample_person
 from lab.synth.vehicles import draw_bicycle, draw_ebike
+from lab.training.degrade import Degradation, degrade, write_degraded
 from lab.training.real_mix import closeup_window, draw_cables_on_split, write_closeups
 from lab.training.real_mix import main as real_mix_main
 from stairwatch.cli import main
@@ -312,3 +313,37 @@ def test_closeups_keep_the_people_they_show(tmp_path: Path) -> None:
         inside = crop[int((cy - h / 2) * 360) + 3 : int((cy + h / 2) * 360) - 3,
                       int((cx - w / 2) * 640) + 3 : int((cx + w / 2) * 640) - 3]  # fmt: skip
         assert inside.mean() < 60, "the box is on the dark person"
+
+
+@pytest.mark.parametrize(
+    ("scale", "qualities", "gamma"),
+    [(0.25, (12,), 1.0), (0.6, (45, 20), 1.0), (0.4, (30,), 2.0)],
+)
+def test_a_degraded_photo_keeps_its_size_and_loses_detail(
+    scale: float, qualities: tuple[int, ...], gamma: float
+) -> None:
+    rng = np.random.default_rng(0)
+    photo = rng.integers(0, 256, (120, 160, 3), dtype=np.uint8)
+    out = degrade(photo, Degradation(scale, qualities, gamma))
+    assert out.shape == photo.shape and out.dtype == np.uint8
+    detail = float(np.abs(np.diff(out.astype(float), axis=1)).mean())
+    assert detail < 0.5 * float(np.abs(np.diff(photo.astype(float), axis=1)).mean())
+    if gamma > 1:
+        assert out.mean() < 0.8 * photo.mean()
+
+
+def test_degraded_copies_keep_their_labels(tmp_path: Path) -> None:
+    ds = tmp_path / "ds"
+    (ds / "images/train").mkdir(parents=True)
+    (ds / "labels/train").mkdir(parents=True)
+    for name in ("real_a", "real_b", "cctv_c"):
+        cv2.imwrite(str(ds / f"images/train/{name}.jpg"), np.full((64, 64, 3), 128, np.uint8))
+        (ds / f"labels/train/{name}.txt").write_text(f"0 0.5 0.5 0.2 0.2  # {name}\n")
+    assert write_degraded(ds, "train_degraded", ("real_",), seed=1) == 2
+    assert sorted(p.name for p in (ds / "images/train_degraded").iterdir()) == [
+        "degraded_real_a.jpg",
+        "degraded_real_b.jpg",
+    ]
+    assert (ds / "labels/train_degraded/degraded_real_b.txt").read_text().endswith("real_b\n")
+    with pytest.raises(DatasetSourceError, match="no image starts with"):
+        write_degraded(ds, "x", ("none_",), seed=1)

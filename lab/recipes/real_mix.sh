@@ -70,8 +70,10 @@ fi
 # mix; stage 2, with the close-ups added (stage 1 took people near the camera for e-bikes), for
 # the time budget. The last epoch's weights are taken: the real held-out sets are kept for
 # measuring, not for choosing.
+# --freeze 0: the whole network learns (the shipped model did; `stairwatch train` freezes the
+# backbone by default when it fine-tunes a .pt, which suits a site's few images, not this mix).
 common=(--imgsz 320 --cache --batch 32 --seed 0 --workers "$WORKERS" --lr0 0.0003
-        --optimizer AdamW --device "$DEVICE")
+        --optimizer AdamW --device "$DEVICE" --freeze 0)
 stairwatch train --data "$DATA/data_stage1.yaml" --model "$BASE" --epochs "$STAGE1_EPOCHS" \
     --warmup-epochs 0.5 "${common[@]}" --out "$RUN/stage1"
 stairwatch train --data "$DATA/data_stage2.yaml" --model "$RUN/stage1/weights/last.pt" \

@@ -13,6 +13,7 @@ Usage::
     python -m lab.training.real_mix cables DATASET --prefix real_ cctv_ --share 0.25 --seed 7
     python -m lab.training.real_mix closeups DATASET --prefix cctv_ --split train_closeups \\
         --count 800 --seed 9
+    python -m lab.training.real_mix degrade DATASET --prefix real_ --split train_degraded
 
 Close-ups are windows cut around one labelled person of a real training photo so that they fill
 most of the frame, as people do in a lift or a narrow corridor: without them the model had
@@ -35,6 +36,7 @@ from lab.synth.mix import mix_yolo, parse_mix_map
 from lab.synth.photo_cables import draw_photo_cables
 from lab.synth.placement import class_id
 from lab.synth.yolo_labels import read_yolo, yolo_line
+from lab.training.degrade import write_degraded
 from vision.kinds import ObjectKind
 
 _CABLE = class_id(ObjectKind.CABLE)
@@ -189,6 +191,11 @@ def main(argv: list[str] | None = None) -> int:
     close.add_argument("--split", default="train_closeups")
     close.add_argument("--count", type=int, default=800)
     close.add_argument("--seed", type=int, default=9)
+    deg = sub.add_parser("degrade", help="shrunk, recompressed, darker copies of real photos")
+    deg.add_argument("dataset", type=Path)
+    deg.add_argument("--prefix", nargs="+", default=["real_"])
+    deg.add_argument("--split", default="train_degraded")
+    deg.add_argument("--seed", type=int, default=12)
     args = p.parse_args(argv)
     try:
         if args.what == "add":
@@ -197,6 +204,9 @@ def main(argv: list[str] | None = None) -> int:
             )
             held_out = f"{m.val_real_images} {args.held_out}"
             print(f"added {m.train_images} train, {held_out} images, {m.boxes} boxes")
+        elif args.what == "degrade":
+            n = write_degraded(args.dataset, args.split, tuple(args.prefix), args.seed)
+            print(f"wrote {n} degraded copies into images/{args.split}")
         elif args.what == "closeups":
             n = write_closeups(args.dataset, args.split, args.prefix, args.count, args.seed)
             print(f"wrote {n} close-ups into images/{args.split}")
