@@ -66,7 +66,7 @@ def degrade(image: NDArray[np.uint8], d: Degradation) -> NDArray[np.uint8]:
         if not ok:
             raise DatasetSourceError(f"JPEG encoding failed at quality {quality}")
         out = np.asarray(cv2.imdecode(data, cv2.IMREAD_COLOR), np.uint8)
-    return out
+    return np.asarray(out, np.uint8)
 
 
 def write_degraded(
