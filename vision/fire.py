@@ -4,7 +4,8 @@ Pure functions over explicit state (:class:`FireHistory`) on the frames' clock, 
 the caller samples (the service: ``check_fps`` in shed zones). Every decision is over spans of
 time, not counts of frames, so the thresholds mean the same at 2 or 6 frames a second. Per frame
 (:mod:`vision.fire_masks`, on a copy 160 pixels wide): flame-coloured pixels (in night IR pictures:
-near-saturated ones), hot pixels (a flame's yellowish-white core) and smoke-candidate pixels
+near-saturated ones), hot pixels (a flame's yellowish-white core, found on a finer copy, not in
+a person's box: a face or a hand in a highlight looks the same) and smoke-candidate pixels
 (greyish, differing from a slowly learned background, outside people's boxes), inside the watched
 area. Over the last ``window_s`` seconds (:mod:`vision.fire_regions`), a region must be lit over
 ``min_lit_s`` seconds or more (on three frames at least) and on ``min_presence`` of the frames
@@ -14,7 +15,8 @@ since it first was (a blinking LED is dark half of the time), and stay where it 
 * **flame**: hot pixels in or next to it on half of those frames (a vest, a jacket or a helmet
   has no light in it); a *core* (pixels lit on half of those frames) of ``flame_min_px`` or
   more, not mostly inside a person's box; a grey level that really changes there
-  (``min_grey_flicker``: not a mask trembling at the colour threshold); and a shape that
+  (``min_grey_flicker``, over its most changing pixels: not a mask trembling at the colour
+  threshold); and a shape that
   flickers (``min_flicker`` of its pixels switched on-off-on between frames ``flicker_step_s``
   apart; a lamp or a sun patch does not switch, a thing moving by switches each pixel once), or
   flickers somewhat (``min_flicker_growing``) and grows (``growth_ratio``: its area over its
@@ -58,6 +60,7 @@ from vision.fire_regions import (
 
 _CUT_SHARE = 0.3  # this share of the watched area changing at once: lights switched, relearn
 _MIN_FRAMES = 3  # flicker (on-off-on) and growth need three frames at least
+_SPREAD_PERCENTILE = 90.0
 
 
 class FireKind(StrEnum):
@@ -79,7 +82,7 @@ class FireThresholds:
     growth_span_s: float = 0.5
     min_flicker_growing: float = 0.15
     person_share: float = 0.5
-    min_grey_flicker: float = 13.0
+    min_grey_flicker: float = 26.0
     max_base_shift: float = 0.3
     smoke: bool = True
     smoke_diff: float = 14.0
@@ -140,7 +143,8 @@ class FireHistory:
     Attributes:
         times: frame times of the masks, oldest first, within ``window_s``.
         greys: (h, w) float32 grey pictures of those frames.
-        hots: (h, w) bool hot (near-white) pixels of those frames, in the watched area.
+        hots: (h, w) bool hot (near-white) pixels of those frames, in the watched area and
+            outside people's boxes.
         flames: (h, w) bool flame masks of those frames.
         smokes: (h, w) bool smoke masks of those frames.
         background: (h, w) float32 learned grey background, or None before the first frame.
@@ -176,7 +180,7 @@ def watch_fire(
     # colour masks are selective enough to keep a distant flame of a pixel or two.
     flame = _clean(frame.flame & watched) if frame.monochrome else frame.flame & watched
     smoke = _smoke_pixels(frame, history, outside, flame, t)
-    history = _remember(history, frame, flame, smoke, watched, ts, t)
+    history = _remember(history, frame, flame, smoke, watched, outside, ts, t)
     if len(history.times) < _MIN_FRAMES:
         return history, []  # too few frames to judge flicker or growth
     person = watched & ~outside
@@ -253,6 +257,7 @@ def _remember(
     flame: NDArray[np.bool_],
     smoke: NDArray[np.bool_],
     watched: NDArray[np.bool_],
+    outside: NDArray[np.bool_],
     ts: float,
     t: FireThresholds,
 ) -> FireHistory:
@@ -266,7 +271,7 @@ def _remember(
         history,
         times=(*(history.times[i] for i in keep), ts),
         greys=(*(history.greys[i] for i in keep), frame.grey),
-        hots=(*(history.hots[i] for i in keep), frame.hot & watched),
+        hots=(*(history.hots[i] for i in keep), frame.hot & outside),
         flames=(*(history.flames[i] for i in keep), flame),
         smokes=(*(history.smokes[i] for i in keep), smoke),
         background=_learned(history.background, frame.grey, flame | smoke, watched, dt, t),
@@ -316,7 +321,7 @@ def _flames(history: FireHistory, person: NDArray[np.bool_], t: FireThresholds) 
         size = int(core.sum())
         if size < t.flame_min_px or (core & person[region]).sum() >= t.person_share * size:
             continue
-        if float(greys[first:, region].std(0).mean()) < t.min_grey_flicker:
+        if _grey_spread(greys[first:, region]) < t.min_grey_flicker:
             continue  # the mask only trembles at the colour threshold (compression, noise)
         flicker = flicker_over_time(since, times[first:], t.flicker_step_s)
         growth = growth_ratio(areas, times, t.growth_span_s)
@@ -326,6 +331,14 @@ def _flames(history: FireHistory, person: NDArray[np.bool_], t: FireThresholds) 
             score = min(1.0, 0.5 + flicker + 0.1 * max(0.0, growth - 1.0))
             found.append(_region(FireKind.FLAME, region, flicker, growth, score))
     return found
+
+
+def _grey_spread(greys: NDArray[np.float32]) -> float:
+    """How much the grey level of the (K, n) pixels changes over K frames: the 90th percentile
+    of each pixel's standard deviation. A flame's changing part may be a few of a small
+    region's pixels (a mean drowned them: seconds late on distant flames); a mask trembling at
+    the colour threshold changes little anywhere."""
+    return float(np.percentile(greys.std(0), _SPREAD_PERCENTILE))
 
 
 def _smokes(

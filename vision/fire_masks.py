@@ -3,7 +3,9 @@ functions.
 
 Everything is computed on a copy scaled to :data:`WORK_WIDTH` pixels wide (INTER_AREA), so
 thresholds do not depend on the stream's resolution and the whole check costs about a
-millisecond a frame. Masks are (h, w) bool arrays of that work size.
+millisecond a frame. Masks are (h, w) bool arrays of that work size. Hot flame cores alone are
+looked for finer (:data:`HOT_WIDTH`, another half a millisecond): a distant flame's core is a few
+pixels there, and averaged into its surroundings at work size it was not seen for seconds.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from numpy.typing import NDArray
 from vision.errors import VisionError
 
 WORK_WIDTH = 160
+HOT_WIDTH = 640  # hot pixels are found at about this width, then any in a work pixel counts
 IR_MAX_CHROMA = 3.0  # mean |Cr-128| + |Cb-128| under this: a monochrome (night IR) picture
 FLAT_DETAIL = 2.0  # grey std of a background's fine detail under which nothing shows through
 
@@ -34,7 +37,8 @@ class FlameColour:
     under red (saturated). Monochrome (night IR) pictures: grey at least ``ir_min_grey`` (a flame
     saturates an IR sensor). A flame is a light: somewhere in it burns a *hot* core, yellowish
     white (grey at least ``hot_min_grey``, red at least ``hot_min_red`` and ``hot_min_warmth``
-    over blue), which a vest, a jacket, a helmet or a silver reflective stripe lacks."""
+    over blue, blue at least ``hot_min_blue``: whitish, not the saturated yellow of paint), which
+    a vest, a jacket, a helmet, a yellow bike frame or a silver reflective stripe lacks."""
 
     min_red: int = 200
     min_green_share: float = 0.3
@@ -43,6 +47,7 @@ class FlameColour:
     hot_min_grey: int = 215
     hot_min_red: int = 220
     hot_min_warmth: int = 20
+    hot_min_blue: int = 130
 
 
 @dataclass(frozen=True, eq=False)
@@ -88,7 +93,7 @@ def work_frame(image: NDArray[np.uint8], colour: FlameColour) -> WorkFrame:
     if monochrome:
         flame = hot = np.asarray(grey >= colour.ir_min_grey)
     else:
-        flame, hot = _colour_flame(small, colour), _hot(small, grey, colour)
+        flame, hot = _colour_flame(small, colour), hot_cores(image, size, colour)
     return WorkFrame(grey, flame, hot, chroma, edge_energy(grey), monochrome)
 
 
@@ -103,9 +108,26 @@ def _colour_flame(small: NDArray[np.uint8], c: FlameColour) -> NDArray[np.bool_]
     )
 
 
-def _hot(small: NDArray[np.uint8], grey: NDArray[np.float32], c: FlameColour) -> NDArray[np.bool_]:
-    b, r = small[..., 0].astype(np.int16), small[..., 2].astype(np.int16)
-    return np.asarray((grey >= c.hot_min_grey) & (r >= c.hot_min_red) & (r - b >= c.hot_min_warmth))
+def hot_cores(image: NDArray[np.uint8], size: tuple[int, int], c: FlameColour) -> NDArray[np.bool_]:
+    """(h, w) bool at work ``size`` (w, h): a work pixel whose area holds a hot pixel of the
+    (H, W, 3) BGR ``image`` seen at :data:`HOT_WIDTH` pixels wide or a little more (the
+    frame shrunk by a whole factor, which is cheap)."""
+    height, width = image.shape[:2]
+    step = max(1, width // HOT_WIDTH)
+    fine = image
+    if step > 1:
+        fine_size = (width // step, max(2, height // step))
+        fine = np.asarray(cv2.resize(image, fine_size, interpolation=cv2.INTER_AREA), np.uint8)
+    blue, _, red = cv2.split(fine)
+    grey = cv2.cvtColor(fine, cv2.COLOR_BGR2GRAY)
+    hot = cv2.bitwise_and(
+        cv2.inRange(fine, (c.hot_min_blue, 0, c.hot_min_red), (255, 255, 255)),
+        cv2.bitwise_and(
+            cv2.threshold(grey, c.hot_min_grey - 1, 255, cv2.THRESH_BINARY)[1],
+            cv2.threshold(cv2.subtract(red, blue), c.hot_min_warmth - 1, 255, cv2.THRESH_BINARY)[1],
+        ),
+    )
+    return np.asarray(cv2.resize(hot, size, interpolation=cv2.INTER_AREA) > 0)
 
 
 def edge_energy(grey: NDArray[np.float32]) -> NDArray[np.float32]:
