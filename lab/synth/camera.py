@@ -135,14 +135,18 @@ def _blur(img: np.ndarray, spec: CameraSpec) -> np.ndarray:
         kernel = np.asarray(cv2.warpAffine(k, rot, (spec.motion_px, spec.motion_px)), np.float32)
         img = cv2.filter2D(img, -1, kernel / max(1e-6, float(kernel.sum())))
     if spec.downscale < 0.99:
-        h, w = img.shape[:2]
-        small = cv2.resize(
-            img,
-            (max(8, int(w * spec.downscale)), max(8, int(h * spec.downscale))),
-            interpolation=cv2.INTER_AREA,
-        )
-        img = cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
+        img = shrink_and_grow(img, spec.downscale)
     return img
+
+
+def shrink_and_grow(img: np.ndarray, scale: float) -> np.ndarray:
+    """(H, W, 3) ``img`` shrunk to ``scale`` of its size (8 pixels at least) and grown back: the
+    detail a low-resolution sensor or a forwarded photo has lost."""
+    h, w = img.shape[:2]
+    small = cv2.resize(
+        img, (max(8, int(w * scale)), max(8, int(h * scale))), interpolation=cv2.INTER_AREA
+    )
+    return cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
 
 
 def _noise(img: np.ndarray, spec: CameraSpec, rng: np.random.Generator) -> np.ndarray:

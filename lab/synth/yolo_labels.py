@@ -34,3 +34,11 @@ def read_yolo(label: Path, w: int, h: int) -> list[tuple[int, np.ndarray]]:
             box = np.array([xs.min(), ys.min(), xs.max(), ys.max()])
         rows.append((int(float(parts[0])), box * np.array([w, h, w, h])))
     return rows
+
+
+def split_folders(dataset: Path, split: str) -> tuple[Path, Path]:
+    """``dataset/images/split`` and ``dataset/labels/split``, created if missing."""
+    images, labels = dataset / "images" / split, dataset / "labels" / split
+    images.mkdir(parents=True, exist_ok=True)
+    labels.mkdir(parents=True, exist_ok=True)
+    return images, labels

@@ -22,7 +22,9 @@ import numpy as np
 from numpy.typing import NDArray
 from tqdm import tqdm
 
+from lab.synth.camera import shrink_and_grow
 from lab.synth.errors import DatasetSourceError
+from lab.synth.yolo_labels import split_folders
 
 
 @dataclass(frozen=True)
@@ -51,13 +53,7 @@ def draw_degradation(rng: np.random.Generator) -> Degradation:
 
 def degrade(image: NDArray[np.uint8], d: Degradation) -> NDArray[np.uint8]:
     """(H, W, 3) BGR ``image`` after ``d``; same size."""
-    h, w = image.shape[:2]
-    small = cv2.resize(
-        image,
-        (max(8, round(w * d.scale)), max(8, round(h * d.scale))),
-        interpolation=cv2.INTER_AREA,
-    )
-    out = cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
+    out = shrink_and_grow(image, d.scale)
     if d.gamma != 1.0:
         lut = (255.0 * (np.arange(256) / 255.0) ** d.gamma).round().astype(np.uint8)
         out = cv2.LUT(out, lut)
@@ -79,9 +75,7 @@ def write_degraded(
     )
     if not images:
         raise DatasetSourceError(f"{dataset / 'images' / source}: no image starts with {prefixes}")
-    out_images, out_labels = dataset / "images" / split, dataset / "labels" / split
-    out_images.mkdir(parents=True, exist_ok=True)
-    out_labels.mkdir(parents=True, exist_ok=True)
+    out_images, out_labels = split_folders(dataset, split)
     rng = np.random.default_rng(seed)
     for path in tqdm(images, desc="degrade", unit="img"):
         image = cv2.imread(str(path))

@@ -35,7 +35,7 @@ from lab.synth.errors import DatasetSourceError
 from lab.synth.mix import mix_yolo, parse_mix_map
 from lab.synth.photo_cables import draw_photo_cables
 from lab.synth.placement import class_id
-from lab.synth.yolo_labels import read_yolo, yolo_line
+from lab.synth.yolo_labels import read_yolo, split_folders, yolo_line
 from lab.training.degrade import write_degraded
 from vision.kinds import ObjectKind
 
@@ -101,9 +101,7 @@ def write_closeups(dataset: Path, split: str, prefix: str, count: int, seed: int
     labels = sorted((dataset / "labels" / "train").glob(f"{prefix}*.txt"))
     if not labels:
         raise DatasetSourceError(f"{dataset / 'labels' / 'train'}: no label starts with {prefix}")
-    out_images, out_labels = dataset / "images" / split, dataset / "labels" / split
-    out_images.mkdir(parents=True, exist_ok=True)
-    out_labels.mkdir(parents=True, exist_ok=True)
+    out_images, out_labels = split_folders(dataset, split)
     rng = np.random.default_rng(seed)
     written = 0
     for _ in tqdm(range(count * 3), desc="close-ups", unit="try"):
