@@ -27,7 +27,7 @@ from stairwatch.tools.fire_real_check import check_alone, real_clips
 from tests.test_digests import stored
 from vision.detections import Detections
 from vision.fire import FireHistory, FireKind, FireThresholds, watch_fire
-from vision.fire_masks import watched_mask, work_size
+from vision.fire_masks import FlameColour, hot_cores, watched_mask, work_size
 from vision.fire_regions import growth_ratio, shape_flicker
 from vision.kinds import KIND_NAMES
 from vision.zones import Zone, ZoneKind
@@ -229,6 +229,35 @@ def test_smoke_at_the_top_of_the_picture_only_when_allowed(
 ) -> None:
     kinds = [k for _, k in _watch(draw, 7.0, thresholds=FireThresholds(smoke_at_top=smoke_at_top))]
     assert (expected in kinds) if expected else not kinds
+
+
+@pytest.mark.parametrize(
+    ("frame", "colour", "core_px", "found"),
+    [
+        # a distant flame's whitish core, 4x4 pixels of a 640x360 frame: averaged away on the
+        # 160-pixel copy, found on the finer one
+        ((360, 640), (170, 235, 255), 4, True),
+        ((1080, 1920), (170, 235, 255), 12, True),  # the same core on a 1080p frame
+        ((360, 640), (90, 230, 255), 8, False),  # bright yellow paint: not whitish
+        ((360, 640), (170, 200, 210), 8, False),  # a dim orange, not hot
+    ],
+)
+def test_hot_cores_are_found_finer_than_the_work_copy(
+    frame: tuple[int, int], colour: tuple[int, int, int], core_px: int, found: bool
+) -> None:
+    h, w = frame
+    image = np.full((h, w, 3), (60, 80, 100), np.uint8)
+    y, x = h // 2, w // 3
+    image[y : y + core_px, x : x + core_px] = colour
+    size = work_size(w, h)
+    hot = hot_cores(image, size, FlameColour())
+    assert hot.shape == (size[1], size[0])
+    assert bool(hot.any()) == found
+    if found:
+        ys, xs = np.nonzero(hot)
+        assert abs(xs.mean() - x * size[0] / w) <= 2 and abs(ys.mean() - y * size[1] / h) <= 2
+        coarse = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+        assert int(coarse.max()) < FlameColour().hot_min_red, "the work copy alone loses it"
 
 
 @pytest.mark.parametrize(

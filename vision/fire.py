@@ -16,9 +16,9 @@ since it first was (a blinking LED is dark half of the time), and stay where it 
   has no light in it); a *core* (pixels lit on half of those frames) of ``flame_min_px`` or
   more, not mostly inside a person's box; a grey level that really changes there
   (``min_grey_flicker``, over its most changing pixels: not a mask trembling at the colour
-  threshold); and a shape that
-  flickers (``min_flicker`` of its pixels switched on-off-on between frames ``flicker_step_s``
-  apart; a lamp or a sun patch does not switch, a thing moving by switches each pixel once), or
+  threshold); and a shape that flickers (``min_flicker`` of its pixels switched on-off-on
+  between frames ``flicker_step_s`` apart; a lamp or a sun patch does not switch, a thing
+  moving by switches each pixel once), or
   flickers somewhat (``min_flicker_growing``) and grows (``growth_ratio``: its area over its
   last ``growth_span_s`` seconds against its first).
 * **smoke**: it holds ``smoke_min_px`` or more now, grew by ``smoke_growth``, its top rose by
