@@ -73,6 +73,7 @@ def test_bench_writes_every_key(tmp_path: Path, clips: Path, capsys: pytest.Capt
     assert service["cameras"] == 2 and service["detections_run"] > 0
     assert len(service["rss_timeline_mb"]) >= 2
     assert service["cpu_steal_ratio"] is None or 0.0 <= service["cpu_steal_ratio"] <= 1.0
+    assert service["other_cores"] is None or service["other_cores"] >= 0.0
     assert {"reader", "inference"} <= set(service["cores_by_thread"])
     assert result["workers"] >= 1 and result["threads_per_call"] >= 1
     # The still scene is the clip's first frame: nothing moves, nothing is found.
@@ -129,9 +130,45 @@ def test_bench_reads_live_rtsp_cameras(tmp_path: Path, clips: Path) -> None:
 def test_steal_ratio(
     start: tuple[int, int] | None, end: tuple[int, int] | None, ratio: float | None
 ) -> None:
-    from stairwatch.bench.machine import steal_ratio
+    from stairwatch.bench.machine import CpuTicks, steal_ratio
 
-    assert steal_ratio(start, end) == ratio
+    def ticks(pair: tuple[int, int] | None) -> CpuTicks | None:
+        return None if pair is None else CpuTicks(pair[0], 0, pair[1])
+
+    assert steal_ratio(ticks(start), ticks(end)) == ratio
+
+
+@pytest.mark.parametrize(
+    ("busy_ticks", "own_cpu_s", "elapsed_s", "cores"),
+    [
+        (2.0, 1.0, 1.0, 1.0),  # two cores busy, this process one of them: one core for others
+        (1.5, 1.5, 1.0, 0.0),  # all of it ours
+        (1.0, 1.2, 1.0, 0.0),  # readings a tick apart: never below nothing
+        (3.0, 1.0, 2.0, 1.0),
+        (1.0, 0.5, 0.0, None),  # no time passed
+    ],
+)
+def test_other_processes_cores(
+    busy_ticks: float, own_cpu_s: float, elapsed_s: float, cores: float | None
+) -> None:
+    """``busy_ticks`` in seconds of CPU (turned into clock ticks here)."""
+    import os
+
+    from stairwatch.bench.machine import CpuTicks, other_cores
+
+    hz = os.sysconf("SC_CLK_TCK")
+    start, end = CpuTicks(0, 100, 1000), CpuTicks(0, 100 + round(busy_ticks * hz), 2000)
+    assert other_cores(start, end, own_cpu_s, elapsed_s) == cores
+    assert other_cores(None, end, own_cpu_s, 1.0) is None
+
+
+def test_a_real_reading_of_the_machine() -> None:
+    from stairwatch.bench.machine import cpu_ticks
+
+    ticks = cpu_ticks()
+    if ticks is None:
+        pytest.skip("no /proc/stat here")
+    assert 0 <= ticks.steal <= ticks.total and 0 <= ticks.busy <= ticks.total
 
 
 @pytest.mark.parametrize(

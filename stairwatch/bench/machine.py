@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import platform
+from dataclasses import dataclass
 from pathlib import Path
 
 import onnxruntime
@@ -43,8 +44,18 @@ def rss_mb() -> float:
     return 0.0
 
 
-def cpu_ticks() -> tuple[int, int] | None:
-    """(steal, total) clock ticks of all CPUs since boot from /proc/stat; None without it.
+@dataclass(frozen=True)
+class CpuTicks:
+    """Clock ticks of all CPUs since boot (/proc/stat): stolen by the hypervisor, busy (user,
+    nice, system, irq, softirq) and in all."""
+
+    steal: int
+    busy: int
+    total: int
+
+
+def cpu_ticks() -> CpuTicks | None:
+    """All CPUs' :class:`CpuTicks` now; None without /proc/stat.
 
     Steal is time the hypervisor gave this VM's virtual CPUs to others: a run that lost much of
     it measured a slower machine than the runs it is compared with."""
@@ -54,15 +65,29 @@ def cpu_ticks() -> tuple[int, int] | None:
         return None
     if fields[0] != "cpu" or len(fields) < 9:
         return None
-    ticks = [int(value) for value in fields[1:9]]  # user nice system idle iowait irq softirq steal
-    return ticks[7], sum(ticks)
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(v) for v in fields[1:9])
+    busy = user + nice + system + irq + softirq
+    return CpuTicks(steal, busy, sum(int(v) for v in fields[1:9]))
 
 
-def steal_ratio(start: tuple[int, int] | None, end: tuple[int, int] | None) -> float | None:
+def steal_ratio(start: CpuTicks | None, end: CpuTicks | None) -> float | None:
     """Share of CPU time stolen between two :func:`cpu_ticks` readings."""
-    if start is None or end is None or end[1] <= start[1]:
+    if start is None or end is None or end.total <= start.total:
         return None
-    return round((end[0] - start[0]) / (end[1] - start[1]), 3)
+    return round((end.steal - start.steal) / (end.total - start.total), 3)
+
+
+def other_cores(
+    start: CpuTicks | None, end: CpuTicks | None, own_cpu_s: float, elapsed_s: float
+) -> float | None:
+    """Cores the rest of the machine kept busy between two readings: all CPUs' busy time less
+    ``own_cpu_s`` (this process's CPU seconds over the same ``elapsed_s`` seconds). A run that
+    shared the machine measured less than the machine can do (a low-priority job beside the
+    service has halved a 64-camera figure)."""
+    if start is None or end is None or elapsed_s <= 0:
+        return None
+    busy_s = (end.busy - start.busy) / os.sysconf("SC_CLK_TCK")
+    return round(max(0.0, (busy_s - own_cpu_s) / elapsed_s), 2)
 
 
 def _cpu_model() -> str:

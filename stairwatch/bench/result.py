@@ -59,6 +59,7 @@ class ServiceRun(_Frozen):
     rss_max_mb: float  # the highest of the timeline
     rss_timeline_mb: list[float]  # after the warm-up, then every tenth of the run
     cpu_steal_ratio: float | None = None  # CPU time the hypervisor took away during the run
+    other_cores: float | None = None  # cores other processes kept busy during the run
     # Cores each thread group kept busy on average (reader, inference, clip-encoder, native:
     # onnxruntime's and FFmpeg's own threads, exited: threads that ended during the run).
     cores_by_thread: dict[str, float] | None = None
@@ -139,7 +140,8 @@ def format_summary(result: BenchResult) -> str:
             f"frame age p95 {_fmt(run.frame_age_p95_s)} s, dropped {run.frames_dropped}, "
             f"events {run.events_raised} (alert p95 {_fmt(run.alert_latency_p95_s)} s), "
             f"RSS {run.rss_start_mb:.0f} -> {run.rss_end_mb:.0f} MiB, "
-            f"CPU stolen by the hypervisor {_fmt(run.cpu_steal_ratio, '.1%')}"
+            f"CPU stolen by the hypervisor {_fmt(run.cpu_steal_ratio, '.1%')}, "
+            f"other processes {_fmt(run.other_cores, '.2f')} cores"
         )
         if run.cores_by_thread:
             busy = ", ".join(f"{name} {cores:.2f}" for name, cores in run.cores_by_thread.items())

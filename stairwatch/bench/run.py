@@ -27,7 +27,7 @@ from tqdm import tqdm
 from alerts.store import EventStore
 from stairwatch.bench.clips import BenchClip, ClipFormat, prepare_clips, still_clip
 from stairwatch.bench.handoff import AlertClock
-from stairwatch.bench.machine import cpu_ticks, rss_mb, steal_ratio, this_machine
+from stairwatch.bench.machine import cpu_ticks, other_cores, rss_mb, steal_ratio, this_machine
 from stairwatch.bench.result import BenchResult, ServiceRun
 from stairwatch.bench.rtsp import PatternServer
 from stairwatch.bench.threads_cpu import cores_by_group, read_cpu
@@ -260,10 +260,13 @@ def _run_service(
         stored_before = len(alerts.stored_latencies())
         handed_before = len(alerts.channel.latencies())
         started, ticks_start, cpu_start = time.monotonic(), cpu_ticks(), read_cpu()
+        own_start = time.process_time()
         status_ms: list[float] = []
         with alongside(store) if alongside is not None else contextlib.nullcontext():
             timeline = _tick(service, scene.seconds, scene.name, options.progress, status_ms)
-        elapsed, steal = time.monotonic() - started, steal_ratio(ticks_start, cpu_ticks())
+        ticks_end, own_s = cpu_ticks(), time.process_time() - own_start
+        elapsed, steal = time.monotonic() - started, steal_ratio(ticks_start, ticks_end)
+        others = other_cores(ticks_start, ticks_end, own_s, elapsed)
         cpu_end = read_cpu()
         after, rss_end = service.health(), rss_mb()
         clips = _clip_counts(clips_start, _clip_stats(service))
@@ -288,6 +291,7 @@ def _run_service(
     return run.model_copy(
         update={
             "cpu_steal_ratio": steal,
+            "other_cores": others,
             "cores_by_thread": cores,
             "mean_batch": mean_batch,
             "capacity_problem": capacity,
