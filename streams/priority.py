@@ -32,7 +32,8 @@ def _renice(nicer: Callable[[int], int]) -> None:
     try:
         tid = threading.get_native_id()
         now = os.getpriority(os.PRIO_PROCESS, tid)
-        if nicer(now) != now:
-            os.setpriority(os.PRIO_PROCESS, tid, nicer(now))
+        wanted = nicer(now)
+        if wanted != now:
+            os.setpriority(os.PRIO_PROCESS, tid, wanted)
     except (AttributeError, OSError) as exc:  # no setpriority (Windows), or not allowed
         log.debug("thread priority unchanged: %s", exc)
