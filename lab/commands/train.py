@@ -90,6 +90,12 @@ def register(sub: Any) -> None:
         "--fraction", type=float, default=1.0, help="share of the training images to use"
     )
     p.add_argument(
+        "--rect",
+        action="store_true",
+        help="rectangular batches (16:9 frames at 320x192), in random order every epoch: for a "
+        "model that will run on rectangular inputs (no mosaic)",
+    )
+    p.add_argument(
         "--resume", action="store_true", help="continue the run in --out from weights/last.pt"
     )
     p.add_argument(
@@ -149,6 +155,7 @@ def _train(args: argparse.Namespace, environment: Any) -> int:
         freeze=_default(args.freeze, FINE_TUNE_FREEZE if fine_tune else 0),
         replay=args.replay,
         replay_share=args.replay_share,
+        rect=args.rect,
     )
     result = train_detector(config, environment, command=["stairwatch", *sys.argv[1:]])
     summary = result.summary

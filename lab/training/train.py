@@ -75,6 +75,9 @@ class TrainConfig:
         replay: a base dataset (data.yaml or its folder) to mix into the training images, so a
             fine-tune on a site's few images does not forget the rest; ``replay_share`` times
             as many base images as the site has (see :mod:`lab.training.replay`).
+        rect: rectangular batches (each batch at its images' aspect, e.g. 320x192 for 16:9
+            frames), drawn in random order every epoch (:mod:`lab.training.rect`); for a model
+            that will run on rectangular inputs. No mosaic.
     """
 
     data: Path
@@ -98,6 +101,7 @@ class TrainConfig:
     freeze: int = 0
     replay: Path | None = None
     replay_share: float = 1.0
+    rect: bool = False
     augmentation: Augmentation = field(default_factory=Augmentation)
 
 
@@ -189,7 +193,12 @@ def train_detector(
     timer = EpochTimer()
     timer.attach(model)
     started = time.perf_counter()
-    metrics = model.train(**_train_arguments(config, environment, data_file, out))
+    arguments = _train_arguments(config, environment, data_file, out)
+    if config.rect:
+        from lab.training.rect import rect_trainer_class
+
+        arguments["trainer"] = rect_trainer_class()
+    metrics = model.train(**arguments)
     wall = time.perf_counter() - started
     trainer = model.trainer
     best, last = Path(trainer.best), Path(trainer.last)
@@ -258,6 +267,7 @@ def _train_arguments(
         **({"optimizer": config.optimizer, "lr0": config.lr0} if config.lr0 else {}),
         "batch": config.batch,
         **({"freeze": config.freeze} if config.freeze else {}),
+        "rect": config.rect,
         "seed": config.seed,
         "deterministic": True,
         "patience": config.patience,
