@@ -121,6 +121,12 @@ class FlyingWireParams(_Params):
     finder_background_s: float = Field(
         600.0, gt=0, description="time constant of the zone's background, seconds"
     )
+    finder_every_s: float = Field(
+        1.0,
+        ge=0,
+        description="look for cables at most this often (seconds; 0: every frame); a flying "
+        "wire hangs for hours and a look costs about what the detector does on the frame",
+    )
 
 
 class CameraTamperedParams(_Params):
@@ -280,6 +286,7 @@ class FlyingWireOverride(_Override):
     finder_min_contrast: int | None = Field(None, ge=1, le=255)
     finder_still_s: float | None = Field(None, ge=0)
     finder_background_s: float | None = Field(None, gt=0)
+    finder_every_s: float | None = Field(None, ge=0)
 
 
 class CameraTamperedOverride(_Override):

@@ -28,6 +28,7 @@ def finder_params(p: FlyingWireParams) -> CableFinderParams:
         min_contrast=p.finder_min_contrast,
         still_s=p.finder_still_s,
         background_s=p.finder_background_s,
+        look_every_s=p.finder_every_s,
     )
 
 
@@ -44,7 +45,7 @@ def watched_zones(
 
 
 class CableFinding:
-    """Runs the finder on every frame of one camera (nothing when no zone turns it on) and adds
+    """Runs the finder on the frames of one camera (nothing when no zone turns it on) and adds
     the cables it finds to the detector's. ``trusted``: the score a detection needs to start a
     track (a weaker detected cable does not hide a found one). Not thread-safe."""
 

@@ -87,8 +87,8 @@ class CameraPipeline:
                 self._kind_mapper.model_class_names
             )
         self._last_model_detections = detections
-        # The finder looks at every frame: a cable that settles must be timed even when the
-        # motion gate skips the detector.
+        # The finder sees every frame (and looks once a `finder_every_s`): a cable that
+        # settles must be timed even when the motion gate skips the detector.
         kinds = self._cables.add_found(frame, self._kind_mapper(detections))
         tracked = self._tracker.update(kinds, frame.steady_ts)
         self._last_tracked = tracked

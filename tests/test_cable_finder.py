@@ -118,11 +118,12 @@ def run(scene: Scene, zone: Zone = WHOLE, p: CableFinderParams | None = None) ->
     return counts
 
 
+@pytest.mark.parametrize("every_s", [0.0, 1.0], ids=["look every frame", "look once a second"])
 @pytest.mark.parametrize(("scene", "is_cable"), SCENES.values(), ids=SCENES.keys())
-def test_found_only_when_a_cable_appears(scene: Scene, is_cable: bool) -> None:
-    counts = run(scene)
+def test_found_only_when_a_cable_appears(scene: Scene, is_cable: bool, every_s: float) -> None:
+    counts = run(scene, p=CableFinderParams(look_every_s=every_s))
     if is_cable:
-        still_from = int((APPEARS_S + CableFinderParams().still_s) * FPS)
+        still_from = int((APPEARS_S + CableFinderParams().still_s + every_s) * FPS)
         assert counts[still_from:] == [1] * (len(counts) - still_from), counts
         assert not any(counts[: int(APPEARS_S * FPS)]), counts
     else:
@@ -146,6 +147,29 @@ def test_a_cable_taken_away_is_no_longer_found() -> None:
     with_cable, plain = cable(wall()), wall()
     counts = run(lambda t: noisy(with_cable if APPEARS_S <= t < 6.0 else plain, t))
     assert counts[int(5.5 * FPS)] == 1 and counts[-1] == 0, counts
+
+
+@pytest.mark.parametrize(
+    ("every_s", "times", "looks"),
+    [
+        (1.0, [0.0, 0.5, 1.0, 1.5, 2.0], [0.0, 1.0, 2.0]),
+        (1.0, [0.0, 0.47, 0.96, 1.43], [0.0, 0.96]),  # 15 fps sampled at 2: jitter is slack
+        (2.0, [0.0, 0.5, 1.0, 1.5, 2.0, 2.5], [0.0, 2.0]),
+        (0.0, [0.0, 0.5, 1.0], [0.0, 0.5, 1.0]),
+        (1.0, [5.0, 5.5, 0.0, 0.5], [5.0, 0.0]),  # a clip that loops looks at once
+    ],
+)
+def test_looks_once_every_s_and_repeats_its_cables_between(
+    every_s: float, times: list[float], looks: list[float]
+) -> None:
+    watched = [WatchedZone(WHOLE, CableFinderParams(look_every_s=every_s))]
+    state = CableFinderState()
+    seen = []
+    for t in times:
+        found, state = find_cables(noisy(cable(wall()), t), t, watched, state)
+        seen.append(state.zones[WHOLE.name].last_ts)
+        assert len(found) == len(state.zones[WHOLE.name].found)
+    assert sorted(set(seen), key=seen.index) == looks
 
 
 def test_boxes_are_in_frame_pixels() -> None:

@@ -37,6 +37,7 @@ CABLE_ID = KIND_NAMES.index(ObjectKind.CABLE.value)
 Found = tuple[float, float, float, float, float]  # x1, y1, x2, y2 (working pixels), score
 _CHANGED_GREY = 18  # grey levels (blurred) that count as "changed" against the background
 _MIN_ON_RIDGE = 0.6  # share of a piece that must lie on a thin line of the picture
+_CLOCK_SLACK_S = 0.05  # frames sampled from 15 or 25 fps land a few ms either side of a second
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,9 @@ class CableFinderParams:
         max_ring_change: largest changed share of the band around a piece.
         max_changed_fraction: changed share of the zone above which the background is relearnt.
         link_px: gaps this wide within a line are closed (a wire across a like-coloured patch).
+        look_every_s: look at the zone at most this often, seconds (0: every frame); frames in
+            between get the last look's cables. A flying wire hangs for hours, and a look costs
+            about as much CPU as the detector on the frame.
     """
 
     work_width: int = 640
@@ -64,6 +68,7 @@ class CableFinderParams:
     max_ring_change: float = 0.35
     max_changed_fraction: float = 0.4
     link_px: int = 7
+    look_every_s: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -84,6 +89,7 @@ class ZoneBackground:
         previous: (h, w, 3) uint8 blurred picture of the last look.
         moved_at: float64 steady time each pixel last changed between two looks (-inf: never).
         last_ts: steady time of the last look, seconds.
+        found: the pieces that look found, in working pixels.
     """
 
     colour: NDArray[np.float32]
@@ -91,6 +97,7 @@ class ZoneBackground:
     previous: NDArray[np.uint8]
     moved_at: NDArray[np.float64]
     last_ts: float
+    found: tuple[Found, ...] = ()
 
 
 @dataclass(frozen=True, eq=False)
@@ -126,9 +133,13 @@ def find_cables(
         crop = _crop_of(w.zone, image.shape[1], image.shape[0], w.params)
         if crop is None:
             continue
-        colour = _colour(image, crop)
-        found, zones[w.zone.name] = _look(colour, crop, timestamp, state.zones.get(w.zone.name), w)
-        for x1, y1, x2, y2, score in found:
+        before = state.zones.get(w.zone.name)
+        if before is not None and _too_soon(before.last_ts, timestamp, w.params.look_every_s):
+            zones[w.zone.name] = before
+        else:
+            colour = _colour(image, crop)
+            zones[w.zone.name] = _look(colour, crop, timestamp, before, w)
+        for x1, y1, x2, y2, score in zones[w.zone.name].found:
             corners = np.array(_widened(x1, y1, x2, y2, 2 * w.params.max_thickness)) / crop.scale
             shifted = corners + np.array([crop.x, crop.y] * 2, np.float32)
             limits = np.array([image.shape[1], image.shape[0]] * 2, np.float32)
@@ -142,6 +153,12 @@ def find_cables(
         class_names=KIND_NAMES,
     )
     return found_detections, CableFinderState(zones)
+
+
+def _too_soon(last_ts: float, ts: float, every_s: float) -> bool:
+    """Whether ``ts`` comes less than ``every_s`` after the last look (frame times jitter by a
+    few milliseconds; a clock that went backwards, as when a clip loops, looks at once)."""
+    return 0.0 <= ts - last_ts < every_s - _CLOCK_SLACK_S
 
 
 def _widened(x1: float, y1: float, x2: float, y2: float, least: float) -> list[float]:
@@ -182,16 +199,16 @@ def _look(
     ts: float,
     before: ZoneBackground | None,
     w: WatchedZone,
-) -> tuple[list[Found], ZoneBackground]:
-    """(x1, y1, x2, y2, score) of the pieces found, in working pixels, and the zone's new memory."""
+) -> ZoneBackground:
+    """The zone's new memory, with the pieces found (x1, y1, x2, y2, score in working pixels)."""
     p = w.params
     current = np.asarray(cv2.GaussianBlur(colour, (3, 3), 0), np.uint8)
     if before is None or before.colour.shape != current.shape or ts < before.last_ts:
-        return [], _fresh(current, ts)
+        return _fresh(current, ts)
     difference = _difference(current, before.colour)
     changed = (difference > _CHANGED_GREY) & crop.inside
     if np.count_nonzero(changed) > p.max_changed_fraction * np.count_nonzero(crop.inside):
-        return [], _fresh(current, ts)
+        return _fresh(current, ts)
     new = _thin(difference, p) & crop.inside
     since = _since(new, before.since, ts)
     moved = (
@@ -204,7 +221,7 @@ def _look(
     weight = 1.0 - math.exp(-(ts - before.last_ts) / p.background_s)
     background = before.colour.copy()
     cv2.accumulateWeighted(current, background, weight, mask=255 - held)
-    return pieces, ZoneBackground(background, since, current, moved_at, ts)
+    return ZoneBackground(background, since, current, moved_at, ts, tuple(pieces))
 
 
 def _fresh(current: NDArray[np.uint8], ts: float) -> ZoneBackground:
