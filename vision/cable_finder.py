@@ -248,15 +248,32 @@ def _channel_max(colour: NDArray[np.uint8]) -> NDArray[np.uint8]:
 
 
 def _thin(difference: NDArray[np.uint8], p: CableFinderParams) -> NDArray[np.bool_]:
-    """Changes thinner than the cable limit (a white top-hat of the difference)."""
+    """Changes thinner than the cable limit (a white top-hat of the difference).
+
+    A top-hat never exceeds its input, so only pixels whose difference passes ``min_contrast``
+    can pass; the filter runs on their bounding rectangle grown by twice the kernel's reach
+    (beyond that the result is the same as on the whole picture), nowhere when there are none.
+    """
+    thin = np.zeros(difference.shape, np.bool_)
+    candidates = cv2.findNonZero((difference > p.min_contrast).view(np.uint8))
+    if candidates is None:
+        return thin
+    x, y, w, h = cv2.boundingRect(candidates)
+    reach = 2 * p.max_thickness + 2
+    x0, y0 = max(0, x - reach), max(0, y - reach)
+    x1, y1 = min(difference.shape[1], x + w + reach), min(difference.shape[0], y + h + reach)
     size = 2 * p.max_thickness + 1
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
-    return np.asarray(cv2.morphologyEx(difference, cv2.MORPH_TOPHAT, kernel) > p.min_contrast)
+    window = difference[y0:y1, x0:x1]
+    thin[y0:y1, x0:x1] = cv2.morphologyEx(window, cv2.MORPH_TOPHAT, kernel) > p.min_contrast
+    return thin
 
 
 def _since(new: NDArray[np.bool_], before: NDArray[np.float64], ts: float) -> NDArray[np.float64]:
     """When each new-ridge pixel became one; a pixel inherits the earliest time of its 3x3
     neighbours (a thin line flickers by a pixel between frames)."""
+    if not new.any():
+        return np.full(new.shape, np.nan)
     earliest = cv2.erode(np.nan_to_num(before, nan=np.inf), np.ones((3, 3), np.uint8))
     return np.where(new, np.where(np.isfinite(earliest), earliest, ts), np.nan)
 
@@ -270,6 +287,8 @@ def _pieces(
 ) -> tuple[list[Found], NDArray[np.uint8]]:
     """Cable-like pieces of the still mask (boxes in working pixels, score) and a uint8 mask
     (255) of where they lie, grown by the thickness limit."""
+    if not still.any():
+        return [], np.zeros(still.shape, np.uint8)
     linked = cv2.morphologyEx(
         still.astype(np.uint8), cv2.MORPH_CLOSE, np.ones((p.link_px, p.link_px), np.uint8)
     )
