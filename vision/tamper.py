@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import cv2
 import numpy as np
@@ -112,7 +113,7 @@ def _median(counts: NDArray[np.float64]) -> float:
     return (low + high) / 2
 
 
-def _variance(image: NDArray[np.uint8] | NDArray[np.float64]) -> float:
+def _variance(image: NDArray[np.integer[Any] | np.floating[Any]]) -> float:
     _, std = cv2.meanStdDev(image)
     return float(std[0, 0]) ** 2
 
