@@ -90,3 +90,7 @@ def test_rect_trainer_feeds_wide_frames_as_wide_batches(tmp_path: Path) -> None:
     shapes = sorted(tuple(batch["img"].shape) for batch in loader)
     # 10 images by aspect: 4 wide (one 96x128 batch), 4 with a square among them, the last 2
     assert shapes == [(2, 3, 128, 128), (4, 3, 96, 128), (4, 3, 128, 128)]
+    trainer.freeze_layer_names = []  # set by Ultralytics' training setup, skipped here
+    trainer._model_train()
+    norms = [m for m in trainer.model.modules() if type(m).__name__ == "BatchNorm2d"]
+    assert trainer.model.training and norms and not any(m.training for m in norms)
