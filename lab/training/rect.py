@@ -17,7 +17,7 @@ set against 16 with them kept (models/README.md).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -60,8 +60,9 @@ def rect_trainer_class() -> type:
     class RectShuffleTrainer(DetectionTrainer):
         def _model_train(self) -> None:
             super()._model_train()
+            model = cast(torch.nn.Module, self.model)  # a path until Ultralytics loads it
             if self.args.rect:
-                for module in self.model.modules():
+                for module in model.modules():
                     if isinstance(module, torch.nn.BatchNorm2d):
                         module.eval()
 
