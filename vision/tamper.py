@@ -92,8 +92,8 @@ def measure_image(image: NDArray[np.uint8]) -> ImageMeasures:
     height = max(2, round(grey.shape[0] * WORK_WIDTH / grey.shape[1]))
     work = cv2.resize(grey, (WORK_WIDTH, height), interpolation=cv2.INTER_AREA)
     smooth = cv2.GaussianBlur(work, (3, 3), 0)
-    # Grey-level counts give the median, the uniform share and the variance at once (the
-    # measure runs on every camera every second: numpy's sort for a median cost the most).
+    # The median and the uniform share from grey-level counts, variances from cv2.meanStdDev:
+    # the measure runs on every camera every second, and numpy's sort for a median cost most.
     counts = np.bincount(smooth.ravel(), minlength=256).astype(np.float64)
     median = _median(counts)
     levels = np.arange(256, dtype=np.float64)
