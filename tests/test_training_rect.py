@@ -94,3 +94,64 @@ def test_rect_trainer_feeds_wide_frames_as_wide_batches(tmp_path: Path) -> None:
     trainer._model_train()
     norms = [m for m in trainer.model.modules() if type(m).__name__ == "BatchNorm2d"]
     assert trainer.model.training and norms and not any(m.training for m in norms)
+
+
+@pytest.mark.slow
+def test_one_rect_shape_mixes_and_shuffles_every_batch(tmp_path: Path) -> None:
+    if importlib.util.find_spec("torch") is None or importlib.util.find_spec("ultralytics") is None:
+        pytest.skip("the train extra (torch, ultralytics) is not installed")
+    from lab.training.offline import prepare_offline
+
+    prepare_offline(tmp_path / "yolo_config")
+    from lab.training.rect import rect_trainer_class
+
+    overrides = {
+        "model": "yolo11n.yaml",
+        "data": str(wide_and_square_dataset(tmp_path / "ds")),
+        "imgsz": 128,
+        "batch": 4,
+        "rect": True,
+        "workers": 0,
+        "device": "cpu",
+        "plots": False,
+        "project": str(tmp_path),
+        "name": "run",
+    }
+    trainer = rect_trainer_class((96, 128))(overrides=overrides)
+    trainer.model = trainer.get_model(cfg="yolo11n.yaml", verbose=False)
+    loader = trainer.get_dataloader(trainer.data["train"], batch_size=4, rank=-1, mode="train")
+    epochs = [[(tuple(b["img"].shape[2:]), tuple(b["im_file"])) for b in loader] for _ in range(2)]
+    assert {shape for epoch in epochs for shape, _ in epoch} == {(96, 128)}
+    assert [files for _, files in epochs[0]] != [files for _, files in epochs[1]]
+    trainer.freeze_layer_names = []
+    trainer._model_train()
+    norms = [m for m in trainer.model.modules() if type(m).__name__ == "BatchNorm2d"]
+    assert all(m.training for m in norms)  # mixed batches: batch norm trains
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("192x320", (192, 320)), ("320X192", (320, 192)), ("32x32", (32, 32))],
+)
+def test_rect_shape_reads_height_by_width(text: str, expected: tuple[int, int]) -> None:
+    from lab.commands.train import _shape
+
+    assert _shape(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("192", "HEIGHTxWIDTH"),
+        ("axb", "HEIGHTxWIDTH"),
+        ("180x320", "multiples of 32"),
+        ("0x320", "multiples of 32"),
+    ],
+)
+def test_rect_shape_names_what_is_wrong(text: str, message: str) -> None:
+    import argparse
+
+    from lab.commands.train import _shape
+
+    with pytest.raises(argparse.ArgumentTypeError, match=message):
+        _shape(text)

@@ -93,7 +93,16 @@ def register(sub: Any) -> None:
         "--rect",
         action="store_true",
         help="rectangular batches (16:9 frames at 320x192), in random order every epoch: for a "
-        "model that will run on rectangular inputs (no mosaic)",
+        "model that will run on rectangular inputs (no mosaic; a batch holds one aspect, so "
+        "batch-norm statistics are kept)",
+    )
+    p.add_argument(
+        "--rect-shape",
+        type=_shape,
+        default=None,
+        metavar="HEIGHTxWIDTH",
+        help="with --rect: every image letterboxed into this one input (e.g. 192x320, what a "
+        "16:9 camera feeds at model.input_size 320), batches mixed and shuffled",
     )
     p.add_argument(
         "--resume", action="store_true", help="continue the run in --out from weights/last.pt"
@@ -118,6 +127,18 @@ def run(args: argparse.Namespace) -> int:
     except TrainingError as exc:
         print(f"stairwatch train: {exc}", file=sys.stderr)
         return 2
+
+
+def _shape(text: str) -> tuple[int, int]:
+    """``HEIGHTxWIDTH`` in pixels, each a positive multiple of 32 (the model's stride)."""
+    try:
+        height, width = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        message = f"expected HEIGHTxWIDTH such as 192x320, got {text!r}"
+        raise argparse.ArgumentTypeError(message) from None
+    if min(height, width) < 32 or height % 32 or width % 32:
+        raise argparse.ArgumentTypeError(f"{text}: height and width must be multiples of 32")
+    return height, width
 
 
 def _default(given: Any, default: Any) -> Any:
@@ -155,7 +176,8 @@ def _train(args: argparse.Namespace, environment: Any) -> int:
         freeze=_default(args.freeze, FINE_TUNE_FREEZE if fine_tune else 0),
         replay=args.replay,
         replay_share=args.replay_share,
-        rect=args.rect,
+        rect=args.rect or args.rect_shape is not None,
+        rect_shape=args.rect_shape,
     )
     result = train_detector(config, environment, command=["stairwatch", *sys.argv[1:]])
     summary = result.summary

@@ -48,9 +48,12 @@ class BlockShuffleSampler:
             yield from members.tolist()
 
 
-def rect_trainer_class() -> type:
+def rect_trainer_class(shape: tuple[int, int] | None = None) -> type:
     """A ``DetectionTrainer`` whose rect training loader draws whole batches in random order.
 
+    ``shape`` (height, width in pixels, multiples of 32): every training image letterboxed into
+    this one input instead (a 16:9 camera's 192x320), so batches mix every kind of picture and
+    are shuffled as in square training, and batch norm trains as usual.
     Built on call so that importing this module does not import Ultralytics (nor torch).
     """
     import torch
@@ -58,10 +61,18 @@ def rect_trainer_class() -> type:
     from ultralytics.models.yolo.detect import DetectionTrainer
 
     class RectShuffleTrainer(DetectionTrainer):
+        def build_dataset(
+            self, img_path: str, mode: str = "train", batch: int | None = None
+        ) -> Any:
+            dataset = super().build_dataset(img_path, mode, batch)
+            if mode == "train" and shape is not None and self.args.rect:
+                dataset.batch_shapes[:] = shape  # one shape for all: Ultralytics then shuffles
+            return dataset
+
         def _model_train(self) -> None:
             super()._model_train()
             model = cast(torch.nn.Module, self.model)  # a path until Ultralytics loads it
-            if self.args.rect:
+            if self.args.rect and shape is None:
                 for module in model.modules():
                     if isinstance(module, torch.nn.BatchNorm2d):
                         module.eval()
@@ -69,7 +80,7 @@ def rect_trainer_class() -> type:
         def get_dataloader(
             self, dataset_path: str, batch_size: int = 16, rank: int = 0, mode: str = "train"
         ) -> Any:
-            if mode != "train" or not self.args.rect:
+            if mode != "train" or not self.args.rect or shape is not None:
                 return super().get_dataloader(dataset_path, batch_size, rank, mode)
             dataset = self.build_dataset(dataset_path, mode, batch_size)
             batch = min(batch_size, len(dataset))

@@ -78,6 +78,8 @@ class TrainConfig:
         rect: rectangular batches (each batch at its images' aspect, e.g. 320x192 for 16:9
             frames), drawn in random order every epoch (:mod:`lab.training.rect`); for a model
             that will run on rectangular inputs. No mosaic.
+        rect_shape: (height, width): with ``rect``, every image letterboxed into this one input
+            instead, batches mixed and shuffled.
     """
 
     data: Path
@@ -102,6 +104,7 @@ class TrainConfig:
     replay: Path | None = None
     replay_share: float = 1.0
     rect: bool = False
+    rect_shape: tuple[int, int] | None = None
     augmentation: Augmentation = field(default_factory=Augmentation)
 
 
@@ -197,7 +200,7 @@ def train_detector(
     if config.rect:
         from lab.training.rect import rect_trainer_class
 
-        arguments["trainer"] = rect_trainer_class()
+        arguments["trainer"] = rect_trainer_class(config.rect_shape)
     metrics = model.train(**arguments)
     wall = time.perf_counter() - started
     trainer = model.trainer
