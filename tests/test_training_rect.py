@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -63,8 +64,8 @@ def wide_and_square_dataset(root: Path, count: int = 10) -> Path:
     return root / "data.yaml"
 
 
-@pytest.mark.slow
-def test_rect_trainer_feeds_wide_frames_as_wide_batches(tmp_path: Path) -> None:
+def rect_trainer(tmp_path: Path, shape: tuple[int, int] | None) -> Any:
+    """A rect trainer on :func:`wide_and_square_dataset` at 128 px, batches of 4, model built."""
     if importlib.util.find_spec("torch") is None or importlib.util.find_spec("ultralytics") is None:
         pytest.skip("the train extra (torch, ultralytics) is not installed")
     from lab.training.offline import prepare_offline
@@ -84,49 +85,38 @@ def test_rect_trainer_feeds_wide_frames_as_wide_batches(tmp_path: Path) -> None:
         "project": str(tmp_path),
         "name": "run",
     }
-    trainer = rect_trainer_class()(overrides=overrides)
+    trainer = rect_trainer_class(shape)(overrides=overrides)
     trainer.model = trainer.get_model(cfg="yolo11n.yaml", verbose=False)
-    loader = trainer.get_dataloader(trainer.data["train"], batch_size=4, mode="train")
+    return trainer
+
+
+def norms_training(trainer: Any) -> list[bool]:
+    """Whether each batch-norm layer trains once the trainer puts the model in training mode."""
+    trainer.freeze_layer_names = []  # set by Ultralytics' training setup, skipped here
+    trainer._model_train()
+    assert trainer.model.training
+    return [m.training for m in trainer.model.modules() if type(m).__name__ == "BatchNorm2d"]
+
+
+@pytest.mark.slow
+def test_rect_trainer_feeds_wide_frames_as_wide_batches(tmp_path: Path) -> None:
+    trainer = rect_trainer(tmp_path, None)
+    loader = trainer.get_dataloader(trainer.data["train"], batch_size=4, rank=-1, mode="train")
     shapes = sorted(tuple(batch["img"].shape) for batch in loader)
     # 10 images by aspect: 4 wide (one 96x128 batch), 4 with a square among them, the last 2
     assert shapes == [(2, 3, 128, 128), (4, 3, 96, 128), (4, 3, 128, 128)]
-    trainer.freeze_layer_names = []  # set by Ultralytics' training setup, skipped here
-    trainer._model_train()
-    norms = [m for m in trainer.model.modules() if type(m).__name__ == "BatchNorm2d"]
-    assert trainer.model.training and norms and not any(m.training for m in norms)
+    states = norms_training(trainer)
+    assert states and not any(states)  # one kind of picture a batch: statistics kept
 
 
 @pytest.mark.slow
 def test_one_rect_shape_mixes_and_shuffles_every_batch(tmp_path: Path) -> None:
-    if importlib.util.find_spec("torch") is None or importlib.util.find_spec("ultralytics") is None:
-        pytest.skip("the train extra (torch, ultralytics) is not installed")
-    from lab.training.offline import prepare_offline
-
-    prepare_offline(tmp_path / "yolo_config")
-    from lab.training.rect import rect_trainer_class
-
-    overrides = {
-        "model": "yolo11n.yaml",
-        "data": str(wide_and_square_dataset(tmp_path / "ds")),
-        "imgsz": 128,
-        "batch": 4,
-        "rect": True,
-        "workers": 0,
-        "device": "cpu",
-        "plots": False,
-        "project": str(tmp_path),
-        "name": "run",
-    }
-    trainer = rect_trainer_class((96, 128))(overrides=overrides)
-    trainer.model = trainer.get_model(cfg="yolo11n.yaml", verbose=False)
+    trainer = rect_trainer(tmp_path, (96, 128))
     loader = trainer.get_dataloader(trainer.data["train"], batch_size=4, rank=-1, mode="train")
     epochs = [[(tuple(b["img"].shape[2:]), tuple(b["im_file"])) for b in loader] for _ in range(2)]
     assert {shape for epoch in epochs for shape, _ in epoch} == {(96, 128)}
     assert [files for _, files in epochs[0]] != [files for _, files in epochs[1]]
-    trainer.freeze_layer_names = []
-    trainer._model_train()
-    norms = [m for m in trainer.model.modules() if type(m).__name__ == "BatchNorm2d"]
-    assert all(m.training for m in norms)  # mixed batches: batch norm trains
+    assert all(norms_training(trainer))  # mixed batches: batch norm trains
 
 
 @pytest.mark.parametrize(
