@@ -11,7 +11,9 @@ batches, and the images inside each, in a new random order every epoch. A batch 
 also one kind of picture (all rendered frames, or all real photos), so the trainer keeps every
 batch-norm layer's statistics as they were (its weights still learn): trained on such batches
 they swung between the kinds, and a fine-tune raised 43 false alarms an hour on the real check
-set against 16 with them kept (models/README.md).
+set against 16 with them kept. Better still (10.4 square), with a ``shape``: every image
+letterboxed into the one input a 16:9 camera feeds, so batches stay mixed and shuffled and batch
+norm trains as in square training (models/README.md, "fine-tuned on rectangular batches").
 """
 
 from __future__ import annotations
