@@ -34,7 +34,7 @@ from vision.kinds import KIND_NAMES, ObjectKind
 from vision.zones import Zone
 
 CABLE_ID = KIND_NAMES.index(ObjectKind.CABLE.value)
-Found = tuple[float, float, float, float, float]  # x1, y1, x2, y2 (working pixels), score
+Found = tuple[float, float, float, float, float]  # x1, y1, x2, y2, score
 _CHANGED_GREY = 18  # grey levels (blurred) that count as "changed" against the background
 _MIN_ON_RIDGE = 0.6  # share of a piece that must lie on a thin line of the picture
 _CLOCK_SLACK_S = 0.05  # frames sampled from 15 or 25 fps land a few ms either side of a second
@@ -89,7 +89,7 @@ class ZoneBackground:
         previous: (h, w, 3) uint8 blurred picture of the last look.
         moved_at: float64 steady time each pixel last changed between two looks (-inf: never).
         last_ts: steady time of the last look, seconds.
-        found: the pieces that look found, in working pixels.
+        found: the cables that look found, boxes in frame pixels.
     """
 
     colour: NDArray[np.float32]
@@ -114,6 +114,7 @@ class _Crop:
     scale: float  # working pixels per frame pixel
     inside: NDArray[np.bool_]  # inside the zone's polygon, working size
     min_length: float  # working pixels
+    frame: tuple[int, int]  # (width, height) of the frame, pixels
 
 
 def find_cables(
@@ -130,20 +131,16 @@ def find_cables(
     scores: list[float] = []
     zones: dict[str, ZoneBackground] = {}
     for w in watched:
-        crop = _crop_of(w.zone, image.shape[1], image.shape[0], w.params)
-        if crop is None:
-            continue
         before = state.zones.get(w.zone.name)
         if before is not None and _too_soon(before.last_ts, timestamp, w.params.look_every_s):
             zones[w.zone.name] = before
         else:
-            colour = _colour(image, crop)
-            zones[w.zone.name] = _look(colour, crop, timestamp, before, w)
-        for x1, y1, x2, y2, score in zones[w.zone.name].found:
-            corners = np.array(_widened(x1, y1, x2, y2, 2 * w.params.max_thickness)) / crop.scale
-            shifted = corners + np.array([crop.x, crop.y] * 2, np.float32)
-            limits = np.array([image.shape[1], image.shape[0]] * 2, np.float32)
-            boxes.append(np.clip(shifted, 0, limits).astype(np.float32))
+            crop = _crop_of(w.zone, image.shape[1], image.shape[0], w.params)
+            if crop is None:
+                continue
+            zones[w.zone.name] = _look(_colour(image, crop), crop, timestamp, before, w)
+        for *box, score in zones[w.zone.name].found:
+            boxes.append(np.array(box, np.float32))
             scores.append(score)
     n = len(boxes)
     found_detections = Detections(
@@ -182,7 +179,7 @@ def _crop_of(zone: Zone, width: int, height: int, p: CableFinderParams) -> _Crop
     inside = np.zeros((h, w), np.uint8)
     cv2.fillPoly(inside, [np.round((poly - [x1, y1]) * scale).astype(np.int32)], 255)
     min_length = p.min_length * min(width, height) * scale
-    return _Crop(int(x1), int(y1), scale, inside > 0, min_length)
+    return _Crop(int(x1), int(y1), scale, inside > 0, min_length, (width, height))
 
 
 def _colour(image: NDArray[np.uint8], crop: _Crop) -> NDArray[np.uint8]:
@@ -200,7 +197,7 @@ def _look(
     before: ZoneBackground | None,
     w: WatchedZone,
 ) -> ZoneBackground:
-    """The zone's new memory, with the pieces found (x1, y1, x2, y2, score in working pixels)."""
+    """The zone's new memory, with the cables found (boxes in frame pixels)."""
     p = w.params
     current = np.asarray(cv2.GaussianBlur(colour, (3, 3), 0), np.uint8)
     if before is None or before.colour.shape != current.shape or ts < before.last_ts:
@@ -221,7 +218,17 @@ def _look(
     weight = 1.0 - math.exp(-(ts - before.last_ts) / p.background_s)
     background = before.colour.copy()
     cv2.accumulateWeighted(current, background, weight, mask=255 - held)
-    return ZoneBackground(background, since, current, moved_at, ts, tuple(pieces))
+    found = tuple(_in_frame(piece, crop, p) for piece in pieces)
+    return ZoneBackground(background, since, current, moved_at, ts, found)
+
+
+def _in_frame(piece: Found, crop: _Crop, p: CableFinderParams) -> Found:
+    """A piece's box (working pixels) widened to two thicknesses, in frame pixels."""
+    x1, y1, x2, y2, score = piece
+    corners = np.array(_widened(x1, y1, x2, y2, 2 * p.max_thickness)) / crop.scale
+    shifted = corners + np.array([crop.x, crop.y] * 2, np.float32)
+    box = np.clip(shifted, 0, np.array(crop.frame * 2, np.float32)).astype(np.float32)
+    return (float(box[0]), float(box[1]), float(box[2]), float(box[3]), score)
 
 
 def _fresh(current: NDArray[np.uint8], ts: float) -> ZoneBackground:
