@@ -31,6 +31,7 @@ from numpy.typing import NDArray
 
 from vision.detections import Detections
 from vision.kinds import KIND_NAMES, ObjectKind
+from vision.throttle import too_soon
 from vision.zones import Zone
 
 CABLE_ID = KIND_NAMES.index(ObjectKind.CABLE.value)
@@ -132,7 +133,8 @@ def find_cables(
     zones: dict[str, ZoneBackground] = {}
     for w in watched:
         before = state.zones.get(w.zone.name)
-        if before is not None and _too_soon(before.last_ts, timestamp, w.params.look_every_s):
+        every_s = w.params.look_every_s
+        if before is not None and too_soon(before.last_ts, timestamp, every_s, _CLOCK_SLACK_S):
             zones[w.zone.name] = before
         else:
             crop = _crop_of(w.zone, image.shape[1], image.shape[0], w.params)
@@ -150,12 +152,6 @@ def find_cables(
         class_names=KIND_NAMES,
     )
     return found_detections, CableFinderState(zones)
-
-
-def _too_soon(last_ts: float, ts: float, every_s: float) -> bool:
-    """Whether ``ts`` comes less than ``every_s`` after the last look (frame times jitter by a
-    few milliseconds; a clock that went backwards, as when a clip loops, looks at once)."""
-    return 0.0 <= ts - last_ts < every_s - _CLOCK_SLACK_S
 
 
 def _widened(x1: float, y1: float, x2: float, y2: float, least: float) -> list[float]:

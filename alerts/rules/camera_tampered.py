@@ -25,6 +25,7 @@ from vision.tamper import (
     learn_reference,
     measure_image,
 )
+from vision.throttle import too_soon
 
 _FIRST_FRAME_S = 0.5  # how much time the very first frame stands for
 _MAX_FRAME_S = 5.0  # a longer gap between frames counts as this much learning
@@ -55,7 +56,7 @@ def step(
 ) -> tuple[TamperState, list[EventChange]]:
     p = ctx.params.camera_tampered
     ts = obs.timestamp
-    if obs.image is None or _too_soon(state.last_ts, ts, p.measure_every_s):
+    if obs.image is None or too_soon(state.last_ts, ts, p.measure_every_s, _CLOCK_SLACK_S):
         return state, []
     measures = measure_image(obs.image)
     ready = state.reference is not None and state.reference.learned_s >= p.learn_s
@@ -64,12 +65,6 @@ def step(
     if verdict.normal:
         return _normal(state, ts, p)
     return _abnormal(state, verdict, ts, ctx)
-
-
-def _too_soon(last_ts: float | None, ts: float, every_s: float) -> bool:
-    """Whether ``ts`` comes less than ``every_s`` after the last measure (a clock that went
-    backwards, as when a clip loops, measures at once)."""
-    return last_ts is not None and 0.0 <= ts - last_ts < every_s - _CLOCK_SLACK_S
 
 
 def flush(state: TamperState, ts: float) -> tuple[TamperState, list[EventChange]]:
