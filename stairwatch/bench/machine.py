@@ -65,9 +65,9 @@ def cpu_ticks() -> CpuTicks | None:
         return None
     if fields[0] != "cpu" or len(fields) < 9:
         return None
-    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(v) for v in fields[1:9])
+    user, nice, system, idle, iowait, irq, softirq, steal = (int(v) for v in fields[1:9])
     busy = user + nice + system + irq + softirq
-    return CpuTicks(steal, busy, sum(int(v) for v in fields[1:9]))
+    return CpuTicks(steal, busy, busy + idle + iowait + steal)
 
 
 def steal_ratio(start: CpuTicks | None, end: CpuTicks | None) -> float | None:
