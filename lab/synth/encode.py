@@ -1,8 +1,10 @@
 """Writing frames as browser-playable H.264 MP4 with PyAV (the OpenCV wheel has no H.264 encoder).
 
 Constant-quality x264 (``crf``) capped by a VBV rate derived from the size budget, yuv420p, High
-profile, ``+faststart`` so browsers can start before the download ends. One encoder thread, so
-the same frames give the same bytes on any machine with the same FFmpeg.
+profile, ``+faststart`` so browsers can start before the download ends. One encoder thread and
+no macroblock tree (x264's, with its assembly, gave other bytes for the same frames in every
+encoder after a process's first), so the same frames give the same bytes on any machine with
+the same FFmpeg.
 """
 
 from __future__ import annotations
@@ -65,7 +67,7 @@ class H264Writer:
                 "maxrate": str(rate),
                 "bufsize": str(2 * rate),
                 "threads": "1",
-                "x264-params": f"keyint={keyint}:min-keyint={keyint}:scenecut=0",
+                "x264-params": f"keyint={keyint}:min-keyint={keyint}:scenecut=0:mbtree=0",
             },
         )
         assert isinstance(stream, av.video.stream.VideoStream)
