@@ -96,6 +96,24 @@ def test_answer(question, seen, best, lasted, verdict):
     assert question.clip in format_answers([got], 0.35)
 
 
+EXIT_KINDS = (ObjectKind.EBIKE, ObjectKind.BICYCLE)
+
+
+@pytest.mark.parametrize(
+    ("seen", "kind", "best"),
+    [
+        (frames((2.0, "bicycle", 0.3, IN_LIFT), (2.0, "ebike", 0.2, IN_LIFT)), "bicycle", 0.3),
+        (frames((2.0, "bicycle", 0.3, IN_LIFT), (2.5, "ebike", 0.4, IN_LIFT)), "ebike", 0.4),
+        (frames((2.0, "bicycle", 0.3, OUTSIDE)), "ebike", None),  # none in the zone: the first
+        (frames((2.0, "person", 0.9, IN_LIFT)), "ebike", None),
+    ],
+)
+def test_a_rule_of_several_kinds_is_answered_for_the_kind_that_scored_best(seen, kind, best):
+    question = Question("c.mp4", "miss", EventType.EXIT_BLOCKED, "car", 1.0, 3.0)
+    got = answer(question, seen, {"car": LIFT}, 0.35, 0.5, kinds=EXIT_KINDS)
+    assert (got.kind, got.best) == (ObjectKind(kind), best)
+
+
 def test_questions_from_eval_json():
     per_clip = [
         {
@@ -206,3 +224,24 @@ def test_the_command_fails_clearly(tmp_path: Path, capsys, extra, eval_text, say
     clips.mkdir()
     assert main([str(eval_json), str(clips), *extra]) == 2
     assert says in capsys.readouterr().err
+
+
+def test_a_blocked_exit_is_asked_of_the_rules_kinds(tmp_path: Path):
+    """Claim the sample ``exit_blocked`` event (a bicycle across an aisle) was missed: the tool
+    looks for every kind the rule watches (e-bike and bicycle) and finds one at the confidence."""
+    clips = tmp_path / "clips"
+    clips.mkdir()
+    for suffix in (".mp4", ".json"):
+        name = "exit_blocked" + suffix
+        (clips / name).symlink_to(sample_videos_dir() / name)
+    truth = {"type": "exit_blocked", "zone": "aisle", "start_s": 6.0, "end_s": 40.0}
+    eval_json = {
+        "per_clip": [
+            {"clip": "exit_blocked.mp4", "truth": [{**truth, "matched": False}], "predicted": []}
+        ]
+    }
+    detector = load_detector(default_model_path(), confidence=0.05)
+    (got,) = explain(eval_json, clips, detector, 0.35, detect_fps=1.0)
+    assert got.kind in EXIT_KINDS
+    assert got.best is not None and got.best >= 0.35
+    assert "tracking or rule" in got.verdict(0.35)

@@ -5,7 +5,8 @@ alarm (every frame at ``--detect-fps``, scores down to ``--floor``, no tracking)
 row per miss and false alarm:
 
 - a miss: the best score of the event's object kind (``ebike`` for the e-bike rules, ``cable``
-  for ``flying_wire``, ``person`` for ``shed_intrusion``) among boxes whose anchor (the rule's
+  for ``flying_wire``, ``person`` for ``shed_intrusion``, the rule's ``kinds`` for
+  ``exit_blocked``: the kind that scored best) among boxes whose anchor (the rule's
   own, as the clip's sidecar sets it) lies in the event's zone, over the event's time, and for
   how many seconds such a box
   was at or above ``--confidence``. Below it: the detector never found the object, no rule
@@ -56,7 +57,8 @@ KIND_OF: dict[EventType, ObjectKind] = {
     EventType.FLYING_WIRE: ObjectKind.CABLE,
     EventType.SHED_INTRUSION: ObjectKind.PERSON,
 }
-"""The detector's kind each event type is about; types missing here are not explained."""
+"""The detector's kind each event type is about; types missing here (other than those whose
+rule names its ``kinds``, as ``exit_blocked``) are not explained."""
 
 NEAR_ALERT_S = 1.0  # a false alarm's object is looked for this close to its alert
 SAME_PLACE_IOU = 0.3  # boxes overlapping this much are the same object at the same place
@@ -177,13 +179,26 @@ def in_zone(xyxy: NDArray[np.float64], zone: Zone | None, anchor: Anchor) -> NDA
 
 
 def rule_anchor(question: Question, clip: LabeledClip, rules: RuleParams) -> Anchor:
-    """The anchor the question's rule places objects by in its zone: ``rules`` (the
-    configuration's) with the clip sidecar's overrides, as ``stairwatch eval`` applies them."""
+    """The anchor the question's rule places objects by in its zone."""
+    return getattr(_rule_section(question, clip, rules), "anchor", None) or Anchor.BOTTOM_CENTER
+
+
+def rule_kinds(question: Question, clip: LabeledClip, rules: RuleParams) -> tuple[ObjectKind, ...]:
+    """The kinds the question's rule is about: its ``kinds`` setting where it has one, else
+    :data:`KIND_OF`'s."""
+    kinds = getattr(_rule_section(question, clip, rules), "kinds", None)
+    if kinds:
+        return tuple(kinds)
+    kind = KIND_OF.get(question.type)
+    return () if kind is None else (kind,)
+
+
+def _rule_section(question: Question, clip: LabeledClip, rules: RuleParams) -> object:
+    """The question's rule settings: ``rules`` (the configuration's) with the clip sidecar's
+    overrides for its zone, as ``stairwatch eval`` applies them (None: a rule without any)."""
     params = clip.sidecar.params(rules)
-    zone_params = clip.sidecar.zone_params(rules)
-    effective = zone_params.get(question.zone or "", params)
-    section = getattr(effective, question.type.value, None)
-    return getattr(section, "anchor", None) or Anchor.BOTTOM_CENTER
+    effective = clip.sidecar.zone_params(rules).get(question.zone or "", params)
+    return getattr(effective, question.type.value, None)
 
 
 def answer(
@@ -193,12 +208,31 @@ def answer(
     confidence: float,
     frame_step_s: float,
     anchor: Anchor = Anchor.BOTTOM_CENTER,
+    kinds: Sequence[ObjectKind] | None = None,
 ) -> Answer:
     """See the module doc. ``frame_step_s``: seconds between ``frames``; ``anchor``: the
-    rule's."""
-    kind = KIND_OF.get(question.type)
-    if kind is None:
+    rule's; ``kinds``: the rule's (default: :data:`KIND_OF`'s), answered for the one that
+    scored best."""
+    if kinds is None:
+        kinds = [k] if (k := KIND_OF.get(question.type)) is not None else []
+    answers = [
+        _answer_for(question, kind, frames, zones, confidence, frame_step_s, anchor)
+        for kind in kinds
+    ]
+    if not answers:
         return Answer(question, None, None)
+    return max(answers, key=lambda a: -1.0 if a.best is None else a.best)
+
+
+def _answer_for(
+    question: Question,
+    kind: ObjectKind,
+    frames: Sequence[FrameBoxes],
+    zones: dict[str, Zone],
+    confidence: float,
+    frame_step_s: float,
+    anchor: Anchor,
+) -> Answer:
     zone = zones.get(question.zone) if question.zone is not None else None
     slack = NEAR_ALERT_S if question.outcome == "false alarm" else frame_step_s / 2
     best: tuple[float, float, NDArray[np.float64]] | None = None  # score, t, box
@@ -280,16 +314,15 @@ def explain(
         raise ValueError(f"{clips_dir}: no labelled clip {', '.join(missing)}")
     mapper = KindMapper(detector.class_names, class_map or {})
     step = 1.0 / detect_fps
+    rules = rules or RuleParams()
     answers = []
     for name in dict.fromkeys(q.clip for q in questions):
         clip = clips[name]
         frames = frame_boxes(clip, detector, mapper, detect_fps)
         zones = {z.name: z for z in clip.sidecar.to_zones()}
-        answers += [
-            answer(q, frames, zones, confidence, step, rule_anchor(q, clip, rules or RuleParams()))
-            for q in questions
-            if q.clip == name
-        ]
+        for q in (q for q in questions if q.clip == name):
+            anchor, kinds = rule_anchor(q, clip, rules), rule_kinds(q, clip, rules)
+            answers.append(answer(q, frames, zones, confidence, step, anchor, kinds))
     return answers
 
 
