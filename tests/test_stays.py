@@ -242,6 +242,18 @@ WIRE_CASES = [
         15,
         [(10.0, "raised"), (10.0, "raised")],
     ),
+    (
+        "one wire boxed whole and in part",
+        timeline((0, 15, [cable(0, 5, width=250), cable(60, 6, width=80)])),
+        15,
+        [(10.0, "raised")],
+    ),
+    (
+        "one wire in two overlapping boxes (detector and finder), the second from 3 s",
+        timeline((0, 15, [cable(0, 5, width=150)]), (3, 15, [cable(100, 6, width=150)])),
+        15,
+        [(10.0, "raised")],
+    ),
 ]
 
 

@@ -7,7 +7,8 @@ e-bike (its box touches the e-bike's box grown by ``reach_margin`` e-bike height
 otherwise; a high event is upgraded (UPDATED) as soon as its cable reaches an e-bike. A cable
 whose box centre lies in a ``shed`` zone is a charger's, not a flying wire: never due. A cable
 lost for less than ``clear_after_s`` and found again in its zone near its last box (a detector
-that flickers on a thin wire) is the same event.
+that flickers on a thin wire) is the same event; cable boxes that overlap in a frame are one wire
+(the detector boxes a wire and a piece of it, the cable finder finds it too), so one event.
 """
 
 from __future__ import annotations
@@ -49,9 +50,10 @@ def step(
     if not zones:
         return state, []
     camera = ctx.params
-    cables = [
-        s for s in sightings(obs, ObjectKind.CABLE) if _looks_like_cable(s, obs, camera.flying_wire)
-    ]
+    wire = camera.flying_wire
+    cables = one_per_wire(
+        [s for s in sightings(obs, ObjectKind.CABLE) if _looks_like_cable(s, obs, wire)]
+    )
     bikes = [s.box for s in sightings(obs, ObjectKind.EBIKE)]
     clear_after = partial(_clear_after_s, ctx)
     stays = Stays(zones, camera.flying_wire.anchor, clear_after)
@@ -83,6 +85,35 @@ def flush(state: ObjectRuleState, ts: float) -> tuple[ObjectRuleState, list[Even
 
 def _clear_after_s(ctx: RuleContext, zone: str | None) -> float:
     return ctx.for_zone(zone).flying_wire.clear_after_s
+
+
+def one_per_wire(cables: Sequence[Sighting]) -> list[Sighting]:
+    """The frame's cable sightings with every group of overlapping boxes made one: their union
+    box, with the score and tracker id of the best of them (boxes that only touch stay apart:
+    two wires side by side)."""
+    groups: list[list[Sighting]] = []
+    for cable in sorted(cables, key=lambda s: -s.confidence):
+        joined = [g for g in groups if any(_overlap(cable.box, s.box) for s in g)]
+        for g in joined:
+            groups.remove(g)
+        groups.append([s for g in joined for s in g] + [cable])
+    return [_union(g) for g in groups]
+
+
+def _overlap(a: Box, b: Box) -> bool:
+    return a.x1 < b.x2 and b.x1 < a.x2 and a.y1 < b.y2 and b.y1 < a.y2
+
+
+def _union(group: Sequence[Sighting]) -> Sighting:
+    best = max(group, key=lambda s: s.confidence)
+    if len(group) == 1:
+        return best
+    boxes = [s.box for s in group]
+    box = Box(
+        min(b.x1 for b in boxes), min(b.y1 for b in boxes),
+        max(b.x2 for b in boxes), max(b.y2 for b in boxes),
+    )  # fmt: skip
+    return Sighting(box, best.confidence, best.track_id)
 
 
 def _looks_like_cable(s: Sighting, obs: Observation, p: FlyingWireParams) -> bool:
