@@ -56,12 +56,10 @@ def step(
     )
     bikes = [s.box for s in sightings(obs, ObjectKind.EBIKE)]
     clear_after = partial(_clear_after_s, ctx)
-    stays = Stays(zones, camera.flying_wire.anchor, clear_after)
+    stays = Stays(zones, wire.anchor, clear_after)
     update = follow(state.traces, cables, obs, camera.presence, 0.0, stays)
     traces = tuple(
-        with_membership(t, zones, camera.flying_wire.anchor, obs, camera.presence)
-        if t.id in update.seen
-        else t
+        with_membership(t, zones, wire.anchor, obs, camera.presence) if t.id in update.seen else t
         for t in update.traces.traces
     )
     reaching = {t.id for t in traces if t.id in update.seen and _reaches(t, bikes, ctx)}
