@@ -23,7 +23,7 @@ from alerts.events import Box, Detail, EventChange, EventType, Severity
 from alerts.observation import Observation
 from alerts.params import Anchor, FlyingWireParams
 from alerts.rules.context import RuleContext
-from alerts.rules.geometry import expanded, touches
+from alerts.rules.geometry import expanded, overlap_of, touches
 from alerts.rules.lifecycle import OpenEvent, escalate
 from alerts.rules.traces import (
     Sighting,
@@ -91,15 +91,11 @@ def one_per_wire(cables: Sequence[Sighting]) -> list[Sighting]:
     two wires side by side)."""
     groups: list[list[Sighting]] = []
     for cable in sorted(cables, key=lambda s: -s.confidence):
-        joined = [g for g in groups if any(_overlap(cable.box, s.box) for s in g)]
+        joined = [g for g in groups if any(overlap_of(cable.box, s.box) > 0 for s in g)]
         for g in joined:
             groups.remove(g)
         groups.append([s for g in joined for s in g] + [cable])
     return [_union(g) for g in groups]
-
-
-def _overlap(a: Box, b: Box) -> bool:
-    return a.x1 < b.x2 and b.x1 < a.x2 and a.y1 < b.y2 and b.y1 < a.y2
 
 
 def _union(group: Sequence[Sighting]) -> Sighting:
